@@ -1,0 +1,112 @@
+# Keypad codes, kept only as salted, iterated SHA-256 hashes.
+#
+# Stored form: "s256$<iterations>$<salt hex>$<digest hex>". A check always
+# hashes the entry against every stored code, so a match on the first user, the
+# last user or the duress code costs the same: nobody at the door can tell a
+# duress disarm from a normal one by how long the keypad takes.
+import hashlib
+import binascii
+
+ITERATIONS = 64
+SALT_BYTES = 8
+
+
+def _digest(code, salt, iterations):
+    h = hashlib.sha256(salt + code.encode()).digest()
+    for _ in range(iterations - 1):
+        h = hashlib.sha256(h + salt).digest()
+    return h
+
+
+def make_hash(code, salt, iterations=ITERATIONS):
+    return stored_form(iterations, salt, _digest(code, salt, iterations))
+
+
+def stored_form(iterations, salt, digest):
+    return "s256$%d$%s$%s" % (
+        iterations, binascii.hexlify(salt).decode(), binascii.hexlify(digest).decode())
+
+
+def parse_hash(stored):
+    # Returns (iterations, salt, digest) or raises ValueError.
+    parts = stored.split("$")
+    if len(parts) != 4 or parts[0] != "s256":
+        raise ValueError("not an s256$iterations$salt$digest hash")
+    n = int(parts[1])
+    if n < 1 or n > 100000:
+        raise ValueError("iterations out of range")
+    salt = binascii.unhexlify(parts[2])
+    digest = binascii.unhexlify(parts[3])
+    if len(digest) != 32 or not salt:
+        raise ValueError("bad salt or digest length")
+    return (n, salt, digest)
+
+
+def valid_code(code):
+    return isinstance(code, str) and 4 <= len(code) <= 8 and code.isdigit()
+
+
+def distance(a, b):
+    # Edit distance: a duress code one typo away from a user code (a changed,
+    # missing or extra digit) would send police on a fumbled disarm.
+    prev = list(range(len(b) + 1))
+    for i in range(len(a)):
+        cur = [i + 1]
+        for j in range(len(b)):
+            cur.append(min(prev[j + 1] + 1, cur[j] + 1, prev[j] + (a[i] != b[j])))
+        prev = cur
+    return prev[-1]
+
+
+class Codes:
+    # One entry per user: (number, name, role, iterations, salt, digest).
+    # role is "user", "master" or "duress".
+
+    def __init__(self, random_bytes):
+        self._random = random_bytes
+        self.entries = []
+        self.hashes_computed = 0  # read by tests: proof of constant work
+
+    def add(self, number, name, role, code=None, stored=None):
+        if code is not None:
+            salt = self._random(SALT_BYTES)
+            n = ITERATIONS
+            digest = _digest(code, salt, n)
+        else:
+            n, salt, digest = parse_hash(stored)
+        self.remove(number)
+        self.entries.append((number, name, role, n, salt, digest))
+
+    def remove(self, number):
+        for i in range(len(self.entries)):
+            if self.entries[i][0] == number:
+                del self.entries[i]
+                return True
+        return False
+
+    def find(self, code):
+        # The entry whose code this is, or None. Constant work by design.
+        found = None
+        for e in self.entries:
+            self.hashes_computed += 1
+            if digest_matches(code, e) and found is None:
+                found = e
+        return found
+
+    def stored(self, number):
+        for e in self.entries:
+            if e[0] == number:
+                return stored_form(e[3], e[4], e[5])
+        return None
+
+
+def digest_matches(code, entry):
+    return _same(_digest(code, entry[4], entry[3]), entry[5])
+
+
+def _same(a, b):
+    # Compare without an early exit.
+    r = 0
+    for i in range(len(a)):
+        r |= a[i] ^ b[i]
+    return r == 0 and len(a) == len(b)

@@ -1,0 +1,228 @@
+# The panel's part of the hub config, checked before the panel starts.
+# Every refusal names the field ("zones[2].type: ...") so a wrong config.json
+# says exactly what to fix. Durations are seconds in the file, ms inside.
+from panel import zones as Z
+from panel import codes
+
+# (field, default, lowest, highest). Ranges follow ANSI/SIA CP-01 where it sets one.
+TIMINGS = (
+    ("exit_delay", 60, 45, 255),
+    ("exit_delay_home", None, 0, 255),  # None: same as exit_delay; 0 arms Home at once
+    ("entry_delay", 30, 30, 240),
+    ("abort_window", 30, 0, 45),
+    ("siren_time", 240, 60, 1800),
+    ("recent_closing", 120, 0, 300),
+    ("lockout_time", 90, 30, 900),
+    ("supervision", 7200, 600, 86400),
+)
+COUNTS = (
+    ("swinger_limit", 2, 1, 6),
+    ("lockout_attempts", 5, 3, 10),
+)
+SWITCHES = (
+    ("chirps", False),
+    ("code_to_arm", False),
+    ("auto_stay", True),
+    ("exit_restart", True),
+)
+# Sections owned by other parts of the hub (radio, uplink, board); the panel
+# leaves them to their own validators.
+OTHERS = ("hub_id", "wifi", "mqtt", "board", "secret", "uplink", "radio", "name")
+ZONE_FIELDS = ("number", "name", "type", "modes", "delayed", "follower", "chime",
+               "auto_bypass", "wired", "supervised",
+               # read by the radio driver and the uplink, not the panel:
+               "mac", "key", "object", "device_class")
+USER_FIELDS = ("number", "name", "role", "code", "code_hash")
+ROLES = ("user", "master", "duress")
+MODE_NAMES = (("home", Z.HOME), ("away", Z.AWAY))
+
+
+class ConfigError(Exception):
+    def __init__(self, field, problem):
+        Exception.__init__(self, "%s: %s" % (field, problem))
+        self.field = field
+        self.problem = problem
+
+
+def _int(d, field, default, lo, hi, name=None):
+    v = d.get(field, default)
+    name = name or field
+    if v is None:
+        return None
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise ConfigError(name, "must be a whole number, got %r" % (v,))
+    if v < lo or v > hi:
+        raise ConfigError(name, "%d is out of range %d..%d" % (v, lo, hi))
+    return v
+
+
+def _bool(d, field, default, name):
+    v = d.get(field, default)
+    if v is not True and v is not False:
+        raise ConfigError(name, "must be true or false, got %r" % (v,))
+    return v
+
+
+def _str(d, field, name, longest=24):
+    v = d.get(field)
+    if not isinstance(v, str) or not v or len(v) > longest:
+        raise ConfigError(name, "must be a text of 1..%d characters" % longest)
+    return v
+
+
+def _unknown(d, allowed, where):
+    for k in d:
+        if k not in allowed:
+            raise ConfigError(where + k, "unknown field")
+
+
+class Config:
+    # Settings the panel reads, in ms where they are times.
+
+    def __init__(self, raw, random_bytes):
+        if not isinstance(raw, dict):
+            raise ConfigError("config", "must be a JSON object")
+        allowed = ["zones", "users"]
+        for f in TIMINGS + COUNTS + SWITCHES:
+            allowed.append(f[0])
+        _unknown(raw, allowed + list(OTHERS), "")
+        for f, default, lo, hi in TIMINGS:
+            v = _int(raw, f, default, lo, hi)
+            setattr(self, f, None if v is None else v * 1000)
+        if self.exit_delay_home is None:
+            self.exit_delay_home = self.exit_delay
+        elif 0 < self.exit_delay_home < 45000:
+            raise ConfigError("exit_delay_home", "must be 0 or 45..255")
+        for f, default, lo, hi in COUNTS:
+            setattr(self, f, _int(raw, f, default, lo, hi))
+        for f, default in SWITCHES:
+            setattr(self, f, _bool(raw, f, default, f))
+        self.zones = _zones(raw.get("zones", []))
+        self.codes = _users(raw.get("users", []), random_bytes)
+
+
+def _zones(items):
+    if not isinstance(items, list):
+        raise ConfigError("zones", "must be a list")
+    if len(items) > 64:
+        raise ConfigError("zones", "at most 64 zones")
+    table = Z.Zones()
+    for n in range(len(items)):
+        z = items[n]
+        where = "zones[%d]" % n
+        if not isinstance(z, dict):
+            raise ConfigError(where, "must be an object")
+        _unknown(z, ZONE_FIELDS, where + ".")
+        number = _int(z, "number", None, 1, 999, where + ".number")
+        if number is None:
+            raise ConfigError(where + ".number", "is required")
+        if table.index(number) >= 0:
+            raise ConfigError(where + ".number", "zone %d is defined twice" % number)
+        name = _str(z, "name", where + ".name")
+        if table.index(name) >= 0:
+            raise ConfigError(where + ".name", "zone name %r is used twice" % name)
+        ztype = z.get("type")
+        if ztype not in Z.TYPES:
+            raise ConfigError(where + ".type", "unknown zone type %r (one of %s)"
+                              % (ztype, ", ".join(Z.TYPES)))
+        flags = 0
+        always = ztype in ("panic", "tamper", "fire")
+        if always:
+            flags |= Z.H24
+        if ztype in ("motion", "glass_break", "panic"):
+            flags |= Z.MOMENTARY
+        if _bool(z, "delayed", False, where + ".delayed"):
+            flags |= Z.DELAYED
+        if _bool(z, "follower", False, where + ".follower"):
+            flags |= Z.FOLLOWER
+        if flags & Z.DELAYED and flags & Z.FOLLOWER:
+            raise ConfigError(where + ".follower", "a zone is delayed or a follower, not both")
+        if always and flags & (Z.DELAYED | Z.FOLLOWER):
+            raise ConfigError(where + ".delayed", "a %s zone is always instant" % ztype)
+        if _bool(z, "chime", False, where + ".chime"):
+            flags |= Z.CHIME
+        if _bool(z, "auto_bypass", False, where + ".auto_bypass"):
+            flags |= Z.AUTO_BYPASS
+        wired = _bool(z, "wired", False, where + ".wired")
+        if wired:
+            flags |= Z.WIRED
+        if _bool(z, "supervised", not wired, where + ".supervised"):
+            flags |= Z.SUPERVISED
+        modes = _modes(z, ztype, where + ".modes")
+        table.add(number, name, ztype, flags, modes)
+    return table
+
+
+def _modes(z, ztype, where):
+    if "modes" not in z:
+        if ztype == "motion":
+            return Z.AWAY
+        return Z.HOME | Z.AWAY
+    names = z["modes"]
+    if not isinstance(names, list):
+        raise ConfigError(where, "must be a list of \"home\" and/or \"away\"")
+    bits = 0
+    for m in names:
+        for word, bit in MODE_NAMES:
+            if m == word:
+                bits |= bit
+                break
+        else:
+            raise ConfigError(where, "unknown mode %r (home or away)" % (m,))
+    return bits
+
+
+def _users(items, random_bytes):
+    if not isinstance(items, list):
+        raise ConfigError("users", "must be a list")
+    if len(items) > 32:
+        raise ConfigError("users", "at most 32 users")
+    table = codes.Codes(random_bytes)
+    plain = []  # (where, role, code) for the duress distance check
+    seen = []
+    for n in range(len(items)):
+        u = items[n]
+        where = "users[%d]" % n
+        if not isinstance(u, dict):
+            raise ConfigError(where, "must be an object")
+        _unknown(u, USER_FIELDS, where + ".")
+        number = _int(u, "number", None, 1, 99, where + ".number")
+        if number is None:
+            raise ConfigError(where + ".number", "is required")
+        if number in seen:
+            raise ConfigError(where + ".number", "user %d is defined twice" % number)
+        seen.append(number)
+        name = _str(u, "name", where + ".name")
+        role = u.get("role", "user")
+        if role not in ROLES:
+            raise ConfigError(where + ".role", "unknown role %r (one of %s)"
+                              % (role, ", ".join(ROLES)))
+        code = u.get("code")
+        stored = u.get("code_hash")
+        if (code is None) == (stored is None):
+            raise ConfigError(where + ".code", "give exactly one of code or code_hash")
+        if code is not None:
+            if not codes.valid_code(code):
+                raise ConfigError(where + ".code", "a code is 4 to 8 digits")
+            for other_where, other_role, other in plain:
+                if other == code:
+                    raise ConfigError(where + ".code", "same code as " + other_where)
+            plain.append((where, role, code))
+            table.add(number, name, role, code=code)
+        else:
+            try:
+                table.add(number, name, role, stored=stored)
+            except ValueError as e:
+                raise ConfigError(where + ".code_hash", str(e))
+    _check_duress(plain)
+    return table
+
+
+def _check_duress(plain):
+    for where, role, code in plain:
+        if role != "duress":
+            continue
+        for other_where, other_role, other in plain:
+            if other_role != "duress" and codes.distance(code, other) < 2:
+                raise ConfigError(where + ".code", "duress code must differ from %s's code"
+                                  " in at least 2 digits" % other_where)

@@ -1,0 +1,694 @@
+# The alarm panel: arming modes, delays, zones, codes, alarms and the signals
+# they raise. Pure: every input carries `now` (ms ticks that wrap at 2**30) and
+# every effect is appended to `out` for the caller to drain with take().
+#
+# Output items are dicts with one of these keys:
+#   state   Home Assistant's word: disarmed arming armed_home armed_away pending triggered
+#   siren   steady | temporal3 | off, or a one-shot chirp1 (armed) / chirp2 (disarmed)
+#   buzzer  exit | exit_fast | entry | alarm | off, or a one-shot chime / trouble
+#   keypad  what the keypad shows: ok wrong_code locked ready not_ready aborted ...
+#   signal  a Contact ID report for the monitoring side, numbered by `seq`
+#   log     kept on the hub, never sent (an aborted alarm, a swinger shutdown)
+#   error   an input the panel refused, and why
+from panel import ticks
+from panel import zones as Z
+from panel import contact_id as CID
+from panel import codes as C
+from panel.keypad import Entry
+
+DISARMED = "disarmed"
+ARMING = "arming"
+ARMED_HOME = "armed_home"
+ARMED_AWAY = "armed_away"
+PENDING = "pending"
+TRIGGERED = "triggered"
+
+MODE_WORDS = {Z.HOME: "home", Z.AWAY: "away"}
+SOS_ALARMS = {"police": CID.PANIC, "fire": CID.FIRE, "medical": CID.MEDICAL}
+
+
+class Panel:
+    # Tunables (ms) that CP-01 does not leave to the installer.
+    panic_hold_ms = 2000
+    exit_warning_ms = 10000    # the exit beeps speed up for the last 10 s
+    force_offer_ms = 10000     # press the arm key again within this to force-arm
+    supervision_check_ms = 60000
+
+    def __init__(self, config, now, seq=0):
+        self.cfg = config
+        self.zones = config.zones
+        self.codes = config.codes
+        self.now = now
+        self.seq = seq
+        self.out = []
+        self.state = DISARMED
+        self.mode = 0             # Z.HOME or Z.AWAY while arming or armed
+        self.armed_by = 0         # user number that armed (0: quick arm or remote)
+        self.siren = "off"
+        self.buzzer = "off"
+        self.entry = Entry()
+        self.wrong = 0            # wrong codes in a row
+        self.held = []            # burglar signals held back during the abort window
+        self.alarm_sent = False   # an alarm signal went out in this armed period
+        self.exit_error = False
+        self.entry_zone = -1
+        self.remote_arm = False
+        self.exit_door_opened = False
+        self.exit_door_closed = False
+        self.exit_restarted = False
+        self.force_offer = None   # (mode, user) offered after a not-ready refusal
+        # Deadlines, as ticks, or None when not running.
+        self.exit_end = None
+        self.exit_fast = None
+        self.entry_end = None
+        self.abort_end = None
+        self.siren_end = None
+        self.lockout_end = None
+        self.hold_end = None
+        self.force_end = None
+        self.closed_at = None     # end of the last exit delay, for recent closing
+        self.supervision_next = ticks.add(now, self.supervision_check_ms)
+        for i in range(len(self.zones)):
+            self.zones.last_seen[i] = now
+
+    # ---- draining outputs and time ----
+
+    def take(self):
+        out = self.out
+        self.out = []
+        return out
+
+    def next_due(self):
+        d = None
+        for t in (self.hold_end, self.exit_fast, self.exit_end, self.entry_end,
+                  self.abort_end, self.siren_end, self.lockout_end, self.force_end,
+                  self.supervision_next):
+            d = ticks.earliest(d, t)
+        return d
+
+    def tick(self, now):
+        # Fire every deadline that is due, earliest first.
+        self.now = now
+        while True:
+            d = self.next_due()
+            if not ticks.due(now, d):
+                return
+            if d == self.hold_end:
+                self.hold_end = None
+                self._alarm(CID.PANIC, name="keypad")
+            elif d == self.exit_fast:
+                self.exit_fast = None
+                self._buzz("exit_fast")
+            elif d == self.exit_end:
+                self._exit_ends()
+            elif d == self.entry_end:
+                self.entry_end = None
+                self._burglar(self.entry_zone, CID.ENTRY_EXIT)
+            elif d == self.abort_end:
+                self.abort_end = None
+                self._release_held()
+            elif d == self.siren_end:
+                self.siren_end = None
+                self._sound("off")
+            elif d == self.lockout_end:
+                self.lockout_end = None
+                self._show("ready")
+            elif d == self.force_end:
+                self.force_end = None
+                self.force_offer = None
+            else:
+                self.supervision_next = ticks.add(d, self.supervision_check_ms)
+                self._supervise()
+
+    # ---- inputs ----
+
+    def press(self, now, key):
+        self.tick(now)
+        if key == "D":
+            self.entry.clear()
+            self._alarm(CID.PANIC, name="keypad")
+            return
+        if self.lockout_end is not None:
+            if key in "ABC#":
+                self._show("locked")
+            return
+        intent = self.entry.press(now, key)
+        if intent is None:
+            return
+        what = intent[0]
+        if what == "panic":
+            self._alarm(CID.PANIC, name="keypad")
+        elif what == "error":
+            self._show("error")
+        elif what == "arm":
+            self._arm_request(intent[1], intent[2], remote=False, force=False)
+        elif what == "disarm":
+            self._disarm_request(intent[1], remote=False)
+        else:
+            self._function(intent[1], intent[2])
+
+    def hold(self, now, keys):
+        # Keys held down together; release() ends the hold.
+        self.tick(now)
+        if "D" in keys:
+            self._alarm(CID.PANIC, name="keypad")
+        elif "*" in keys and "#" in keys and self.hold_end is None:
+            self.hold_end = ticks.add(now, self.panic_hold_ms)
+
+    def release(self, now):
+        self.tick(now)
+        self.hold_end = None
+
+    def command(self, now, cmd):
+        # A remote command in Home Assistant's words. Returns False if refused.
+        self.tick(now)
+        if not isinstance(cmd, dict):
+            return self._refuse("command must be an object")
+        action = cmd.get("action")
+        code = cmd.get("code") or None
+        if code is not None and not isinstance(code, str):
+            return self._refuse("code must be a text")
+        if action == "PANIC":
+            self._alarm(CID.PANIC, user=0, name="remote")
+        elif action == "SOS":
+            service = cmd.get("service")
+            if service not in SOS_ALARMS:
+                return self._refuse("SOS service must be police, fire or medical")
+            self._alarm(SOS_ALARMS[service], user=0, name="app", sos=service)
+        elif action in ("ARM_AWAY", "ARM_HOME"):
+            if self.lockout_end is not None:
+                return self._refuse("keypad locked out")
+            mode = "away" if action == "ARM_AWAY" else "home"
+            return self._arm_request(mode, code, remote=True, force=cmd.get("force") is True)
+        elif action == "DISARM":
+            if self.lockout_end is not None:
+                return self._refuse("keypad locked out")
+            return self._disarm_request(code, remote=True)
+        else:
+            return self._refuse("unknown action %r" % (action,))
+        return True
+
+    def zone(self, now, ref, event):
+        self.tick(now)
+        i = self.zones.index(ref)
+        if i < 0:
+            return self._refuse("unknown zone %r" % (ref,))
+        zs = self.zones
+        zs.last_seen[i] = now
+        if zs.is_(i, Z.LOST):
+            zs.set(i, Z.LOST, False)
+            self._zone_signal("R", CID.SUPERVISION, i)
+        if event in ("open", "motion", "glass_break", "press", "alarm"):
+            self._trip(i)
+        elif event == "close":
+            self._restore(i)
+        elif event == "tamper":
+            if zs.types[i] == "tamper":
+                self._trip(i)
+            else:
+                self._trouble(i, Z.TAMPERED, True, CID.SENSOR_TAMPER)
+        elif event == "tamper_restore":
+            if zs.types[i] == "tamper":
+                self._restore(i)
+            else:
+                self._trouble(i, Z.TAMPERED, False, CID.SENSOR_TAMPER)
+        elif event == "battery_low":
+            self._trouble(i, Z.LOW_BATTERY, True, CID.LOW_BATTERY)
+        elif event == "battery_ok":
+            self._trouble(i, Z.LOW_BATTERY, False, CID.LOW_BATTERY)
+        elif event != "checkin":
+            return self._refuse("unknown zone event %r" % (event,))
+        return True
+
+    # ---- codes and the keypad ----
+
+    def _check(self, code):
+        # The user entry for a code, or None after counting a wrong code.
+        found = self.codes.find(code) if code else None
+        if found is None:
+            self._wrong_code()
+            return None
+        self.wrong = 0
+        return found
+
+    def _wrong_code(self):
+        self.wrong += 1
+        self._user_signal("E", CID.WRONG_CODE, 0, "keypad")
+        if self.wrong >= self.cfg.lockout_attempts:
+            self.wrong = 0
+            self.lockout_end = ticks.add(self.now, self.cfg.lockout_time)
+            self._user_signal("E", CID.ACCESS_DENIED, 0, "keypad", lockout=True)
+            self._show("locked")
+        else:
+            self._show("wrong_code")
+
+    def _function(self, code, rest):
+        who = self._check(code)
+        if who is None:
+            return
+        if who[2] == "duress":
+            self._user_signal("E", CID.DURESS, who[0], who[1])
+        if self.state != DISARMED:
+            self._show("error")
+        elif rest[0] == "1":
+            self._toggle_bypass(rest[1:])
+        elif rest[0] == "5" and who[2] == "master":
+            self._set_user(who, rest[1:])
+        else:
+            self._show("error")
+
+    def _toggle_bypass(self, digits):
+        i = self.zones.index(int(digits)) if digits else -1
+        if i < 0 or self.zones.has(i, Z.H24):
+            self._show("error")
+            return
+        on = not self.zones.is_(i, Z.BYPASSED)
+        self.zones.set(i, Z.BYPASSED, on)
+        self._show("bypassed" if on else "unbypassed", zone=self.zones.names[i])
+
+    def _set_user(self, master, digits):
+        if len(digits) < 2:
+            self._show("error")
+            return
+        number = int(digits[:2])
+        new = digits[2:]
+        role = "user"
+        for e in self.codes.entries:
+            if e[0] == number:
+                role = e[2]
+        if number == 0 or (not new and role == "master"):
+            self._show("error")
+            return
+        if not new:
+            if self.codes.remove(number):
+                self._show("user_deleted")
+                self.out.append({"log": "user_deleted", "user": number, "by": master[0]})
+            else:
+                self._show("error")
+            return
+        if not C.valid_code(new) or self._too_close(new, number):
+            self._show("error")
+            return
+        self.codes.add(number, "user %02d" % number, role, code=new)
+        self._show("user_saved")
+        self.out.append({"log": "user_saved", "user": number, "by": master[0]})
+
+    def _too_close(self, code, number):
+        # A new code may not match another user's, nor sit one typo from the
+        # duress code (we only hold its hash, so try every one-typo variant).
+        other = self.codes.find(code)
+        if other is not None and other[0] != number:
+            return True
+        duress = [e for e in self.codes.entries if e[2] == "duress" and e[0] != number]
+        if not duress:
+            return False
+        for variant in _one_typo(code):
+            for e in duress:
+                if C.digest_matches(variant, e):
+                    return True
+        return False
+
+    # ---- arming and disarming ----
+
+    def _arm_request(self, mode_word, code, remote, force):
+        mode = Z.AWAY if mode_word == "away" else Z.HOME
+        user = 0
+        if code is not None:
+            who = self._check(code)
+            if who is None:
+                return False
+            if who[2] == "duress":
+                self._user_signal("E", CID.DURESS, who[0], who[1])
+            user = who[0]
+        elif self.cfg.code_to_arm:
+            if remote:
+                return self._refuse("a code is needed to arm")
+            self._show("error")
+            return False
+        if self.state != DISARMED:
+            if not remote:
+                self._show("error")
+            return self._refuse("already %s: disarm first" % self.state)
+        offered = self.force_offer
+        if offered is not None and offered[0] == mode and (code is None or offered[1] == user):
+            force = True
+            user = offered[1]
+        self.force_offer = None
+        self.force_end = None
+        return self._arm(mode, user, remote, force)
+
+    def _arm(self, mode, user, remote, force):
+        zs = self.zones
+        blocking = []
+        for i in range(len(zs)):
+            if (zs.is_(i, Z.OPEN) and zs.active_in(i, mode) and not zs.has(i, Z.H24)
+                    and not zs.is_(i, Z.BYPASSED)):
+                blocking.append(i)
+        if blocking and not force:
+            names = [zs.names[i] for i in blocking if not zs.has(i, Z.AUTO_BYPASS)]
+            if names:
+                if not remote:
+                    self.force_offer = (mode, user)
+                    self.force_end = ticks.add(self.now, self.force_offer_ms)
+                    self._show("not_ready", zones=names)
+                return self._refuse("not ready: %s open" % ", ".join(names))
+        for i in blocking:
+            zs.set(i, Z.BYPASSED, True)
+        zs.new_period()
+        for i in range(len(zs)):
+            if zs.is_(i, Z.BYPASSED):
+                self._zone_signal("E", CID.BYPASS, i)
+        self.mode = mode
+        self.armed_by = user
+        self.remote_arm = remote
+        self.exit_door_opened = False
+        self.exit_door_closed = False
+        self.exit_restarted = False
+        self.exit_error = False
+        self.alarm_sent = False
+        delay = self.cfg.exit_delay if mode == Z.AWAY else self.cfg.exit_delay_home
+        if not remote:
+            self._show("ok")
+        if self.cfg.chirps:
+            self._chirp("chirp1")
+        if delay == 0:
+            self._armed()
+            return True
+        self._set_state(ARMING)
+        self._start_exit(delay)
+        return True
+
+    def _start_exit(self, delay):
+        self.exit_end = ticks.add(self.now, delay)
+        self.exit_fast = None
+        if delay > self.exit_warning_ms:
+            self.exit_fast = ticks.add(self.exit_end, -self.exit_warning_ms)
+        self._buzz("exit")
+
+    def _exit_ends(self):
+        self.exit_end = None
+        self.exit_fast = None
+        zs = self.zones
+        open_door = -1
+        for i in range(len(zs)):
+            if zs.has(i, Z.DELAYED) and zs.is_(i, Z.OPEN) and not zs.is_(i, Z.BYPASSED) \
+                    and zs.active_in(i, self.mode):
+                open_door = i
+        if open_door < 0 and self.mode == Z.AWAY and self.cfg.auto_stay \
+                and not self.remote_arm and not self.exit_door_opened and _has_delayed(zs):
+            self.mode = Z.HOME   # nobody left: stay armed for the people inside
+        self._armed()
+        if open_door >= 0:
+            # Exit error: the door was left open. Sound the entry warning;
+            # without a disarm this becomes an alarm with an exit-error report.
+            self.exit_error = True
+            self._start_entry(open_door)
+
+    def _armed(self):
+        self.closed_at = self.now
+        self._buzz("off")
+        self._set_state(ARMED_AWAY if self.mode == Z.AWAY else ARMED_HOME)
+        self._user_signal("R", CID.OPEN_CLOSE, self.armed_by, self._user_name(self.armed_by),
+                          mode=MODE_WORDS[self.mode])
+
+    def _disarm_request(self, code, remote):
+        if code is None:
+            if remote:
+                return self._refuse("a code is needed to disarm")
+            self._show("error")
+            return False
+        who = self._check(code)
+        if who is None:
+            return False
+        self._disarm(who, remote)
+        return True
+
+    def _disarm(self, who, remote):
+        duress = who[2] == "duress"
+        was = self.state
+        if was == DISARMED:
+            if duress:
+                self._user_signal("E", CID.DURESS, who[0], who[1])
+            if not remote:
+                self._show("ok")
+            return
+        aborted = False
+        if self.held:
+            if duress:
+                self._release_held()   # coerced: the burglary still goes out
+            else:
+                aborted = True
+                self.out.append({"log": "alarm_aborted", "user": who[0],
+                                 "zones": [h[1] for h in self.held]})
+                self.held = []
+        elif self.alarm_sent and not duress:
+            self._user_signal("E", CID.CANCEL, who[0], who[1])
+        if duress:
+            self._user_signal("E", CID.DURESS, who[0], who[1])
+        if not aborted:
+            self._user_signal("E", CID.OPEN_CLOSE, who[0], who[1])
+        sounding = self.siren != "off"
+        self._to_disarmed()
+        if not remote:
+            self._show("aborted" if aborted else "ok")
+        if self.cfg.chirps and not sounding:
+            self._chirp("chirp2")
+
+    def _to_disarmed(self):
+        self.exit_end = self.exit_fast = self.entry_end = None
+        self.abort_end = self.siren_end = None
+        self.held = []
+        self.alarm_sent = False
+        self.exit_error = False
+        self.entry_zone = -1
+        self.mode = 0
+        self._sound("off")
+        self._buzz("off")
+        zs = self.zones
+        zs.new_period()
+        for i in range(len(zs)):
+            zs.set(i, Z.BYPASSED, False)   # a bypass lasts one armed period
+        self._set_state(DISARMED)
+
+    # ---- zones ----
+
+    def _trip(self, i):
+        zs = self.zones
+        if not zs.has(i, Z.MOMENTARY):
+            zs.set(i, Z.OPEN, True)
+        ztype = zs.types[i]
+        if ztype == "panic":
+            self._alarm(CID.PANIC, zone=i)
+            return
+        if ztype == "fire":
+            self._alarm(CID.FIRE, zone=i)
+            return
+        if ztype == "tamper":
+            self._alarm(CID.TAMPER, zone=i)
+            return
+        state = self.state
+        if state == DISARMED:
+            if zs.has(i, Z.CHIME):
+                self._buzz_once("chime")
+            return
+        if state == ARMING and zs.has(i, Z.DELAYED):
+            self._exit_door(i)
+            return
+        if zs.is_(i, Z.BYPASSED) or zs.is_(i, Z.SHUT_DOWN) or not zs.active_in(i, self.mode):
+            return
+        zs.trips[i] += 1
+        if zs.trips[i] > self.cfg.swinger_limit:
+            zs.set(i, Z.SHUT_DOWN, True)
+            self.out.append({"log": "swinger_shutdown", "zone": zs.numbers[i]})
+            return
+        if state == ARMING:
+            if not zs.has(i, Z.FOLLOWER):
+                self._burglar(i, CID.BURGLARY)
+        elif state == PENDING:
+            if not zs.has(i, Z.DELAYED | Z.FOLLOWER):
+                self._burglar(i, CID.BURGLARY)
+        elif state == TRIGGERED:
+            self._burglar(i, CID.BURGLARY)
+        elif zs.has(i, Z.DELAYED):
+            self._start_entry(i)
+        else:
+            self._burglar(i, CID.BURGLARY)
+
+    def _exit_door(self, i):
+        # The entry/exit door during the exit delay. Re-opening it after it was
+        # closed restarts the exit delay once (someone went back in).
+        if self.exit_door_closed and self.cfg.exit_restart and not self.exit_restarted:
+            self.exit_restarted = True
+            self._start_exit(self.cfg.exit_delay if self.mode == Z.AWAY
+                             else self.cfg.exit_delay_home)
+        self.exit_door_opened = True
+        self.exit_door_closed = False
+
+    def _restore(self, i):
+        zs = self.zones
+        was_open = zs.is_(i, Z.OPEN)
+        zs.set(i, Z.OPEN, False)
+        if zs.types[i] == "tamper" and was_open:
+            self._zone_signal("R", CID.TAMPER, i)
+        if self.state == ARMING and zs.has(i, Z.DELAYED) and self.exit_door_opened:
+            self.exit_door_closed = True
+
+    def _trouble(self, i, bit, on, event):
+        zs = self.zones
+        if bool(zs.is_(i, bit)) == on:
+            return
+        zs.set(i, bit, on)
+        self._zone_signal("E" if on else "R", event, i)
+        if on:
+            self._buzz_once("trouble")
+
+    def _supervise(self):
+        zs = self.zones
+        limit = self.cfg.supervision
+        for i in range(len(zs)):
+            if zs.has(i, Z.SUPERVISED) and not zs.is_(i, Z.LOST) \
+                    and ticks.diff(self.now, zs.last_seen[i]) >= limit:
+                zs.set(i, Z.LOST, True)
+                self._zone_signal("E", CID.SUPERVISION, i)
+                self._buzz_once("trouble")
+
+    def _start_entry(self, i):
+        self.entry_zone = i
+        self.entry_end = ticks.add(self.now, self.cfg.entry_delay)
+        self._set_state(PENDING)
+        self._buzz("entry")
+
+    # ---- alarms ----
+
+    def _burglar(self, i, event):
+        # A burglary: siren at once, report after the abort window.
+        first = self.state != TRIGGERED
+        self.entry_end = None
+        self._set_state(TRIGGERED)
+        self._buzz("off")
+        if self.siren != "temporal3":
+            self._sound("steady")
+        self.siren_end = ticks.add(self.now, self.cfg.siren_time)
+        batch = [("E", event, i)]
+        if first and self.exit_error:
+            batch.append(("E", CID.EXIT_ERROR, i))
+        elif first and self.closed_at is not None \
+                and ticks.diff(self.now, self.closed_at) < self.cfg.recent_closing:
+            batch.append(("E", CID.RECENT_CLOSING, -1))
+        if self.cfg.abort_window and (first or self.abort_end is not None):
+            self.held.extend(batch)
+            if first:
+                self.abort_end = ticks.add(self.now, self.cfg.abort_window)
+        else:
+            self.held.extend(batch)
+            self._release_held()
+
+    def _release_held(self):
+        held = self.held
+        self.held = []
+        self.abort_end = None
+        for q, event, i in held:
+            if i < 0:
+                self._user_signal(q, event, self.armed_by, self._user_name(self.armed_by))
+            else:
+                self._zone_signal(q, event, i)
+            self.alarm_sent = True
+
+    def _alarm(self, event, zone=None, user=None, name=None, sos=None):
+        # Panic, fire, medical, tamper: no abort window, reported at once.
+        self.entry_end = None
+        self._set_state(TRIGGERED)
+        if event == CID.FIRE:
+            self._sound("temporal3")
+        elif event == CID.MEDICAL:
+            self._buzz("alarm")
+        else:
+            self._buzz("off")
+            if self.siren != "temporal3":
+                self._sound("steady")
+        if event != CID.MEDICAL:
+            self.siren_end = ticks.add(self.now, self.cfg.siren_time)
+        if user is not None:
+            self._user_signal("E", event, user, name, sos=sos)
+        elif zone is None:
+            self._signal("E", event, zone=0, name=name)   # the keypad itself
+        else:
+            self._zone_signal("E", event, zone)
+        self.alarm_sent = True
+
+    # ---- output helpers ----
+
+    def _signal(self, q, event, **fields):
+        self.seq += 1
+        sig = {"code": CID.code(q, event), "event": event, "qualifier": q, "seq": self.seq}
+        for k in fields:
+            if fields[k] is not None:
+                sig[k] = fields[k]
+        self.out.append({"signal": sig})
+
+    def _zone_signal(self, q, event, i):
+        self._signal(q, event, zone=self.zones.numbers[i], name=self.zones.names[i])
+
+    def _user_signal(self, q, event, number, name, **extra):
+        extra["user"] = number
+        extra["name"] = name
+        self._signal(q, event, **extra)
+
+    def _user_name(self, number):
+        if number == 0:
+            return "quick"
+        for e in self.codes.entries:
+            if e[0] == number:
+                return e[1]
+        return "user %02d" % number
+
+    def _refuse(self, why):
+        self.out.append({"error": why})
+        return False
+
+    def _set_state(self, s):
+        if s != self.state:
+            self.state = s
+            self.out.append({"state": s})
+
+    def _sound(self, pattern):
+        if pattern != self.siren:
+            self.siren = pattern
+            self.out.append({"siren": pattern})
+
+    def _chirp(self, pattern):
+        if self.siren == "off":
+            self.out.append({"siren": pattern})
+
+    def _buzz(self, pattern):
+        if pattern != self.buzzer:
+            self.buzzer = pattern
+            self.out.append({"buzzer": pattern})
+
+    def _buzz_once(self, pattern):
+        self.out.append({"buzzer": pattern})
+
+    def _show(self, what, **extra):
+        item = {"keypad": what}
+        for k in extra:
+            item[k] = extra[k]
+        self.out.append(item)
+
+
+def _has_delayed(zs):
+    for i in range(len(zs)):
+        if zs.has(i, Z.DELAYED):
+            return True
+    return False
+
+
+def _one_typo(code):
+    digits = "0123456789"
+    for i in range(len(code) + 1):
+        for d in digits:
+            yield code[:i] + d + code[i:]            # an extra digit
+    for i in range(len(code)):
+        yield code[:i] + code[i + 1:]                # a missing digit
+        for d in digits:
+            if d != code[i]:
+                yield code[:i] + d + code[i + 1:]    # a changed digit

