@@ -39,7 +39,7 @@ MODE_NAMES = (("home", Z.HOME), ("away", Z.AWAY))
 
 class ConfigError(Exception):
     def __init__(self, field, problem):
-        Exception.__init__(self, "%s: %s" % (field, problem))
+        super().__init__("%s: %s" % (field, problem))
         self.field = field
         self.problem = problem
 

@@ -222,16 +222,16 @@ class Panel:
 
     # ---- codes and the keypad ----
 
-    def _check(self, code):
+    def _check(self, code, remote=False):
         # The user entry for a code, or None after counting a wrong code.
         found = self.codes.find(code) if code else None
         if found is None:
-            self._wrong_code()
+            self._wrong_code(remote)
             return None
         self.wrong = 0
         return found
 
-    def _wrong_code(self):
+    def _wrong_code(self, remote):
         self.wrong += 1
         self._user_signal("E", CID.WRONG_CODE, 0, "keypad")
         if self.wrong >= self.cfg.lockout_attempts:
@@ -239,6 +239,8 @@ class Panel:
             self.lockout_end = ticks.add(self.now, self.cfg.lockout_time)
             self._user_signal("E", CID.ACCESS_DENIED, 0, "keypad", lockout=True)
             self._show("locked")
+        elif remote:
+            self._refuse("wrong code")
         else:
             self._show("wrong_code")
 
@@ -314,7 +316,7 @@ class Panel:
         mode = Z.AWAY if mode_word == "away" else Z.HOME
         user = 0
         if code is not None:
-            who = self._check(code)
+            who = self._check(code, remote)
             if who is None:
                 return False
             if who[2] == "duress":
@@ -385,6 +387,10 @@ class Panel:
             self.exit_fast = ticks.add(self.exit_end, -self.exit_warning_ms)
         self._buzz("exit")
 
+    def _stop_exit(self):
+        self.exit_end = None
+        self.exit_fast = None
+
     def _exit_ends(self):
         self.exit_end = None
         self.exit_fast = None
@@ -417,7 +423,7 @@ class Panel:
                 return self._refuse("a code is needed to disarm")
             self._show("error")
             return False
-        who = self._check(code)
+        who = self._check(code, remote)
         if who is None:
             return False
         self._disarm(who, remote)
@@ -433,24 +439,27 @@ class Panel:
                 self._show("ok")
             return
         aborted = False
+        looks_aborted = bool(self.held)   # what the keypad shows, duress or not
         if self.held:
             if duress:
                 self._release_held()   # coerced: the burglary still goes out
             else:
                 aborted = True
-                self.out.append({"log": "alarm_aborted", "user": who[0],
-                                 "zones": [h[1] for h in self.held]})
+                self.out.append({"log": "alarm_aborted", "user": who[0], "zones":
+                                 [self.zones.numbers[h[2]] for h in self.held if h[2] >= 0]})
                 self.held = []
         elif self.alarm_sent and not duress:
             self._user_signal("E", CID.CANCEL, who[0], who[1])
         if duress:
             self._user_signal("E", CID.DURESS, who[0], who[1])
-        if not aborted:
+        if self.mode and not aborted:
+            # An opening report only when the system was armed: silencing a
+            # panic while disarmed is a cancel, not an opening.
             self._user_signal("E", CID.OPEN_CLOSE, who[0], who[1])
         sounding = self.siren != "off"
         self._to_disarmed()
         if not remote:
-            self._show("aborted" if aborted else "ok")
+            self._show("aborted" if looks_aborted else "ok")
         if self.cfg.chirps and not sounding:
             self._chirp("chirp2")
 
@@ -564,6 +573,7 @@ class Panel:
         # A burglary: siren at once, report after the abort window.
         first = self.state != TRIGGERED
         self.entry_end = None
+        self._stop_exit()
         self._set_state(TRIGGERED)
         self._buzz("off")
         if self.siren != "temporal3":
@@ -595,8 +605,9 @@ class Panel:
             self.alarm_sent = True
 
     def _alarm(self, event, zone=None, user=None, name=None, sos=None):
-        # Panic, fire, medical, tamper: no abort window, reported at once.
-        self.entry_end = None
+        # Panic, fire, medical, tamper: no abort window, reported at once. A
+        # running entry delay keeps running: the intruder still gets reported.
+        self._stop_exit()
         self._set_state(TRIGGERED)
         if event == CID.FIRE:
             self._sound("temporal3")

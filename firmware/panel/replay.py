@@ -9,6 +9,7 @@
 #   {"t": 0, "zone": "front_door", "event": "open"}
 #   {"t": 0, "command": {"action": "ARM_AWAY", "code": "1234"}}
 #   {"t": 0, "until": 90000}                 let time run to 90000
+#   {"note": "..."}                          a comment, ignored
 import json
 from panel import ticks
 from panel.config import Config, ConfigError
@@ -57,6 +58,8 @@ class Replay:
             return self._error("line %d: not valid JSON" % self.lineno)
         if not isinstance(item, dict):
             return self._error("line %d: each line must be a JSON object" % self.lineno)
+        if len(item) == 1 and "note" in item:
+            return
         if "config" in item:
             if self.panel is not None:
                 return self._error("line %d: config must be the first line" % self.lineno)
@@ -87,10 +90,7 @@ class Replay:
             p.zone(now, item["zone"], item.get("event"))
         elif "command" in item:
             p.command(now, item["command"])
-        elif "until" not in item:
-            self._error("line %d: nothing to do (keys, hold, zone, command or until)"
-                        % self.lineno)
-        self._flush()
+        self._flush(self.lineno)
 
     def _start(self, raw):
         try:
@@ -123,8 +123,10 @@ class Replay:
             self._flush()
         self.t = t
 
-    def _flush(self):
+    def _flush(self, lineno=0):
         for o in self.panel.take():
+            if lineno and "error" in o:
+                o["error"] = "line %d: %s" % (lineno, o["error"])
             self._out(o)
 
     def _error(self, why):
@@ -163,6 +165,8 @@ def _check(item):
     elif "until" in item:
         if not isinstance(item["until"], int):
             return "until must be whole ms"
+    elif "command" not in item:
+        return "nothing to do (keys, hold, zone, command or until)"
     return None
 
 

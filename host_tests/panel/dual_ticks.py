@@ -1,0 +1,31 @@
+# Tick arithmetic across the ESP32's 2**30 ms wrap (runs under CPython and micropython).
+from panel import ticks
+
+TOP = ticks.PERIOD - 1
+
+
+def test_add_wraps_to_zero():
+    assert ticks.add(TOP, 1) == 0
+    assert ticks.add(TOP, 5000) == 4999
+
+
+def test_diff_is_signed_across_the_wrap():
+    assert ticks.diff(4999, TOP) == 5000
+    assert ticks.diff(TOP, 4999) == -5000
+    assert ticks.diff(123, 123) == 0
+
+
+def test_due_across_the_wrap():
+    deadline = ticks.add(TOP - 100, 60000)
+    assert not ticks.due(TOP, deadline)
+    assert not ticks.due(ticks.add(TOP, 59898), deadline)
+    assert ticks.due(ticks.add(TOP, 59900), deadline)
+    assert not ticks.due(0, None)
+
+
+def test_earliest_across_the_wrap():
+    before = TOP - 10
+    after = ticks.add(TOP, 10)
+    assert ticks.earliest(after, before) == before
+    assert ticks.earliest(None, after) == after
+    assert ticks.earliest(before, None) == before
