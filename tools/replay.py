@@ -15,22 +15,26 @@ from tools import paths
 
 
 def run_cpython(stream, write, tick0=0):
+    """Replay in this process; returns False when the config was refused."""
     paths.use_firmware_in_cpython()
     from panel.replay import Replay
     r = Replay(write, os.urandom, tick0)
     for line in stream:
         r.feed(line)
-    return r.errors
+    return r.panel is not None
 
 
-def run_micropython(path, tick0=0):
+MP_MAIN = ("import sys\nfrom panel.replay import main\n"
+           "sys.exit(0 if main(%d).panel is not None else 2)")
+
+
+def run_micropython(path, tick0=0, check=True):
     """Output lines of the scenario at `path` under the host micropython."""
     mp = paths.venv_tool("micropython")
     with open(path, "rb") as f:
-        done = subprocess.run(
-            [mp, "-c", "from panel.replay import main; main(%d)" % tick0],
-            stdin=f, capture_output=True, env=paths.micropython_env(), timeout=300)
-    if done.returncode != 0:
+        done = subprocess.run([mp, "-c", MP_MAIN % tick0], stdin=f, capture_output=True,
+                              env=paths.micropython_env(), timeout=300)
+    if done.returncode not in (0, 2) or (check and done.returncode):
         raise RuntimeError("micropython failed:\n" + done.stderr.decode(errors="replace")
                            + done.stdout.decode(errors="replace")[-2000:])
     return done.stdout.decode()
@@ -47,13 +51,13 @@ def main(argv=None):
     if args.runtime == "cpython":
         stream = sys.stdin if args.file == "-" else open(args.file)
         with stream:
-            run_cpython(stream, sys.stdout.write, tick0)
-        return 0
-    path = args.file
-    if path == "-":
-        path = "/dev/stdin"
-    sys.stdout.write(run_micropython(path, tick0))
-    return 0
+            return 0 if run_cpython(stream, sys.stdout.write, tick0) else 2
+    path = "/dev/stdin" if args.file == "-" else args.file
+    mp = paths.venv_tool("micropython")
+    with open(path, "rb") as f:
+        # Output streams straight through, line by line.
+        return subprocess.run([mp, "-c", MP_MAIN % tick0], stdin=f,
+                              env=paths.micropython_env()).returncode
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ class Replay:
         self.releases = []       # [t, ...] when held keys are let go
         self.lineno = 0
         self.errors = 0
+        self.refused = False
 
     def feed(self, line):
         self.lineno += 1
@@ -61,13 +62,13 @@ class Replay:
         if len(item) == 1 and "note" in item:
             return
         if "config" in item:
-            if self.panel is not None:
+            if self.panel is not None or self.refused:
                 return self._error("line %d: config must be the first line" % self.lineno)
             return self._start(item["config"])
         if self.panel is None:
+            if self.refused:
+                return   # a panel never runs on a config it refused
             self._start(DEFAULT_CONFIG)
-            if self.panel is None:
-                return
         t = item.get("t", self.t)
         if not isinstance(t, int) or isinstance(t, bool) or t < self.t:
             return self._error("line %d: t must be whole ms, not before %d" % (self.lineno, self.t))
@@ -97,6 +98,7 @@ class Replay:
             cfg = Config(raw, self.random_bytes)
         except ConfigError as e:
             self.errors += 1
+            self.refused = True
             self._out({"error": "config: " + str(e), "field": e.field})
             return
         self.panel = Panel(cfg, self._tick(0))
