@@ -54,3 +54,17 @@ def test_a_wrong_config_is_refused_naming_the_field(runtime):
     out = lines(done.stdout)
     assert out[0]["field"] == "zones[0].type" and "laser" in out[0]["error"]
     assert len(out) == 1
+
+
+def test_hashcode_makes_a_hash_the_panel_accepts():
+    done = subprocess.run([sys.executable, "-m", "tools.hashcode", "4321"], capture_output=True,
+                          text=True, cwd=paths.ROOT)
+    stored = done.stdout.strip()
+    assert stored.startswith("s256$") and "4321" not in stored
+    text = json.dumps({"config": {"users": [{"number": 1, "name": "a", "code_hash": stored}]}}) \
+        + '\n{"t": 0, "keys": "4321B"}\n'
+    out = lines(replay("-", "--runtime", "micropython", stdin=text).stdout)
+    assert {"t": 0, "state": "arming"} in out
+    bad = subprocess.run([sys.executable, "-m", "tools.hashcode", "12"], capture_output=True,
+                         text=True, cwd=paths.ROOT)
+    assert bad.returncode == 2
