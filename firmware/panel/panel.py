@@ -24,6 +24,7 @@ PENDING = "pending"
 TRIGGERED = "triggered"
 
 MODE_WORDS = {Z.HOME: "home", Z.AWAY: "away"}
+_KEPT = Z.OPEN | Z.BYPASSED | Z.SHUT_DOWN | Z.TAMPERED | Z.LOW_BATTERY | Z.LOST
 SOS_ALARMS = {"police": CID.PANIC, "fire": CID.FIRE, "medical": CID.MEDICAL}
 
 
@@ -70,6 +71,61 @@ class Panel:
         self.supervision_next = ticks.add(now, self.supervision_check_ms)
         for i in range(len(self.zones)):
             self.zones.last_seen[i] = now
+
+    # ---- surviving a power cut ----
+
+    def snapshot(self):
+        # What must outlive a reboot, as plain JSON-able values. The hub saves
+        # it whenever the state, a zone's status or the sequence changes.
+        zs = self.zones
+        return {"v": 1, "state": self.state, "mode": self.mode, "armed_by": self.armed_by,
+                "seq": self.seq, "alarm_sent": self.alarm_sent, "exit_error": self.exit_error,
+                "remote": self.remote_arm,
+                "entry_zone": zs.numbers[self.entry_zone] if self.entry_zone >= 0 else 0,
+                "held": [[q, e, zs.numbers[i] if i >= 0 else 0] for q, e, i in self.held],
+                "zones": [[zs.numbers[i], zs.status[i] & _KEPT] for i in range(len(zs))
+                          if zs.status[i] & _KEPT]}
+
+    def restore(self, snap, now, cause):
+        # Resume after a reboot. Pulling the plug never disarms: an exit or
+        # entry delay starts again in full, an alarm sounds again, and a burglary
+        # held in the abort window goes out at once. The restart is reported (E305).
+        self.now = now
+        zs = self.zones
+        self.seq = max(self.seq, snap.get("seq", 0))
+        for number, bits in snap.get("zones", []):
+            i = zs.index(number)
+            if i >= 0:
+                zs.status[i] = bits & _KEPT
+        state = snap.get("state", DISARMED)
+        self.mode = snap.get("mode", 0)
+        self.armed_by = snap.get("armed_by", 0)
+        self.remote_arm = snap.get("remote", False)
+        self.alarm_sent = snap.get("alarm_sent", False)
+        self.exit_error = snap.get("exit_error", False)
+        self.entry_zone = zs.index(snap.get("entry_zone", 0))
+        held = []
+        for q, e, number in snap.get("held", []):
+            held.append((q, e, zs.index(number) if number else -1))
+        self._signal("E", CID.RESTART, zone=0, name=cause)
+        if state == DISARMED or self.mode not in MODE_WORDS:
+            self.mode = 0
+            return
+        if state == ARMING:
+            self._set_state(ARMING)
+            self._start_exit(self.cfg.exit_delay if self.mode == Z.AWAY
+                             else self.cfg.exit_delay_home)
+        elif state == PENDING:
+            self._set_state(ARMED_AWAY if self.mode == Z.AWAY else ARMED_HOME)
+            self._start_entry(self.entry_zone if self.entry_zone >= 0 else 0)
+        elif state == TRIGGERED:
+            self._set_state(TRIGGERED)
+            self._sound("steady")
+            self.siren_end = ticks.add(now, self.cfg.siren_time)
+            self.held = held
+            self._release_held()
+        else:
+            self._set_state(state)
 
     # ---- draining outputs and time ----
 

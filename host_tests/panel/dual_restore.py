@@ -1,0 +1,99 @@
+# A power cut never disarms: the panel resumes from its snapshot.
+import os
+import json
+from panel.config import Config
+from panel.panel import Panel
+from panel.replay import DEFAULT_CONFIG
+
+
+def fresh(now=0):
+    return Panel(Config(DEFAULT_CONFIG, os.urandom), now)
+
+
+def codes(out):
+    return [o["signal"]["code"] for o in out if "signal" in o]
+
+
+def reboot(p, now, cause="power_on"):
+    # The snapshot goes through JSON, as it does through flash.
+    snap = json.loads(json.dumps(p.snapshot()))
+    q = fresh(now)
+    q.restore(snap, now, cause)
+    return q
+
+
+def keys(p, now, text):
+    for k in text:
+        p.press(now, k)
+
+
+def test_armed_stays_armed_and_the_restart_is_reported():
+    p = fresh()
+    keys(p, 0, "1234A")
+    p.zone(1000, "front_door", "open")
+    p.zone(2000, "front_door", "close")
+    p.tick(61000)
+    assert p.state == "armed_away"
+    last_seq = p.seq
+    q = reboot(p, 100000, "power_on")
+    out = q.take()
+    assert q.state == "armed_away"
+    restart = [o["signal"] for o in out if "signal" in o][0]
+    assert restart["code"] == "E305" and restart["name"] == "power_on"
+    assert restart["seq"] == last_seq + 1       # the sequence never repeats
+    q.zone(200000, "front_door", "open")
+    assert q.state == "pending"
+
+
+def test_a_cut_during_the_entry_delay_starts_it_again():
+    p = fresh()
+    keys(p, 0, "1234A")
+    p.zone(1000, "front_door", "open")
+    p.zone(2000, "front_door", "close")
+    p.tick(61000)
+    p.zone(100000, "front_door", "open")
+    assert p.state == "pending"
+    q = reboot(p, 110000)
+    q.take()
+    assert q.state == "pending"
+    q.tick(110000 + 30000)
+    assert q.state == "triggered"
+    q.tick(110000 + 60000)
+    assert "E134" in codes(q.take())
+
+
+def test_a_cut_inside_the_abort_window_sends_the_burglary_at_once():
+    p = fresh()
+    keys(p, 0, "1234B")
+    p.tick(60000)
+    p.zone(100000, "living_window", "open")
+    assert "E130" not in codes(p.take())
+    q = reboot(p, 105000)
+    out = q.take()
+    assert q.state == "triggered"
+    assert {"siren": "steady"} in out
+    assert "E130" in codes(out)
+
+
+def test_a_cut_during_the_exit_delay_restarts_it():
+    p = fresh()
+    keys(p, 0, "1234A")
+    q = reboot(p, 20000)
+    assert q.state == "arming"
+    q.tick(20000 + 59000)
+    assert q.state == "arming"
+    q.tick(20000 + 60000)
+    assert q.state in ("armed_away", "armed_home")
+
+
+def test_troubles_and_bypass_survive():
+    p = fresh()
+    p.zone(0, "hall_motion", "battery_low")
+    keys(p, 0, "1234*103#")
+    q = reboot(p, 1000)
+    q.take()
+    q.zone(2000, "hall_motion", "battery_ok")
+    assert codes(q.take()) == ["R384"]
+    q.zone(3000, "living_window", "open")
+    keys(q, 3000, "1234B")
+    assert q.state == "arming"      # zone 3 is still bypassed
