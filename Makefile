@@ -12,14 +12,17 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 all: test
 
 $(STAMP): requirements.txt
-	$(PYTHON) -m venv $(VENV)
+	@# Debian's python3 ships venv without ensurepip unless python3-venv is installed.
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); apt-get update -qq && \
+	  apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) tools/fetch_umqtt.py
 	touch $(STAMP)
 
 venv: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest host_tests
+	$(PY) -m pytest host_tests -p no:cacheprovider
 
 bench: $(STAMP)
 	$(PY) -m tools.bench

@@ -1,0 +1,384 @@
+# The hub's MQTT link: publishes queued signals to the monitoring side and takes
+# its acks and commands, without ever stalling the alarm loop for long.
+#
+# The hub loop calls poll(now_ms) often (every few tens of ms). poll never blocks
+# longer than `timeout_ms` per socket operation and does a bounded amount of work:
+#   - when down: reconnect once the backoff delay is over (exponential, jittered)
+#   - when up: publish up to `per_poll` unacked outbox entries in seq order
+#     (QoS 1), publish the retained state if it changed, read up to `per_poll`
+#     incoming messages (acks, commands), send a keepalive ping when idle, and
+#     drop the connection when the broker went silent.
+# Any error drops the connection; queued signals stay in the outbox until the
+# monitoring side acks them, and are sent again after a reconnect (or after
+# `resend_ms` without an ack): the consumer dedupes by hub id + seq.
+#
+# umqtt.simple blocks: QoS 1 publish waits for PUBACK and wait_msg() puts the
+# socket back to blocking. So the client's socket is wrapped (_Sock) so that
+# "blocking" always means "with our timeout", and the timeout is applied again
+# before every client call. The wrapper also exposes the fixed header of the
+# packet wait_msg() last read (retain flag, PINGRESP) that umqtt does not pass on.
+# Uses only umqtt.simple API shared by 1.3.4 (PyPI) and 1.8.0 (frozen on ESP32).
+import json
+
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+from uplink import wire
+
+_TICKS_MASK = const(0x3FFFFFFF)    # ticks wrap at 2**30, as in panel.ticks
+_TICKS_HALF = const(0x20000000)
+_IPPROTO_TCP = const(6)
+_TCP_NODELAY = const(1)
+
+
+def _diff(a, b):
+    return ((a - b + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF
+
+
+def _add(t, ms):
+    return (t + ms) & _TICKS_MASK
+
+
+def _default_rand(n):
+    import os
+    return int.from_bytes(os.urandom(4), "big") % n if n > 0 else 0
+
+
+class _Sock:
+    # A socket whose blocking mode is always bounded by a timeout.
+    def __init__(self, sock, timeout_s):
+        self.s = sock
+        self.t = timeout_s
+        self._last = None
+        self.op = 0          # fixed-header byte of the packet wait_msg() read last
+
+    def settimeout(self, t):
+        self.s.settimeout(self.t if t is None else t)
+
+    def setblocking(self, flag):
+        if flag:
+            # wait_msg() calls this right after reading a packet's first byte.
+            b = self._last
+            self.op = b[0] if b else 0
+            self.s.settimeout(self.t)
+        else:
+            self._last = None
+            self.s.settimeout(0)
+
+    def read(self, n):
+        d = self.s.read(n)
+        if n == 1:
+            self._last = d
+        return d
+
+    def write(self, buf, n=None):
+        if n is None:
+            return self.s.write(buf)
+        return self.s.write(buf, n)
+
+    def connect(self, addr):
+        return self.s.connect(addr)
+
+    def setsockopt(self, *args):
+        return self.s.setsockopt(*args)
+
+    def close(self):
+        return self.s.close()
+
+
+class _SocketModule:
+    # Stands in for the `socket` module inside umqtt.simple so that the socket
+    # connect() creates is bounded before it connects.
+    def __init__(self, real, timeout_s):
+        self.real = real
+        self.timeout_s = timeout_s
+        self.last = None
+
+    def socket(self, *args):
+        s = _Sock(self.real.socket(*args), self.timeout_s)
+        s.settimeout(self.timeout_s)
+        self.last = s
+        return s
+
+    def getaddrinfo(self, *args):
+        return self.real.getaddrinfo(*args)
+
+
+class Link:
+    def __init__(self, outbox, hub_id, secret, server, port=1883, prefix="alarm",
+                 user=None, password=None, keepalive_s=30, timeout_ms=250,
+                 backoff_min_ms=500, backoff_max_ms=60000, per_poll=4, resend_ms=30000,
+                 require_signed=True, on_command=None, clock=None, rand=None,
+                 mqtt=None, plain_actions=("ARM_AWAY", "ARM_HOME", "DISARM")):
+        self.outbox = outbox
+        self.hub_id = hub_id
+        self.secret = secret
+        self.server = server
+        self.port = port
+        self.user = user
+        self.password = password
+        self.keepalive_s = keepalive_s
+        self.timeout_s = timeout_ms / 1000
+        self.backoff_min_ms = backoff_min_ms
+        self.backoff_max_ms = backoff_max_ms
+        self.per_poll = per_poll
+        self.resend_ms = resend_ms
+        self.require_signed = require_signed
+        # Home Assistant sends these unsigned; the panel checks their code like
+        # a keypad entry (wrong ones count toward the lockout). PANIC and SOS
+        # carry no code, so only their signed form is accepted.
+        self.plain_actions = plain_actions
+        self.retained = {}              # topic -> payload kept on the broker (discovery, zones)
+        self._retained_sent = set()
+        self.on_command = on_command
+        self.clock = clock              # () -> unix seconds, for event time and command ts
+        self.rand = rand or _default_rand
+        if mqtt is None:
+            from umqtt import simple as mqtt
+        self.mqtt = mqtt
+        base = "%s/%s/" % (prefix, hub_id)
+        self.t_state = base + "state"
+        self.t_avail = base + "availability"
+        self.t_events = base + "events"
+        self.t_acks = base + "acks"
+        self.t_commands = base + "commands"
+        self.client = None
+        self.sock = None
+        self.connected = False
+        self.failures = 0               # consecutive failed connects
+        self.next_try = None            # ticks of the next connect attempt (None: now)
+        self.last_tx = 0
+        self.last_rx = 0
+        self.ping_sent = None
+        self.state = None               # Home Assistant state word to publish, retained
+        self._state_sent = None
+        self._sent = {}                 # seq -> ticks sent on this connection
+        self._last_cmd_id = 0
+        self.stats = {"connects": 0, "failures": 0, "published": 0, "acked": 0,
+                      "bad_acks": 0, "bad_commands": 0, "retained_ignored": 0,
+                      "commands": 0, "pings": 0, "command_errors": 0}
+        self.last_error = None
+
+    # ---- the hub loop's entry points ----
+
+    def set_state(self, word):
+        self.state = word
+
+    def publish_retained(self, topic, payload):
+        """Keep `payload` retained on `topic`; sent when connected, again after reconnects."""
+        if self.retained.get(topic) != payload:
+            self.retained[topic] = payload
+            self._retained_sent.discard(topic)
+
+    def poll(self, now):
+        """Do a bounded slice of link work. now: ms ticks. Never raises for network errors."""
+        if not self.connected:
+            if self.next_try is None or _diff(now, self.next_try) >= 0:
+                self._connect(now)
+            return
+        try:
+            self._work(now)
+        except Exception as e:      # OSError, MQTTException, IndexError/AssertionError on short reads
+            self._drop(now, e)
+
+    def close(self):
+        """Disconnect cleanly (the broker then keeps the will unsent: publish offline first)."""
+        if self.connected:
+            try:
+                self._timeout()
+                self.client.publish(self.t_avail, b"offline", True, 1)
+                self._timeout()
+                self.client.disconnect()
+            except Exception:
+                pass
+        self._close_sock()
+        self.connected = False
+
+    # ---- connection ----
+
+    def _timeout(self):
+        if self.sock is not None:
+            self.sock.settimeout(self.timeout_s)
+
+    def _connect(self, now):
+        shim = _SocketModule(self._real_socket(), self.timeout_s)
+        try:
+            c = self.mqtt.MQTTClient(self.hub_id, self.server, self.port, self.user,
+                                     self.password, self.keepalive_s)
+            c.set_callback(self._on_message)
+            c.set_last_will(self.t_avail, b"offline", True, 1)
+            self.client = c
+            self.mqtt.socket = shim
+            try:
+                c.connect(clean_session=True)
+            finally:
+                self.mqtt.socket = shim.real
+            self.sock = c.sock if isinstance(c.sock, _Sock) else shim.last
+            try:
+                c.sock.setsockopt(_IPPROTO_TCP, _TCP_NODELAY, 1)
+            except (OSError, AttributeError):
+                pass
+            self.connected = True
+            self._timeout()
+            c.publish(self.t_avail, b"online", True, 1)
+            self._timeout()
+            c.subscribe(self.t_acks, 1)
+            self._timeout()
+            c.subscribe(self.t_commands, 1)
+        except Exception as e:
+            if self.sock is None:
+                self.sock = shim.last       # close the half-made socket too
+            self._drop(now, e)
+            return
+        self.failures = 0
+        self.next_try = None
+        self._sent = {}
+        self._state_sent = None
+        self._retained_sent = set()
+        self.last_tx = self.last_rx = now
+        self.ping_sent = None
+        self.stats["connects"] += 1
+
+    def _real_socket(self):
+        s = self.mqtt.socket
+        return s.real if isinstance(s, _SocketModule) else s
+
+    def _drop(self, now, err):
+        self.last_error = err
+        self.stats["failures"] += 1
+        self._close_sock()
+        self.connected = False
+        self.failures += 1
+        n = self.failures - 1
+        delay = self.backoff_min_ms << (n if n < 16 else 16)
+        if delay > self.backoff_max_ms:
+            delay = self.backoff_max_ms
+        half = delay // 2
+        self.next_try = _add(now, half + self.rand(half + 1))   # jitter: [delay/2, delay]
+
+    def _close_sock(self):
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except Exception:
+                pass
+        self.sock = None
+        self.client = None
+
+    # ---- work while connected ----
+
+    def _work(self, now):
+        c = self.client
+        if self.state is not None and self.state != self._state_sent:
+            self._timeout()
+            c.publish(self.t_state, self.state.encode(), True, 1)
+            self._state_sent = self.state
+            self.last_tx = self.last_rx = now
+        budget = self.per_poll
+        for topic in self.retained:
+            if budget <= 1:
+                break
+            if topic not in self._retained_sent:
+                self._timeout()
+                c.publish(topic, self.retained[topic], True, 1)
+                self._retained_sent.add(topic)
+                self.last_tx = self.last_rx = now
+                budget -= 1
+        for e in self.outbox.entries():
+            if budget <= 0:
+                break
+            seq = e[0]
+            sent = self._sent.get(seq)
+            if sent is not None and _diff(now, sent) < self.resend_ms:
+                continue
+            payload = wire.event(self.secret, self.hub_id, e[1], e[2])
+            self._timeout()
+            c.publish(self.t_events, payload, False, 1)   # returns on PUBACK
+            self._sent[seq] = now
+            self.last_tx = self.last_rx = now
+            self.stats["published"] += 1
+            budget -= 1
+        for _ in range(self.per_poll):
+            if not self.connected:
+                return
+            self._timeout()
+            self.sock.op = 0
+            c.check_msg()
+            if self.sock is None or not self.sock.op:
+                break
+            self.last_rx = now
+            if self.sock.op == 0xD0:
+                self.ping_sent = None
+        ka = self.keepalive_s * 1000
+        if ka:
+            if self.ping_sent is not None and _diff(now, self.ping_sent) > ka // 2:
+                raise OSError(110)          # no PINGRESP: the broker is gone
+            if self.ping_sent is None and _diff(now, self.last_tx) >= ka // 2:
+                self._timeout()
+                c.ping()
+                self.ping_sent = self.last_tx = now
+                self.stats["pings"] += 1
+
+    # ---- incoming ----
+
+    def _on_message(self, topic, msg):
+        # Called from inside umqtt while it reads: never raise from here.
+        try:
+            if isinstance(topic, (bytes, bytearray)):
+                topic = bytes(topic).decode()
+            if topic == self.t_acks:
+                self._on_ack(msg)
+            elif topic == self.t_commands:
+                self._on_command(msg)
+        except Exception as e:
+            self.last_error = e
+            self.stats["command_errors"] += 1
+
+    def _on_ack(self, msg):
+        obj = wire.parse(msg)
+        seqs = wire.check_ack(obj, self.hub_id, self.secret if self.require_signed else None)
+        if seqs is None:
+            self.stats["bad_acks"] += 1
+            return
+        for s in seqs:
+            self._sent.pop(s, None)
+        self.stats["acked"] += self.outbox.ack(seqs)
+
+    def _on_command(self, msg):
+        if self.sock is not None and self.sock.op & 1:
+            self.stats["retained_ignored"] += 1   # a stale command kept by the broker
+            return
+        obj = wire.parse(msg)
+        if obj is None or not isinstance(obj.get("action"), str):
+            self.stats["bad_commands"] += 1
+            return
+        if "mac" in obj or self.require_signed and obj.get("action") not in self.plain_actions:
+            obj = self._check_signed(obj)
+            if obj is None:
+                self.stats["bad_commands"] += 1
+                return
+        self.stats["commands"] += 1
+        if self.on_command is not None:
+            try:
+                self.on_command(obj)
+            except Exception as e:
+                self.last_error = e
+                self.stats["command_errors"] += 1
+
+    def _check_signed(self, obj):
+        body = wire.verify(self.secret, obj)
+        if body is None or body.get("type") != "command" or body.get("hub") != self.hub_id:
+            return None
+        cid = body.get("id")
+        ts = body.get("ts")
+        if not isinstance(cid, int) or cid <= self._last_cmd_id or not isinstance(ts, int):
+            return None                     # replayed or reordered
+        if self.clock is not None:
+            t = self.clock()
+            if t > 1000000000 and (ts - t > 300 or t - ts > 300):
+                return None                 # outside the 5 min window (clock set)
+        self._last_cmd_id = cid
+        return body

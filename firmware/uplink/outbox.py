@@ -1,0 +1,203 @@
+# Store and forward: the signals waiting for the monitoring side's ack.
+#
+# Entries are kept in seq order, each as [seq, time_s, signal]. The queue is
+# bounded by `capacity`; when a new signal would exceed it, one entry is dropped:
+#   - the oldest low-priority entry (401 open/close, any restore R...), else
+#   - the oldest trouble entry (tamper/battery/supervision, wrong code, ...),
+#   - alarm signals are never dropped (the queue grows past capacity instead),
+#   - the new signal itself if it ranks below everything queued.
+# A drop is itself reported: an E624 "event log overflow" signal that takes the
+# dropped signal's seq (so seqs stay unique and no number is invented) and lists
+# the dropped seqs. At most one overflow entry is queued: a newer one replaces it
+# and carries its list. The queue is saved through an injected store after every
+# change, as JSON lines; FileStore is the flash adapter (write new file, rename).
+#
+# Pure logic: no sockets, no clocks.
+import json
+
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+OVERFLOW = const(624)        # Contact ID: event log overflow
+ALARM = const(0)
+TROUBLE = const(1)
+LOW = const(2)
+_MAX_LISTED = const(32)      # dropped seqs listed in one overflow signal
+_ALARM_EVENTS = (100, 110, 120, 121, 130, 134, 137, 374, 459, 406)
+
+
+def priority(sig):
+    """ALARM, TROUBLE or LOW for a signal dict."""
+    event = sig.get("event")
+    if event == 401 or sig.get("qualifier") == "R":
+        return LOW
+    if event in _ALARM_EVENTS:
+        return ALARM
+    return TROUBLE
+
+
+class MemStore:
+    """A store in RAM (tests, or a hub without flash persistence).
+
+    The store interface: save(lines) keeps a list of bytes lines (no newlines),
+    load() gives them back (any iterable of bytes lines), or None when empty.
+    Lines keep every allocation small: no one big string on a fragmented heap.
+    """
+
+    def __init__(self, lines=None):
+        self.lines = lines
+        self.saves = 0
+
+    def load(self):
+        return self.lines
+
+    def save(self, lines):
+        self.lines = list(lines)
+        self.saves += 1
+
+
+class FileStore:
+    """A store in one flash file, replaced atomically: write path.new, then rename."""
+
+    def __init__(self, path):
+        self.path = path
+        self.tmp = path + ".new"
+
+    def load(self):
+        for p in (self.path, self.tmp):
+            try:
+                with open(p, "rb") as f:
+                    return [line.rstrip(b"\n") for line in f if line.strip()]
+            except OSError:
+                pass
+        return None
+
+    def save(self, lines):
+        import os
+        with open(self.tmp, "wb") as f:
+            for line in lines:
+                f.write(line)
+                f.write(b"\n")
+        try:
+            os.rename(self.tmp, self.path)
+        except OSError:
+            # FAT cannot rename over a file. If we die between these two calls,
+            # load() falls back to path.new.
+            os.remove(self.path)
+            os.rename(self.tmp, self.path)
+
+
+class Outbox:
+    def __init__(self, store=None, capacity=64):
+        self.store = store if store is not None else MemStore()
+        self.capacity = capacity
+        self.items = []        # [seq, time_s, signal], ascending seq
+        self.last_seq = 0      # highest seq ever queued: seed the panel's seq with it
+        self.dropped = 0       # signals dropped since the queue was created
+        self.bad_store = False
+        self._load()
+
+    def __len__(self):
+        return len(self.items)
+
+    def entries(self):
+        return self.items
+
+    def seqs(self):
+        return [e[0] for e in self.items]
+
+    def put(self, sig, time_s=0):
+        """Queue a panel signal dict (needs an integer "seq"). Returns the dropped seq or None."""
+        seq = sig["seq"]
+        for e in self.items:
+            if e[0] == seq:
+                return None          # already queued
+        if seq > self.last_seq:
+            self.last_seq = seq
+        entry = [seq, time_s, sig]
+        self._insert(entry)
+        victim = None
+        if len(self.items) > self.capacity:
+            victim = self._victim()
+            if victim is not None:
+                self._drop(victim, time_s)
+        self._save()
+        return None if victim is None else victim[0]
+
+    def ack(self, seqs):
+        """Remove the acknowledged seqs. Returns how many entries were removed."""
+        keep = [e for e in self.items if e[0] not in seqs]
+        n = len(self.items) - len(keep)
+        if n:
+            self.items = keep
+            self._save()
+        return n
+
+    # ---- internals ----
+
+    def _insert(self, entry):
+        items = self.items
+        i = len(items)
+        while i > 0 and items[i - 1][0] > entry[0]:
+            i -= 1
+        items.insert(i, entry)
+
+    def _victim(self):
+        for rank in (LOW, TROUBLE):
+            for e in self.items:
+                if e[2].get("event") != OVERFLOW and priority(e[2]) == rank:
+                    return e
+        return None
+
+    def _drop(self, victim, time_s):
+        self.items.remove(victim)
+        self.dropped += 1
+        lost = []
+        for e in self.items:
+            if e[2].get("event") == OVERFLOW:
+                # A replaced report's list holds its own seq: it is never sent either.
+                lost.extend(e[2].get("lost", ()))
+        self.items = [e for e in self.items if e[2].get("event") != OVERFLOW]
+        lost.append(victim[0])
+        lost.sort()
+        sig = {"code": "E%03d" % OVERFLOW, "event": OVERFLOW, "qualifier": "E",
+               "seq": victim[0], "dropped": self.dropped, "lost": lost[-_MAX_LISTED:]}
+        self._insert([victim[0], time_s, sig])
+
+    def _save(self):
+        # Line 1: {"v":1,"last_seq":N,"dropped":N}; then one [seq,time,signal] per line.
+        lines = [json.dumps({"v": 1, "last_seq": self.last_seq, "dropped": self.dropped}).encode()]
+        for e in self.items:
+            lines.append(json.dumps(e).encode())
+        self.store.save(lines)
+
+    def _load(self):
+        data = self.store.load()
+        if not data:
+            return
+        items = []
+        try:
+            head = None
+            for line in data:
+                obj = json.loads(line)
+                if head is None:
+                    head = obj
+                    if not isinstance(head, dict) or head.get("v") != 1:
+                        raise ValueError("bad header")
+                    continue
+                if not (isinstance(obj, list) and len(obj) == 3 and isinstance(obj[0], int)
+                        and isinstance(obj[2], dict)):
+                    raise ValueError("bad entry")
+                items.append(obj)
+            self.last_seq = int(head.get("last_seq", 0))
+            self.dropped = int(head.get("dropped", 0))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.bad_store = True    # keep what was readable rather than nothing
+        items.sort(key=lambda e: e[0])
+        self.items = items
+        for e in items:
+            if e[0] > self.last_seq:
+                self.last_seq = e[0]

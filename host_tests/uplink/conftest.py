@@ -1,0 +1,191 @@
+"""Uplink test plumbing: a real mosquitto broker, umqtt.simple for the host
+micropython, the micropython uplink driver and a paho-mqtt monitoring side."""
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tools import paths
+from tools.broker import Broker
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SECRET = bytes(range(32))
+HUB = "hub-test"
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory):
+    b = Broker(str(tmp_path_factory.mktemp("mosquitto")))
+    b.start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture(scope="session")
+def umqtt_lib():
+    sys.path.insert(0, paths.ROOT)
+    from tools import fetch_umqtt
+    fetch_umqtt.fetch()
+    return fetch_umqtt.HOST_LIB
+
+
+class Driver:
+    """mp_uplink_driver.py running under the host micropython; its JSON lines in a queue."""
+
+    def __init__(self, lib, cfg):
+        env = paths.micropython_env(lib, HERE)
+        env["UPLINK_DRIVER_CFG"] = json.dumps(cfg)   # not argv: see mp_uplink_driver.py
+        self.proc = subprocess.Popen(
+            [paths.venv_tool("micropython"), os.path.join(HERE, "mp_uplink_driver.py")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self.lines = queue.Queue()
+        self.seen = []
+        self.err = b""
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            try:
+                self.lines.put(json.loads(raw))
+            except ValueError:
+                self.lines.put({"ev": "junk", "raw": raw.decode(errors="replace")})
+        self.lines.put(None)
+
+    def wait_for(self, pred, timeout=10.0):
+        """The first line (in order, from now on) that satisfies pred."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("driver: timed out; seen %s\nstderr: %s"
+                                     % (self.seen[-20:], self.stderr()))
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError("driver ended; seen %s\nstderr: %s"
+                                     % (self.seen[-20:], self.stderr()))
+            self.seen.append(line)
+            if pred(line):
+                return line
+
+    def ev(self, name, timeout=10.0, **match):
+        return self.wait_for(lambda l: l.get("ev") == name
+                             and all(l.get(k) == v for k, v in match.items()), timeout)
+
+    def stderr(self):
+        if self.proc.poll() is not None and self.proc.stderr:
+            self.err += self.proc.stderr.read() or b""
+        return self.err.decode(errors="replace")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def start_driver(broker, umqtt_lib, request):
+    drivers = []
+    prefix = "test/%s" % request.node.name.replace("[", "_").replace("]", "_")
+
+    def start(**cfg):
+        full = {"port": broker.port, "hub": HUB, "secret": SECRET.hex(), "prefix": prefix}
+        full.update(cfg)
+        d = Driver(umqtt_lib, full)
+        drivers.append(d)
+        return d
+
+    start.prefix = prefix
+    yield start
+    for d in drivers:
+        d.kill()
+
+
+class Monitor:
+    """The monitoring side, with paho-mqtt: collects events, optionally acks them."""
+
+    def __init__(self, broker, prefix, auto_ack=True, topics=("events",)):
+        import paho.mqtt.client as mqtt
+        self.base = "%s/%s/" % (prefix, HUB)
+        self.auto_ack = auto_ack
+        self.topics = topics
+        self.events = []          # verified event bodies, in arrival order
+        self.bad = []
+        self.other = queue.Queue()
+        self.lock = threading.Lock()
+        self.connected = threading.Event()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="monitor-%d" % id(self))
+        self.c.on_connect = self._on_connect
+        self.c.on_message = self._on_message
+        self.c.on_subscribe = self._on_subscribe
+        self.c.reconnect_delay_set(1, 1)
+        self.c.connect("127.0.0.1", broker.port, keepalive=5)
+        self.c.loop_start()
+        if not self.connected.wait(5):
+            raise AssertionError("monitor could not connect")
+
+    def _on_connect(self, c, userdata, flags, rc, props=None):
+        c.subscribe([(self.base + t, 1) for t in self.topics])
+
+    def _on_subscribe(self, c, userdata, mid, rcs, props=None):
+        self.connected.set()      # subscribed: nothing published from now on is missed
+
+    def _on_message(self, c, userdata, msg):
+        from uplink import wire
+        if msg.topic == self.base + "events":
+            body = wire.check_event(SECRET, msg.payload, HUB)
+            with self.lock:
+                if body is None:
+                    self.bad.append(msg.payload)
+                    return
+                self.events.append(body)
+            if self.auto_ack:
+                self.ack([body["signal"]["seq"]])
+        else:
+            self.other.put((msg.topic[len(self.base):], msg.payload, msg.retain))
+
+    def seqs(self):
+        with self.lock:
+            return [e["signal"]["seq"] for e in self.events]
+
+    def ack(self, seqs, signed=True):
+        from uplink import wire
+        payload = wire.ack(SECRET, HUB, seqs) if signed else json.dumps({"seqs": seqs})
+        self.c.publish(self.base + "acks", payload, qos=1)
+
+    def publish(self, topic, payload, retain=False):
+        self.c.publish(self.base + topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def wait(self, pred, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pred():
+                return True
+            time.sleep(0.02)
+        return pred()
+
+    def close(self):
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+@pytest.fixture
+def monitor(broker, start_driver):
+    made = []
+
+    def make(**kw):
+        m = Monitor(broker, start_driver.prefix, **kw)
+        made.append(m)
+        return m
+
+    yield make
+    for m in made:
+        m.close()

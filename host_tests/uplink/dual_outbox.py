@@ -1,0 +1,81 @@
+# The outbox's queueing, priorities, overflow and persistence, under both runtimes.
+from uplink.outbox import Outbox, MemStore, FileStore, priority, ALARM, TROUBLE, LOW
+
+
+def sig(seq, q="E", event=130):
+    return {"code": "%s%03d" % (q, event), "event": event, "qualifier": q, "seq": seq,
+            "zone": 1, "name": "front_door"}
+
+
+def test_priorities():
+    assert priority(sig(1)) == ALARM
+    assert priority(sig(1, "E", 121)) == ALARM
+    assert priority(sig(1, "R", 130)) == LOW
+    assert priority(sig(1, "E", 401)) == LOW
+    assert priority(sig(1, "E", 384)) == TROUBLE
+
+
+def test_put_ack_in_seq_order():
+    box = Outbox(MemStore(), capacity=8)
+    for s in (3, 1, 2):
+        box.put(sig(s), 100 + s)
+    box.put(sig(2))                       # a duplicate seq is ignored
+    assert box.seqs() == [1, 2, 3]
+    assert box.entries()[0] == [1, 101, sig(1)]
+    assert box.ack([1, 3, 42]) == 2
+    assert box.seqs() == [2]
+    assert box.last_seq == 3
+
+
+def test_overflow_drops_low_then_trouble_never_alarms():
+    box = Outbox(MemStore(), capacity=4)
+    box.put(sig(1, "R", 401))
+    box.put(sig(2, "E", 384))
+    box.put(sig(3))
+    box.put(sig(4))
+    assert box.put(sig(5)) == 1                      # the open/close goes first
+    assert box.seqs() == [1, 2, 3, 4, 5]             # seq 1 now carries the overflow report
+    over = box.entries()[0][2]
+    assert over["code"] == "E624" and over["lost"] == [1] and over["dropped"] == 1
+    assert box.put(sig(6)) == 2                      # then trouble; the report is replaced
+    assert box.seqs() == [2, 3, 4, 5, 6]
+    over = box.entries()[0][2]
+    assert over["event"] == 624 and over["lost"] == [1, 2] and over["dropped"] == 2
+    assert box.put(sig(7)) is None                   # only alarms left: the queue grows
+    assert box.put(sig(8, "R", 401)) == 8            # a low-priority newcomer is refused
+    assert 7 in box.seqs() and 3 in box.seqs()
+    for e in box.entries():
+        if e[2]["event"] != 624:
+            assert priority(e[2]) == ALARM
+
+
+def test_persistence_roundtrip():
+    store = MemStore()
+    box = Outbox(store, capacity=2)
+    for s in (1, 2, 3):
+        box.put(sig(s, "R", 401), s)
+    again = Outbox(store, capacity=2)
+    assert again.entries() == box.entries()
+    assert again.last_seq == 3 and again.dropped == box.dropped
+    assert not again.bad_store
+
+
+def test_bad_store_starts_with_what_it_can_read():
+    box = Outbox(MemStore([b'{"v":1,"last_seq":9,"dropped":0}', b'[4,0,{"seq":4}]', b"garbage"]))
+    assert box.bad_store
+    assert box.seqs() == [4]
+
+
+def test_file_store_replaces_atomically():
+    import os
+    path = "/tmp/uplink_outbox_test_%d.jsonl" % os.getpid() if hasattr(os, "getpid") \
+        else "/tmp/uplink_outbox_test.jsonl"
+    store = FileStore(path)
+    box = Outbox(store)
+    box.put(sig(1), 5)
+    box.put(sig(2), 6)
+    box.ack([1])
+    assert Outbox(FileStore(path)).entries() == [[2, 6, sig(2)]]
+    os.rename(path, path + ".new")       # as if we died between remove and rename
+    assert Outbox(FileStore(path)).entries() == [[2, 6, sig(2)]]
+    os.remove(path + ".new")

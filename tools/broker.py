@@ -1,0 +1,95 @@
+"""A private mosquitto broker on a free loopback port, for tests, `make run` and
+story runs. mosquitto is installed with apt-get when it is missing."""
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def port_open(port, host="127.0.0.1"):
+    try:
+        socket.create_connection((host, port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def _find():
+    for cand in (shutil.which("mosquitto"), "/usr/sbin/mosquitto"):
+        if cand and os.path.exists(cand):
+            return cand
+    return None
+
+
+def ensure_mosquitto():
+    """Path of the mosquitto binary, installing Debian's package when missing."""
+    found = _find()
+    if found:
+        return found
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    try:
+        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True,
+                       timeout=600, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "mosquitto"], check=True,
+                       capture_output=True, timeout=600, env=env)
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise RuntimeError("mosquitto is not installed and 'apt-get install mosquitto' failed "
+                           "(%s). Install it yourself (Debian/Ubuntu: sudo apt-get install "
+                           "mosquitto) and try again." % e)
+    found = _find()
+    if not found:
+        raise RuntimeError("apt-get installed mosquitto but no mosquitto binary was found")
+    return found
+
+
+class Broker:
+    """mosquitto on a fixed loopback port that can be stopped and restarted."""
+
+    def __init__(self, workdir, port=None, binary=None):
+        self.binary = binary or ensure_mosquitto()
+        self.port = port or free_port()
+        os.makedirs(workdir, exist_ok=True)
+        self.conf = os.path.join(workdir, "mosquitto.conf")
+        self.log = os.path.join(workdir, "mosquitto.log")
+        with open(self.conf, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "log_dest stderr\n" % self.port)
+        self.proc = None
+
+    def start(self, timeout=10):
+        with open(self.log, "ab") as logf:
+            self.proc = subprocess.Popen([self.binary, "-c", self.conf], stdout=logf,
+                                         stderr=logf, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not port_open(self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                with open(self.log) as f:
+                    raise RuntimeError("mosquitto did not start:\n" + f.read())
+            time.sleep(0.02)
+        return self
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def restart(self, down_s=0.0):
+        self.stop()
+        time.sleep(down_s)
+        self.start()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
