@@ -32,6 +32,16 @@ def run_micropython(code, *extra_path, stdin=None, timeout=120):
                           env=paths.micropython_env(*extra_path), timeout=timeout)
 
 
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory):
+    """A real mosquitto on a free loopback port, for the whole run."""
+    from tools.broker import Broker
+    b = Broker(str(tmp_path_factory.mktemp("mosquitto")))
+    b.start()
+    yield b
+    b.stop()
+
+
 def pytest_collect_file(file_path, parent):
     if file_path.suffix == ".py" and file_path.name.startswith("dual_"):
         return DualModule.from_parent(parent, path=file_path)

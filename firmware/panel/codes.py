@@ -93,6 +93,15 @@ class Codes:
                 found = e
         return found
 
+    def export(self):
+        # The whole table, hashes only, for the flash store.
+        return [[e[0], e[1], e[2], stored_form(e[3], e[4], e[5])] for e in self.entries]
+
+    def load(self, rows):
+        self.entries = []
+        for number, name, role, stored in rows:
+            self.add(number, name, role, stored=stored)
+
     def stored(self, number):
         for e in self.entries:
             if e[0] == number:

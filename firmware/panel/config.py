@@ -31,7 +31,7 @@ OTHERS = ("hub_id", "wifi", "mqtt", "board", "secret", "uplink", "radio", "name"
 ZONE_FIELDS = ("number", "name", "type", "modes", "delayed", "follower", "chime",
                "auto_bypass", "wired", "supervised",
                # read by the radio driver and the uplink, not the panel:
-               "mac", "key", "object", "device_class")
+               "mac", "key", "object", "device_class", "pin")
 USER_FIELDS = ("number", "name", "role", "code", "code_hash")
 ROLES = ("user", "master", "duress")
 MODE_NAMES = (("home", Z.HOME), ("away", Z.AWAY))

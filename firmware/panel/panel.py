@@ -58,6 +58,7 @@ class Panel:
         self.exit_door_closed = False
         self.exit_restarted = False
         self.force_offer = None   # (mode, user) offered after a not-ready refusal
+        self.codes_changed = False  # the hub saves the code table when set
         # Deadlines, as ticks, or None when not running.
         self.exit_end = None
         self.exit_fast = None
@@ -126,6 +127,11 @@ class Panel:
             self._release_held()
         else:
             self._set_state(state)
+
+    def test_report(self, now):
+        # The periodic test signal: lets monitoring tell a silent hub from a quiet one.
+        self.tick(now)
+        self._signal("E", CID.TEST, zone=0, name="periodic")
 
     # ---- draining outputs and time ----
 
@@ -339,6 +345,7 @@ class Panel:
             return
         if not new:
             if self.codes.remove(number):
+                self.codes_changed = True
                 self._show("user_deleted")
                 self.out.append({"log": "user_deleted", "user": number, "by": master[0]})
             else:
@@ -348,6 +355,7 @@ class Panel:
             self._show("error")
             return
         self.codes.add(number, "user %02d" % number, role, code=new)
+        self.codes_changed = True
         self._show("user_saved")
         self.out.append({"log": "user_saved", "user": number, "by": master[0]})
 

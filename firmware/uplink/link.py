@@ -282,8 +282,11 @@ class Link:
             if budget <= 1:
                 break
             if topic not in self._retained_sent:
+                payload = self.retained[topic]
+                if callable(payload):
+                    payload = payload()   # built on demand: discovery configs
                 self._timeout()
-                c.publish(topic, self.retained[topic], True, 1)
+                c.publish(topic, payload, True, 1)
                 self._retained_sent.add(topic)
                 self.last_tx = self.last_rx = now
                 budget -= 1

@@ -12,19 +12,10 @@ import time
 import pytest
 
 from tools import paths
-from tools.broker import Broker
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SECRET = bytes(range(32))
 HUB = "hub-test"
-
-
-@pytest.fixture(scope="session")
-def broker(tmp_path_factory):
-    b = Broker(str(tmp_path_factory.mktemp("mosquitto")))
-    b.start()
-    yield b
-    b.stop()
 
 
 @pytest.fixture(scope="session")

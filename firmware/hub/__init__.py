@@ -1,0 +1,1 @@
+# The hub: the thin shell that wires the panel to drivers, radio, flash and uplink.

@@ -1,0 +1,212 @@
+# The hub loop: every ~10 ms it reads the keypad and the wired zones, hands
+# radio adverts and remote commands to the panel, plays the panel's outputs on
+# the siren, buzzer and LED, queues signals on flash for the uplink, saves the
+# panel's state, and feeds the watchdog only when all of that came round.
+#
+# step() is synchronous and takes `now` (ms ticks, 2**30 wrap), so tests drive
+# it directly; run() is the asyncio shell around it on the board.
+import asyncio
+import json
+import time
+from panel import ticks
+
+_KEYPAD_SOUND = {"ok": "ok", "error": "error", "wrong_code": "error", "not_ready": "error",
+                 "locked": "locked", "aborted": "ok", "bypassed": "ok", "unbypassed": "ok",
+                 "user_saved": "ok", "user_deleted": "ok", "ready": "ok"}
+
+
+_ZONE_WORD = {"open": b"ON", "close": b"OFF", "motion": b"ON", "glass_break": b"ON",
+              "press": b"ON", "tamper": b"ON", "tamper_restore": b"OFF"}
+
+
+class Hub:
+    loop_ms = 10
+    radio_queue = 16         # adverts waiting for the loop; more are dropped and counted
+    command_queue = 8
+    counters_save_ms = 10000  # sensor counters are saved at most this often when idle
+    stall_ms = 2000          # a loop gap longer than this is reported
+
+    def __init__(self, panel, store, keypad=None, wired=None, sensors=None,
+                 siren=None, buzzer=None, led=None, link=None, outbox=None,
+                 wdt=None, log=None, clock=None):
+        self.panel = panel
+        self.store = store
+        self.keypad = keypad
+        self.wired = wired
+        self.sensors = sensors
+        self.siren = siren
+        self.buzzer = buzzer
+        self.led = led
+        self.link = link
+        self.outbox = outbox
+        self.wdt = wdt
+        self.log = log or _print
+        self.clock = clock or time.time
+        self.adverts = []
+        self.commands = []
+        self.dropped_adverts = 0
+        self.dropped_commands = 0
+        self.steps = 0
+        self.longest_gap = 0
+        self._last = None
+        self._counters_dirty = False
+        self._counters_saved = None
+        self.users_fingerprint = None   # ties saved codes to the config they came from
+        self.zone_base = None           # MQTT topic base for zone states, once announced
+        self.test_every_ms = None       # periodic test signal (E602)
+        self._next_test = None
+        if link is not None:
+            link.on_command = self.command
+        if led is not None:
+            led.play(panel.state, panel.now)
+
+    # ---- called from other tasks and callbacks: queue only ----
+
+    def advert(self, mac, data, rssi):
+        if len(self.adverts) >= self.radio_queue:
+            self.dropped_adverts += 1
+            return
+        self.adverts.append((mac, data, rssi))
+
+    def command(self, cmd):
+        if len(self.commands) >= self.command_queue:
+            self.dropped_commands += 1
+            return
+        self.commands.append(cmd)
+        if "id" in cmd:
+            # Signed command ids only grow; keep the last one across reboots so
+            # a captured command cannot be replayed after a power cut.
+            self.store.save("link", {"cmd_id": cmd["id"]})
+
+    def announce(self, discovery_prefix, prefix, hub_id, test_every_ms):
+        # Home Assistant discovery and retained zone states go out through the uplink.
+        from hub import ha
+        self.test_every_ms = test_every_ms
+        if self.link is None:
+            return
+        zs = self.panel.zones
+        zones = [(zs.numbers[i], zs.names[i], zs.types[i]) for i in range(len(zs))]
+        if discovery_prefix:
+            for topic, build in ha.topics(discovery_prefix, prefix, hub_id, zones):
+                self.link.publish_retained(topic, build)
+        self.zone_base = "%s/%s/zone/" % (prefix, hub_id)
+        from panel import zones as Z
+        for i in range(len(zs)):
+            self.link.publish_retained(self.zone_base + zs.names[i],
+                                       b"ON" if zs.is_(i, Z.OPEN) else b"OFF")
+
+    # ---- the loop ----
+
+    def step(self, now):
+        if self._last is not None:
+            gap = ticks.diff(now, self._last)
+            if gap > self.longest_gap:
+                self.longest_gap = gap
+        self._last = now
+        p = self.panel
+        if self.keypad is not None:
+            for ev in self.keypad.poll():
+                if ev[0] == "press":
+                    if self.buzzer is not None:
+                        self.buzzer.play("click", now)
+                    p.press(now, ev[1])
+                elif ev[0] == "hold":
+                    p.hold(now, ev[1])
+                else:
+                    p.release(now)
+        if self.wired is not None:
+            for zone, event in self.wired.poll(now):
+                self._zone(now, zone, event)
+        while self.adverts:
+            mac, data, rssi = self.adverts.pop(0)
+            for zone, event in self.sensors.advert(mac, data, rssi):
+                self._zone(now, zone, event)
+            self._counters_dirty = True
+        if self.test_every_ms:
+            if self._next_test is None:
+                self._next_test = ticks.add(now, self.test_every_ms)
+            elif ticks.diff(now, self._next_test) >= 0:
+                self._next_test = ticks.add(now, self.test_every_ms)
+                p.test_report(now)
+        while self.commands:
+            p.command(now, self.commands.pop(0))
+        p.tick(now)
+        outs = p.take()
+        changed = self._outputs(now, outs)
+        for out in (self.siren, self.buzzer, self.led):
+            if out is not None:
+                out.update(now)
+        if changed:
+            self.save_state()
+        for o in outs:
+            self.log(now, o)    # only what is already on flash is reported as done
+        if self._counters_dirty and (changed or self._counters_saved is None or
+                                     ticks.diff(now, self._counters_saved) >= self.counters_save_ms):
+            self.store.save("sensors", self.sensors.counters())
+            self._counters_saved = now
+            self._counters_dirty = False
+        if self.link is not None:
+            self.link.poll(now)
+        self.steps += 1
+        if self.wdt is not None:
+            self.wdt.feed()
+
+    def _zone(self, now, zone, event):
+        self.panel.zone(now, zone, event)
+        if self.zone_base is not None and event in _ZONE_WORD:
+            self.link.publish_retained(self.zone_base + zone, _ZONE_WORD[event])
+
+    def _outputs(self, now, outs):
+        # Returns True when something that must survive a reboot changed.
+        changed = False
+        for o in outs:
+            if "signal" in o:
+                if self.outbox is not None:
+                    # On flash before it is ever sent; gone only when acked.
+                    self.outbox.put(o["signal"], self.clock())
+                changed = True
+            elif "state" in o:
+                changed = True
+                if self.led is not None:
+                    self.led.play(o["state"], now)
+                if self.link is not None:
+                    self.link.set_state(o["state"])
+            elif "siren" in o:
+                if self.siren is not None:
+                    self.siren.play(o["siren"], now)
+            elif "buzzer" in o:
+                if self.buzzer is not None:
+                    self.buzzer.play(o["buzzer"], now)
+            elif "keypad" in o:
+                if self.buzzer is not None and o["keypad"] in _KEYPAD_SOUND:
+                    self.buzzer.play(_KEYPAD_SOUND[o["keypad"]], now)
+                changed = True   # bypass and user changes are kept too
+            elif "log" in o:
+                changed = True
+        return changed
+
+    def settle(self, now):
+        # Play and persist whatever the panel has said so far (used at boot).
+        outs = self.panel.take()
+        self._outputs(now, outs)
+        self.save_state()
+        for o in outs:
+            self.log(now, o)
+
+    def save_state(self):
+        self.store.save("panel", self.panel.snapshot())
+        if self.panel.codes_changed:
+            self.store.save("users", {"config": self.users_fingerprint,
+                                      "codes": self.panel.codes.export()})
+            self.panel.codes_changed = False
+
+    async def run(self, ticks_ms):
+        while True:
+            self.step(ticks_ms() & 0x3FFFFFFF)
+            await asyncio.sleep_ms(self.loop_ms)
+
+
+def _print(now, item):
+    # The console log: the same JSON lines as scenario replay, with hub ticks.
+    body = json.dumps(item)
+    print('{"ticks": %d, %s' % (now, body[1:]))

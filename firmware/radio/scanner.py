@@ -1,0 +1,67 @@
+# The single owner of the radio: a passive BLE scan that never ends, handing
+# each BTHome service-data payload to `deliver(mac, data, rssi)`.
+#
+# aioble keeps one ScanResult per device seen and queues every advert the IRQ
+# delivers, so one endless scan grows without bound near a busy street. The
+# scan is restarted every `restart_ms`, which drops those buffers.
+import asyncio
+from radio import bthome
+
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+_AD_SERVICE_DATA_16 = const(0x16)
+_UUID_LO = const(0xD2)   # 0xFCD2, little endian
+_UUID_HI = const(0xFC)
+
+
+def service_data(adv):
+    # The BTHome payload inside an advertising packet, or None.
+    if not adv:
+        return None
+    i = 0
+    n = len(adv)
+    while i + 1 < n:
+        length = adv[i]
+        if length == 0 or i + 1 + length > n:
+            return None
+        if adv[i + 1] == _AD_SERVICE_DATA_16 and length >= 3 \
+                and adv[i + 2] == _UUID_LO and adv[i + 3] == _UUID_HI:
+            return bytes(adv[i + 4:i + 1 + length])
+        i += 1 + length
+    return None
+
+
+class Scanner:
+    restart_ms = 30000
+    # Continuous: window = interval, so no advert falls between windows.
+    interval_us = 30000
+    window_us = 30000
+
+    def __init__(self, deliver):
+        self.deliver = deliver
+        self.scans = 0
+        self.errors = 0
+
+    async def run(self):
+        import aioble
+        while True:
+            try:
+                async with aioble.scan(self.restart_ms, interval_us=self.interval_us,
+                                       window_us=self.window_us, active=False) as scan:
+                    self.scans += 1
+                    async for result in scan:
+                        data = service_data(result.adv_data)
+                        if data is not None:
+                            self.deliver(bthome.format_mac(result.device.addr), data,
+                                         result.rssi)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The radio must come back by itself; a pause keeps a stuck
+                # controller from spinning the loop.
+                self.errors += 1
+                await asyncio.sleep_ms(1000)

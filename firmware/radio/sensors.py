@@ -1,0 +1,145 @@
+# The BLE sensors the hub knows: which zone each one is, its bind key, the
+# last counter and packet id seen, and what its objects mean to the panel.
+#
+# Checks, in order, per advert: known MAC (else ignored, or listed while
+# enrolling), decodes as BTHome v2, MIC verifies with the bind key, counter is
+# above the last one accepted (kept across reboots), packet id is new. Every
+# advert that fails is counted and dropped; nothing raises.
+from radio import bthome
+
+# What each BTHome object means for the zone it belongs to, by default.
+OPENING = ("door", "window", "opening", "garage_door")
+MOTION = ("motion", "occupancy", "moving", "presence")
+GLASS = ("vibration", "sound")     # BTHome has no glass-break object
+BATTERY_LOW_PERCENT = 20
+BATTERY_OK_PERCENT = 25            # hysteresis: no flapping around 20 %
+ENROL_LIST = 16                    # at most this many unknown sensors listed
+
+
+class Sensor:
+    def __init__(self, zone, ztype, key, trip_on):
+        self.zone = zone          # zone name
+        self.ztype = ztype
+        self.key = key            # 16 bytes or None
+        self.trip_on = trip_on    # object names that trip this zone
+        self.counter = -1
+        self.packet_id = None
+        self.state = {}           # last value per binary object, to report changes only
+        self.rssi = None
+        self.battery = None
+
+
+class Sensors:
+    def __init__(self):
+        self.by_mac = {}
+        self.enrolling = False
+        self.heard = {}           # unknown MAC -> (rssi, encrypted) while enrolling
+        self.counts = {"accepted": 0, "unknown": 0, "malformed": 0, "forged": 0,
+                       "replayed": 0, "duplicate": 0}
+
+    def add(self, mac, zone, ztype, key=None, objects=None):
+        if objects is None:
+            objects = {"contact": OPENING, "motion": MOTION, "glass_break": GLASS,
+                       "panic": ("button",), "tamper": ("tamper",),
+                       "fire": ("smoke",)}.get(ztype, OPENING)
+        self.by_mac[bthome.format_mac(bthome.parse_mac(mac))] = Sensor(
+            zone, ztype, _key(key), objects)
+
+    def counters(self):
+        # {mac: last counter} for the flash store.
+        return dict((m, s.counter) for m, s in self.by_mac.items() if s.counter >= 0)
+
+    def restore_counters(self, saved):
+        for mac in saved:
+            s = self.by_mac.get(mac)
+            if s is not None:
+                s.counter = saved[mac]
+
+    def advert(self, mac, data, rssi=None):
+        # One BTHome service-data payload from `mac` (AA:BB:.. text).
+        # Returns [(zone, event)] for the panel; [] when dropped.
+        s = self.by_mac.get(mac)
+        if s is None:
+            self.counts["unknown"] += 1
+            if self.enrolling and (mac in self.heard or len(self.heard) < ENROL_LIST):
+                self.heard[mac] = (rssi, bool(data) and bool(data[0] & 1))
+            return []
+        try:
+            result = bthome.decode(data, mac, s.key)
+        except bthome.BTHomeError as e:
+            # A bad MIC, or a plain advert from a sensor that has a key: a forgery.
+            forged = e.reason in ("bad MIC", "key given but packet not encrypted")
+            self.counts["forged" if forged else "malformed"] += 1
+            return []
+        if s.key is not None:
+            if result["counter"] <= s.counter:
+                self.counts["replayed"] += 1
+                return []
+            s.counter = result["counter"]
+        events = []
+        pid = None
+        for obj in result["objects"]:
+            if obj["name"] == "packet_id":
+                pid = obj["value"]
+        if pid is not None and pid == s.packet_id:
+            # Sensors repeat each advert several times; one is enough.
+            self.counts["duplicate"] += 1
+            return [(s.zone, "checkin")]
+        s.packet_id = pid
+        s.rssi = rssi
+        self.counts["accepted"] += 1
+        for obj in result["objects"]:
+            self._meaning(s, obj, events)
+        events.append((s.zone, "checkin"))
+        return events
+
+    def _meaning(self, s, obj, events):
+        name = obj["name"]
+        value = obj["value"]
+        if name == "battery":
+            s.battery = value
+            low = s.state.get("battery_low")
+            if value < BATTERY_LOW_PERCENT and low is not True:
+                s.state["battery_low"] = True
+                events.append((s.zone, "battery_low"))
+            elif value >= BATTERY_OK_PERCENT and low is not False:
+                s.state["battery_low"] = False
+                events.append((s.zone, "battery_ok"))
+        elif name == "battery_low":
+            if _changed(s, name, value):
+                events.append((s.zone, "battery_low" if value else "battery_ok"))
+        elif name == "tamper":
+            if s.ztype == "tamper":
+                if _changed(s, name, value):
+                    events.append((s.zone, "open" if value else "close"))
+            elif _changed(s, name, value):
+                events.append((s.zone, "tamper" if value else "tamper_restore"))
+        elif name == "button":
+            if obj.get("event", "none") != "none" and name in s.trip_on:
+                events.append((s.zone, "press"))
+        elif name in s.trip_on:
+            if s.ztype == "contact":
+                if _changed(s, name, value):
+                    events.append((s.zone, "open" if value else "close"))
+            elif value:
+                # Motion, glass-break, smoke: every new detection is a trip.
+                events.append((s.zone, _TRIP.get(s.ztype, "open")))
+
+
+_TRIP = {"motion": "motion", "glass_break": "glass_break", "fire": "open", "panic": "press"}
+
+
+def _changed(s, name, value):
+    if s.state.get(name) == value:
+        return False
+    s.state[name] = value
+    return True
+
+
+def _key(key):
+    if key is None:
+        return None
+    if isinstance(key, str):
+        import binascii
+        return binascii.unhexlify(key)
+    return bytes(key)

@@ -1,0 +1,97 @@
+# The host's stand-in for the physical world: one TCP line channel to the
+# simulation (tools/hubsim.py), shared by the machine, aioble and WDT shims.
+#
+# In (JSON per line): {"level": {"PIN": 0|1}}   input pin levels
+#                     {"contacts": [[ROW_PIN, COL_PIN], ...]}  keypad keys down
+#                     {"advert": {"mac": "AA:..", "data": "HEX", "rssi": -60}}
+# Out:                {"pin": N, "value": 0|1}  an output pin changed
+#                     {"wdt": "start"|"expired"}
+# Without SIM_PORT in the environment nothing connects and inputs stay idle.
+import os
+import json
+import socket
+import utime
+
+levels = {}          # input pin -> level from the simulation
+driven = {}          # output pin -> level the firmware set
+contacts = []        # [(row_pin, col_pin)] keys held down
+adverts = []         # pending adverts for the aioble shim
+_sock = None
+_buf = b""
+_last_poll = 0
+_MAX_ADVERTS = 64
+# Pins whose changes the simulation does not want to hear about (keypad rows,
+# which the scanner toggles every few ms).
+_QUIET = [int(p) for p in (os.getenv("SIM_QUIET") or "").split(",") if p]
+
+
+def _connect():
+    global _sock
+    port = os.getenv("SIM_PORT")
+    if not port:
+        return
+    s = socket.socket()
+    s.connect(socket.getaddrinfo("127.0.0.1", int(port))[0][-1])
+    s.setblocking(False)
+    _sock = s
+
+
+def send(obj):
+    if _sock is None or obj.get("pin") in _QUIET:
+        return
+    data = (json.dumps(obj) + "\n").encode()
+    while data:
+        try:
+            n = _sock.write(data)
+        except OSError:
+            n = 0
+        if n:
+            data = data[n:]
+        else:
+            utime.sleep_ms(1)
+
+
+def poll(force=False):
+    global _buf, _last_poll
+    if _sock is None:
+        return
+    now = utime.ticks_ms()
+    if not force and utime.ticks_diff(now, _last_poll) < 2:
+        return
+    _last_poll = now
+    while True:
+        try:
+            chunk = _sock.read(4096)
+        except OSError:
+            chunk = None
+        if not chunk:
+            break
+        _buf += chunk
+    while b"\n" in _buf:
+        line, _buf = _buf.split(b"\n", 1)
+        if line.strip():
+            _handle(json.loads(line))
+
+
+def _handle(msg):
+    global contacts
+    if "level" in msg:
+        for k in msg["level"]:
+            levels[int(k)] = msg["level"][k]
+    if "contacts" in msg:
+        contacts = [(r, c) for r, c in msg["contacts"]]
+    if "advert" in msg and len(adverts) < _MAX_ADVERTS:
+        adverts.append(msg["advert"])
+
+
+def read(pin, default):
+    poll()
+    for r, c in contacts:
+        if c == pin and driven.get(r, 1) == 0:
+            return 0
+        if r == pin and driven.get(c, 1) == 0:
+            return 0
+    return levels.get(pin, default)
+
+
+_connect()

@@ -1,0 +1,25 @@
+# Host shim over the built-in time module, for the simulation's clock.
+#
+# SIM_SPEED=N runs ticks_ms() N times faster (a 60 s exit delay passes in
+# 60/N s). SIM_TICKS_START=T makes the low 30 bits of ticks_ms() start at T,
+# so the firmware (which keeps ticks modulo 2**30, like the ESP32) crosses the
+# 2**30 wrap soon after boot. ticks_ms() never runs behind the built-in clock
+# and ticks_add/ticks_diff stay the built-in ones: asyncio's scheduler mixes
+# both clocks and keeps working, and its sleeps still take real time.
+import os
+from utime import *  # noqa: F401,F403
+import utime
+
+_SPEED = int(os.getenv("SIM_SPEED") or 1)
+_T0 = utime.ticks_ms()
+_OFFSET = (int(os.getenv("SIM_TICKS_START") or _T0) - _T0) & 0x3FFFFFFF
+_EPOCH = utime.time()
+
+
+def ticks_ms():
+    now = utime.ticks_ms()
+    return utime.ticks_add(now, _OFFSET + utime.ticks_diff(now, _T0) * (_SPEED - 1))
+
+
+def time():
+    return _EPOCH + utime.ticks_diff(utime.ticks_ms(), _T0) * _SPEED // 1000
