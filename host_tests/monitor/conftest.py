@@ -1,0 +1,190 @@
+"""Monitoring-endpoint test plumbing: a real mosquitto, real SQLite files in tmp
+dirs, the service in-process (fast plan tests) or as `python -m tools.monitor run`
+subprocesses (restarts, kill -9, two workers), and simulated hubs on the wire."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tools import paths
+from tools.broker import Broker
+from tools.monitor import accounts
+from tools.monitor.hubs import Hubs
+from tools.monitor.store import Store
+
+SECRET = bytes(range(32))
+PASSWORD = "Blue Heron"
+SCALE = 0.01            # a 30 s ring lasts 0.3 s
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory):
+    b = Broker(str(tmp_path_factory.mktemp("mosquitto"))).start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def prefix(request):
+    return "t/" + request.node.name.replace("[", "_").replace("]", "_")[:60]
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "monitor.db")
+
+
+def add_account(db, hub="hub-1", contacts=2, secret=SECRET, **kw):
+    store = Store(db)
+    people = [{"name": "Contact %d" % i, "phone": "+1 555 01%02d" % i}
+              for i in range(1, contacts + 1)]
+    kw.setdefault("password", PASSWORD)
+    accounts.add(store, hub, secret, people, **kw)
+    store.close()
+
+
+class Lines:
+    """Timeline JSON lines as they are emitted, with waits."""
+
+    def __init__(self):
+        self.all = []
+        self.cond = threading.Condition()
+
+    def add(self, line):
+        with self.cond:
+            self.all.append(line)
+            self.cond.notify_all()
+
+    def wait(self, timeout=10.0, **match):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for line in self.all:
+                    if all(line.get(k) == v for k, v in match.items()):
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("no line %s in %s" % (match, self.steps()))
+                self.cond.wait(left)
+
+    def steps(self, case=None):
+        with self.cond:
+            return [(l["step"], l.get("reason")) for l in self.all
+                    if case is None or l["case"] == case]
+
+    def where(self, **match):
+        with self.cond:
+            return [l for l in self.all if all(l.get(k) == v for k, v in match.items())]
+
+
+@pytest.fixture
+def monitor(broker, prefix, db):
+    """Start the service in this process: monitor(**Settings overrides) -> (rx, lines)."""
+    from tools.monitor.receiver import Receiver, Settings
+    made = []
+
+    def start(**kw):
+        lines = Lines()
+        kw.setdefault("time_scale", SCALE)
+        rx = Receiver(Settings(db=db, port=broker.port, prefix=prefix, **kw), emit=lines.add)
+        rx.start()
+        made.append(rx)
+        return rx, lines
+
+    yield start
+    for rx in made:
+        rx.stop()
+
+
+@pytest.fixture
+def hubs(broker, prefix):
+    made = []
+
+    def make(secrets=None):
+        h = Hubs(broker.port, prefix, secrets or {"hub-1": SECRET})
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        h.close()
+
+
+class Service:
+    """`python -m tools.monitor run --jsonl` as a subprocess, its lines collected."""
+
+    def __init__(self, db, port, prefix, *args, env=None):
+        cmd = [sys.executable, "-m", "tools.monitor", "run", "--db", db, "--port", str(port),
+               "--prefix", prefix, "--jsonl", "--time-scale", str(SCALE)] + list(args)
+        self.proc = subprocess.Popen(cmd, cwd=paths.ROOT, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE,
+                                     env=dict(os.environ, **(env or {})))
+        self.lines = Lines()
+        self.err = []
+        self.up = threading.Event()
+        threading.Thread(target=self._out, daemon=True).start()
+        threading.Thread(target=self._errs, daemon=True).start()
+        if not self.up.wait(20):
+            raise AssertionError("service did not start: %s" % "".join(self.err))
+
+    def _out(self):
+        for raw in self.proc.stdout:
+            self.lines.add(json.loads(raw))
+
+    def _errs(self):
+        for raw in self.proc.stderr:
+            text = raw.decode(errors="replace")
+            self.err.append(text)
+            if "subscribed" in text:
+                self.up.set()
+
+    def wait_exit(self, timeout=10):
+        return self.proc.wait(timeout)
+
+    def kill9(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+
+@pytest.fixture
+def service(broker, prefix, db):
+    made = []
+
+    def start(*args, env=None):
+        s = Service(db, broker.port, prefix, *args, env=env)
+        made.append(s)
+        return s
+
+    yield start
+    for s in made:
+        s.stop()
+
+
+def case_row(db, case_id):
+    store = Store(db)
+    try:
+        return dict(store.one("SELECT * FROM cases WHERE id = ?", case_id))
+    finally:
+        store.close()
+
+
+def query(db, sql, *args):
+    store = Store(db)
+    try:
+        return [dict(r) for r in store.q(sql, *args)]
+    finally:
+        store.close()

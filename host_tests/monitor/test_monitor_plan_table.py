@@ -1,0 +1,89 @@
+"""plans.py decisions, row by row, without MQTT or a store."""
+import pytest
+
+from tools.monitor.plans import after_call, classify
+
+NEXT = dict(more_contacts=True, call_next_contacts=True)
+ONLY = dict(more_contacts=False, call_next_contacts=False)
+
+
+@pytest.mark.parametrize("signal,want", [
+    ({"code": "E130"}, ("open", "burglar", "police")),
+    ({"code": "E134"}, ("open", "burglar", "police")),
+    ({"code": "E137"}, ("open", "burglar", "police")),
+    ({"code": "E120"}, ("open", "panic", "police")),
+    ({"code": "E120", "sos": "police"}, ("open", "sos", "police")),
+    ({"code": "E110", "sos": "fire"}, ("open", "sos", "fire")),
+    ({"code": "E100", "sos": "medical"}, ("open", "sos", "medical")),
+    ({"code": "E121"}, ("open", "duress", "police")),
+    ({"code": "E406"}, ("keypad_cancel",)),
+    ({"code": "E602"}, ("test",)),
+    ({"code": "E374"}, ("attach", "burglar", None)),
+    ({"code": "R130"}, ("store",)),
+    ({"code": "E305"}, ("store",)),
+    ({"code": "E401"}, ("store",)),
+    ({"code": 130}, ("store",)),
+])
+def test_classify(signal, want):
+    assert classify(signal) == want
+
+
+@pytest.mark.parametrize("policy,answered,pw,req,want", [
+    ("if_no_one_cancels", False, False, None, ("dispatch", "no_answer")),
+    ("if_no_one_cancels", True, False, None, ("dispatch", "wrong_password")),
+    ("if_no_one_cancels", True, False, "cancel", ("dispatch", "wrong_password")),
+    ("if_no_one_cancels", True, True, "dispatch", ("dispatch", "requested")),
+    ("if_no_one_cancels", True, False, "dispatch", ("dispatch", "requested")),
+    ("if_no_one_cancels", True, True, None, ("cancel", "verified")),
+    ("if_no_one_cancels", True, True, "cancel", ("cancel", "requested")),
+    ("only_if_i_say", False, False, None, ("hold", "no_answer")),
+    ("only_if_i_say", True, False, None, ("hold", "wrong_password")),
+    ("only_if_i_say", True, True, "dispatch", ("dispatch", "requested")),
+    ("only_if_i_say", True, False, "dispatch", ("dispatch", "requested")),
+    ("only_if_i_say", True, True, None, ("cancel", "verified")),
+])
+def test_burglar(policy, answered, pw, req, want):
+    assert after_call("burglar", policy, answered, pw, req, False, **ONLY) == want
+
+
+def test_burglar_next_contact_before_giving_up():
+    assert after_call("burglar", "if_no_one_cancels", False, False, None, False, **NEXT) == \
+        ("call_next", "no_answer")
+    assert after_call("burglar", "only_if_i_say", True, False, None, False, **NEXT) == \
+        ("call_next", "wrong_password")
+    # Only when the account asks for it.
+    assert after_call("burglar", "if_no_one_cancels", False, False, None, False,
+                      more_contacts=True, call_next_contacts=False) == ("dispatch", "no_answer")
+
+
+@pytest.mark.parametrize("plan", ["panic", "sos"])
+@pytest.mark.parametrize("policy", ["if_no_one_cancels", "only_if_i_say"])
+@pytest.mark.parametrize("answered,pw,req,keypad,want", [
+    (False, False, None, False, ("dispatch", "no_answer")),
+    (False, False, None, True, ("dispatch", "no_answer")),
+    (True, False, "cancel", False, ("dispatch", "wrong_password")),
+    (True, False, "cancel", True, ("dispatch", "wrong_password")),
+    (True, True, "dispatch", False, ("dispatch", "confirmed")),
+    (True, True, "dispatch", True, ("dispatch", "confirmed")),
+    (True, True, None, False, ("dispatch", "not_cancelled")),
+    (True, True, "cancel", False, ("cancel", "requested")),
+    (True, True, None, True, ("cancel", "keypad_cancel")),
+])
+def test_panic_and_sos_ignore_the_policy_and_next_contacts(plan, policy, answered, pw, req,
+                                                           keypad, want):
+    assert after_call(plan, policy, answered, pw, req, keypad, **NEXT) == want
+
+
+def test_keypad_cancel_needs_the_right_password_for_burglar():
+    assert after_call("burglar", "if_no_one_cancels", True, True, None, True, **ONLY) == \
+        ("cancel", "keypad_cancel")
+    assert after_call("burglar", "if_no_one_cancels", True, False, None, True, **ONLY) == \
+        ("dispatch", "wrong_password")
+    assert after_call("burglar", "if_no_one_cancels", False, False, None, True, **ONLY) == \
+        ("dispatch", "no_answer")
+
+
+def test_duress_and_trouble_place_no_calls():
+    for plan in ("duress", "trouble"):
+        with pytest.raises(ValueError):
+            after_call(plan, "if_no_one_cancels", True, True, "cancel", True, **ONLY)

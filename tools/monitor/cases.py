@@ -1,0 +1,361 @@
+"""Cases and their timelines: applies plans.py decisions to the store.
+
+Every function here runs inside the caller's transaction (Store.tx) and appends
+the timeline steps it wrote to `desk.out`, which the receiver emits as JSON
+lines once the transaction has committed."""
+import json
+
+from tools.monitor import accounts, plans
+from tools.monitor.store import now_ms
+
+
+class Refused(Exception):
+    """An operator action the plan does not allow (e.g. cancelling a duress case)."""
+
+
+class Desk:
+    """The plan runner over one store connection.
+
+    ring_ms: how long a call rings before it counts as unanswered.
+    answer_ms: how long the automatic callee takes to pick up when scripted to.
+    test_scale: multiplies each account's test-report interval (simulations).
+    provider: who places the calls (calls.AutomaticCallee or calls.OperatorConsole).
+    """
+
+    def __init__(self, store, provider, ring_ms=30_000, answer_ms=2_000, test_scale=1.0,
+                 test_grace_ms=600_000):
+        self.store = store
+        self.ring_ms = ring_ms
+        self.answer_ms = answer_ms
+        self.test_scale = test_scale
+        self.test_grace_ms = test_grace_ms
+        self.provider = provider
+        self.out = []
+
+    # ---- timeline ----
+
+    def step(self, case, step, contact=None, service=None, reason=None, **detail):
+        t = now_ms()
+        detail = {k: v for k, v in detail.items() if v is not None}
+        cur = self.store.db.execute(
+            "INSERT INTO timeline (case_id, t, step, contact, service, reason, detail) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (case["id"], t, step, contact, service, reason,
+             json.dumps(detail, sort_keys=True) if detail else None))
+        line = {"t": t, "source": "monitor", "case": case["id"], "plan": case["plan"],
+                "hub": case["hub"], "step": step}
+        for k, v in (("contact", contact), ("service", service), ("reason", reason)):
+            if v is not None:
+                line[k] = v
+        line.update(detail)
+        line["id"] = cur.lastrowid
+        self.out.append(line)
+
+    def case(self, case_id):
+        row = self.store.one("SELECT * FROM cases WHERE id = ?", case_id)
+        return dict(row) if row else None
+
+    def _set(self, case, **fields):
+        for k, v in fields.items():
+            self.store.db.execute("UPDATE cases SET %s = ? WHERE id = ?" % k, (v, case["id"]))
+            case[k] = v
+
+    def open_case(self, hub, plan, service=None, reason=None, trouble=None, **detail):
+        cur = self.store.db.execute(
+            "INSERT INTO cases (hub, plan, service, trouble, opened_ms) VALUES (?,?,?,?,?)",
+            (hub, plan, service, trouble, now_ms()))
+        case = self.case(cur.lastrowid)
+        self.step(case, "open", service=service, reason=reason, **detail)
+        return case
+
+    def open_cases(self, hub, plan=None):
+        sql = "SELECT * FROM cases WHERE hub = ? AND status = 'open'"
+        args = [hub]
+        if plan:
+            sql += " AND plan = ?"
+            args.append(plan)
+        return [dict(r) for r in self.store.q(sql + " ORDER BY id", *args)]
+
+    # ---- signals ----
+
+    def signal(self, hub, body):
+        """Store a verified event and act on it. False when (hub, seq) was already stored."""
+        sig = body["signal"]
+        cur = self.store.db.execute(
+            "INSERT OR IGNORE INTO signals (hub, seq, code, body, received_ms) "
+            "VALUES (?,?,?,?,?)",
+            (hub, sig["seq"], str(sig.get("code")), json.dumps(body, sort_keys=True), now_ms()))
+        if cur.rowcount == 0:
+            return False
+        signal_id = cur.lastrowid
+        kind = plans.classify(sig)
+        code, seq = sig.get("code"), sig["seq"]
+        case = None
+        if kind[0] == plans.OPEN:
+            case = self._alarm(hub, kind[1], kind[2], code, seq, sig)
+        elif kind[0] == plans.ATTACH:
+            found = self.open_cases(hub, kind[1])
+            if found:
+                case = found[0]
+                self.step(case, "signal", code=code, seq=seq)
+        elif kind[0] == plans.KEYPAD_CANCEL:
+            for case in self.open_cases(hub):
+                if case["plan"] != "duress":
+                    self._keypad_cancel(case, code, seq)
+            # A duress case is over the moment it opens (police sent), but a
+            # cancel after it is worth recording: someone disarmed under duress.
+            recent = self.store.one("SELECT * FROM cases WHERE hub = ? AND plan = 'duress' "
+                                    "AND opened_ms > ? ORDER BY id DESC LIMIT 1",
+                                    hub, now_ms() - 3_600_000)
+            if recent is not None:
+                self._keypad_cancel(dict(recent), code, seq)
+        elif kind[0] == plans.TEST_REPORT:
+            self.test_report(hub)
+        if case is not None:
+            self.store.db.execute("UPDATE signals SET case_id = ? WHERE id = ?",
+                                  (case["id"], signal_id))
+        return True
+
+    def _alarm(self, hub, plan, service, code, seq, sig):
+        for case in self.open_cases(hub, plan):
+            if case["service"] == service:
+                # The same alarm again (another zone, a resend under a new seq):
+                # one case per alarm, one plan run.
+                self.step(case, "signal", code=code, seq=seq, zone=sig.get("zone"))
+                return case
+        case = self.open_case(hub, plan, service, reason=code, code=code, seq=seq,
+                              zone=sig.get("zone"), name=sig.get("name"))
+        if plan == "duress":
+            self.dispatch(case, "duress")
+            return case
+        # Order by seq, not arrival: a keypad cancel that overtook its alarm counts.
+        later = self.store.one("SELECT seq FROM signals WHERE hub = ? AND code = 'E406' "
+                               "AND seq > ? ORDER BY seq LIMIT 1", hub, seq)
+        if later is not None:
+            self._keypad_cancel(case, "E406", later["seq"])
+        self.call(case, 1, "plan")
+        return case
+
+    def _keypad_cancel(self, case, code, seq):
+        if case["plan"] == "duress":
+            self.step(case, "keypad_cancel", reason="ignored_duress", code=code, seq=seq)
+        elif case["plan"] in plans.CANCELLABLE:
+            self._set(case, keypad_cancel=1)
+            self.step(case, "keypad_cancel", reason="recorded", code=code, seq=seq)
+
+    # ---- calls ----
+
+    def call(self, case, position, reason):
+        contact = self.store.one("SELECT * FROM contacts WHERE hub = ? AND position = ?",
+                                 case["hub"], position)
+        if contact is None:
+            self.step(case, "no_contact", contact=position, reason=reason)
+            self._decide(case, position, answered=False, password_ok=False, request=None)
+            return None
+        t = now_ms()
+        call_id = self.store.db.execute(
+            "INSERT INTO calls (case_id, contact, status, placed_ms) VALUES (?,?,'ringing',?)",
+            (case["id"], position, t)).lastrowid
+        self._set(case, waiting="answer", contact=position)
+        self.step(case, "call", contact=position, reason=reason, call=call_id,
+                  name=contact["name"], phone=contact["phone"])
+        self.timer(t + self.ring_ms, "ring", case=case, call_id=call_id)
+        self.provider.placed(self, case, position, call_id, t)
+        return call_id
+
+    def timer(self, due, kind, case=None, call_id=None, hub=None, payload=None):
+        self.store.db.execute(
+            "INSERT INTO timers (due_ms, kind, hub, case_id, call_id, payload) VALUES (?,?,?,?,?,?)",
+            (due, kind, hub or (case and case["hub"]), case and case["id"], call_id,
+             json.dumps(payload) if payload is not None else None))
+
+    def _live_call(self, call_id, statuses):
+        call = self.store.one("SELECT * FROM calls WHERE id = ?", call_id)
+        if call is None or call["status"] not in statuses:
+            return None, None
+        case = self.case(call["case_id"])
+        if case["status"] != "open":
+            return None, None
+        return dict(call), case
+
+    def answered(self, call_id):
+        call, case = self._live_call(call_id, ("ringing",))
+        if call is None:
+            raise Refused("call %s is not ringing" % call_id)
+        self.store.db.execute("UPDATE calls SET status = 'answered' WHERE id = ?", (call_id,))
+        self.store.db.execute("DELETE FROM timers WHERE call_id = ?", (call_id,))
+        self._set(case, waiting="request")
+        self.step(case, "answered", contact=call["contact"], call=call_id)
+        return call, case
+
+    def password(self, call_id, ok):
+        call, case = self._live_call(call_id, ("answered",))
+        if call is None:
+            raise Refused("call %s is not answered" % call_id)
+        self.store.db.execute("UPDATE calls SET password_ok = ? WHERE id = ?", (int(ok), call_id))
+        self._set(case, password_ok=int(ok))
+        self.step(case, "password", contact=call["contact"], result="right" if ok else "wrong",
+                  call=call_id)
+
+    def request(self, call_id, request):
+        """The contact's request on an answered call ("dispatch", "cancel" or None); decides."""
+        if request not in ("dispatch", "cancel", None):
+            raise Refused("request must be dispatch, cancel or none")
+        call, case = self._live_call(call_id, ("answered",))
+        if call is None:
+            raise Refused("call %s is not answered" % call_id)
+        self.store.db.execute("UPDATE calls SET status = 'ended', request = ? WHERE id = ?",
+                              (request, call_id))
+        self.step(case, "request", contact=call["contact"], reason=request or "none", call=call_id)
+        self._decide(case, call["contact"], True, bool(call["password_ok"]), request)
+
+    def no_answer(self, call_id):
+        call, case = self._live_call(call_id, ("ringing",))
+        if call is None:
+            return False
+        self.store.db.execute("UPDATE calls SET status = 'no_answer' WHERE id = ?", (call_id,))
+        self.store.db.execute("DELETE FROM timers WHERE call_id = ?", (call_id,))
+        self.step(case, "no_answer", contact=call["contact"], call=call_id)
+        self._decide(case, call["contact"], False, False, None)
+        return True
+
+    def _decide(self, case, position, answered, password_ok, request):
+        acct = self.store.one("SELECT policy, call_next_contacts FROM accounts WHERE hub = ?",
+                              case["hub"])
+        more = self.store.one("SELECT 1 FROM contacts WHERE hub = ? AND position > ?",
+                              case["hub"], position) is not None
+        what, reason = plans.after_call(case["plan"], acct["policy"], answered, password_ok,
+                                        request, bool(case["keypad_cancel"]), more,
+                                        bool(acct["call_next_contacts"]))
+        if what == plans.DISPATCH:
+            self.dispatch(case, reason)
+        elif what == plans.CANCEL:
+            self.cancel(case, reason)
+        elif what == plans.CALL_NEXT:
+            self.call(case, position + 1, "next_contact")
+        else:
+            self._set(case, waiting="operator")
+            self.step(case, "hold", contact=position, reason=reason, policy=acct["policy"])
+
+    # ---- endings ----
+
+    def _end(self, case, status, reason):
+        t = now_ms()
+        self.store.db.execute("UPDATE calls SET status = 'ended' WHERE case_id = ? "
+                              "AND status IN ('ringing', 'answered')", (case["id"],))
+        self.store.db.execute("DELETE FROM timers WHERE case_id = ?", (case["id"],))
+        self._set(case, status=status, waiting=None, ended_ms=t, end_reason=reason)
+
+    def dispatch(self, case, reason, service=None):
+        if case["status"] != "open":
+            raise Refused("case %s is %s" % (case["id"], case["status"]))
+        if case["plan"] == "trouble":
+            raise Refused("a trouble case has no service to dispatch")
+        service = service or case["service"] or "police"
+        self.store.db.execute("INSERT INTO dispatches (case_id, service, reason, t) "
+                              "VALUES (?,?,?,?)", (case["id"], service, reason, now_ms()))
+        self._end(case, "dispatched", reason)
+        self.step(case, "dispatch", service=service, reason=reason)
+
+    def cancel(self, case, reason):
+        if case["status"] != "open":
+            raise Refused("case %s is %s" % (case["id"], case["status"]))
+        if case["plan"] not in plans.CANCELLABLE:
+            raise Refused("a %s case cannot be cancelled" % case["plan"])
+        self._end(case, "cancelled", reason)
+        self.step(case, "cancel", reason=reason)
+
+    def close_trouble(self, case, reason):
+        self._end(case, "closed", reason)
+        self.step(case, "close", reason=reason)
+
+    # ---- operator actions (the console) ----
+
+    def operator_call(self, case_id, position=None):
+        case = self._open(case_id)
+        if case["plan"] not in plans.CANCELLABLE:
+            raise Refused("the %s plan places no calls" % case["plan"])
+        if self.store.one("SELECT 1 FROM calls WHERE case_id = ? AND status IN "
+                          "('ringing', 'answered')", case_id):
+            raise Refused("a call is already in progress")
+        return self.call(case, position or (case["contact"] or 0) + 1, "operator")
+
+    def operator_password(self, case_id, spoken):
+        """Check what the caller said; records right/wrong on the live call. Returns the verdict."""
+        case = self._open(case_id)
+        ok = accounts.check_password(self.store, case["hub"], spoken)
+        call = self.store.one("SELECT id FROM calls WHERE case_id = ? AND status = 'answered' "
+                              "ORDER BY id DESC LIMIT 1", case_id)
+        if call is None:
+            raise Refused("answer a call first: the password is checked on a call")
+        self.password(call["id"], ok)
+        return ok
+
+    def operator_dispatch(self, case_id):
+        self.dispatch(self._open(case_id), "operator")
+
+    def operator_cancel(self, case_id):
+        case = self._open(case_id)
+        if case["plan"] == "trouble":
+            self.close_trouble(case, "operator")
+            return
+        policy = self.store.one("SELECT policy FROM accounts WHERE hub = ?", case["hub"])["policy"]
+        held = case["plan"] == "burglar" and policy == "only_if_i_say" \
+            and case["waiting"] == "operator"
+        if not case["password_ok"] and not held:
+            raise Refused("cancel needs the right verbal password on a call")
+        self.cancel(case, "operator")
+
+    def _open(self, case_id):
+        case = self.case(case_id)
+        if case is None:
+            raise Refused("no case %s" % case_id)
+        if case["status"] != "open":
+            raise Refused("case %s is %s" % (case_id, case["status"]))
+        return case
+
+    # ---- hub health ----
+
+    def test_report(self, hub):
+        t = now_ms()
+        self.store.db.execute("UPDATE accounts SET last_test_ms = ? WHERE hub = ?", (t, hub))
+        self.arm_test_timer(hub, t)
+        for case in self.open_cases(hub, "trouble"):
+            if case["trouble"] == "test_overdue":
+                self.close_trouble(case, "test_received")
+
+    def arm_test_timer(self, hub, since_ms):
+        row = self.store.one("SELECT test_interval_s FROM accounts WHERE hub = ?", hub)
+        self.store.db.execute("DELETE FROM timers WHERE kind = 'test_due' AND hub = ?", (hub,))
+        due = since_ms + int((row["test_interval_s"] * 1000 + self.test_grace_ms) * self.test_scale)
+        self.timer(due, "test_due", hub=hub)
+
+    def availability(self, hub, state):
+        row = self.store.one("SELECT availability FROM accounts WHERE hub = ?", hub)
+        if row is None or state not in ("online", "offline") or row["availability"] == state:
+            return
+        self.store.db.execute("UPDATE accounts SET availability = ? WHERE hub = ?", (state, hub))
+        troubles = [c for c in self.open_cases(hub, "trouble") if c["trouble"] == "offline"]
+        if state == "offline" and not troubles:
+            self.open_case(hub, "trouble", reason="offline", trouble="offline")
+        elif state == "online":
+            for case in troubles:
+                self.close_trouble(case, "online")
+
+    # ---- timers ----
+
+    def fire(self, timer):
+        """Act on a due timer that this transaction has just claimed."""
+        kind = timer["kind"]
+        if kind == "ring":
+            self.no_answer(timer["call_id"])
+        elif kind == "answer":
+            payload = json.loads(timer["payload"])
+            call, case = self.answered(timer["call_id"])
+            if payload["password_ok"] is not None:
+                self.password(call["id"], bool(payload["password_ok"]))
+            self.request(call["id"], payload["request"])
+        elif kind == "test_due":
+            hub = timer["hub"]
+            if not [c for c in self.open_cases(hub, "trouble") if c["trouble"] == "test_overdue"]:
+                self.open_case(hub, "trouble", reason="test_overdue", trouble="test_overdue")

@@ -1,0 +1,178 @@
+"""python -m tools.monitor run | account | callee | cases | case | stats | bench"""
+import argparse
+import getpass
+import json
+import logging
+import sys
+
+from tools.monitor import accounts, calls
+from tools.monitor.store import Store, loads
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m tools.monitor",
+                                description="The alarm monitoring endpoint (docs/monitoring.md).")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    run = sub.add_parser("run", help="run the service")
+    _db(run)
+    run.add_argument("--host", default="127.0.0.1", help="MQTT broker host")
+    run.add_argument("--port", type=int, default=1883, help="MQTT broker port")
+    run.add_argument("--prefix", default="alarm", help="topic prefix (protocol default: alarm)")
+    run.add_argument("--share", metavar="GROUP",
+                     help="subscribe as $share/GROUP/... so several workers split the events")
+    run.add_argument("--calls", choices=("auto", "console"), default="auto",
+                     help="who takes the calls: the automatic callee or a person at the console")
+    run.add_argument("--ring-timeout", type=float, default=30.0, metavar="S")
+    run.add_argument("--answer-delay", type=float, default=2.0, metavar="S",
+                     help="how long the automatic callee takes to pick up")
+    run.add_argument("--time-scale", type=float, default=1.0, metavar="X",
+                     help="multiply every wait (0.01: a 30 s ring lasts 0.3 s)")
+    run.add_argument("--test-grace", type=float, default=600.0, metavar="S",
+                     help="how late a periodic test report may be before a trouble case")
+    run.add_argument("--jsonl", action="store_true", help="timeline steps as JSON lines on stdout")
+    run.add_argument("--console-port", type=int, metavar="PORT",
+                     help="serve the web console (0: any free port, printed on stderr)")
+    run.add_argument("--console-host", default="127.0.0.1")
+    run.add_argument("-v", "--verbose", action="store_true")
+
+    acct = sub.add_parser("account", help="add, edit, show or list accounts")
+    asub = acct.add_subparsers(dest="action", required=True)
+    for name in ("add", "edit"):
+        a = asub.add_parser(name)
+        _db(a)
+        a.add_argument("hub")
+        a.add_argument("--secret", metavar="HEX", help="the hub secret, hex (>= 16 bytes)")
+        a.add_argument("--contact", action="append", metavar="NAME:PHONE",
+                       help="an emergency contact; repeat in calling order (edit: replaces all)")
+        a.add_argument("--password", help="verbal password (prompted for when omitted on a tty)")
+        a.add_argument("--policy", choices=accounts.POLICIES)
+        a.add_argument("--address")
+        a.add_argument("--call-next-contacts", action=argparse.BooleanOptionalAction,
+                       default=None, help="call contact 2, 3... when contact 1 does not answer")
+        a.add_argument("--test-interval", type=int, metavar="S",
+                       help="periodic test report interval (default 3600)")
+    show = asub.add_parser("show")
+    _db(show)
+    show.add_argument("hub")
+    _db(asub.add_parser("list"))
+
+    callee = sub.add_parser("callee", help="script the automatic callee's next call to a contact")
+    _db(callee)
+    callee.add_argument("script", nargs="?",
+                        help='JSON: {"contact": 1, "answer": true, "password": "...", '
+                             '"request": "dispatch"|"cancel"|null}')
+    callee.add_argument("--clear", action="store_true", help="drop every pending script")
+
+    cases = sub.add_parser("cases", help="list cases")
+    _db(cases)
+    cases.add_argument("--open", action="store_true")
+    case = sub.add_parser("case", help="one case and its timeline")
+    _db(case)
+    case.add_argument("id", type=int)
+    _db(sub.add_parser("stats", help="signal counters (stored, duplicate, rejected_*)"))
+    sub.add_parser("bench", help="throughput and latency benchmark")
+
+    args = p.parse_args(argv)
+    try:
+        return COMMANDS[args.cmd](args)
+    except (accounts.AccountError, ValueError) as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+
+
+def _db(sp):
+    sp.add_argument("--db", default="monitor.db", help="case store (SQLite file)")
+
+
+def cmd_run(args):
+    from tools.monitor.receiver import Receiver, Settings
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    rx = Receiver(Settings(db=args.db, host=args.host, port=args.port, prefix=args.prefix,
+                           share=args.share, calls=args.calls, ring_s=args.ring_timeout,
+                           answer_s=args.answer_delay, time_scale=args.time_scale,
+                           test_grace_s=args.test_grace, jsonl=args.jsonl,
+                           console_port=args.console_port, console_host=args.console_host))
+    rx.start(timeout=30)
+    if rx.console:
+        print("console: %s" % rx.console.url, file=sys.stderr, flush=True)
+    print("monitor: subscribed on %s:%d" % (args.host, args.port), file=sys.stderr, flush=True)
+    rx.serve_forever()
+    return 0
+
+
+def cmd_account(args):
+    store = Store(args.db)
+    if args.action == "list":
+        for hub in accounts.all_hubs(store):
+            a = accounts.get(store, hub)
+            print("%s\t%s\t%d contacts\t%s" % (hub, a["policy"], len(a["contacts"]), a["address"]))
+        return 0
+    if args.action == "show":
+        a = accounts.get(store, args.hub)
+        if a is None:
+            raise accounts.AccountError("no account %s" % args.hub)
+        print(json.dumps(a, indent=2))
+        return 0
+    password = args.password
+    if password is None and args.action == "add" and sys.stdin.isatty():
+        password = getpass.getpass("verbal password for %s: " % args.hub) or None
+    contacts = [accounts.parse_contact(c) for c in args.contact] if args.contact else None
+    secret = bytes.fromhex(args.secret) if args.secret else None
+    if args.action == "add":
+        if secret is None:
+            raise accounts.AccountError("--secret is required")
+        accounts.add(store, args.hub, secret, contacts or [], password, args.policy
+                     or "if_no_one_cancels", args.address or "", bool(args.call_next_contacts),
+                     args.test_interval or accounts.DEFAULT_TEST_INTERVAL_S)
+    else:
+        accounts.edit(store, args.hub, secret, contacts, password, args.policy, args.address,
+                      args.call_next_contacts, args.test_interval)
+    print(json.dumps(accounts.get(store, args.hub)))
+    return 0
+
+
+def cmd_callee(args):
+    store = Store(args.db)
+    if args.clear:
+        calls.clear_scripts(store)
+    if args.script:
+        calls.set_script_json(store, args.script)
+    return 0
+
+
+def cmd_cases(args):
+    store = Store(args.db)
+    sql = "SELECT * FROM cases" + (" WHERE status = 'open'" if args.open else "") + " ORDER BY id"
+    for r in store.q(sql):
+        print("%d\t%s\t%s\t%s\t%s\t%s" % (r["id"], r["hub"], r["plan"], r["service"] or "-",
+                                          r["status"], r["end_reason"] or r["waiting"] or ""))
+    return 0
+
+
+def cmd_case(args):
+    store = Store(args.db)
+    case = store.one("SELECT * FROM cases WHERE id = ?", args.id)
+    if case is None:
+        raise ValueError("no case %d" % args.id)
+    print(json.dumps(dict(case)))
+    for r in store.q("SELECT * FROM timeline WHERE case_id = ? ORDER BY id", args.id):
+        line = {k: r[k] for k in ("t", "step", "contact", "service", "reason") if r[k] is not None}
+        line.update(loads(r["detail"]))
+        print(json.dumps(line))
+    return 0
+
+
+def cmd_stats(args):
+    print(json.dumps(Store(args.db).counters(), sort_keys=True))
+    return 0
+
+
+def cmd_bench(args):
+    from tools.monitor import bench
+    return bench.main()
+
+
+COMMANDS = {"run": cmd_run, "account": cmd_account, "callee": cmd_callee, "cases": cmd_cases,
+            "case": cmd_case, "stats": cmd_stats, "bench": cmd_bench}

@@ -1,0 +1,1 @@
+"""The operator console: a small web app served by the monitoring service."""

@@ -1,0 +1,62 @@
+"""Checking what arrives on `<prefix>/<hub>/events` before anything acts on it.
+
+Nothing from the network is trusted until the hub's own secret verifies it
+(docs/protocol.md: MAC over the canonical JSON, version 1, the topic's hub)."""
+from tools import paths
+
+paths.use_firmware_in_cpython()
+from uplink import wire  # noqa: E402
+
+MAX_PAYLOAD = 4096
+
+
+class Rejected(Exception):
+    """reason: one of oversize, malformed, unknown_hub, bad_mac, bad_event."""
+
+    def __init__(self, reason, hub=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.hub = hub
+
+
+def hub_of(topic, prefix, leaf):
+    """The hub id in `<prefix>/<hub>/<leaf>`, or None."""
+    head = prefix + "/"
+    tail = "/" + leaf
+    if not topic.startswith(head) or not topic.endswith(tail):
+        return None
+    hub = topic[len(head):-len(tail)]
+    return hub if hub and "/" not in hub else None
+
+
+def check(payload, topic_hub, secret_of):
+    """The verified event body, or raise Rejected.
+
+    secret_of(hub) -> bytes or None (unknown hub).
+    """
+    if len(payload) > MAX_PAYLOAD:
+        raise Rejected("oversize", topic_hub)
+    obj = wire.parse(payload)
+    if obj is None:
+        raise Rejected("malformed", topic_hub)
+    secret = secret_of(topic_hub) if topic_hub else None
+    if secret is None:
+        raise Rejected("unknown_hub", topic_hub)
+    body = wire.verify(secret, obj)
+    if body is None:
+        raise Rejected("bad_mac", topic_hub)
+    if wire.check_event(secret, obj, topic_hub) is None or not _good_signal(body["signal"]):
+        raise Rejected("bad_event", topic_hub)
+    return body
+
+
+def _good_signal(sig):
+    return isinstance(sig.get("code"), str) and sig["seq"] >= 0
+
+
+def ack(secret, hub, seqs):
+    return wire.ack(secret, hub, seqs)
+
+
+def sos_command(secret, hub, command_id, time_s, service):
+    return wire.command(secret, hub, command_id, time_s, "SOS", service=service)

@@ -1,0 +1,179 @@
+"""The case store: one SQLite file in WAL mode, shared by every worker process.
+
+Every state change (a signal, its case, the call, the timer, the dispatch) is
+written in one transaction; writers take the lock up front (BEGIN IMMEDIATE) so
+two workers never decide on the same case from the same stale read."""
+import contextlib
+import json
+import sqlite3
+import time
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+  hub TEXT PRIMARY KEY,
+  secret BLOB NOT NULL,
+  address TEXT NOT NULL DEFAULT '',
+  password_hash TEXT,
+  policy TEXT NOT NULL DEFAULT 'if_no_one_cancels'
+    CHECK (policy IN ('if_no_one_cancels', 'only_if_i_say')),
+  call_next_contacts INTEGER NOT NULL DEFAULT 0,
+  test_interval_s INTEGER NOT NULL DEFAULT 3600,
+  availability TEXT,
+  last_test_ms INTEGER,
+  last_command_id INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS contacts (
+  hub TEXT NOT NULL REFERENCES accounts(hub) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  phone TEXT NOT NULL,
+  PRIMARY KEY (hub, position)
+);
+CREATE TABLE IF NOT EXISTS signals (
+  id INTEGER PRIMARY KEY,
+  hub TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  code TEXT NOT NULL,
+  body TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  case_id INTEGER,
+  UNIQUE (hub, seq)
+);
+CREATE TABLE IF NOT EXISTS cases (
+  id INTEGER PRIMARY KEY,
+  hub TEXT NOT NULL,
+  plan TEXT NOT NULL,
+  service TEXT,
+  status TEXT NOT NULL DEFAULT 'open'
+    CHECK (status IN ('open', 'dispatched', 'cancelled', 'closed')),
+  waiting TEXT,
+  contact INTEGER,
+  keypad_cancel INTEGER NOT NULL DEFAULT 0,
+  password_ok INTEGER,
+  trouble TEXT,
+  opened_ms INTEGER NOT NULL,
+  ended_ms INTEGER,
+  end_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS cases_open ON cases (hub, status);
+CREATE TABLE IF NOT EXISTS timeline (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases(id),
+  t INTEGER NOT NULL,
+  step TEXT NOT NULL,
+  contact INTEGER,
+  service TEXT,
+  reason TEXT,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS timeline_case ON timeline (case_id, id);
+CREATE TABLE IF NOT EXISTS calls (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases(id),
+  contact INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('ringing', 'answered', 'no_answer', 'ended')),
+  password_ok INTEGER,
+  request TEXT,
+  placed_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS timers (
+  id INTEGER PRIMARY KEY,
+  due_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  hub TEXT,
+  case_id INTEGER,
+  call_id INTEGER,
+  payload TEXT
+);
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_ms);
+-- A case is dispatched at most once: the primary key makes a second dispatch fail.
+CREATE TABLE IF NOT EXISTS dispatches (
+  case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+  service TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  t INTEGER NOT NULL
+);
+-- What the automatic callee will do on the next call to a contact. The spoken
+-- password is checked when the script is set and only the verdict is kept.
+CREATE TABLE IF NOT EXISTS callee_scripts (
+  id INTEGER PRIMARY KEY,
+  hub TEXT NOT NULL,
+  contact INTEGER NOT NULL,
+  answer INTEGER NOT NULL,
+  password_ok INTEGER,
+  request TEXT,
+  delay_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS counters (
+  name TEXT PRIMARY KEY,
+  n INTEGER NOT NULL
+);
+"""
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+class Store:
+    """One connection to the case store. Not shared between threads."""
+
+    def __init__(self, path, timeout_s=30.0, create=True):
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=timeout_s, isolation_level=None,
+                                  check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # An ack tells the hub it may forget the signal, so the commit must be on disk.
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        if not create:
+            return
+        with self.tx():
+            for stmt in SCHEMA.split(";"):
+                if stmt.strip():
+                    self.db.execute(stmt)
+
+    @contextlib.contextmanager
+    def tx(self):
+        """A write transaction: committed whole, or rolled back whole."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def savepoint(self, name="item"):
+        """Inside tx(): one item of a batch that can fail without failing the others."""
+        self.db.execute("SAVEPOINT " + name)
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK TO " + name)
+            self.db.execute("RELEASE " + name)
+            raise
+        self.db.execute("RELEASE " + name)
+
+    def q(self, sql, *args):
+        return self.db.execute(sql, args).fetchall()
+
+    def one(self, sql, *args):
+        return self.db.execute(sql, args).fetchone()
+
+    def count(self, name, n=1):
+        self.db.execute("INSERT INTO counters (name, n) VALUES (?, ?) "
+                        "ON CONFLICT (name) DO UPDATE SET n = n + excluded.n", (name, n))
+
+    def counters(self):
+        return {r["name"]: r["n"] for r in self.q("SELECT name, n FROM counters")}
+
+    def close(self):
+        self.db.close()
+
+
+def loads(text):
+    return json.loads(text) if text else {}
