@@ -78,6 +78,7 @@ class HubSim:
             self._conn, _ = server.accept()
         finally:
             server.close()
+        self._conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         threading.Thread(target=self._read_sim, args=(self._conn,), daemon=True).start()
         return self
 

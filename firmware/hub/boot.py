@@ -86,7 +86,7 @@ def build(root="", machine=None):
     if link is not None:
         link._last_cmd_id = store.load("link", {}).get("cmd_id", 0)
     hub = Hub(panel, store, keypad=keypad, wired=wired, sensors=sensors, siren=siren,
-              buzzer=buzzer, led=led, link=link, outbox=outbox)
+              buzzer=buzzer, led=led, link=link, outbox=outbox, clock=_unix_time)
     hub.users_fingerprint = fingerprint
     hub.announce(settings.discovery_prefix if settings.discovery else None,
                  settings.mqtt_prefix, settings.hub_id, settings.test_interval * 1000)
@@ -102,7 +102,12 @@ def _link(settings, outbox):
     return Link(outbox, settings.hub_id, settings.secret, settings.mqtt_host,
                 port=settings.mqtt_port, prefix=settings.mqtt_prefix,
                 user=settings.mqtt_user, password=settings.mqtt_password,
-                keepalive_s=settings.keepalive, clock=time.time)
+                keepalive_s=settings.keepalive, clock=_unix_time)
+
+
+def _unix_time():
+    # Whole seconds: signed payloads carry no floats (some ports return one).
+    return int(time.time())
 
 
 def _wifi(settings):
@@ -118,7 +123,8 @@ def _wifi(settings):
 async def _main(hub, machine):
     from radio.scanner import Scanner
     hub.wdt = machine.WDT(timeout=WDT_MS)
-    asyncio.create_task(Scanner(hub.advert).run())
+    hub.radio = Scanner(hub.advert, lambda: time.ticks_ms() & 0x3FFFFFFF)
+    asyncio.create_task(hub.radio.run())
     await hub.run(time.ticks_ms)
 
 

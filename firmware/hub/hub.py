@@ -24,7 +24,9 @@ class Hub:
     radio_queue = 16         # adverts waiting for the loop; more are dropped and counted
     command_queue = 8
     counters_save_ms = 10000  # sensor counters are saved at most this often when idle
-    stall_ms = 2000          # a loop gap longer than this is reported
+    status_ms = 60000        # how often counters and health go out on the status topic
+    enrol_ms = 120000        # how long the hub lists unknown sensors after *8#
+    radio_stall_ms = 90000   # no scan (re)started for this long: the radio task is dead
 
     def __init__(self, panel, store, keypad=None, wired=None, sensors=None,
                  siren=None, buzzer=None, led=None, link=None, outbox=None,
@@ -55,8 +57,14 @@ class Hub:
         self.zone_base = None           # MQTT topic base for zone states, once announced
         self.test_every_ms = None       # periodic test signal (E602)
         self._next_test = None
+        self.status_topic = None
+        self._next_status = None
+        self._enrol_end = None
+        self.radio = None               # the Scanner, when the radio task runs
+        self.wake = None                # asyncio.Event, set by inputs from other tasks
         if link is not None:
             link.on_command = self.command
+            link.set_state(panel.state)
         if led is not None:
             led.play(panel.state, panel.now)
 
@@ -67,6 +75,8 @@ class Hub:
             self.dropped_adverts += 1
             return
         self.adverts.append((mac, data, rssi))
+        if self.wake is not None:
+            self.wake.set()     # a door opening should not wait out the loop's sleep
 
     def command(self, cmd):
         if len(self.commands) >= self.command_queue:
@@ -90,6 +100,7 @@ class Hub:
             for topic, build in ha.topics(discovery_prefix, prefix, hub_id, zones):
                 self.link.publish_retained(topic, build)
         self.zone_base = "%s/%s/zone/" % (prefix, hub_id)
+        self.status_topic = "%s/%s/status" % (prefix, hub_id)
         from panel import zones as Z
         for i in range(len(zs)):
             self.link.publish_retained(self.zone_base + zs.names[i],
@@ -128,6 +139,14 @@ class Hub:
             elif ticks.diff(now, self._next_test) >= 0:
                 self._next_test = ticks.add(now, self.test_every_ms)
                 p.test_report(now)
+        if self._enrol_end is not None and ticks.diff(now, self._enrol_end) >= 0:
+            self._enrol_end = None
+            self.sensors.enrolling = False
+            self.log(now, {"enrolled": self.sensors.heard})
+        if self.status_topic is not None and (self._next_status is None or
+                                              ticks.diff(now, self._next_status) >= 0):
+            self._next_status = ticks.add(now, self.status_ms)
+            self.link.publish_retained(self.status_topic, json.dumps(self.status()).encode())
         while self.commands:
             p.command(now, self.commands.pop(0))
         p.tick(now)
@@ -136,6 +155,8 @@ class Hub:
         for out in (self.siren, self.buzzer, self.led):
             if out is not None:
                 out.update(now)
+        if self.link is not None:
+            self.link.poll(now)   # new signals are already on flash: send them first
         if changed:
             self.save_state()
         for o in outs:
@@ -145,11 +166,31 @@ class Hub:
             self.store.save("sensors", self.sensors.counters())
             self._counters_saved = now
             self._counters_dirty = False
-        if self.link is not None:
-            self.link.poll(now)
         self.steps += 1
-        if self.wdt is not None:
+        if self.wdt is not None and self.healthy(now):
             self.wdt.feed()
+
+    def healthy(self, now):
+        # The loop came round; the radio task must be alive too, or the
+        # watchdog resets the board and the restart is reported (E305 watchdog).
+        r = self.radio
+        if r is None or r.started is None:
+            return True
+        return ticks.diff(now, r.started) < self.radio_stall_ms
+
+    def status(self):
+        # Counters of everything dropped or refused, for the status topic.
+        st = {"steps": self.steps, "loop_gap_ms": self.longest_gap,
+              "dropped_adverts": self.dropped_adverts, "dropped_commands": self.dropped_commands,
+              "outbox": len(self.outbox) if self.outbox is not None else 0,
+              "panel_refused": self.panel.refused}
+        if self.sensors is not None:
+            st["adverts"] = self.sensors.counts
+            if self.sensors.enrolling:
+                st["heard"] = self.sensors.heard
+        if self.link is not None:
+            st["link"] = self.link.stats
+        return st
 
     def _zone(self, now, zone, event):
         self.panel.zone(now, zone, event)
@@ -183,6 +224,10 @@ class Hub:
                 changed = True   # bypass and user changes are kept too
             elif "log" in o:
                 changed = True
+                if o["log"] == "enrol" and self.sensors is not None:
+                    self.sensors.enrolling = True
+                    self.sensors.heard = {}
+                    self._enrol_end = ticks.add(now, self.enrol_ms)
         return changed
 
     def settle(self, now):
@@ -201,9 +246,15 @@ class Hub:
             self.panel.codes_changed = False
 
     async def run(self, ticks_ms):
+        self.wake = asyncio.Event()
         while True:
             self.step(ticks_ms() & 0x3FFFFFFF)
-            await asyncio.sleep_ms(self.loop_ms)
+            if not self.wake.is_set():
+                try:
+                    await asyncio.wait_for_ms(self.wake.wait(), self.loop_ms)
+                except asyncio.TimeoutError:
+                    pass
+            self.wake.clear()
 
 
 def _print(now, item):

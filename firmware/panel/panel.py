@@ -59,6 +59,7 @@ class Panel:
         self.exit_restarted = False
         self.force_offer = None   # (mode, user) offered after a not-ready refusal
         self.codes_changed = False  # the hub saves the code table when set
+        self.refused = 0            # inputs refused (bad commands, unknown zones...)
         # Deadlines, as ticks, or None when not running.
         self.exit_end = None
         self.exit_fast = None
@@ -318,6 +319,10 @@ class Panel:
             self._toggle_bypass(rest[1:])
         elif rest[0] == "5" and who[2] == "master":
             self._set_user(who, rest[1:])
+        elif rest == "8" and who[2] == "master":
+            # Enrol: the hub lists unknown BLE sensors it hears for a while.
+            self._show("ok")
+            self.out.append({"log": "enrol", "by": who[0]})
         else:
             self._show("error")
 
@@ -718,6 +723,7 @@ class Panel:
         return "user %02d" % number
 
     def _refuse(self, why):
+        self.refused += 1
         self.out.append({"error": why})
         return False
 

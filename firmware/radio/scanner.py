@@ -41,10 +41,12 @@ class Scanner:
     interval_us = 30000
     window_us = 30000
 
-    def __init__(self, deliver):
+    def __init__(self, deliver, clock):
         self.deliver = deliver
+        self.clock = clock       # () -> ms ticks
         self.scans = 0
         self.errors = 0
+        self.started = None      # ticks of the last scan start: the hub's liveness check
 
     async def run(self):
         import aioble
@@ -53,6 +55,7 @@ class Scanner:
                 async with aioble.scan(self.restart_ms, interval_us=self.interval_us,
                                        window_us=self.window_us, active=False) as scan:
                     self.scans += 1
+                    self.started = self.clock()
                     async for result in scan:
                         data = service_data(result.adv_data)
                         if data is not None:

@@ -297,7 +297,14 @@ class Link:
             sent = self._sent.get(seq)
             if sent is not None and _diff(now, sent) < self.resend_ms:
                 continue
-            payload = wire.event(self.secret, self.hub_id, e[1], e[2])
+            try:
+                payload = wire.event(self.secret, self.hub_id, e[1], e[2])
+            except ValueError:
+                # It can never be signed (a float slipped in): holding it would
+                # block every signal behind it, so count it and let it go.
+                self.outbox.ack([seq])
+                self.stats["unsendable"] = self.stats.get("unsendable", 0) + 1
+                continue
             self._timeout()
             c.publish(self.t_events, payload, False, 1)   # returns on PUBACK
             self._sent[seq] = now

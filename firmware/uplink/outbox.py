@@ -75,6 +75,13 @@ class FileStore:
                 pass
         return None
 
+    def append(self, line):
+        # One journal line. A power cut can tear only this last line, which
+        # load() then ignores: the entries before it are whole.
+        with open(self.path, "ab") as f:
+            f.write(line)
+            f.write(b"\n")
+
     def save(self, lines):
         import os
         with open(self.tmp, "wb") as f:
@@ -91,6 +98,10 @@ class FileStore:
 
 
 class Outbox:
+    # Journal lines appended between two full rewrites of the file: a put or an
+    # ack costs one short append instead of rewriting every queued signal.
+    journal_limit = 32
+
     def __init__(self, store=None, capacity=64):
         self.store = store if store is not None else MemStore()
         self.capacity = capacity
@@ -98,6 +109,7 @@ class Outbox:
         self.last_seq = 0      # highest seq ever queued: seed the panel's seq with it
         self.dropped = 0       # signals dropped since the queue was created
         self.bad_store = False
+        self._journal = 0
         self._load()
 
     def __len__(self):
@@ -124,7 +136,10 @@ class Outbox:
             victim = self._victim()
             if victim is not None:
                 self._drop(victim, time_s)
-        self._save()
+        if victim is None:
+            self._record(entry)
+        else:
+            self._save()
         return None if victim is None else victim[0]
 
     def ack(self, seqs):
@@ -132,8 +147,9 @@ class Outbox:
         keep = [e for e in self.items if e[0] not in seqs]
         n = len(self.items) - len(keep)
         if n:
+            gone = [e[0] for e in self.items if e[0] in seqs]
             self.items = keep
-            self._save()
+            self._record(["ack", gone])
         return n
 
     # ---- internals ----
@@ -167,8 +183,18 @@ class Outbox:
                "seq": victim[0], "dropped": self.dropped, "lost": lost[-_MAX_LISTED:]}
         self._insert([victim[0], time_s, sig])
 
+    def _record(self, rec):
+        if hasattr(self.store, "append") and self._journal < self.journal_limit:
+            self.store.append(json.dumps(rec).encode())
+            self._journal += 1
+        else:
+            self._save()
+
     def _save(self):
-        # Line 1: {"v":1,"last_seq":N,"dropped":N}; then one [seq,time,signal] per line.
+        # Line 1: {"v":1,"last_seq":N,"dropped":N}; then one [seq,time,signal] per
+        # line. Journal lines may follow: [seq,time,signal] queues (or replaces)
+        # an entry, ["ack",[seqs]] removes entries.
+        self._journal = 0
         lines = [json.dumps({"v": 1, "last_seq": self.last_seq, "dropped": self.dropped}).encode()]
         for e in self.items:
             lines.append(json.dumps(e).encode())
@@ -177,20 +203,31 @@ class Outbox:
     def _load(self):
         data = self.store.load()
         if not data:
+            self._journal = self.journal_limit   # no file yet: start with a whole one
             return
         items = []
+        data = list(data)
         try:
             head = None
-            for line in data:
-                obj = json.loads(line)
+            for n in range(len(data)):
+                try:
+                    obj = json.loads(data[n])
+                except ValueError:
+                    if n == len(data) - 1 and head is not None:
+                        break        # a journal line torn by a power cut
+                    raise
                 if head is None:
                     head = obj
                     if not isinstance(head, dict) or head.get("v") != 1:
                         raise ValueError("bad header")
                     continue
+                if isinstance(obj, list) and len(obj) == 2 and obj[0] == "ack":
+                    items = [e for e in items if e[0] not in obj[1]]
+                    continue
                 if not (isinstance(obj, list) and len(obj) == 3 and isinstance(obj[0], int)
                         and isinstance(obj[2], dict)):
                     raise ValueError("bad entry")
+                items = [e for e in items if e[0] != obj[0]]
                 items.append(obj)
             self.last_seq = int(head.get("last_seq", 0))
             self.dropped = int(head.get("dropped", 0))
@@ -198,6 +235,7 @@ class Outbox:
             self.bad_store = True    # keep what was readable rather than nothing
         items.sort(key=lambda e: e[0])
         self.items = items
+        self._journal = self.journal_limit   # the first write after boot rewrites the file
         for e in items:
             if e[0] > self.last_seq:
                 self.last_seq = e[0]

@@ -61,9 +61,17 @@ def test_persistence_roundtrip():
 
 
 def test_bad_store_starts_with_what_it_can_read():
-    box = Outbox(MemStore([b'{"v":1,"last_seq":9,"dropped":0}', b'[4,0,{"seq":4}]', b"garbage"]))
+    box = Outbox(MemStore([b'{"v":1,"last_seq":9,"dropped":0}', b'[4,0,{"seq":4}]', b"garbage",
+                           b'[5,0,{"seq":5}]']))
     assert box.bad_store
     assert box.seqs() == [4]
+
+
+def test_a_journal_line_torn_by_a_power_cut_is_ignored():
+    box = Outbox(MemStore([b'{"v":1,"last_seq":9,"dropped":0}', b'[4,0,{"seq":4}]',
+                           b'[5,0,{"seq":5}]', b'["ack",[4]]', b'[6,0,{"se']))
+    assert not box.bad_store
+    assert box.seqs() == [5]
 
 
 def test_file_store_replaces_atomically():

@@ -32,6 +32,7 @@ def _connect():
         return
     s = socket.socket()
     s.connect(socket.getaddrinfo("127.0.0.1", int(port))[0][-1])
+    s.setsockopt(6, 1, 1)   # TCP_NODELAY: no Nagle delay on small key and advert lines
     s.setblocking(False)
     _sock = s
 

@@ -13,7 +13,7 @@ import utime
 _SPEED = int(os.getenv("SIM_SPEED") or 1)
 _T0 = utime.ticks_ms()
 _OFFSET = (int(os.getenv("SIM_TICKS_START") or _T0) - _T0) & 0x3FFFFFFF
-_EPOCH = utime.time()
+_EPOCH = int(utime.time())   # the unix port returns a float; the ESP32 an int
 
 
 def ticks_ms():

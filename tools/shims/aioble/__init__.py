@@ -42,7 +42,7 @@ class scan:
 
     async def __anext__(self):
         while True:
-            _sim.poll()
+            _sim.poll(force=True)
             if _sim.adverts:
                 a = _sim.adverts.pop(0)
                 addr = binascii.unhexlify(a["mac"].replace(":", ""))
@@ -52,8 +52,10 @@ class scan:
                 return ScanResult(Device(ADDR_PUBLIC, addr), adv, a.get("rssi", -60))
             if self._left <= 0:
                 raise StopAsyncIteration
-            await asyncio.sleep_ms(5)
-            self._left -= 5
+            # The real radio wakes this task from its IRQ; 1 ms polling of the
+            # simulation's socket is the nearest the host gets to that.
+            await asyncio.sleep_ms(1)
+            self._left -= 1
 
     async def cancel(self):
         self._left = 0

@@ -1,0 +1,211 @@
+"""The whole hub firmware under micropython talking to a real mosquitto: Home
+Assistant discovery, retained state and zones, the Last Will, signed signals
+acked end to end, broker outages, kills between send and ack, commands."""
+import json
+import queue
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from mqtt_monitor import Monitor
+from test_hub_process import DEMO, FRONT, boot, demo_config, door_advert
+from tools.hubsim import HubSim
+
+HUB = DEMO["hub_id"]
+SECRET = bytes.fromhex(DEMO["secret"])
+PREFIX = DEMO["mqtt"]["prefix"]
+
+
+class Watcher:
+    """Every message on some topic filters, with the retained flag."""
+
+    def __init__(self, port, filters):
+        self.q = queue.Queue()
+        self.seen = {}
+        ready = threading.Event()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="watch-%d" % id(self))
+        self.c.on_connect = lambda c, u, f, rc, p=None: c.subscribe([(t, 1) for t in filters])
+        self.c.on_subscribe = lambda *a: ready.set()
+        self.c.on_message = self._msg
+        self.c.connect("127.0.0.1", port)
+        self.c.loop_start()
+        assert ready.wait(5)
+
+    def _msg(self, c, u, msg):
+        self.seen[msg.topic] = msg.payload
+        self.q.put((msg.topic, msg.payload, msg.retain))
+
+    def wait(self, topic, payload=None, timeout=15):
+        deadline = time.monotonic() + timeout
+        while True:
+            if topic in self.seen and (payload is None or self.seen[topic] == payload):
+                return self.seen[topic]
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no %r on %s; seen %s" % (payload, topic, sorted(self.seen)))
+            try:
+                self.q.get(timeout=min(left, 0.2))
+            except queue.Empty:
+                pass
+
+    def close(self):
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+@pytest.fixture
+def rig(broker, tmp_path):
+    made = []
+
+    def hub(speed=20, **kw):
+        sim = HubSim(str(tmp_path / "hub"), demo_config(broker.port), speed=speed, **kw)
+        made.append(sim)
+        sim.start()
+        boot(sim)
+        return sim
+
+    def monitor(**kw):
+        m = Monitor(broker.port, PREFIX, HUB, SECRET, **kw)
+        made.append(m)
+        return m
+
+    def watcher(filters):
+        w = Watcher(broker.port, filters)
+        made.append(w)
+        return w
+
+    yield hub, monitor, watcher
+    for x in made:
+        (x.stop if isinstance(x, HubSim) else x.close)()
+
+
+def test_discovery_retained_state_zones_and_last_will(rig, broker):
+    hub, monitor, watcher = rig
+    sim = hub()
+    w = watcher(["homeassistant/#", "%s/%s/#" % (PREFIX, HUB)])
+    panel = json.loads(w.wait("homeassistant/alarm_control_panel/%s/panel/config" % HUB))
+    assert panel["code"] == "REMOTE_CODE"
+    assert panel["command_topic"] == "%s/%s/commands" % (PREFIX, HUB)
+    assert panel["state_topic"] == "%s/%s/state" % (PREFIX, HUB)
+    classes = {}
+    for z in DEMO["zones"]:
+        cfg = json.loads(w.wait("homeassistant/binary_sensor/%s/%s/config" % (HUB, z["name"])))
+        assert cfg["device"]["identifiers"] == [HUB]          # one device for all
+        classes[z["name"]] = cfg["device_class"]
+    assert classes["hall_motion"] == "motion" and classes["hub_tamper"] == "tamper"
+    assert classes["front_door"] == "opening"
+    base = "%s/%s/" % (PREFIX, HUB)
+    assert w.wait(base + "availability", b"online")
+    assert w.wait(base + "state", b"disarmed")
+    sim.advert(FRONT["mac"], door_advert(1, 500))
+    assert w.wait(base + "zone/front_door", b"ON")
+    status = json.loads(w.wait(base + "status"))
+    assert "adverts" in status and "link" in status
+    # A late subscriber still gets the retained state.
+    late = watcher([base + "state"])
+    assert late.wait(base + "state", b"disarmed")
+    sim.kill()
+    assert w.wait(base + "availability", b"offline")   # the Last Will
+
+
+def test_signals_are_signed_and_acks_clear_the_outbox(rig):
+    hub, monitor, watcher = rig
+    m = monitor(auto_ack=True)
+    sim = hub()
+    sim.keys("1234B")
+    sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=15)
+    assert m.wait(lambda: 2 in m.seqs(), timeout=15)    # E305 and R401
+    assert not m.bad
+    codes = [e["signal"]["code"] for e in m.events]
+    assert codes[:2] == ["E305", "R401"]
+    status = "%s/%s/status" % (PREFIX, HUB)
+    w = watcher([status])
+    deadline = time.monotonic() + 20
+    while json.loads(w.seen.get(status, b'{"outbox": -1}'))["outbox"] != 0:
+        assert time.monotonic() < deadline, w.seen.get(status)
+        time.sleep(0.1)
+    sim.stop()
+    again = hub()
+    line = again.lines[[i for i, o in enumerate(again.lines) if "boot" in o][0]]
+    assert line["queued"] == 1                           # only the new E305
+
+
+def test_a_broker_outage_loses_nothing_and_the_siren_keeps_time(rig, broker):
+    hub, monitor, watcher = rig
+    m = monitor(auto_ack=True)
+    sim = hub(speed=10)
+    sim.keys("1234B")
+    sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=20)
+    assert m.wait(lambda: 2 in m.seqs(), timeout=15)
+    broker.stop()
+    t0 = time.monotonic()
+    sim.level(18, 1)                                     # burglary while offline
+    sim.wait_pin(sim.siren_pin, 1, timeout=5)
+    siren_s = time.monotonic() - t0
+    time.sleep(4)                                        # the abort window runs out offline
+    sim.keys("1234C")
+    sim.wait_for(lambda o: o.get("state") == "disarmed", timeout=10)
+    sent = [o["signal"]["seq"] for o in sim.lines if "signal" in o]
+    broker.start()
+    assert m.wait(lambda: set(sent) <= set(m.seqs()), timeout=30), (sent, m.seqs())
+    got = []
+    for s in m.seqs():
+        if s not in got:
+            got.append(s)
+    assert got == sorted(got) == sent                   # exactly once after dedupe, in order
+    codes = [e["signal"]["code"] for e in m.events]
+    assert "E130" in codes and "E406" in codes
+    print("\nsiren on %.0f ms after the trip, broker down" % (siren_s * 1000))
+    assert siren_s < 1.0
+
+
+def test_a_hub_killed_before_the_ack_sends_again_after_restart(rig):
+    hub, monitor, watcher = rig
+    m = monitor(auto_ack=False)
+    sim = hub()
+    sim.keys("1234B")
+    sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=15)
+    assert m.wait(lambda: 2 in m.seqs(), timeout=15)
+    sim.kill()
+    first = list(m.seqs())
+    hub()
+    assert m.wait(lambda: m.seqs().count(2) >= 2, timeout=15), m.seqs()
+    assert set(first) <= set(m.seqs()[len(first):])     # all of them again
+    m.ack(sorted(set(m.seqs())))
+
+
+def test_commands_plain_signed_and_bad(rig):
+    from uplink import wire
+    hub, monitor, watcher = rig
+    m = monitor(auto_ack=True)
+    sim = hub()
+    base = "%s/%s/" % (PREFIX, HUB)
+    w = watcher([base + "state", base + "status"])
+    m.publish("commands", b'{"action": "ARM_HOME", "code": "1234"}')     # Home Assistant
+    assert w.wait(base + "state", b"arming")
+    m.publish("commands", b'{"action": "DISARM", "code": "0000"}')       # wrong code
+    m.publish("commands", b'{"action": "PANIC"}')                         # unsigned: refused
+    for junk in (b"", b"{", b"\xff\xfe", b"[1]", b'{"action": "FLY"}', b"x" * 5000,
+                 b'{"action": "DISARM", "code": 1234}'):
+        m.publish("commands", junk)
+    m.publish("commands", b'{"action": "DISARM", "code": "1234"}', retain=True)   # stale
+    m.publish("commands", wire.command(SECRET, HUB, 1, int(time.time()), "SOS",
+                                       service="fire"))
+    sim.wait_for(lambda o: o.get("siren") == "temporal3", timeout=10)
+    assert m.wait(lambda: "E461" in [e["signal"]["code"] for e in m.events], timeout=10)
+    assert m.wait(lambda: "E110" in [e["signal"]["code"] for e in m.events], timeout=10)
+    assert "E120" not in [e["signal"]["code"] for e in m.events]
+    m.publish("commands", b"", retain=True)
+    sim.wait_for(lambda o: "error" in o and "code must be a text" in o["error"])
+    # The refusals are counted and reported on the status topic.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        st = json.loads(w.seen.get(base + "status", b"{}") or b"{}")
+        link = st.get("link", {})
+        if link.get("bad_commands", 0) >= 5 and st.get("panel_refused", 0) >= 1:
+            break
+        time.sleep(0.2)
+    assert link.get("bad_commands", 0) >= 5, st
+    assert st["panel_refused"] >= 1
