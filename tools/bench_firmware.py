@@ -1,0 +1,42 @@
+# Whole-firmware heap body; runs under the host micropython on the compiled
+# .mpy files with the board shims:  micropython bench_firmware.py base|run DIR
+# "base" only imports what the hub imports; "run" builds the hub from DIR's
+# config.json (32 BLE sensors), queues 200 signals and works for a while.
+import sys
+import gc
+import json
+
+
+def main(what, root):
+    import machine
+    from hub import boot, hub, store, settings, ha  # noqa: F401
+    from panel import panel, config  # noqa: F401
+    from drivers import keypad_scan, inputs, outputs  # noqa: F401
+    from radio import bthome, sensors, scanner  # noqa: F401
+    from uplink import outbox, link, wire  # noqa: F401
+    from umqtt import simple  # noqa: F401
+    import asyncio  # noqa: F401
+    gc.collect()
+    if what == "base":
+        print(json.dumps({"ok": True, "alloc": gc.mem_alloc()}))
+        return
+    h, s, b = boot.build(root + "/", machine)
+    h.log = lambda now, o: None
+    for n in range(200):
+        h.outbox.put({"code": "E384", "event": 384, "qualifier": "E", "seq": 1000 + n,
+                      "zone": 1, "name": "zone_01"}, 0)
+    macs = [m for m, zone, ztype, key, objects in s.sensors]
+    keys = [key for m, zone, ztype, key, objects in s.sensors]
+    now = 0
+    for step in range(400):
+        now += 10
+        i = step % len(macs)
+        data = bthome.encode([("packet_id", step & 0xFF), ("battery", 90), ("door", step & 1)],
+                             macs[i], keys[i], 100 + step)
+        h.advert(macs[i], data, -60)
+        h.step(now)
+    gc.collect()
+    print(json.dumps({"ok": True, "alloc": gc.mem_alloc(), "outbox": len(h.outbox)}))
+
+
+main(sys.argv[1], sys.argv[2])

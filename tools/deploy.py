@@ -1,0 +1,163 @@
+"""Put the hub on a board.
+
+    python -m tools.deploy flash   --port /dev/ttyUSB0 --board esp32_devkitc --firmware FW.bin
+    python -m tools.deploy deploy  --port /dev/ttyUSB0 --board esp32_devkitc [--config config.json]
+    python -m tools.deploy console --port /dev/ttyUSB0
+
+flash erases the chip and writes a MicroPython firmware image with esptool at
+the board's offset (0x1000 on the ESP32, 0x0 on the S3). deploy checks the
+config with the firmware's own validators, replaces plain codes by salted hashes
+(a board never stores a code in clear), compiles the firmware with mpy-cross,
+copies it, the board's pin map and the config with mpremote, installs aioble
+with `mpremote mip` when the board lacks it, and resets the board. Without a
+board at --port every command stops at once and says so.
+
+A pseudo-terminal (socat in front of the host micropython) stands in for a
+board in the tests: there mpremote must `resume` (a soft reset would end the
+host interpreter) and the final reset is skipped.
+"""
+import argparse
+import json
+import os
+import stat
+import subprocess
+import sys
+
+from tools import mpy_build, paths
+
+BOARDS = os.path.join(paths.ROOT, "boards")
+
+
+def fail(msg):
+    print("deploy: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def check_port(port):
+    if not port:
+        fail("no PORT given: plug the board in and pass PORT=/dev/ttyUSB0 (or /dev/ttyACM0)")
+    try:
+        mode = os.stat(port).st_mode
+    except OSError:
+        fail("no board at %s: is it plugged in? (ls /dev/ttyUSB* /dev/ttyACM*)" % port)
+    if not stat.S_ISCHR(mode):
+        fail("%s is not a serial device" % port)
+
+
+def is_pty(port):
+    return os.path.realpath(port).startswith("/dev/pts/")
+
+
+def load_board(name):
+    path = os.path.join(BOARDS, (name or "") + ".json")
+    if not name or not os.path.exists(path):
+        names = sorted(f[:-5] for f in os.listdir(BOARDS) if f.endswith(".json"))
+        fail("unknown BOARD %r: one of %s" % (name, ", ".join(names)))
+    with open(path) as f:
+        return path, json.load(f)
+
+
+def board_config(path):
+    """The config as it goes on the board: validated, codes hashed."""
+    paths.use_firmware_in_cpython()
+    from panel import codes
+    from panel.config import Config, ConfigError
+    from hub.settings import HubSettings
+    if not os.path.exists(path):
+        fail("no config at %s: copy tools/demo/hub-config.json, edit it (Wi-Fi, broker, "
+             "hub id, secret, zones, users) and pass CONFIG=that file" % path)
+    with open(path) as f:
+        try:
+            raw = json.load(f)
+        except ValueError as e:
+            fail("%s is not valid JSON: %s" % (path, e))
+    try:
+        Config(raw, os.urandom)
+        HubSettings(raw)
+    except ConfigError as e:
+        fail("%s: %s" % (path, e))
+    for user in raw.get("users", []):
+        if "code" in user:
+            user["code_hash"] = codes.make_hash(user.pop("code"), os.urandom(codes.SALT_BYTES))
+    return raw
+
+
+def mpremote(port, *args, check=True):
+    cmd = [paths.venv_tool("mpremote"), "connect", port]
+    if is_pty(port):
+        cmd.append("resume")
+    done = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=600)
+    if check and done.returncode != 0:
+        fail("mpremote %s failed:\n%s%s" % (" ".join(args[:3]), done.stdout, done.stderr))
+    return done
+
+
+def deploy(port, board, config_path):
+    check_port(port)
+    board_path, _ = load_board(board)
+    cfg = board_config(config_path)
+    out = os.path.join(paths.BUILD, "deploy")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    sizes = mpy_build.build()
+    if mpremote(port, "exec", "import aioble", check=False).returncode != 0:
+        print("installing aioble on the board (mpremote mip install aioble)")
+        mpremote(port, "mip", "install", "aioble")
+    dirs = sorted({os.path.dirname(rel) for rel in sizes if os.path.dirname(rel)})
+    steps = []
+    for d in dirs:
+        steps += ["exec", "import os\ntry:\n os.mkdir(%r)\nexcept OSError:\n pass" % d, "+"]
+    for rel in sorted(sizes):
+        if rel == "main.py":
+            # The board runs main.py by name: it goes as source.
+            steps += ["fs", "cp", os.path.join(paths.FIRMWARE, rel), ":main.py", "+"]
+        else:
+            mpy = rel[:-3] + ".mpy"
+            steps += ["fs", "cp", os.path.join(mpy_build.OUT, mpy), ":" + mpy, "+"]
+    steps += ["fs", "cp", board_path, ":board.json", "+",
+              "fs", "cp", os.path.join(out, "config.json"), ":config.json"]
+    mpremote(port, *steps)
+    print("deployed %d files (%d bytes of .mpy) to %s" % (len(sizes), sum(sizes.values()), port))
+    if not is_pty(port):
+        mpremote(port, "reset")
+        print("board reset: the hub starts now (make console PORT=%s to watch it)" % port)
+
+
+def flash(port, board, firmware):
+    check_port(port)
+    _, b = load_board(board)
+    if not firmware or not os.path.exists(firmware):
+        fail("FIRMWARE=%r not found: download the MicroPython .bin for %s from "
+             "micropython.org/download and pass its path" % (firmware, b["name"]))
+    esptool = [paths.venv_tool("esptool"), "--chip", b["chip"], "--port", port]
+    for args in (["erase-flash"], ["--baud", "460800", "write-flash", "-z", b["flash_offset"],
+                                  firmware]):
+        if subprocess.run(esptool + args).returncode != 0:
+            fail("esptool %s failed (hold BOOT while plugging in, then try again)" % args[-1])
+
+
+def console(port):
+    check_port(port)
+    os.execv(paths.venv_tool("mpremote"), ["mpremote", "connect", port, "repl"])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m tools.deploy")
+    ap.add_argument("command", choices=("flash", "deploy", "console"))
+    ap.add_argument("--port", default=os.getenv("PORT"))
+    ap.add_argument("--board", default=os.getenv("BOARD"))
+    ap.add_argument("--firmware", default=os.getenv("FIRMWARE"))
+    ap.add_argument("--config", default=os.getenv("CONFIG") or "config.json")
+    a = ap.parse_args(argv)
+    if a.command == "flash":
+        flash(a.port, a.board, a.firmware)
+    elif a.command == "deploy":
+        deploy(a.port, a.board, a.config)
+    else:
+        console(a.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
