@@ -7,7 +7,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all test bench run demo clean distclean venv
+.PHONY: all test bench run demo clean distclean venv flash deploy console
 
 all: test
 
@@ -27,11 +27,22 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m tools.bench
 
-run:
-	@echo "make run: the simulated house is not built yet (see the simulation issue)."
-	@echo "Until then: 'make test' runs the whole suite, and"
-	@echo "'$(PY) -m tools.replay host_tests/scenarios/away_entry_alarm.jsonl' replays a scenario."
-	@exit 1
+# SPEED=N runs the hub's clock N times faster (a 60 s exit delay takes 60/N s).
+run: $(STAMP)
+	$(PY) -m tools.run $(if $(SPEED),--speed $(SPEED)) $(if $(PORT),--port $(PORT))
+
+demo: $(STAMP)
+	$(PY) -m tools.story --pretty --speed $(or $(SPEED),20) tools/demo/stories/*.jsonl
+
+# The board (see README, "Flashing"): PORT=/dev/ttyUSB0 BOARD=esp32_devkitc
+flash: $(STAMP)
+	$(PY) -m tools.deploy flash --port "$(PORT)" --board "$(BOARD)" --firmware "$(FIRMWARE)"
+
+deploy: $(STAMP)
+	$(PY) -m tools.deploy deploy --port "$(PORT)" --board "$(BOARD)" --config "$(or $(CONFIG),config.json)"
+
+console: $(STAMP)
+	$(PY) -m tools.deploy console --port "$(PORT)"
 
 clean:
 	rm -rf build .pytest_cache

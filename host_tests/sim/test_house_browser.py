@@ -1,0 +1,89 @@
+"""The house page in a real headless Chromium, clicked like a newcomer would:
+arm Away, leave, walk in, don't disarm, see the siren and the case, let the
+phone ring out, see the police dispatched. Saves docs/house.png."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from running import Running
+from tools import paths
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+SPEED = 20
+
+
+# Real ms for a wait of `s` seconds of hub time, with room for a busy machine. for a wait of `s` seconds of hub time, with room for a busy machine.
+def hub_s(s):
+    return (s / SPEED + 10) * 1000
+
+
+def ensure_chromium():
+    if os.path.exists(CHROMIUM):
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    try:
+        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, env=env,
+                       timeout=600)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True,
+                       capture_output=True, env=env, timeout=900)
+    except (OSError, subprocess.CalledProcessError) as e:
+        pytest.fail("Debian's chromium is needed for the browser test and 'apt-get install "
+                    "chromium' failed (%s): install it and run again" % e)
+
+
+def test_break_in_by_clicking_ends_with_police_dispatched(tmp_path):
+    ensure_chromium()
+    from playwright.sync_api import expect, sync_playwright
+    (tmp_path / "run").mkdir()
+    run = Running([sys.executable, "-m", "tools.run", "--speed", str(SPEED), "--port", "0"],
+                  tmp_path / "run")
+    try:
+        with sync_playwright() as pw:
+            # A fresh profile directory of its own (Playwright's --user-data-dir).
+            browser = pw.chromium.launch_persistent_context(
+                str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
+                viewport={"width": 1280, "height": 1000})
+            try:
+                page = browser.new_page()
+                page.goto(run.url)
+                state = page.locator("#state")
+                expect(state).to_have_attribute("data-state", "disarmed", timeout=10000)
+                front = page.locator('[data-zone="front_door"]')
+
+                for key in "1234A":                       # arm Away
+                    page.click('#keypad [data-key="%s"]' % key)
+                expect(state).to_have_attribute("data-state", "arming", timeout=5000)
+                front.locator('[data-event="open"]').click()   # leave
+                expect(front).to_have_attribute("data-state", "open")
+                front.locator('[data-event="close"]').click()
+                expect(state).to_have_attribute("data-state", "armed_away", timeout=hub_s(60))
+
+                front.locator('[data-event="open"]').click()   # walk in, don't disarm
+                expect(state).to_have_attribute("data-state", "pending", timeout=5000)
+                expect(state).to_have_attribute("data-state", "triggered", timeout=hub_s(30))
+                expect(page.locator("#out-siren")).to_have_attribute("data-level", "1",
+                                                                     timeout=5000)
+                case = page.locator('.case[data-plan="burglar"]')
+                expect(case).to_be_visible(timeout=hub_s(30))   # after the abort window
+                expect(page.locator("#phone")).to_have_attribute("data-status", "ringing",
+                                                                 timeout=5000)
+                # Nobody answers: the call rings out and the police are sent.
+                expect(case.locator('.dispatch[data-service="police"]')).to_be_visible(
+                    timeout=hub_s(30))
+                expect(case).to_have_attribute("data-status", "dispatched")
+                expect(page.locator("#phone")).to_be_hidden()
+                expect(page.locator("#out-siren")).to_have_attribute("data-level", "1")
+                page.locator("#guide").evaluate("d => d.open = false")
+                page.screenshot(path=os.path.join(paths.ROOT, "docs", "house.png"),
+                                full_page=True)
+            finally:
+                browser.close()
+    finally:
+        if run.proc.poll() is None:
+            run.interrupt()
+        run.kill()
+    assert run.leftovers() == []

@@ -1,0 +1,62 @@
+"""Story time: ms of hub time since the story's zero.
+
+The hub's clock runs `speed` times faster than the wall clock (SIM_SPEED), so
+one real second is `speed` seconds of story time. Hub lines carry the hub's own
+ticks (2**30 wrap); monitor lines carry wall-clock ms. Both are mapped here to
+the same story time."""
+import time
+
+WRAP = 1 << 30
+HALF = 1 << 29
+
+
+def _signed(d):
+    d &= WRAP - 1
+    return d - WRAP if d >= HALF else d
+
+
+class StoryClock:
+    def __init__(self, speed):
+        self.speed = speed
+        self.zero_mono = None
+        self.zero_wall_ms = None
+        # ticks - speed * receive_ms, modulo 2**30. A line is read a little after
+        # it was printed, so each sample is a lower bound of the true offset:
+        # the largest one seen is the best.
+        self._ref = None
+        self._best = None
+
+    def start(self, in_s=0.0):
+        """Story time 0 is `in_s` real seconds from now."""
+        self.zero_mono = time.monotonic() + in_s
+        self.zero_wall_ms = (time.time() + in_s) * 1000
+
+    def now(self):
+        """Story ms now (0 at start())."""
+        return int((time.monotonic() - self.zero_mono) * 1000 * self.speed)
+
+    def real_wait(self, story_ms):
+        """Seconds of real time until story time `story_ms`."""
+        return max(0.0, story_ms / 1000.0 / self.speed - (time.monotonic() - self.zero_mono))
+
+    def hub_sample(self, ticks, received_mono):
+        off = (ticks - int(received_mono * 1000 * self.speed)) % WRAP
+        if self._ref is None:
+            self._ref, self._best = off, 0
+        else:
+            self._best = max(self._best, _signed(off - self._ref))
+
+    def from_ticks(self, ticks):
+        """Story ms of a hub tick value (needs one hub_sample and start())."""
+        if self._ref is None:
+            raise RuntimeError("no hub line seen yet to align the hub's clock")
+        offset = self._ref + self._best
+        tick0 = (int(self.zero_mono * 1000 * self.speed) + offset) % WRAP
+        return _signed(ticks - tick0)
+
+    def from_wall_ms(self, wall_ms):
+        return int((wall_ms - self.zero_wall_ms) * self.speed)
+
+    def hub_clock_s(self, hub_epoch):
+        """The hub's own Unix clock (it runs `speed` times fast from its boot)."""
+        return int(hub_epoch + (time.time() - hub_epoch) * self.speed)

@@ -1,0 +1,95 @@
+"""Virtual sensors: turn "zone X does event Y" into what the hub would really
+receive. A BLE zone sends an encrypted BTHome v2 advert from its MAC with its
+bind key, as a Shelly BLU sensor does; a wired zone changes a pin level."""
+import time
+
+from tools import paths
+
+paths.use_firmware_in_cpython()
+from radio import bthome  # noqa: E402
+
+# The BTHome object each zone type reports when the config names none.
+_OBJECT = {"contact": "door", "motion": "motion", "glass_break": "vibration",
+           "panic": "button", "tamper": "tamper", "fire": "smoke"}
+# Zone event -> value of the zone's own object.
+_VALUE = {"open": 1, "close": 0, "motion": 1, "glass_break": 1, "press": 1, "alarm": 1,
+          "tamper": 1, "tamper_restore": 0}
+BATTERY_OK, BATTERY_LOW = 88, 10
+
+
+class UnknownZone(ValueError):
+    pass
+
+
+class Zone:
+    def __init__(self, raw):
+        self.number = raw.get("number")
+        self.name = raw.get("name")
+        self.type = raw.get("type")
+        self.pin = raw.get("pin")
+        self.mac = raw.get("mac")
+        self.key = bytes.fromhex(raw["key"]) if raw.get("key") else None
+        obj = raw.get("object")
+        if isinstance(obj, list):
+            obj = obj[0] if obj else None
+        if obj is None:
+            obj = "window" if self.type == "contact" and "window" in (self.name or "") \
+                else _OBJECT.get(self.type, "door")
+        self.object = obj
+        self.battery = BATTERY_OK
+        # Counters only grow, also across runs that reuse a hub's saved state.
+        self.counter = int(time.time())
+
+    @property
+    def kind(self):
+        return "wired" if self.pin is not None else "ble" if self.mac else "none"
+
+    def events(self):
+        """The events a person can cause on this zone (for the page)."""
+        if self.type == "contact" or (self.kind == "wired" and self.type != "tamper"):
+            return ["open", "close"]
+        if self.type == "tamper":
+            return ["open", "close"] if self.kind == "wired" else ["tamper", "tamper_restore"]
+        return {"motion": ["motion"], "glass_break": ["glass_break"], "panic": ["press"],
+                "fire": ["alarm"]}.get(self.type, ["open", "close"])
+
+
+class Sensors:
+    def __init__(self, config):
+        self.zones = [Zone(z) for z in config.get("zones", [])]
+
+    def find(self, ref):
+        for z in self.zones:
+            if ref == z.name or ref == z.number or str(ref) == str(z.number):
+                return z
+        raise UnknownZone("unknown zone %r (zones: %s)"
+                          % (ref, ", ".join(str(z.name) for z in self.zones)))
+
+    def wired_pins(self):
+        return [z.pin for z in self.zones if z.pin is not None]
+
+    def input_for(self, ref, event):
+        """("level", pin, value) or ("advert", mac, hex) for a zone event."""
+        z = self.find(ref)
+        if z.kind == "wired":
+            if event not in _VALUE:
+                raise ValueError("a wired zone opens or closes, not %r" % event)
+            return ("level", z.pin, _VALUE[event])
+        if z.kind != "ble":
+            raise UnknownZone("zone %s has neither a pin nor a BLE sensor" % z.name)
+        return ("advert", z.mac, self.advert(z, event).hex())
+
+    def advert(self, z, event):
+        z.counter += 1
+        objects = [("packet_id", z.counter & 0xFF)]
+        if event in ("battery_low", "battery_ok"):
+            z.battery = BATTERY_LOW if event == "battery_low" else BATTERY_OK
+        objects.append(("battery", z.battery))
+        if event == "tamper" or event == "tamper_restore":
+            objects.append(("tamper", _VALUE[event]))
+        elif event in _VALUE:
+            objects.append((z.object, _VALUE[event]))
+        elif event not in ("checkin", "battery_low", "battery_ok"):
+            raise ValueError("unknown zone event %r" % event)
+        objects.sort(key=lambda o: bthome.object_id(o[0]))   # BTHome asks for ascending ids
+        return bthome.encode(objects, z.mac, z.key, z.counter)

@@ -1,0 +1,132 @@
+"""Run a story through the whole system and print what happens.
+
+    python -m tools.story FILE [FILE ...] [--speed N] [--settle MS] [--pretty]
+
+A story (docs/simulation.md) is JSON Lines of hub inputs and callee behaviour
+at "t" ms of story time. It runs on a private mosquitto, the real hub firmware
+under the host micropython and the monitoring endpoint with its automatic
+callee. Story time is hub time: the hub's clock runs N times faster than the
+wall clock (--speed N), so a step at t waits t/N real ms, and the monitor's
+ring and answer times shrink by N as well. Output: one JSON line per event,
+in story-time order, each with "t" (ms) and "source" ("hub" or "monitor")."""
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+from tools.sim import demo, pretty
+from tools.sim.sensors import Sensors, UnknownZone
+from tools.sim.storyfile import StoryError, parse
+from tools.sim.world import World
+
+DEFAULT_SPEED = 20
+DEFAULT_SETTLE_MS = 5000
+# Real seconds for what is already on its way (MQTT, the monitor's commit)
+# to arrive after the story's last moment.
+GRACE_S = 0.4
+
+
+def load(path):
+    with open(path) as f:
+        story = parse(f, os.path.basename(path))
+    config = demo.hub_config(story.config)
+    account = demo.account(config, story.account)
+    sensors = Sensors(config)
+    for t, n, item in story.steps:
+        if "zone" in item:
+            try:
+                sensors.find(item["zone"])
+            except UnknownZone as e:
+                raise StoryError("%s line %d: %s" % (os.path.basename(path), n, e))
+    return story, config, account
+
+
+def run(story, config, account, speed, settle_ms, workdir):
+    """The story's output lines, in story-time order; (lines, ok)."""
+    world = World(workdir, config, account, speed=speed, calls="auto")
+    try:
+        world.start()
+        if world.trouble is not None:
+            return [dict({"t": 0, "source": "hub"}, **world.trouble)], False
+        # Keys are typed so the last one goes down at t, so typing starts earlier;
+        # t=0 lies far enough ahead for that (and for the boot report to settle).
+        starts = [t - world.typing_ms(item["keys"]) if "keys" in item else t
+                  for t, _, item in story.steps]
+        world.begin(0.3 + max([0] + [-s for s in starts]) / 1000.0 / speed)
+        for start, (t, _, item) in zip(starts, story.steps):
+            time.sleep(world.clock.real_wait(start))
+            _apply(world, item)
+        end = story.end + settle_ms
+        time.sleep(world.clock.real_wait(end) + GRACE_S)
+    finally:
+        world.stop()
+    lines = []
+    for ev in list(world.events):
+        t = world.story_t(ev)
+        if t is not None and 0 <= t <= end:
+            lines.append(world.story_line(ev))
+    lines.sort(key=lambda line: line["t"])     # stable: equal times keep arrival order
+    return lines, True
+
+
+def _apply(world, item):
+    if "keys" in item:
+        world.keys(item["keys"])
+    elif "hold" in item:
+        world.hold(item["hold"], item["ms"])
+    elif "zone" in item:
+        world.zone(item["zone"], item["event"])
+    elif "command" in item:
+        world.command(item["command"])
+    elif "callee" in item:
+        world.callee(item["callee"])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m tools.story", description=__doc__.split("\n")[0])
+    ap.add_argument("files", nargs="+", metavar="FILE", help="story, JSON Lines")
+    ap.add_argument("--speed", type=int, default=DEFAULT_SPEED,
+                    help="hub clock / wall clock (default %d; 1 = real time)" % DEFAULT_SPEED)
+    ap.add_argument("--settle", type=int, default=DEFAULT_SETTLE_MS, metavar="MS",
+                    help="story ms to keep watching after the last step (default %d)"
+                    % DEFAULT_SETTLE_MS)
+    ap.add_argument("--pretty", action="store_true", help="a readable timeline instead of JSON")
+    ap.add_argument("--workdir", help="keep the run's files here (default: a temporary "
+                    "directory, removed afterwards)")
+    args = ap.parse_args(argv)
+    if args.speed < 1:
+        ap.error("--speed must be 1 or more")
+    # SIGTERM unwinds like Ctrl-C, so the broker and the hub are always stopped.
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    try:
+        loaded = [(path,) + load(path) for path in args.files]
+    except (OSError, StoryError, ValueError) as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    status = 0
+    for i, (path, story, config, account) in enumerate(loaded):
+        workdir = args.workdir and os.path.join(args.workdir, "%d-%s" % (
+            i, os.path.splitext(os.path.basename(path))[0]))
+        tmp = None if workdir else tempfile.mkdtemp(prefix="story-")
+        try:
+            lines, ok = run(story, config, account, args.speed, args.settle, workdir or tmp)
+        finally:
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
+        if args.pretty:
+            print(pretty.timeline(os.path.basename(path), story.notes, lines), flush=True)
+        else:
+            for line in lines:
+                sys.stdout.write(json.dumps(line) + "\n")
+            sys.stdout.flush()
+        if not ok:
+            status = 2
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

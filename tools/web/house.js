@@ -1,0 +1,184 @@
+// The house page: polls /api/state and draws it; every click is a POST that
+// drives the real hub (keys, sensor adverts, wired loops) or the monitor (calls).
+"use strict";
+
+const KEYS = ["1", "2", "3", "A", "4", "5", "6", "B", "7", "8", "9", "C", "*", "0", "#", "D"];
+const KEY_HELP = {A: "Away", B: "Home", C: "Off", D: "Police", "*": "X", "#": "check"};
+const STATE_HELP = {
+  disarmed: "Off. Only panic, tamper and fire raise an alarm.",
+  arming: "Exit delay: leave now (the buzzer beeps), or type the code and C to stop.",
+  armed_home: "Armed for the night: doors, windows and glass watched; motion ignored.",
+  armed_away: "Armed: every sensor is watched.",
+  pending: "Entry delay: type the code and C (or #) now, or the alarm goes off.",
+  triggered: "ALARM. Type the code and C to silence it.",
+};
+const ACTION = {open: "Open", close: "Close", motion: "Walk past", glass_break: "Break the glass",
+                press: "Press", alarm: "Smoke!", tamper: "Tamper", tamper_restore: "Restore"};
+const SERVICE = {police: "Police", fire: "Fire brigade", medical: "Ambulance"};
+let since = 0;
+let drawnZones = "";
+let phoneKey = "";
+
+function post(path, body) {
+  return fetch(path, {method: "POST", headers: {"Content-Type": "application/json"},
+                      body: JSON.stringify(body || {})})
+    .then(r => r.json().then(j => { if (!r.ok) showError(j.error || r.statusText); return j; }))
+    .catch(e => showError(String(e)));
+}
+
+function showError(text) {
+  const d = document.getElementById("keypad-display");
+  d.textContent = "! " + text;
+}
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "onclick") e.onclick = v; else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function buildKeypad() {
+  const pad = document.getElementById("keypad");
+  for (const k of KEYS) {
+    const b = el("button", {"data-key": k, onclick: () => post("/api/keys", {keys: k})}, k);
+    if (KEY_HELP[k]) b.append(el("small", {}, KEY_HELP[k]));
+    pad.append(b);
+  }
+  // Held as long as the pointer is down: the panel wants 2 s of X and check together.
+  const hold = document.getElementById("hold-panic");
+  let held = false;
+  const up = () => { if (held) { held = false; post("/api/up"); } };
+  hold.addEventListener("pointerdown", () => { held = true; post("/api/down", {keys: ["*", "#"]}); });
+  hold.addEventListener("pointerup", up);
+  hold.addEventListener("pointerleave", up);
+  for (const b of document.querySelectorAll("[data-sos]")) {
+    b.onclick = () => post("/api/command", {command: {action: "SOS", service: b.dataset.sos}});
+  }
+}
+
+function drawZones(zones) {
+  const key = JSON.stringify(zones);
+  if (key === drawnZones) return;
+  drawnZones = key;
+  const rooms = document.getElementById("rooms");
+  rooms.replaceChildren();
+  for (const z of zones) {
+    const card = el("div", {class: "zone", "data-zone": z.name, "data-state": z.state || ""},
+      el("b", {}, z.name.replace(/_/g, " ")),
+      el("div", {class: "kind"}, `zone ${z.number} · ${z.type.replace("_", " ")} · ` +
+         (z.kind === "wired" ? "wired loop" : "Bluetooth sensor") +
+         (z.state ? ` · ${z.state}` : "")));
+    for (const ev of z.events) {
+      if (z.state && ((ev === "open" || ev === "tamper") && z.state === "open" ||
+                      (ev === "close" || ev === "tamper_restore") && z.state === "closed")) continue;
+      card.append(el("button", {"data-event": ev,
+        onclick: () => post("/api/zone", {zone: z.name, event: ev})}, ACTION[ev] || ev));
+    }
+    rooms.append(card);
+  }
+}
+
+function drawOutputs(outputs, panel) {
+  const names = {siren: panel.siren, buzzer: panel.buzzer, led: panel.state};
+  for (const [name, o] of Object.entries(outputs)) {
+    const box = document.getElementById("out-" + name);
+    if (!box) continue;
+    box.dataset.level = o.level;
+    box.classList.toggle("blinking", o.toggles > 1);
+    box.querySelector(".pattern").textContent = names[name] ? `(${names[name]})` : "";
+  }
+}
+
+function drawPhone(cases) {
+  const phone = document.getElementById("phone");
+  const c = cases.find(c => c.call);
+  const key = c ? JSON.stringify([c.id, c.call]) : "";
+  if (key === phoneKey) return;
+  phoneKey = key;
+  phone.hidden = !c;
+  phone.replaceChildren();
+  if (!c) return;
+  const call = c.call;
+  const who = `${call.name} (${call.phone})`;
+  const send = (body) => post("/api/call", Object.assign({call: call.id, case: c.id}, body));
+  phone.classList.toggle("ringing", call.status === "ringing");
+  phone.dataset.status = call.status;
+  if (call.status === "ringing") {
+    phone.append(el("div", {class: "label"}, "Phone"),
+      el("p", {}, `Phone ringing: the monitoring center is calling ${who} about case ${c.id} (${c.plan}).`),
+      el("button", {id: "answer", onclick: () => send({do: "answer"})}, "Answer"), " ",
+      el("button", {id: "decline", onclick: () => send({do: "decline"})}, "Don't answer"));
+  } else {
+    const pw = el("input", {id: "password", placeholder: "verbal password"});
+    phone.append(el("div", {class: "label"}, `On the phone as ${who}`),
+      el("p", {}, "Operator: \"Please give me your verbal password.\"" +
+         (call.password ? ` (you gave a ${call.password} one)` : "")),
+      pw, " ", el("button", {id: "say", onclick: () => send({do: "password", password: pw.value || "-"})},
+                  "Say it"),
+      el("p", {}, "Then:"),
+      el("button", {id: "ask-dispatch", onclick: () => send({do: "dispatch"})}, "Send help"), " ",
+      el("button", {id: "ask-cancel", onclick: () => send({do: "cancel"})}, "False alarm, cancel"), " ",
+      el("button", {id: "hang-up", onclick: () => send({do: "nothing"})}, "Hang up"));
+  }
+}
+
+function drawCases(cases) {
+  const box = document.getElementById("cases");
+  if (!cases.length) return;
+  box.replaceChildren();
+  for (const c of cases) {
+    const card = el("div", {class: "case", "data-case": c.id, "data-plan": c.plan,
+                            "data-status": c.status},
+      el("h3", {}, `Case ${c.id}: ${c.plan} · ${c.status}`));
+    if (c.ended && c.ended.step === "dispatch") {
+      card.append(el("div", {class: "dispatch", "data-service": c.ended.service},
+        `${SERVICE[c.ended.service] || c.ended.service} dispatched (${c.ended.reason})`));
+    } else if (c.ended) {
+      card.append(el("div", {class: "cancelled"}, `Cancelled, nobody sent (${c.ended.reason})`));
+    }
+    const steps = el("ol");
+    for (const s of c.steps) steps.append(el("li", {}, s));
+    card.append(steps);
+    box.append(card);
+  }
+}
+
+function drawLog(lines) {
+  const log = document.getElementById("log");
+  for (const line of lines) {
+    log.prepend(el("li", {}, `${(line.t / 1000).toFixed(1).padStart(7)} s  ${line.source.padEnd(7)} ${line.text}`));
+  }
+  while (log.children.length > 300) log.lastChild.remove();
+}
+
+function draw(s) {
+  document.getElementById("story-s").textContent = s.story_s.toFixed(0);
+  document.getElementById("speed").textContent = s.speed;
+  document.getElementById("online").textContent = s.online || "?";
+  const st = document.getElementById("state");
+  st.dataset.state = s.panel.state || "";
+  st.textContent = (s.panel.state || "starting").replace("_", " ");
+  document.getElementById("state-help").textContent = STATE_HELP[s.panel.state] || "";
+  const tr = document.getElementById("trouble");
+  tr.hidden = !s.trouble;
+  if (s.trouble) tr.textContent = "Hub trouble: " + (s.trouble.error || JSON.stringify(s.trouble));
+  if (s.panel.keypad) document.getElementById("keypad-display").textContent = s.panel.keypad;
+  drawOutputs(s.outputs, s.panel);
+  drawZones(s.zones);
+  drawPhone(s.cases);
+  drawCases(s.cases);
+  drawLog(s.log);
+  since = s.next;
+}
+
+function poll() {
+  fetch("/api/state?since=" + since).then(r => r.json()).then(draw)
+    .catch(() => { document.getElementById("online").textContent = "page server stopped"; })
+    .finally(() => setTimeout(poll, 200));
+}
+
+buildKeypad();
+poll();
