@@ -130,9 +130,12 @@ class Hub:
                 self._zone(now, zone, event)
         while self.adverts:
             mac, data, rssi = self.adverts.pop(0)
+            self.sensors.last = None
             for zone, event in self.sensors.advert(mac, data, rssi):
                 self._zone(now, zone, event)
             self._counters_dirty = True
+            if self.zone_base is not None and self.sensors.last is not None:
+                self._sensor_attributes(self.sensors.last)
         if self.test_every_ms:
             if self._next_test is None:
                 self._next_test = ticks.add(now, self.test_every_ms)
@@ -196,6 +199,13 @@ class Hub:
         self.panel.zone(now, zone, event)
         if self.zone_base is not None and event in _ZONE_WORD:
             self.link.publish_retained(self.zone_base + zone, _ZONE_WORD[event])
+
+    def _sensor_attributes(self, sensor):
+        from radio.sensors import news
+        attrs = news(sensor)
+        if attrs is not None:
+            self.link.publish_retained(self.zone_base + sensor.zone + "/attributes",
+                                       json.dumps(attrs).encode())
 
     def _outputs(self, now, outs):
         # Returns True when something that must survive a reboot changed.

@@ -27,6 +27,7 @@ class Sensor:
         self.state = {}           # last value per binary object, to report changes only
         self.rssi = None
         self.battery = None
+        self.reported = None      # (battery, rssi) last put on the status topic
 
 
 class Sensors:
@@ -36,6 +37,7 @@ class Sensors:
         self.heard = {}           # unknown MAC -> (rssi, encrypted) while enrolling
         self.counts = {"accepted": 0, "unknown": 0, "malformed": 0, "forged": 0,
                        "replayed": 0, "duplicate": 0}
+        self.last = None          # the sensor whose advert was accepted last
 
     def add(self, mac, zone, ztype, key=None, objects=None):
         if objects is None:
@@ -87,6 +89,7 @@ class Sensors:
             return [(s.zone, "checkin")]
         s.packet_id = pid
         s.rssi = rssi
+        self.last = s
         self.counts["accepted"] += 1
         for obj in result["objects"]:
             self._meaning(s, obj, events)
@@ -127,6 +130,17 @@ class Sensors:
 
 
 _TRIP = {"motion": "motion", "glass_break": "glass_break", "fire": "open", "panic": "press"}
+
+
+def news(s):
+    # {"battery", "rssi"} worth reporting for sensor s, or None: a battery
+    # change, or the signal moving by 6 dB or more (it jitters by a few).
+    was = s.reported
+    if was is not None and was[0] == s.battery and (
+            s.rssi is None or was[1] is not None and -6 < s.rssi - was[1] < 6):
+        return None
+    s.reported = (s.battery, s.rssi)
+    return {"battery": s.battery, "rssi": s.rssi}
 
 
 def _changed(s, name, value):

@@ -18,7 +18,6 @@
 # before every client call. The wrapper also exposes the fixed header of the
 # packet wait_msg() last read (retain flag, PINGRESP) that umqtt does not pass on.
 # Uses only umqtt.simple API shared by 1.3.4 (PyPI) and 1.8.0 (frozen on ESP32).
-import json
 
 try:
     from micropython import const
@@ -26,20 +25,11 @@ except ImportError:
     def const(x):
         return x
 
+from panel import ticks
 from uplink import wire
 
-_TICKS_MASK = const(0x3FFFFFFF)    # ticks wrap at 2**30, as in panel.ticks
-_TICKS_HALF = const(0x20000000)
 _IPPROTO_TCP = const(6)
 _TCP_NODELAY = const(1)
-
-
-def _diff(a, b):
-    return ((a - b + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF
-
-
-def _add(t, ms):
-    return (t + ms) & _TICKS_MASK
 
 
 def _default_rand(n):
@@ -176,7 +166,7 @@ class Link:
     def poll(self, now):
         """Do a bounded slice of link work. now: ms ticks. Never raises for network errors."""
         if not self.connected:
-            if self.next_try is None or _diff(now, self.next_try) >= 0:
+            if self.next_try is None or ticks.diff(now, self.next_try) >= 0:
                 self._connect(now)
             return
         try:
@@ -257,7 +247,7 @@ class Link:
         if delay > self.backoff_max_ms:
             delay = self.backoff_max_ms
         half = delay // 2
-        self.next_try = _add(now, half + self.rand(half + 1))   # jitter: [delay/2, delay]
+        self.next_try = ticks.add(now, half + self.rand(half + 1))   # jitter: [delay/2, delay]
 
     def _close_sock(self):
         if self.sock is not None:
@@ -295,7 +285,7 @@ class Link:
                 break
             seq = e[0]
             sent = self._sent.get(seq)
-            if sent is not None and _diff(now, sent) < self.resend_ms:
+            if sent is not None and ticks.diff(now, sent) < self.resend_ms:
                 continue
             try:
                 payload = wire.event(self.secret, self.hub_id, e[1], e[2])
@@ -324,9 +314,9 @@ class Link:
                 self.ping_sent = None
         ka = self.keepalive_s * 1000
         if ka:
-            if self.ping_sent is not None and _diff(now, self.ping_sent) > ka // 2:
+            if self.ping_sent is not None and ticks.diff(now, self.ping_sent) > ka // 2:
                 raise OSError(110)          # no PINGRESP: the broker is gone
-            if self.ping_sent is None and _diff(now, self.last_tx) >= ka // 2:
+            if self.ping_sent is None and ticks.diff(now, self.last_tx) >= ka // 2:
                 self._timeout()
                 c.ping()
                 self.ping_sent = self.last_tx = now

@@ -116,3 +116,14 @@ def test_service_data_is_found_in_an_advert():
     assert service_data(bytes([2, 1, 6])) is None
     assert service_data(bytes([40, 0x16, 0xD2])) is None     # length runs past the end
     assert service_data(b"") is None
+
+
+def test_battery_and_signal_are_reported_on_change_only():
+    from radio.sensors import news
+    s = sensors()
+    s.advert(MAC, door(1, 10, 1), -60)
+    assert news(s.last) == {"battery": 90, "rssi": -60}
+    s.advert(MAC, door(0, 11, 2), -63)
+    assert news(s.last) is None                 # a few dB of jitter
+    s.advert(MAC, door(1, 12, 3), -75)
+    assert news(s.last) == {"battery": 90, "rssi": -75}

@@ -101,6 +101,8 @@ def test_discovery_retained_state_zones_and_last_will(rig, broker):
     assert w.wait(base + "state", b"disarmed")
     sim.advert(FRONT["mac"], door_advert(1, 500))
     assert w.wait(base + "zone/front_door", b"ON")
+    attrs = json.loads(w.wait(base + "zone/front_door/attributes"))
+    assert attrs == {"battery": 88, "rssi": -60}     # sensor battery and signal
     status = json.loads(w.wait(base + "status"))
     assert "adverts" in status and "link" in status
     # A late subscriber still gets the retained state.

@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from tools import httpjson
 from tools import paths
 
 WEB = os.path.join(paths.ROOT, "tools", "web")
@@ -115,13 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass    # the terminal is for the URL and errors, not every poll
 
     def _send(self, code, body, ctype="application/json"):
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(data)
+        httpjson.send(self, code, body, ctype)
 
     def do_GET(self):
         url = urlparse(self.path)

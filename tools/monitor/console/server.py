@@ -8,6 +8,7 @@ import queue
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tools import httpjson
 from tools.monitor import accounts, calls
 from tools.monitor.cases import Refused
 from tools.monitor.console import views
@@ -72,13 +73,7 @@ def _handler(console):
         # ---- plumbing ----
 
         def _send(self, code, body, ctype="application/json"):
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(data)
+            httpjson.send(self, code, body, ctype)
 
         def _body(self):
             n = int(self.headers.get("Content-Length") or 0)
