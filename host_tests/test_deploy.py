@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tools import paths
+from tools import debian, paths
 from tools.hubsim import SHIMS, HOST_LIB
 
 
@@ -22,9 +22,7 @@ def make(*args):
 @pytest.fixture
 def fake_board(tmp_path):
     """A tty with the host micropython's REPL on it; its cwd is the board's flash."""
-    if not shutil.which("socat"):
-        subprocess.run(["apt-get", "install", "-y", "-qq", "socat"], check=True,
-                       capture_output=True, timeout=600)
+    debian.ensure("socat")
     flash = tmp_path / "flash"
     flash.mkdir()
     tty = str(tmp_path / "tty")

@@ -27,6 +27,7 @@ def main(what, root):
                       "zone": 1, "name": "zone_01"}, 0)
     macs = [m for m, zone, ztype, key, objects in s.sensors]
     keys = [key for m, zone, ztype, key, objects in s.sensors]
+    s = b = None   # the board's start() lets go of these too once the hub runs
     now = 0
     for step in range(400):
         now += 10

@@ -1,10 +1,11 @@
 """A private mosquitto broker on a free loopback port, for tests, `make run` and
 story runs. mosquitto is installed with apt-get when it is missing."""
 import os
-import shutil
 import socket
 import subprocess
 import time
+
+from tools import debian
 
 
 def free_port():
@@ -23,32 +24,9 @@ def port_open(port, host="127.0.0.1"):
         return False
 
 
-def _find():
-    for cand in (shutil.which("mosquitto"), "/usr/sbin/mosquitto"):
-        if cand and os.path.exists(cand):
-            return cand
-    return None
-
-
 def ensure_mosquitto():
     """Path of the mosquitto binary, installing Debian's package when missing."""
-    found = _find()
-    if found:
-        return found
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    try:
-        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True,
-                       timeout=600, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "mosquitto"], check=True,
-                       capture_output=True, timeout=600, env=env)
-    except (OSError, subprocess.CalledProcessError) as e:
-        raise RuntimeError("mosquitto is not installed and 'apt-get install mosquitto' failed "
-                           "(%s). Install it yourself (Debian/Ubuntu: sudo apt-get install "
-                           "mosquitto) and try again." % e)
-    found = _find()
-    if not found:
-        raise RuntimeError("apt-get installed mosquitto but no mosquitto binary was found")
-    return found
+    return debian.ensure("mosquitto")
 
 
 class Broker:

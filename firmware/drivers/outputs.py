@@ -1,47 +1,57 @@
 # Siren, keypad buzzer and status LED: named patterns played on one pin.
 #
-# A pattern is a tuple of (level, ms) steps. Continuous patterns loop until
+# A pattern is a text of level:ms steps. Continuous patterns loop until
 # replaced; one-shot patterns (chirps, chime, key feedback) play once and then
-# the continuous pattern underneath resumes.
+# the continuous pattern underneath resumes. Texts, not tuples: as constants
+# in a .mpy they cost a few bytes each where nested tuples cost kilobytes.
 from panel import ticks
 
-ON = ((1, 1000),)
-OFF = ((0, 1000),)
-
 SIREN = {
-    "off": OFF,
-    "steady": ON,
+    "off": "0:1000",
+    "steady": "1:1000",
     # ANSI/NFPA temporal-3: three 0.5 s pulses, then 1.5 s quiet.
-    "temporal3": ((1, 500), (0, 500), (1, 500), (0, 500), (1, 500), (0, 1500)),
+    "temporal3": "1:500 0:500 1:500 0:500 1:500 0:1500",
 }
 SIREN_ONCE = {
-    "chirp1": ((1, 80),),
-    "chirp2": ((1, 80), (0, 120), (1, 80)),
+    "chirp1": "1:80",
+    "chirp2": "1:80 0:120 1:80",
 }
 BUZZER = {
-    "off": OFF,
-    "exit": ((1, 100), (0, 900)),
-    "exit_fast": ((1, 100), (0, 300)),
-    "entry": ((1, 250), (0, 250)),
-    "alarm": ((1, 500), (0, 200)),
+    "off": "0:1000",
+    "exit": "1:100 0:900",
+    "exit_fast": "1:100 0:300",
+    "entry": "1:250 0:250",
+    "alarm": "1:500 0:200",
 }
 BUZZER_ONCE = {
-    "click": ((1, 15),),
-    "chime": ((1, 150), (0, 100), (1, 300)),
-    "trouble": ((1, 60), (0, 60), (1, 60), (0, 60), (1, 60)),
-    "ok": ((1, 80), (0, 80), (1, 80)),
-    "error": ((1, 700),),
-    "locked": ((1, 150), (0, 100), (1, 150), (0, 100), (1, 150), (0, 100), (1, 150)),
+    "click": "1:15",
+    "chime": "1:150 0:100 1:300",
+    "trouble": "1:60 0:60 1:60 0:60 1:60",
+    "ok": "1:80 0:80 1:80",
+    "error": "1:700",
+    "locked": "1:150 0:100 1:150 0:100 1:150 0:100 1:150",
 }
 LED = {
-    "disarmed": OFF,
-    "arming": ((1, 250), (0, 250)),
-    "armed_home": ON,
-    "armed_away": ON,
-    "pending": ((1, 100), (0, 100)),
-    "triggered": ((1, 50), (0, 50)),
-    "trouble": ((1, 100), (0, 1900)),   # safe mode: config refused
+    "disarmed": "0:1000",
+    "arming": "1:250 0:250",
+    "armed_home": "1:1000",
+    "armed_away": "1:1000",
+    "pending": "1:100 0:100",
+    "triggered": "1:50 0:50",
+    "trouble": "1:100 0:1900",   # safe mode: config refused
 }
+
+
+def steps(pattern):
+    # "1:500 0:500" -> [(1, 500), (0, 500)]
+    out = []
+    for step in pattern.split():
+        level, ms = step.split(":")
+        out.append((int(level), int(ms)))
+    return out
+
+
+OFF = steps("0:1000")
 
 
 class PatternOutput:
@@ -59,10 +69,10 @@ class PatternOutput:
 
     def play(self, name, now):
         if name in self.once:
-            self._oneshot = self.once[name]
+            self._oneshot = steps(self.once[name])
         elif name in self.patterns:
             self.name = name
-            self._steps = self.patterns[name]
+            self._steps = steps(self.patterns[name])
             self._oneshot = None
         else:
             return False
@@ -74,19 +84,19 @@ class PatternOutput:
         if self._next is None or ticks.diff(now, self._next) < 0:
             return
         self._step += 1
-        steps = self._oneshot or self._steps
-        if self._step >= len(steps):
+        run = self._oneshot or self._steps
+        if self._step >= len(run):
             self._step = 0
             if self._oneshot is not None:
                 self._oneshot = None
         self._start(now)
 
     def _start(self, now):
-        steps = self._oneshot or self._steps
-        level, ms = steps[self._step]
+        run = self._oneshot or self._steps
+        level, ms = run[self._step]
         self._drive(level)
         # A single-step continuous pattern never needs waking again.
-        self._next = None if (len(steps) == 1 and self._oneshot is None) else ticks.add(now, ms)
+        self._next = None if (len(run) == 1 and self._oneshot is None) else ticks.add(now, ms)
 
     def _drive(self, level):
         self.level = level

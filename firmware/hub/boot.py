@@ -173,4 +173,5 @@ def start(root=""):
     _wifi(settings)
     print(json.dumps({"boot": settings.hub_id, "board": board.name, "state": hub.panel.state,
                       "queued": len(hub.outbox) if hub.outbox is not None else 0}))
+    settings = board = None   # read once; their heap is the loop's from here on
     asyncio.run(_main(hub, machine))

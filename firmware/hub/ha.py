@@ -1,7 +1,7 @@
 # Home Assistant MQTT discovery: the hub appears as one device holding an
 # alarm_control_panel (its code checked on the hub: REMOTE_CODE) and one
-# binary_sensor per zone. Payloads are built only when the uplink sends them,
-# so the ~30 retained configs never sit in the board's heap together.
+# binary_sensor per zone. The uplink asks for each payload only when it sends
+# it, so the ~30 retained configs never sit in the board's heap together.
 import json
 
 DEVICE_CLASS = {"contact": "opening", "motion": "motion", "glass_break": "vibration",
@@ -9,20 +9,12 @@ DEVICE_CLASS = {"contact": "opening", "motion": "motion", "glass_break": "vibrat
 MOMENTARY = ("motion", "glass_break", "panic")
 
 
-def topics(discovery_prefix, prefix, hub_id, zones):
-    # [(discovery topic, builder)] for the panel and every zone.
-    # zones: [(number, name, type)]
-    base = "%s/%s" % (prefix, hub_id)
-    out = [("%s/alarm_control_panel/%s/panel/config" % (discovery_prefix, hub_id),
-            lambda: _panel(base, hub_id))]
-    for number, name, ztype in zones:
-        out.append(("%s/binary_sensor/%s/%s/config" % (discovery_prefix, hub_id, name),
-                    _zone_builder(base, hub_id, number, name, ztype)))
-    return out
+def panel_topic(discovery_prefix, hub_id):
+    return "%s/alarm_control_panel/%s/panel/config" % (discovery_prefix, hub_id)
 
 
-def zone_topic(prefix, hub_id, name):
-    return "%s/%s/zone/%s" % (prefix, hub_id, name)
+def zone_topic(discovery_prefix, hub_id, name):
+    return "%s/binary_sensor/%s/%s/config" % (discovery_prefix, hub_id, name)
 
 
 def _device(hub_id):
@@ -30,7 +22,8 @@ def _device(hub_id):
             "manufacturer": "Open home alarm", "model": "ESP32 hub"}
 
 
-def _panel(base, hub_id):
+def panel_config(base, hub_id):
+    # base: "<prefix>/<hub>"
     return json.dumps({
         "name": None, "unique_id": hub_id + "_panel", "device": _device(hub_id),
         "state_topic": base + "/state", "command_topic": base + "/commands",
@@ -41,14 +34,12 @@ def _panel(base, hub_id):
     }).encode()
 
 
-def _zone_builder(base, hub_id, number, name, ztype):
-    def build():
-        cfg = {"name": name.replace("_", " "), "unique_id": "%s_zone_%d" % (hub_id, number),
-               "device": _device(hub_id), "state_topic": "%s/zone/%s" % (base, name),
-               "json_attributes_topic": "%s/zone/%s/attributes" % (base, name),
-               "device_class": DEVICE_CLASS.get(ztype, "opening"),
-               "availability_topic": base + "/availability"}
-        if ztype in MOMENTARY:
-            cfg["off_delay"] = 30   # a trip is a moment; HA turns it off again
-        return json.dumps(cfg).encode()
-    return build
+def zone_config(base, hub_id, number, name, ztype):
+    cfg = {"name": name.replace("_", " "), "unique_id": "%s_zone_%d" % (hub_id, number),
+           "device": _device(hub_id), "state_topic": "%s/zone/%s" % (base, name),
+           "json_attributes_topic": "%s/zone/%s/attributes" % (base, name),
+           "device_class": DEVICE_CLASS.get(ztype, "opening"),
+           "availability_topic": base + "/availability"}
+    if ztype in MOMENTARY:
+        cfg["off_delay"] = 30   # a trip is a moment; HA turns it off again
+    return json.dumps(cfg).encode()

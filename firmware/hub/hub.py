@@ -15,16 +15,11 @@ _KEYPAD_SOUND = {"ok": "ok", "error": "error", "wrong_code": "error", "not_ready
                  "user_saved": "ok", "user_deleted": "ok", "ready": "ok"}
 
 
-_ZONE_WORD = {"open": b"ON", "close": b"OFF", "motion": b"ON", "glass_break": b"ON",
-              "press": b"ON", "tamper": b"ON", "tamper_restore": b"OFF"}
-
-
 class Hub:
     loop_ms = 10
     radio_queue = 16         # adverts waiting for the loop; more are dropped and counted
     command_queue = 8
     counters_save_ms = 10000  # sensor counters are saved at most this often when idle
-    status_ms = 60000        # how often counters and health go out on the status topic
     enrol_ms = 120000        # how long the hub lists unknown sensors after *8#
     radio_stall_ms = 90000   # no scan (re)started for this long: the radio task is dead
 
@@ -54,11 +49,9 @@ class Hub:
         self._counters_dirty = False
         self._counters_saved = None
         self.users_fingerprint = None   # ties saved codes to the config they came from
-        self.zone_base = None           # MQTT topic base for zone states, once announced
+        self.presence = None            # what the broker shows of the hub, once announced
         self.test_every_ms = None       # periodic test signal (E602)
         self._next_test = None
-        self.status_topic = None
-        self._next_status = None
         self._enrol_end = None
         self.radio = None               # the Scanner, when the radio task runs
         self.wake = None                # asyncio.Event, set by inputs from other tasks
@@ -89,22 +82,11 @@ class Hub:
             self.store.save("link", {"cmd_id": cmd["id"]})
 
     def announce(self, discovery_prefix, prefix, hub_id, test_every_ms):
-        # Home Assistant discovery and retained zone states go out through the uplink.
-        from hub import ha
         self.test_every_ms = test_every_ms
-        if self.link is None:
-            return
-        zs = self.panel.zones
-        zones = [(zs.numbers[i], zs.names[i], zs.types[i]) for i in range(len(zs))]
-        if discovery_prefix:
-            for topic, build in ha.topics(discovery_prefix, prefix, hub_id, zones):
-                self.link.publish_retained(topic, build)
-        self.zone_base = "%s/%s/zone/" % (prefix, hub_id)
-        self.status_topic = "%s/%s/status" % (prefix, hub_id)
-        from panel import zones as Z
-        for i in range(len(zs)):
-            self.link.publish_retained(self.zone_base + zs.names[i],
-                                       b"ON" if zs.is_(i, Z.OPEN) else b"OFF")
+        if self.link is not None:
+            from hub.presence import Presence
+            self.presence = Presence(self.link, self.panel.zones, discovery_prefix, prefix,
+                                     hub_id)
 
     # ---- the loop ----
 
@@ -134,8 +116,8 @@ class Hub:
             for zone, event in self.sensors.advert(mac, data, rssi):
                 self._zone(now, zone, event)
             self._counters_dirty = True
-            if self.zone_base is not None and self.sensors.last is not None:
-                self._sensor_attributes(self.sensors.last)
+            if self.presence is not None and self.sensors.last is not None:
+                self.presence.sensor(self.sensors.last)
         if self.test_every_ms:
             if self._next_test is None:
                 self._next_test = ticks.add(now, self.test_every_ms)
@@ -146,10 +128,8 @@ class Hub:
             self._enrol_end = None
             self.sensors.enrolling = False
             self.log(now, {"enrolled": self.sensors.heard})
-        if self.status_topic is not None and (self._next_status is None or
-                                              ticks.diff(now, self._next_status) >= 0):
-            self._next_status = ticks.add(now, self.status_ms)
-            self.link.publish_retained(self.status_topic, json.dumps(self.status()).encode())
+        if self.presence is not None:
+            self.presence.status(now, self.status)
         while self.commands:
             p.command(now, self.commands.pop(0))
         p.tick(now)
@@ -197,15 +177,8 @@ class Hub:
 
     def _zone(self, now, zone, event):
         self.panel.zone(now, zone, event)
-        if self.zone_base is not None and event in _ZONE_WORD:
-            self.link.publish_retained(self.zone_base + zone, _ZONE_WORD[event])
-
-    def _sensor_attributes(self, sensor):
-        from radio.sensors import news
-        attrs = news(sensor)
-        if attrs is not None:
-            self.link.publish_retained(self.zone_base + sensor.zone + "/attributes",
-                                       json.dumps(attrs).encode())
+        if self.presence is not None:
+            self.presence.zone(zone, event)
 
     def _outputs(self, now, outs):
         # Returns True when something that must survive a reboot changed.

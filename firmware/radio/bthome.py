@@ -25,110 +25,129 @@ _COUNTER_AND_MIC = const(8)
 _MIC_LEN = const(4)
 _UUID_LE = b"\xd2\xfc"
 
-# (id, name, bytes, signed, decimals). Value = raw / 10**decimals.
-# Ids, sizes and scales follow the BTHome v2 format table (bthome.io/format).
-# Binary sensors: 0 = off/closed/normal, 1 = on/open/detected.
-OBJECTS = (
-    (0x00, "packet_id", 1, False, 0),
-    (0x01, "battery", 1, False, 0),
-    (0x02, "temperature", 2, True, 2),
-    (0x03, "humidity", 2, False, 2),
-    (0x04, "pressure", 3, False, 2),
-    (0x05, "illuminance", 3, False, 2),
-    (0x06, "mass_kg", 2, False, 2),
-    (0x07, "mass_lb", 2, False, 2),
-    (0x08, "dew_point", 2, True, 2),
-    (0x09, "count", 1, False, 0),
-    (0x0A, "energy", 3, False, 3),
-    (0x0B, "power", 3, False, 2),
-    (0x0C, "voltage", 2, False, 3),
-    (0x0D, "pm2_5", 2, False, 0),
-    (0x0E, "pm10", 2, False, 0),
-    (0x0F, "generic_boolean", 1, False, 0),
-    (0x10, "power_on", 1, False, 0),
-    (0x11, "opening", 1, False, 0),
-    (0x12, "co2", 2, False, 0),
-    (0x13, "tvoc", 2, False, 0),
-    (0x14, "moisture", 2, False, 2),
-    (0x15, "battery_low", 1, False, 0),
-    (0x16, "battery_charging", 1, False, 0),
-    (0x17, "carbon_monoxide", 1, False, 0),
-    (0x18, "cold", 1, False, 0),
-    (0x19, "connectivity", 1, False, 0),
-    (0x1A, "door", 1, False, 0),
-    (0x1B, "garage_door", 1, False, 0),
-    (0x1C, "gas_detected", 1, False, 0),
-    (0x1D, "heat", 1, False, 0),
-    (0x1E, "light", 1, False, 0),
-    (0x1F, "lock", 1, False, 0),
-    (0x20, "moisture_detected", 1, False, 0),
-    (0x21, "motion", 1, False, 0),
-    (0x22, "moving", 1, False, 0),
-    (0x23, "occupancy", 1, False, 0),
-    (0x24, "plug", 1, False, 0),
-    (0x25, "presence", 1, False, 0),
-    (0x26, "problem", 1, False, 0),
-    (0x27, "running", 1, False, 0),
-    (0x28, "safety", 1, False, 0),
-    (0x29, "smoke", 1, False, 0),
-    (0x2A, "sound", 1, False, 0),
-    (0x2B, "tamper", 1, False, 0),
-    (0x2C, "vibration", 1, False, 0),
-    (0x2D, "window", 1, False, 0),
-    (0x2E, "humidity", 1, False, 0),
-    (0x2F, "moisture", 1, False, 0),
-    (0x3A, "button", 1, False, 0),
-    (0x3C, "dimmer", 2, False, 0),
-    (0x3D, "count", 2, False, 0),
-    (0x3E, "count", 4, False, 0),
-    (0x3F, "rotation", 2, True, 1),
-    (0x40, "distance_mm", 2, False, 0),
-    (0x41, "distance_m", 2, False, 1),
-    (0x42, "duration", 3, False, 3),
-    (0x43, "current", 2, False, 3),
-    (0x44, "speed", 2, False, 2),
-    (0x45, "temperature", 2, True, 1),
-    (0x46, "uv_index", 1, False, 1),
-    (0x47, "volume", 2, False, 1),
-    (0x48, "volume_ml", 2, False, 0),
-    (0x49, "volume_flow_rate", 2, False, 3),
-    (0x4A, "voltage", 2, False, 1),
-    (0x4B, "gas", 3, False, 3),
-    (0x4C, "gas", 4, False, 3),
-    (0x4D, "energy", 4, False, 3),
-    (0x4E, "volume", 4, False, 3),
-    (0x4F, "water", 4, False, 3),
-    (0x50, "timestamp", 4, False, 0),
-    (0x51, "acceleration", 2, False, 3),
-    (0x52, "gyroscope", 2, False, 3),
-    (0x55, "volume_storage", 4, False, 3),
-    (0x56, "conductivity", 2, False, 0),
-    (0x57, "temperature", 1, True, 0),
-    (0x59, "count", 1, True, 0),
-    (0x5A, "count", 2, True, 0),
-    (0x5B, "count", 4, True, 0),
-    (0x5C, "power", 4, True, 2),
-    (0x5D, "current", 2, True, 3),
-    (0x5E, "direction", 2, False, 2),
-    (0x5F, "precipitation", 2, False, 1),
-    (0x60, "channel", 1, False, 0),
-    (0x61, "rotational_speed", 2, False, 0),
-    (0xF0, "device_type", 2, False, 0),
-    (0xF1, "firmware_version", 4, False, 0),
-    (0xF2, "firmware_version", 3, False, 0),
-)
+# One object per line: id (hex), bytes, u(nsigned)/s(igned), decimals, name.
+# Value = raw / 10**decimals. Ids, sizes and scales follow the BTHome v2 format
+# table (bthome.io/format). Binary sensors: 0 = off/closed/normal, 1 = on/open/
+# detected. Kept as one text and searched, not as ~90 tuples and two dicts:
+# on the board that saves over 10 KB of heap. Ascending ids, so a name shared
+# by several ids finds the lowest first.
+_TABLE = """
+00 1 u 0 packet_id
+01 1 u 0 battery
+02 2 s 2 temperature
+03 2 u 2 humidity
+04 3 u 2 pressure
+05 3 u 2 illuminance
+06 2 u 2 mass_kg
+07 2 u 2 mass_lb
+08 2 s 2 dew_point
+09 1 u 0 count
+0a 3 u 3 energy
+0b 3 u 2 power
+0c 2 u 3 voltage
+0d 2 u 0 pm2_5
+0e 2 u 0 pm10
+0f 1 u 0 generic_boolean
+10 1 u 0 power_on
+11 1 u 0 opening
+12 2 u 0 co2
+13 2 u 0 tvoc
+14 2 u 2 moisture
+15 1 u 0 battery_low
+16 1 u 0 battery_charging
+17 1 u 0 carbon_monoxide
+18 1 u 0 cold
+19 1 u 0 connectivity
+1a 1 u 0 door
+1b 1 u 0 garage_door
+1c 1 u 0 gas_detected
+1d 1 u 0 heat
+1e 1 u 0 light
+1f 1 u 0 lock
+20 1 u 0 moisture_detected
+21 1 u 0 motion
+22 1 u 0 moving
+23 1 u 0 occupancy
+24 1 u 0 plug
+25 1 u 0 presence
+26 1 u 0 problem
+27 1 u 0 running
+28 1 u 0 safety
+29 1 u 0 smoke
+2a 1 u 0 sound
+2b 1 u 0 tamper
+2c 1 u 0 vibration
+2d 1 u 0 window
+2e 1 u 0 humidity
+2f 1 u 0 moisture
+3a 1 u 0 button
+3c 2 u 0 dimmer
+3d 2 u 0 count
+3e 4 u 0 count
+3f 2 s 1 rotation
+40 2 u 0 distance_mm
+41 2 u 1 distance_m
+42 3 u 3 duration
+43 2 u 3 current
+44 2 u 2 speed
+45 2 s 1 temperature
+46 1 u 1 uv_index
+47 2 u 1 volume
+48 2 u 0 volume_ml
+49 2 u 3 volume_flow_rate
+4a 2 u 1 voltage
+4b 3 u 3 gas
+4c 4 u 3 gas
+4d 4 u 3 energy
+4e 4 u 3 volume
+4f 4 u 3 water
+50 4 u 0 timestamp
+51 2 u 3 acceleration
+52 2 u 3 gyroscope
+55 4 u 3 volume_storage
+56 2 u 0 conductivity
+57 1 s 0 temperature
+59 1 s 0 count
+5a 2 s 0 count
+5b 4 s 0 count
+5c 4 s 2 power
+5d 2 s 3 current
+5e 2 u 2 direction
+5f 2 u 1 precipitation
+60 1 u 0 channel
+61 2 u 0 rotational_speed
+f0 2 u 0 device_type
+f1 4 u 0 firmware_version
+f2 3 u 0 firmware_version
+"""
 
 BUTTON_EVENTS = {0x00: "none", 0x01: "press", 0x02: "double_press", 0x03: "triple_press",
                  0x04: "long_press", 0x05: "long_double_press",
                  0x06: "long_triple_press", 0x80: "hold_press", 0xFE: "hold_press"}
 DIMMER_EVENTS = {0x00: "none", 0x01: "rotate_left", 0x02: "rotate_right"}
 
-_BY_ID = {}
-_BY_NAME = {}  # a name shared by several ids means the first (lowest) id
-for _o in OBJECTS:
-    _BY_ID[_o[0]] = _o
-    if _o[1] not in _BY_NAME:
-        _BY_NAME[_o[1]] = _o[0]
+
+
+def _spec_at(i):
+    # The (id, name, bytes, signed, decimals) of the table line starting at i.
+    oid, size, sign, decimals, name = _TABLE[i:_TABLE.index("\n", i)].split()
+    return (int(oid, 16), name, int(size), sign == "s", int(decimals))
+
+
+def spec(oid):
+    """(id, name, bytes, signed, decimals) for an object id, or None."""
+    i = _TABLE.find("\n%02x " % oid) if 0 <= oid <= 0xFF else -1
+    return None if i < 0 else _spec_at(i + 1)
+
+
+def all_objects():
+    """Every known object, as spec() gives them, in id order."""
+    out = []
+    i = 1
+    while i < len(_TABLE):
+        out.append(_spec_at(i))
+        i = _TABLE.index("\n", i) + 1
+    return out
 
 
 class BTHomeError(Exception):
@@ -185,14 +204,14 @@ def _decode_objects(payload):
     n = len(payload)
     while pos < n:
         oid = payload[pos]
-        spec = _BY_ID.get(oid)
-        if spec is None:
+        sp = spec(oid)
+        if sp is None:
             raise BTHomeError("unknown object 0x%02x" % oid)
-        size = spec[2]
+        size = sp[2]
         if pos + 1 + size > n:
             raise BTHomeError("short packet")
-        raw = _le(payload, pos + 1, size, spec[3])
-        obj = {"id": oid, "name": spec[1], "value": _scaled(raw, spec[4])}
+        raw = _le(payload, pos + 1, size, sp[3])
+        obj = {"id": oid, "name": sp[1], "value": _scaled(raw, sp[4])}
         if oid == 0x3A:
             obj["event"] = BUTTON_EVENTS.get(raw, "unknown")
         elif oid == 0x3C:
@@ -273,20 +292,21 @@ def values(result):
 def object_id(name_or_id):
     """The object id for a name ("door") or an id (0x1A); BTHomeError if unknown."""
     if isinstance(name_or_id, int) and not isinstance(name_or_id, bool):
-        if name_or_id in _BY_ID:
+        if spec(name_or_id) is not None:
             return name_or_id
         raise BTHomeError("unknown object 0x%02x" % (name_or_id & 0xFFFF))
-    if not isinstance(name_or_id, str):
+    if not isinstance(name_or_id, str) or not name_or_id or " " in name_or_id \
+            or "\n" in name_or_id:
         raise BTHomeError("unknown object %r" % (name_or_id,))
-    oid = _BY_NAME.get(name_or_id)
-    if oid is None:
+    i = _TABLE.find(" %s\n" % name_or_id)
+    if i < 0:
         raise BTHomeError("unknown object %s" % (name_or_id,))
-    return oid
+    return int(_TABLE[_TABLE.rindex("\n", 0, i) + 1:][:2], 16)
 
 
 def _encode_object(oid, value, out):
-    spec = _BY_ID[oid]
-    name, size, signed, decimals = spec[1], spec[2], spec[3], spec[4]
+    sp = spec(oid)
+    name, size, signed, decimals = sp[1], sp[2], sp[3], sp[4]
     if isinstance(value, bool):
         value = int(value)
     if not isinstance(value, (int, float)):

@@ -121,8 +121,11 @@ class Link:
         # a keypad entry (wrong ones count toward the lockout). PANIC and SOS
         # carry no code, so only their signed form is accepted.
         self.plain_actions = plain_actions
-        self.retained = {}              # topic -> payload kept on the broker (discovery, zones)
+        self.retained = {}              # key -> payload kept on the broker (discovery, zones)
         self._retained_sent = set()
+        # A key is a topic, or a small int the owner turns into one when it is
+        # sent: ~100 zone and discovery topics need not all sit in RAM.
+        self.retained_topic = None
         self.on_command = on_command
         self.clock = clock              # () -> unix seconds, for event time and command ts
         self.rand = rand or _default_rand
@@ -157,11 +160,13 @@ class Link:
     def set_state(self, word):
         self.state = word
 
-    def publish_retained(self, topic, payload):
-        """Keep `payload` retained on `topic`; sent when connected, again after reconnects."""
-        if self.retained.get(topic) != payload:
-            self.retained[topic] = payload
-            self._retained_sent.discard(topic)
+    def publish_retained(self, key, payload):
+        """Keep `payload` retained on topic `key` (or retained_topic(key)); sent
+        when connected, again after reconnects. A callable payload is built then,
+        as payload(key)."""
+        if self.retained.get(key) != payload:
+            self.retained[key] = payload
+            self._retained_sent.discard(key)
 
     def poll(self, now):
         """Do a bounded slice of link work. now: ms ticks. Never raises for network errors."""
@@ -268,16 +273,17 @@ class Link:
             self._state_sent = self.state
             self.last_tx = self.last_rx = now
         budget = self.per_poll
-        for topic in self.retained:
+        for key in self.retained:
             if budget <= 1:
                 break
-            if topic not in self._retained_sent:
-                payload = self.retained[topic]
+            if key not in self._retained_sent:
+                payload = self.retained[key]
                 if callable(payload):
-                    payload = payload()   # built on demand: discovery configs
+                    payload = payload(key)    # built on demand: discovery configs
+                topic = key if isinstance(key, str) else self.retained_topic(key)
                 self._timeout()
                 c.publish(topic, payload, True, 1)
-                self._retained_sent.add(topic)
+                self._retained_sent.add(key)
                 self.last_tx = self.last_rx = now
                 budget -= 1
         for e in self.outbox.entries():

@@ -195,10 +195,13 @@ class Outbox:
         # line. Journal lines may follow: [seq,time,signal] queues (or replaces)
         # an entry, ["ack",[seqs]] removes entries.
         self._journal = 0
-        lines = [json.dumps({"v": 1, "last_seq": self.last_seq, "dropped": self.dropped}).encode()]
+        self.store.save(self._lines())
+
+    def _lines(self):
+        # One line at a time: 200 queued signals never sit in RAM twice.
+        yield json.dumps({"v": 1, "last_seq": self.last_seq, "dropped": self.dropped}).encode()
         for e in self.items:
-            lines.append(json.dumps(e).encode())
-        self.store.save(lines)
+            yield json.dumps(e).encode()
 
     def _load(self):
         data = self.store.load()

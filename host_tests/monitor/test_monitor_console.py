@@ -1,25 +1,18 @@
 """The web console in real headless Chromium (Debian's chromium, driven by Playwright):
 an operator handles a burglar case end to end by clicking."""
-import os
 import shutil
-import subprocess
 import time
 
 import pytest
 
 from conftest import PASSWORD, add_account, query
+from tools import debian
 
 CHROMIUM = "/usr/bin/chromium"
 
 
 def _chromium():
-    if not os.path.exists(CHROMIUM):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True,
-                       timeout=900, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True,
-                       capture_output=True, timeout=900, env=env)
-    return CHROMIUM
+    return debian.ensure("chromium")
 
 
 @pytest.fixture(scope="module")

@@ -82,7 +82,7 @@ def test_alarm_objects_round_trip():
 
 
 def test_every_object_round_trips_at_its_extremes():
-    for spec in bthome.OBJECTS:
+    for spec in bthome.all_objects():
         oid, size, signed, dec = spec[0], spec[2], spec[3], spec[4]
         bits = 8 * size
         raws = (-(1 << (bits - 1)), -1, 0, 1, (1 << (bits - 1)) - 1) if signed else (
@@ -178,7 +178,7 @@ def _only_bthome_errors(data, key, mac=MAC):
 
 def test_fuzz_garbage_only_raises_bthome_error():
     rng = _Lcg(2024)
-    ids = [o[0] for o in bthome.OBJECTS]
+    ids = [o[0] for o in bthome.all_objects()]
     decoded = 0
     for i in range(3000):
         kind = i % 4

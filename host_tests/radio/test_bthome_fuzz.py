@@ -55,7 +55,7 @@ def _object_and_value(spec, data):
 @FAST
 @given(st.data(), st.sampled_from([None, KEY]), st.integers(0, 0xFFFFFFFF), st.booleans())
 def test_encode_decode_round_trip(data, key, counter, trigger):
-    specs = data.draw(st.lists(st.sampled_from(bthome.OBJECTS), max_size=8))
+    specs = data.draw(st.lists(st.sampled_from(bthome.all_objects()), max_size=8))
     objs = [_object_and_value(s, data) for s in specs]
     packet = bthome.encode(objs, MAC, key, counter, trigger)
     r = bthome.decode(packet, MAC, key)

@@ -2,13 +2,10 @@
 arm Away, leave, walk in, don't disarm, see the siren and the case, let the
 phone ring out, see the police dispatched. Saves docs/house.png."""
 import os
-import subprocess
 import sys
 
-import pytest
-
 from running import Running
-from tools import paths
+from tools import debian, paths
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -22,17 +19,7 @@ def hub_s(s):
 
 
 def ensure_chromium():
-    if os.path.exists(CHROMIUM):
-        return
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    try:
-        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, env=env,
-                       timeout=600)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True,
-                       capture_output=True, env=env, timeout=900)
-    except (OSError, subprocess.CalledProcessError) as e:
-        pytest.fail("Debian's chromium is needed for the browser test and 'apt-get install "
-                    "chromium' failed (%s): install it and run again" % e)
+    debian.ensure("chromium")
 
 
 def test_break_in_by_clicking_ends_with_police_dispatched(tmp_path):

@@ -1,0 +1,80 @@
+# What the hub shows on the broker besides its signals: retained zone states,
+# each sensor's battery and signal, Home Assistant discovery, and a status
+# report of every counter. The link sends all of it when connected and again
+# after each reconnect; entries are keyed by small ints (kind | zone index)
+# and turned into topics and payloads only when sent, so ~100 retained topics
+# do not sit in the board's heap.
+import json
+from panel import ticks
+from panel import zones as Z
+from hub import ha
+from radio.sensors import news
+
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+_ZONE_STATE = const(0x100)
+_ZONE_ATTRS = const(0x200)
+_ZONE_CONFIG = const(0x300)
+_PANEL_CONFIG = const(0x400)
+
+_ZONE_WORD = {"open": b"ON", "close": b"OFF", "motion": b"ON", "glass_break": b"ON",
+              "press": b"ON", "tamper": b"ON", "tamper_restore": b"OFF"}
+
+
+class Presence:
+    status_ms = 60000        # how often the counters go out on the status topic
+
+    def __init__(self, link, zones, discovery_prefix, prefix, hub_id):
+        self.link = link
+        self.zones = zones
+        self.discovery_prefix = discovery_prefix
+        self.base = "%s/%s" % (prefix, hub_id)
+        self.hub_id = hub_id
+        self.status_topic = self.base + "/status"
+        self._next_status = None
+        link.retained_topic = self._topic
+        if discovery_prefix:
+            build = self._discovery
+            link.publish_retained(_PANEL_CONFIG, build)
+            for i in range(len(zones)):
+                link.publish_retained(_ZONE_CONFIG + i, build)
+        for i in range(len(zones)):
+            link.publish_retained(_ZONE_STATE + i, b"ON" if zones.is_(i, Z.OPEN) else b"OFF")
+
+    def zone(self, name, event):
+        word = _ZONE_WORD.get(event)
+        i = self.zones.index(name)
+        if word is not None and i >= 0:
+            self.link.publish_retained(_ZONE_STATE + i, word)
+
+    def sensor(self, sensor):
+        attrs = news(sensor)
+        i = self.zones.index(sensor.zone)
+        if attrs is not None and i >= 0:
+            self.link.publish_retained(_ZONE_ATTRS + i, json.dumps(attrs).encode())
+
+    def status(self, now, report):
+        # report: () -> dict, called only when the status is due.
+        if self._next_status is None or ticks.diff(now, self._next_status) >= 0:
+            self._next_status = ticks.add(now, self.status_ms)
+            self.link.publish_retained(self.status_topic, json.dumps(report()).encode())
+
+    def _topic(self, key):
+        if key == _PANEL_CONFIG:
+            return ha.panel_topic(self.discovery_prefix, self.hub_id)
+        kind = key & ~0xFF
+        name = self.zones.names[key & 0xFF]
+        if kind == _ZONE_CONFIG:
+            return ha.zone_topic(self.discovery_prefix, self.hub_id, name)
+        return self.base + "/zone/" + name + ("/attributes" if kind == _ZONE_ATTRS else "")
+
+    def _discovery(self, key):
+        if key == _PANEL_CONFIG:
+            return ha.panel_config(self.base, self.hub_id)
+        i = key & 0xFF
+        zs = self.zones
+        return ha.zone_config(self.base, self.hub_id, zs.numbers[i], zs.names[i], zs.types[i])
