@@ -9,7 +9,7 @@ import json
 
 def main(what, root):
     import machine
-    from hub import boot, hub, store, settings, ha  # noqa: F401
+    from hub import boot, hub, store, settings, ha, presence  # noqa: F401
     from panel import panel, config  # noqa: F401
     from drivers import keypad_scan, inputs, outputs  # noqa: F401
     from radio import bthome, sensors, scanner  # noqa: F401
