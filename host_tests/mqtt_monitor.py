@@ -3,9 +3,9 @@ events, acks them (or not), publishes commands. Used by the uplink and hub tests
 import json
 import queue
 import threading
-import time
 
 from tools import paths
+from waiting import until
 
 paths.use_firmware_in_cpython()
 
@@ -68,12 +68,7 @@ class Monitor:
         self.c.publish(self.base + topic, payload, qos=1, retain=retain).wait_for_publish(5)
 
     def wait(self, pred, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if pred():
-                return True
-            time.sleep(0.02)
-        return pred()
+        return bool(until(pred, timeout))
 
     def close(self):
         self.c.loop_stop()

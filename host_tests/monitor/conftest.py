@@ -11,22 +11,10 @@ import time
 
 import pytest
 
+from desk_helpers import SCALE, SECRET
 from tools import paths
-from tools.broker import Broker
-from tools.monitor import accounts
 from tools.monitor.hubs import Hubs
-from tools.monitor.store import Store
 
-SECRET = bytes(range(32))
-PASSWORD = "Blue Heron"
-SCALE = 0.01            # a 30 s ring lasts 0.3 s
-
-
-@pytest.fixture(scope="session")
-def broker(tmp_path_factory):
-    b = Broker(str(tmp_path_factory.mktemp("mosquitto"))).start()
-    yield b
-    b.stop()
 
 
 @pytest.fixture
@@ -37,15 +25,6 @@ def prefix(request):
 @pytest.fixture
 def db(tmp_path):
     return str(tmp_path / "monitor.db")
-
-
-def add_account(db, hub="hub-1", contacts=2, secret=SECRET, **kw):
-    store = Store(db)
-    people = [{"name": "Contact %d" % i, "phone": "+1 555 01%02d" % i}
-              for i in range(1, contacts + 1)]
-    kw.setdefault("password", PASSWORD)
-    accounts.add(store, hub, secret, people, **kw)
-    store.close()
 
 
 class Lines:
@@ -172,19 +151,3 @@ def service(broker, prefix, db):
     yield start
     for s in made:
         s.stop()
-
-
-def case_row(db, case_id):
-    store = Store(db)
-    try:
-        return dict(store.one("SELECT * FROM cases WHERE id = ?", case_id))
-    finally:
-        store.close()
-
-
-def query(db, sql, *args):
-    store = Store(db)
-    try:
-        return [dict(r) for r in store.q(sql, *args)]
-    finally:
-        store.close()

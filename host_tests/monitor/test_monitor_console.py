@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import PASSWORD, add_account, query
+from desk_helpers import PASSWORD, add_account, query
 from tools import debian
 
 CHROMIUM = "/usr/bin/chromium"

@@ -4,16 +4,8 @@ import time
 
 from uplink import wire
 
-from conftest import SECRET, add_account, query
-
-
-def _wait(pred, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()
+from desk_helpers import SECRET, add_account, query
+from waiting import until
 
 
 def _alarm(seq, code="E130", secret=SECRET, hub="hub-1", **extra):
@@ -42,7 +34,7 @@ def test_bad_input_is_rejected_counted_and_never_acted_on(db, monitor, hubs):
     h.publish("hub-1", "events", wire.ack(SECRET, "hub-1", [7]))            # an ack is no event
     want = {"rejected": 9, "rejected_unknown_hub": 1, "rejected_bad_mac": 2,
             "rejected_malformed": 2, "rejected_oversize": 1, "rejected_bad_event": 3}
-    assert _wait(lambda: rx.counters() == want), rx.counters()
+    assert until(lambda: rx.counters() == want), rx.counters()
     assert query(db, "SELECT * FROM signals") == []
     assert query(db, "SELECT * FROM cases") == []
     assert not h.acked and not lines.all
@@ -94,7 +86,7 @@ def test_ack_is_signed_for_the_hub_and_only_after_the_signal_is_stored(db, monit
         for _ in range(5):
             h.signal("hub-1", "E602")
         assert h.wait_acked()
-        assert _wait(lambda: sum(len(b["seqs"]) for b, _ in seen) >= 5)
+        assert until(lambda: sum(len(b["seqs"]) for b, _ in seen) >= 5)
     finally:
         c.disconnect()
         c.loop_stop()

@@ -5,7 +5,7 @@ import time
 import pytest
 from uplink import wire
 
-from conftest import PASSWORD, SECRET, add_account, case_row, query
+from desk_helpers import PASSWORD, SECRET, add_account, case_row, query
 
 WRONG = "red fox"
 

@@ -5,7 +5,7 @@ The service runs as `python -m tools.monitor run` subprocesses; MONITOR_FAULT
 makes it SIGKILL itself at an exact point (before or after a commit)."""
 import time
 
-from conftest import PASSWORD, add_account, query
+from desk_helpers import PASSWORD, add_account, query
 
 
 def _dispatches(db):

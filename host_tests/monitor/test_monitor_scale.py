@@ -3,7 +3,7 @@ import json
 import os
 import time
 
-from conftest import add_account, query
+from desk_helpers import add_account, query
 
 HUBS = 100
 PER_HUB = 10

@@ -13,10 +13,9 @@ import pytest
 
 from tools import paths
 from mqtt_monitor import Monitor
+from uplink_consts import HUB, SECRET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SECRET = bytes(range(32))
-HUB = "hub-test"
 
 
 @pytest.fixture(scope="session")

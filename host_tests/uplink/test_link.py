@@ -3,7 +3,7 @@ import time
 
 from uplink import wire
 
-from conftest import SECRET, HUB
+from uplink_consts import HUB, SECRET
 
 
 def test_events_arrive_signed_and_in_order(start_driver, monitor):
