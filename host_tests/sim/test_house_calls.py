@@ -54,3 +54,24 @@ def test_panic_button_then_the_contact_cancels_with_the_right_password(tmp_path)
             run.interrupt()
         run.kill()
     assert run.leftovers() == []
+
+
+def test_the_operator_can_dispatch_but_not_cancel_unverified(tmp_path):
+    run = Running([sys.executable, "-m", "tools.run", "--speed", "5", "--port", "0"], tmp_path)
+    try:
+        u = run.url
+        assert call(u, "api/zone", {"zone": "panic_button", "event": "press"})[0] == 200
+        s = wait(u, lambda s: s["cases"] and s["cases"][0]["call"])
+        case = s["cases"][0]["id"]
+        assert call(u, "api/operator", {"case": case, "do": "fly"})[0] == 400
+        code, said = call(u, "api/operator", {"case": case, "do": "cancel"})
+        assert code == 409 and "password" in said["error"]
+        assert call(u, "api/operator", {"case": case, "do": "dispatch"})[0] == 200
+        s = wait(u, lambda s: s["cases"][0]["status"] != "open")
+        assert s["cases"][0]["ended"]["step"] == "dispatch"
+        assert s["cases"][0]["ended"]["reason"] == "operator"
+    finally:
+        if run.proc.poll() is None:
+            run.interrupt()
+        run.kill()
+    assert run.leftovers() == []

@@ -65,6 +65,8 @@ class Page:
             w.command(cmd)
         elif path == "/api/call":
             return self.call(body)
+        elif path == "/api/operator":
+            return self.operator(body)
         else:
             raise KeyError(path)
         return {"ok": True}
@@ -86,6 +88,20 @@ class Page:
             raise BadRequest("do must be answer, decline, password, dispatch, cancel or nothing")
         result = self.world.monitor.submit(fn).result(10)
         return {"ok": True, "result": result}
+
+
+    def operator(self, body):
+        """The monitoring center's operator on a case: call the next contact,
+        dispatch, or cancel (the plan refuses what it does not allow, e.g. a
+        cancel without a verified password, or anything on a duress case)."""
+        case_id, do = _int(body, "case"), _text(body, "do")
+        actions = {"call": lambda desk: desk.operator_call(case_id) and None,
+                   "dispatch": lambda desk: desk.operator_dispatch(case_id),
+                   "cancel": lambda desk: desk.operator_cancel(case_id)}
+        if do not in actions:
+            raise BadRequest("do must be call, dispatch or cancel")
+        self.world.monitor.submit(actions[do]).result(10)
+        return {"ok": True}
 
 
 def _text(body, key):

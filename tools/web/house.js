@@ -142,6 +142,14 @@ function drawCases(cases) {
     const steps = el("ol");
     for (const s of c.steps) steps.append(el("li", {}, s));
     card.append(steps);
+    if (!c.ended && !c.call) {
+      // A case waiting for a person (e.g. held under "Only If I Say").
+      const op = (what) => post("/api/operator", {case: c.id, do: what});
+      card.append(el("div", {class: "operator"}, "Operator: ",
+        el("button", {id: `op-call-${c.id}`, onclick: () => op("call")}, "Call the next contact"), " ",
+        el("button", {id: `op-dispatch-${c.id}`, onclick: () => op("dispatch")}, "Dispatch"), " ",
+        el("button", {id: `op-cancel-${c.id}`, onclick: () => op("cancel")}, "Cancel")));
+    }
     box.append(card);
   }
 }
