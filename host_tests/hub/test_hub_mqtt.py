@@ -10,6 +10,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from mqtt_monitor import Monitor
+from waiting import until
 from test_hub_process import DEMO, FRONT, boot, demo_config, door_advert
 from tools.hubsim import HubSim
 
@@ -81,6 +82,14 @@ def rig(broker, tmp_path):
         (x.stop if isinstance(x, HubSim) else x.close)()
 
 
+def armed_home(sim, m):
+    """Arm Home at the keypad and see E305 and R401 reach the monitor."""
+    sim.keys("1234B")
+    sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=15)
+    assert m.wait(lambda: 2 in m.seqs(), timeout=15)
+    return sim
+
+
 def test_discovery_retained_state_zones_and_last_will(rig, broker):
     hub, monitor, watcher = rig
     sim = hub()
@@ -115,19 +124,14 @@ def test_discovery_retained_state_zones_and_last_will(rig, broker):
 def test_signals_are_signed_and_acks_clear_the_outbox(rig):
     hub, monitor, watcher = rig
     m = monitor(auto_ack=True)
-    sim = hub()
-    sim.keys("1234B")
-    sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=15)
-    assert m.wait(lambda: 2 in m.seqs(), timeout=15)    # E305 and R401
+    sim = armed_home(hub(), m)
     assert not m.bad
     codes = [e["signal"]["code"] for e in m.events]
     assert codes[:2] == ["E305", "R401"]
     status = "%s/%s/status" % (PREFIX, HUB)
     w = watcher([status])
-    deadline = time.monotonic() + 20
-    while json.loads(w.seen.get(status, b'{"outbox": -1}'))["outbox"] != 0:
-        assert time.monotonic() < deadline, w.seen.get(status)
-        time.sleep(0.1)
+    assert until(lambda: json.loads(w.seen.get(status, b'{"outbox": -1}'))["outbox"] == 0,
+                 timeout=20), w.seen.get(status)
     sim.stop()
     again = hub()
     line = again.lines[[i for i, o in enumerate(again.lines) if "boot" in o][0]]
@@ -166,10 +170,7 @@ def test_a_broker_outage_loses_nothing_and_the_siren_keeps_time(rig, broker):
 def test_a_hub_killed_before_the_ack_sends_again_after_restart(rig):
     hub, monitor, watcher = rig
     m = monitor(auto_ack=False)
-    sim = hub()
-    sim.keys("1234B")
-    sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=15)
-    assert m.wait(lambda: 2 in m.seqs(), timeout=15)
+    sim = armed_home(hub(), m)
     sim.kill()
     first = list(m.seqs())
     hub()
