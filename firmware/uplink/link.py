@@ -82,10 +82,11 @@ class _Sock:
 class _SocketModule:
     # Stands in for the `socket` module inside umqtt.simple so that the socket
     # connect() creates is bounded before it connects.
-    def __init__(self, real, timeout_s):
+    def __init__(self, real, timeout_s, addresses):
         self.real = real
         self.timeout_s = timeout_s
         self.last = None
+        self.addresses = addresses   # the link's DNS cache, kept across reconnects
 
     def socket(self, *args):
         s = _Sock(self.real.socket(*args), self.timeout_s)
@@ -94,7 +95,13 @@ class _SocketModule:
         return s
 
     def getaddrinfo(self, *args):
-        return self.real.getaddrinfo(*args)
+        # DNS on the board blocks for seconds when the resolver is unreachable;
+        # resolve the broker once and reconnect to that address after that.
+        found = self.addresses.get(args)
+        if found is None:
+            found = self.real.getaddrinfo(*args)
+            self.addresses[args] = found
+        return found
 
 
 class Link:
@@ -126,6 +133,7 @@ class Link:
         # A key is a topic, or a small int the owner turns into one when it is
         # sent: ~100 zone and discovery topics need not all sit in RAM.
         self.retained_topic = None
+        self._addresses = {}             # (host, port) -> getaddrinfo result
         self.on_command = on_command
         self.clock = clock              # () -> unix seconds, for event time and command ts
         self.rand = rand or _default_rand
@@ -199,7 +207,7 @@ class Link:
             self.sock.settimeout(self.timeout_s)
 
     def _connect(self, now):
-        shim = _SocketModule(self._real_socket(), self.timeout_s)
+        shim = _SocketModule(self._real_socket(), self.timeout_s, self._addresses)
         try:
             c = self.mqtt.MQTTClient(self.hub_id, self.server, self.port, self.user,
                                      self.password, self.keepalive_s)
