@@ -128,7 +128,7 @@ def main():
     from tools import bench_uplink
     bench_uplink.main(1000)
     sys.stdout.flush()
-    from tools.monitor import bench as monitor_bench
+    from monitor import bench as monitor_bench
     monitor_bench.main()
     return 0
 

@@ -1,5 +1,5 @@
 """Monitoring-endpoint test plumbing: a real mosquitto, real SQLite files in tmp
-dirs, the service in-process (fast plan tests) or as `python -m tools.monitor run`
+dirs, the service in-process (fast plan tests) or as `python -m monitor run`
 subprocesses (restarts, kill -9, two workers), and simulated hubs on the wire."""
 import json
 import os
@@ -13,7 +13,7 @@ import pytest
 
 from desk_helpers import SCALE, SECRET
 from tools import paths
-from tools.monitor.hubs import Hubs
+from monitor.hubs import Hubs
 
 
 
@@ -64,7 +64,7 @@ class Lines:
 @pytest.fixture
 def monitor(broker, prefix, db):
     """Start the service in this process: monitor(**Settings overrides) -> (rx, lines)."""
-    from tools.monitor.receiver import Receiver, Settings
+    from monitor.receiver import Receiver, Settings
     made = []
 
     def start(**kw):
@@ -95,10 +95,10 @@ def hubs(broker, prefix):
 
 
 class Service:
-    """`python -m tools.monitor run --jsonl` as a subprocess, its lines collected."""
+    """`python -m monitor run --jsonl` as a subprocess, its lines collected."""
 
     def __init__(self, db, port, prefix, *args, env=None):
-        cmd = [sys.executable, "-m", "tools.monitor", "run", "--db", db, "--port", str(port),
+        cmd = [sys.executable, "-m", "monitor", "run", "--db", db, "--port", str(port),
                "--prefix", prefix, "--jsonl", "--time-scale", str(SCALE)] + list(args)
         self.proc = subprocess.Popen(cmd, cwd=paths.ROOT, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE,

@@ -1,7 +1,7 @@
 """Shared by the monitoring-endpoint tests: the test account and reading the
 store. (A module of its own: test files import it, never conftest.)"""
-from tools.monitor import accounts
-from tools.monitor.store import Store
+from monitor import accounts
+from monitor.store import Store
 
 SECRET = bytes(range(32))
 PASSWORD = "Blue Heron"

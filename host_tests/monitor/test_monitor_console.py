@@ -114,7 +114,7 @@ def test_account_page_edits_policy_contacts_and_password(db, monitor, page):
     acct = query(db, "SELECT policy, call_next_contacts, password_hash FROM accounts")[0]
     assert acct["policy"] == "only_if_i_say" and acct["call_next_contacts"] == 1
     assert "green kite" not in acct["password_hash"]
-    from tools.monitor import verbal
+    from monitor import verbal
     assert verbal.check(acct["password_hash"], "Green  Kite")
     assert [c["name"] for c in query(db, "SELECT name FROM contacts ORDER BY position")] == \
         ["Contact 1", "Contact 2", "Neighbour"]

@@ -1,7 +1,7 @@
 """plans.py decisions, row by row, without MQTT or a store."""
 import pytest
 
-from tools.monitor.plans import after_call, classify
+from monitor.plans import after_call, classify
 
 NEXT = dict(more_contacts=True, call_next_contacts=True)
 ONLY = dict(more_contacts=False, call_next_contacts=False)

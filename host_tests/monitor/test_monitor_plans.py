@@ -167,7 +167,7 @@ def test_duress_dispatches_police_at_once_and_ignores_every_cancel(db, monitor, 
     assert h.wait_acked()
     ignored = lines.wait(step="keypad_cancel")
     assert ignored["reason"] == "ignored_duress"
-    from tools.monitor.cases import Refused
+    from monitor.cases import Refused
     with pytest.raises(Refused):
         rx.submit(lambda desk: desk.operator_cancel(end["case"])).result(5)
     with pytest.raises(Refused):

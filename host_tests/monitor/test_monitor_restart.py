@@ -1,7 +1,7 @@
 """kill -9 the service at several points of a case: after a restart the case
 ends the same way, nothing is dispatched twice and the timers resume.
 
-The service runs as `python -m tools.monitor run` subprocesses; MONITOR_FAULT
+The service runs as `python -m monitor run` subprocesses; MONITOR_FAULT
 makes it SIGKILL itself at an exact point (before or after a commit)."""
 import time
 
@@ -41,8 +41,8 @@ def test_killed_while_ringing_the_ring_timer_resumes(db, service, hubs):
 def test_killed_before_the_answer_the_callee_still_answers(db, service, hubs):
     add_account(db)
     svc = service("--ring-timeout", "300", "--answer-delay", "150")
-    from tools.monitor import calls
-    from tools.monitor.store import Store
+    from monitor import calls
+    from monitor.store import Store
     calls.set_script(Store(db), 1, answer=True, password=PASSWORD)
     h = hubs()
     h.signal("hub-1", "E130", zone=1)

@@ -41,8 +41,8 @@ def account(config, changes=None, path=None):
 
 def add_account(db, acct):
     """Store the account in the monitoring endpoint's case store."""
-    from tools.monitor import accounts
-    from tools.monitor.store import Store
+    from monitor import accounts
+    from monitor.store import Store
     store = Store(db)
     kw = {k: acct[k] for k in ("address", "password", "policy", "call_next_contacts",
                                "test_interval_s") if k in acct}

@@ -42,7 +42,7 @@ class World:
     # ---- life cycle ----
 
     def start(self, boot_timeout=30):
-        from tools.monitor import Receiver, Settings
+        from monitor import Receiver, Settings
         os.makedirs(self.workdir, exist_ok=True)
         self.broker = Broker(os.path.join(self.workdir, "mosquitto")).start()
         self.config = dict(self.config, mqtt=dict(self.config.get("mqtt", {}),

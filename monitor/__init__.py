@@ -3,7 +3,7 @@ opens cases and runs the alarm response plans (docs/monitoring.md).
 
 In-process use (a story runner, tests):
 
-    from tools.monitor import Receiver, Settings
+    from monitor import Receiver, Settings
     rx = Receiver(Settings(db="cases.db", port=1883, jsonl=True, time_scale=0.05))
     rx.start()
     rx.callee.script(contact=1, answer=True, password="blue heron", request=None)
@@ -13,8 +13,8 @@ In-process use (a story runner, tests):
 
 
 def __getattr__(name):
-    # Lazy, so `python -m tools.monitor account ...` does not import paho.
+    # Lazy, so `python -m monitor account ...` does not import paho.
     if name in ("Receiver", "Settings"):
-        from tools.monitor import receiver
+        from monitor import receiver
         return getattr(receiver, name)
     raise AttributeError(name)

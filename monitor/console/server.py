@@ -9,10 +9,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tools import httpjson
-from tools.monitor import accounts, calls
-from tools.monitor.cases import Refused
-from tools.monitor.console import views
-from tools.monitor.store import Store
+from monitor import accounts, calls
+from monitor.cases import Refused
+from monitor.console import views
+from monitor.store import Store
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 PAGES = {"": "queue.html", "case": "case.html", "account": "account.html", "app": "app.html"}

@@ -1,4 +1,4 @@
-"""Benchmark of the monitoring endpoint: `python -m tools.monitor.bench`.
+"""Benchmark of the monitoring endpoint: `python -m monitor.bench`.
 
 On a private mosquitto, 100 simulated hubs publish signed events as fast as the
 broker takes them. Reported, all from the same run:
@@ -18,9 +18,9 @@ import time
 
 from tools import paths
 from tools.broker import Broker
-from tools.monitor import accounts
-from tools.monitor.hubs import Hubs
-from tools.monitor.store import Store
+from monitor import accounts
+from monitor.hubs import Hubs
+from monitor.store import Store
 
 N_HUBS = 100
 N_SIGNALS = 5000
@@ -35,7 +35,7 @@ def _accounts(db, secrets):
 
 
 def _start_service(db, port, prefix, *args):
-    proc = subprocess.Popen([sys.executable, "-m", "tools.monitor", "run", "--db", db, "--port",
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--db", db, "--port",
                              str(port), "--prefix", prefix] + list(args), cwd=paths.ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:
@@ -92,7 +92,7 @@ def bare_subscriber(port, prefix, n):
 
 
 def _bare_rate(port, prefix, secrets, n):
-    proc = subprocess.Popen([sys.executable, "-m", "tools.monitor.bench", "--bare", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "monitor.bench", "--bare", str(port),
                              prefix, str(n)], cwd=paths.ROOT, stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
     hubs = Hubs(port, prefix, secrets)

@@ -1,7 +1,7 @@
 """Accounts: a hub, its secret, the premises, the emergency contacts in calling
 order, the verbal password (hashed) and the customer's plan settings."""
-from tools.monitor import verbal
-from tools.monitor.store import now_ms
+from monitor import verbal
+from monitor.store import now_ms
 
 POLICIES = ("if_no_one_cancels", "only_if_i_say")
 DEFAULT_TEST_INTERVAL_S = 3600

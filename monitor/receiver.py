@@ -21,9 +21,9 @@ import uuid
 
 import paho.mqtt.client as mqtt
 
-from tools.monitor import calls, intake
-from tools.monitor.cases import Desk, Refused
-from tools.monitor.store import Store, now_ms
+from monitor import calls, intake
+from monitor.cases import Desk, Refused
+from monitor.store import Store, now_ms
 
 log = logging.getLogger("monitor")
 
@@ -90,7 +90,7 @@ class Receiver:
             self.stop()
             raise RuntimeError("could not subscribe on %s:%d" % (self.s.host, self.s.port))
         if self.s.console_port is not None:
-            from tools.monitor.console.server import Console
+            from monitor.console.server import Console
             self.console = Console(self, self.s.console_host, self.s.console_port).start()
         return self
 

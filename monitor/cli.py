@@ -1,16 +1,16 @@
-"""python -m tools.monitor run | account | callee | cases | case | stats | bench"""
+"""python -m monitor run | account | callee | cases | case | stats | bench"""
 import argparse
 import getpass
 import json
 import logging
 import sys
 
-from tools.monitor import accounts, calls
-from tools.monitor.store import Store, loads
+from monitor import accounts, calls
+from monitor.store import Store, loads
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m tools.monitor",
+    p = argparse.ArgumentParser(prog="python -m monitor",
                                 description="The alarm monitoring endpoint (docs/monitoring.md).")
     sub = p.add_subparsers(dest="cmd", required=True)
 
@@ -86,7 +86,7 @@ def _db(sp):
 
 
 def cmd_run(args):
-    from tools.monitor.receiver import Receiver, Settings
+    from monitor.receiver import Receiver, Settings
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     rx = Receiver(Settings(db=args.db, host=args.host, port=args.port, prefix=args.prefix,
@@ -170,7 +170,7 @@ def cmd_stats(args):
 
 
 def cmd_bench(args):
-    from tools.monitor import bench
+    from monitor import bench
     return bench.main()
 
 

@@ -5,8 +5,8 @@ the timeline steps it wrote to `desk.out`, which the receiver emits as JSON
 lines once the transaction has committed."""
 import json
 
-from tools.monitor import accounts, plans
-from tools.monitor.store import now_ms
+from monitor import accounts, plans
+from monitor.store import now_ms
 
 
 class Refused(Exception):

@@ -2,7 +2,7 @@
 timeline and next step, an account. Plain dicts, rendered by the browser."""
 import json
 
-from tools.monitor import accounts
+from monitor import accounts
 
 PLAN_NAMES = {"burglar": "Burglar", "panic": "Panic", "duress": "Duress", "sos": "SOS",
               "trouble": "Trouble"}

@@ -11,7 +11,7 @@ the ring timer also reports when nobody picks up.
 """
 import json
 
-from tools.monitor import accounts
+from monitor import accounts
 
 
 class OperatorConsole:

@@ -1,5 +1,0 @@
-import sys
-
-from tools.monitor.cli import main
-
-sys.exit(main())
