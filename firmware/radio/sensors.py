@@ -36,7 +36,7 @@ class Sensors:
         self.enrolling = False
         self.heard = {}           # unknown MAC -> (rssi, encrypted) while enrolling
         self.counts = {"accepted": 0, "unknown": 0, "malformed": 0, "forged": 0,
-                       "replayed": 0, "duplicate": 0}
+                       "replayed": 0, "duplicate": 0, "unknown_objects": 0}
         self.last = None          # the sensor whose advert was accepted last
 
     def add(self, mac, zone, ztype, key=None, objects=None):
@@ -78,6 +78,9 @@ class Sensors:
                 self.counts["replayed"] += 1
                 return []
             s.counter = result["counter"]
+        if result["unknown"]:
+            # Objects newer than our table: the ones before them still count.
+            self.counts["unknown_objects"] += 1
         events = []
         pid = None
         for obj in result["objects"]:
