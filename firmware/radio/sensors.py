@@ -6,6 +6,7 @@
 # above the last one accepted (kept across reboots), packet id is new. Every
 # advert that fails is counted and dropped; nothing raises.
 from radio import bthome
+from panel.config import BUTTON_DEFAULT
 
 # What each BTHome object means for the zone it belongs to, by default.
 OPENING = ("door", "window", "opening", "garage_door")
@@ -17,11 +18,12 @@ ENROL_LIST = 16                    # at most this many unknown sensors listed
 
 
 class Sensor:
-    def __init__(self, zone, ztype, key, trip_on):
+    def __init__(self, zone, ztype, key, trip_on, button_events):
         self.zone = zone          # zone name
         self.ztype = ztype
         self.key = key            # 16 bytes or None
         self.trip_on = trip_on    # object names that trip this zone
+        self.button_events = button_events   # button event names that trip it
         self.counter = -1
         self.packet_id = None
         self.state = {}           # last value per binary object, to report changes only
@@ -39,13 +41,14 @@ class Sensors:
                        "replayed": 0, "duplicate": 0, "unknown_objects": 0}
         self.last = None          # the sensor whose advert was accepted last
 
-    def add(self, mac, zone, ztype, key=None, objects=None):
+    def add(self, mac, zone, ztype, key=None, objects=None, button_events=None):
+        # button_events: as panel.config.button_events() checked them.
         if objects is None:
             objects = {"contact": OPENING, "motion": MOTION, "glass_break": GLASS,
                        "panic": ("button",), "tamper": ("tamper",),
                        "fire": ("smoke",)}.get(ztype, OPENING)
         self.by_mac[bthome.format_mac(bthome.parse_mac(mac))] = Sensor(
-            zone, ztype, _key(key), objects)
+            zone, ztype, _key(key), objects, button_events or BUTTON_DEFAULT)
 
     def counters(self):
         # {mac: last counter} for the flash store.
@@ -121,7 +124,9 @@ class Sensors:
             elif _changed(s, name, value):
                 events.append((s.zone, "tamper" if value else "tamper_restore"))
         elif name == "button":
-            if obj.get("event", "none") != "none" and name in s.trip_on:
+            # Only the events the zone names: bthome gives None for 0x00 and
+            # undefined codes, "hold_release" for letting go; none is a press.
+            if name in s.trip_on and obj["event"] in s.button_events:
                 events.append((s.zone, "press"))
         elif name in s.trip_on:
             if s.ztype == "contact":
