@@ -65,6 +65,8 @@ class Hub:
     # ---- called from other tasks and callbacks: queue only ----
 
     def advert(self, mac, data, rssi):
+        if not self.sensors.wanted(mac):
+            return
         if not self.adverts.put(mac, data, rssi):
             self.dropped_adverts += 1
             return

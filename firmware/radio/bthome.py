@@ -4,7 +4,8 @@
 # Layout: device-info byte, [MAC reversed, 6 bytes, if bit 1], then objects.
 # Encrypted: info | ciphertext | counter (4, LE) | MIC (4), AES-CCM with nonce
 # MAC | D2 FC | info | counter. Objects carry no length: it follows from the
-# id, so one unknown id makes the rest of the packet unreadable.
+# id, so one unknown id makes the rest of the packet unreadable; the objects
+# before it are still good (a sensor newer than our table still opens doors).
 import binascii
 
 from crypto import ccm

@@ -60,6 +60,14 @@ class Sensors:
             if s is not None:
                 s.counter = saved[mac]
 
+    def wanted(self, mac):
+        # Worth queueing for the loop? Strangers (the neighbours' sensors) are
+        # counted here and take no room from ours, unless we are enrolling.
+        if self.enrolling or mac in self.by_mac:
+            return True
+        self.counts["unknown"] += 1
+        return False
+
     def advert(self, mac, data, rssi=None):
         # One BTHome service-data payload from `mac` (AA:BB:.. text).
         # Returns [(zone, event)] for the panel; [] when dropped.

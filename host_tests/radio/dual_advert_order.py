@@ -114,3 +114,23 @@ def test_the_waiting_adverts_stay_bounded_and_repeats_take_no_room():
     assert hub.dropped_adverts == 100 + 1 - hub.radio_queue
     hub.step(1010)
     assert "open" in trips(hub, "front_door")
+
+
+def test_strangers_adverts_take_no_room_from_our_sensors():
+    hub = rig()
+    for n in range(100):                        # the neighbours' BTHome sensors
+        mac = "AA:BB:CC:00:00:%02X" % n
+        hub.advert(mac, bthome.encode([("packet_id", n), ("motion", 1)], mac), -80)
+    hub.advert(DOOR, door(1, 50), -60)
+    assert hub.dropped_adverts == 0
+    hub.step(1010)
+    assert trips(hub, "front_door") == ["open"]
+    assert hub.sensors.counts["unknown"] == 100
+
+
+def test_strangers_are_still_heard_while_enrolling():
+    hub = rig()
+    hub.sensors.enrolling = True
+    hub.advert("AA:BB:CC:00:00:01", bthome.encode([("motion", 1)], "AA:BB:CC:00:00:01"), -80)
+    hub.step(1010)
+    assert "AA:BB:CC:00:00:01" in hub.sensors.heard

@@ -14,7 +14,7 @@ KEY = h("231d39c1d7cc1ab1aee224cd096db932")
 TABLE_IDS = list(range(0x00, 0x30)) + list(range(0x3A, 0x66)) + [0xF0, 0xF1, 0xF2]
 
 
-def _objects(hexpayload, key=None):
+def _objects(hexpayload):
     r = bthome.decode(bthome.encode([], MAC)[:1] + h(hexpayload), MAC)
     return [(o["id"], o["value"]) for o in r["objects"]], r["unknown"]
 
