@@ -157,23 +157,18 @@ def _zones(items):
 # A single press is too easy to make by accident (a bag, a child) to call the
 # police; a release, "none" or a code the format does not define is no press.
 BUTTON_DEFAULT = ("long_press",)
-BUTTON_PRESSES = ("press", "double_press", "triple_press", "long_press", "long_double_press",
-                  "long_triple_press", "hold_press")
+BUTTON_PRESSES = "press double_press triple_press long_press long_double_press " \
+                 "long_triple_press hold_press"
 
 
 def button_events(z, where):
     """The BTHome button events that trip zone z ("button_events"), checked."""
-    if "button_events" not in z:
-        return BUTTON_DEFAULT
-    names = z["button_events"]
-    field = where + ".button_events"
-    if not isinstance(names, list) or not names:
-        raise ConfigError(field, "must be a list of button events (%s)"
-                          % ", ".join(BUTTON_PRESSES))
-    for name in names:
-        if name not in BUTTON_PRESSES:
-            raise ConfigError(field, "%r is not a button press (one of %s)"
-                              % (name, ", ".join(BUTTON_PRESSES)))
+    names = z.get("button_events", BUTTON_DEFAULT)
+    ok = BUTTON_PRESSES.split()
+    if not isinstance(names, (list, tuple)) or not names \
+            or any(n not in ok for n in names):
+        raise ConfigError(where + ".button_events", "a list of one or more of: "
+                          + BUTTON_PRESSES)
     return tuple(names)
 
 

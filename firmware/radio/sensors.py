@@ -18,12 +18,15 @@ ENROL_LIST = 16                    # at most this many unknown sensors listed
 
 
 class Sensor:
-    def __init__(self, zone, ztype, key, trip_on, button_events):
+    # Ten attributes: an eleventh grows every sensor's instance dict (1 KB
+    # for 32 sensors on the board), hence the button events inside trip_on.
+    def __init__(self, zone, ztype, key, trip_on):
         self.zone = zone          # zone name
         self.ztype = ztype
         self.key = key            # 16 bytes or None
-        self.trip_on = trip_on    # object names that trip this zone
-        self.button_events = button_events   # button event names that trip it
+        # Object names that trip this zone and, when one is "button", the
+        # button events that do (no BTHome object is named like an event).
+        self.trip_on = trip_on
         self.counter = -1
         self.packet_id = None
         self.state = {}           # last value per binary object, to report changes only
@@ -47,8 +50,11 @@ class Sensors:
             objects = {"contact": OPENING, "motion": MOTION, "glass_break": GLASS,
                        "panic": ("button",), "tamper": ("tamper",),
                        "fire": ("smoke",)}.get(ztype, OPENING)
+        objects = tuple(objects)
+        if "button" in objects:
+            objects += tuple(button_events or BUTTON_DEFAULT)
         self.by_mac[bthome.format_mac(bthome.parse_mac(mac))] = Sensor(
-            zone, ztype, _key(key), objects, button_events or BUTTON_DEFAULT)
+            zone, ztype, _key(key), objects)
 
     def counters(self):
         # {mac: last counter} for the flash store.
@@ -134,7 +140,7 @@ class Sensors:
         elif name == "button":
             # Only the events the zone names: bthome gives None for 0x00 and
             # undefined codes, "hold_release" for letting go; none is a press.
-            if name in s.trip_on and obj["event"] in s.button_events:
+            if name in s.trip_on and obj["event"] in s.trip_on:
                 events.append((s.zone, "press"))
         elif name in s.trip_on:
             if s.ztype == "contact":
