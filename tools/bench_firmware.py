@@ -12,7 +12,7 @@ def main(what, root):
     from hub import boot, hub, store, settings, ha, presence  # noqa: F401
     from panel import panel, config  # noqa: F401
     from drivers import keypad_scan, inputs, outputs  # noqa: F401
-    from radio import bthome, sensors, scanner  # noqa: F401
+    from radio import bthome, sensors, scanner, backlog  # noqa: F401
     from uplink import outbox, link, wire  # noqa: F401
     from umqtt import simple  # noqa: F401
     import asyncio  # noqa: F401
@@ -25,8 +25,8 @@ def main(what, root):
     for n in range(200):
         h.outbox.put({"code": "E384", "event": 384, "qualifier": "E", "seq": 1000 + n,
                       "zone": 1, "name": "zone_01"}, 0)
-    macs = [m for m, zone, ztype, key, objects in s.sensors]
-    keys = [key for m, zone, ztype, key, objects in s.sensors]
+    macs = [t[0] for t in s.sensors]       # (mac, zone, type, key, objects, presses)
+    keys = [t[3] for t in s.sensors]
     s = b = None   # the board's start() lets go of these too once the hub runs
     now = 0
     for step in range(400):

@@ -156,6 +156,12 @@ class HubSim:
         """Deliver one BTHome service-data payload from `mac` to the hub's radio."""
         self._send({"advert": {"mac": mac, "data": data_hex, "rssi": rssi}})
 
+    def burst(self, adverts, rssi=-60):
+        """Several (mac, data_hex) heard at once, in this order, as while the hub's
+        loop was busy: the radio queues them all before the loop sees any."""
+        self._conn.sendall("".join(json.dumps({"advert": {"mac": m, "data": d, "rssi": rssi}})
+                                   + "\n" for m, d in adverts).encode())
+
     def pin(self, number):
         return self.pins.get(number, 0)
 

@@ -71,8 +71,8 @@ def build(root="", machine=None):
     if board.led:
         led = outputs.PatternOutput(Pin(board.led[0], Pin.OUT), outputs.LED, None, board.led[1])
     sensors = Sensors()
-    for mac, zone, ztype, key, objects in settings.sensors:
-        sensors.add(mac, zone, ztype, key, objects)
+    for mac, zone, ztype, key, objects, presses in settings.sensors:
+        sensors.add(mac, zone, ztype, key, objects, presses)
     sensors.restore_counters(store.load("sensors", {}))
 
     now = time.ticks_ms() & 0x3FFFFFFF

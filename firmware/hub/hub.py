@@ -9,6 +9,7 @@ import asyncio
 import json
 import time
 from panel import ticks
+from radio.backlog import Backlog
 
 _KEYPAD_SOUND = {"ok": "ok", "error": "error", "wrong_code": "error", "not_ready": "error",
                  "locked": "locked", "aborted": "ok", "bypassed": "ok", "unbypassed": "ok",
@@ -39,7 +40,7 @@ class Hub:
         self.wdt = wdt
         self.log = log or _print
         self.clock = clock or time.time
-        self.adverts = []
+        self.adverts = Backlog(self.radio_queue)
         self.commands = []
         self.dropped_adverts = 0
         self.dropped_commands = 0
@@ -64,10 +65,11 @@ class Hub:
     # ---- called from other tasks and callbacks: queue only ----
 
     def advert(self, mac, data, rssi):
-        if len(self.adverts) >= self.radio_queue:
+        if not self.sensors.wanted(mac):
+            return
+        if not self.adverts.put(mac, data, rssi):
             self.dropped_adverts += 1
             return
-        self.adverts.append((mac, data, rssi))
         if self.wake is not None:
             self.wake.set()     # a door opening should not wait out the loop's sleep
 
@@ -110,8 +112,7 @@ class Hub:
         if self.wired is not None:
             for zone, event in self.wired.poll(now):
                 self._zone(now, zone, event)
-        while self.adverts:
-            mac, data, rssi = self.adverts.pop(0)
+        for mac, data, rssi in self.adverts.take():
             self.sensors.last = None
             for zone, event in self.sensors.advert(mac, data, rssi):
                 self._zone(now, zone, event)

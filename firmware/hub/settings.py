@@ -2,7 +2,7 @@
 # BLE sensors behind zones) and the board's pin map. Like the panel's config,
 # every refusal names the field.
 import binascii
-from panel.config import ConfigError
+from panel.config import ConfigError, button_events
 from radio import bthome
 
 
@@ -57,7 +57,7 @@ class HubSettings:
         self.discovery = mqtt.get("discovery", True) is not False
         self.discovery_prefix = _text(mqtt, "discovery_prefix", "mqtt.", required=False) \
             or "homeassistant"
-        self.sensors = []   # (mac, zone name, zone type, key, objects)
+        self.sensors = []   # (mac, zone name, zone type, key, objects, button events)
         self.wired = []     # (zone name, GPIO)
         zones = raw.get("zones", [])
         for n in range(len(zones)):
@@ -88,7 +88,8 @@ class HubSettings:
                         bthome.object_id(name)
                     except bthome.BTHomeError:
                         raise ConfigError(where + "object", "unknown BTHome object %r" % (name,))
-            self.sensors.append((mac, z.get("name"), z.get("type"), key, objects))
+            self.sensors.append((mac, z.get("name"), z.get("type"), key, objects,
+                                 button_events(z, "zones[%d]" % n)))
 
 
 class Board:

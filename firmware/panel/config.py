@@ -31,7 +31,7 @@ OTHERS = ("hub_id", "wifi", "mqtt", "board", "secret", "uplink", "radio", "name"
 ZONE_FIELDS = ("number", "name", "type", "modes", "delayed", "follower", "chime",
                "auto_bypass", "wired", "supervised",
                # read by the radio driver and the uplink, not the panel:
-               "mac", "key", "object", "device_class", "pin")
+               "mac", "key", "object", "device_class", "pin", "button_events")
 USER_FIELDS = ("number", "name", "role", "code", "code_hash")
 ROLES = ("user", "master", "duress")
 MODE_NAMES = (("home", Z.HOME), ("away", Z.AWAY))
@@ -149,8 +149,27 @@ def _zones(items):
         if _bool(z, "supervised", not wired, where + ".supervised"):
             flags |= Z.SUPERVISED
         modes = _modes(z, ztype, where + ".modes")
+        button_events(z, where)
         table.add(number, name, ztype, flags, modes)
     return table
+
+
+# A single press is too easy to make by accident (a bag, a child) to call the
+# police; a release, "none" or a code the format does not define is no press.
+BUTTON_DEFAULT = ("long_press",)
+BUTTON_PRESSES = "press double_press triple_press long_press long_double_press " \
+                 "long_triple_press hold_press"
+
+
+def button_events(z, where):
+    """The BTHome button events that trip zone z ("button_events"), checked."""
+    names = z.get("button_events", BUTTON_DEFAULT)
+    ok = BUTTON_PRESSES.split()
+    if not isinstance(names, (list, tuple)) or not names \
+            or any(n not in ok for n in names):
+        raise ConfigError(where + ".button_events", "a list of one or more of: "
+                          + BUTTON_PRESSES)
+    return tuple(names)
 
 
 def _modes(z, ztype, where):

@@ -4,7 +4,8 @@
 # Layout: device-info byte, [MAC reversed, 6 bytes, if bit 1], then objects.
 # Encrypted: info | ciphertext | counter (4, LE) | MIC (4), AES-CCM with nonce
 # MAC | D2 FC | info | counter. Objects carry no length: it follows from the
-# id, so one unknown id makes the rest of the packet unreadable.
+# id, so one unknown id makes the rest of the packet unreadable; the objects
+# before it are still good (a sensor newer than our table still opens doors).
 import binascii
 
 from crypto import ccm
@@ -25,12 +26,14 @@ _COUNTER_AND_MIC = const(8)
 _MIC_LEN = const(4)
 _UUID_LE = b"\xd2\xfc"
 
-# One object per line: id (hex), bytes, u(nsigned)/s(igned), decimals, name.
-# Value = raw / 10**decimals. Ids, sizes and scales follow the BTHome v2 format
-# table (bthome.io/format). Binary sensors: 0 = off/closed/normal, 1 = on/open/
-# detected. Kept as one text and searched, not as ~90 tuples and two dicts:
-# on the board that saves over 10 KB of heap. Ascending ids, so a name shared
-# by several ids finds the lowest first.
+# One object per line: id (hex), bytes, u(nsigned)/s(igned), scale, name.
+# Value = raw / 10**scale, or raw * M / 10**D for a scale "D*M" (0x58 steps
+# by 0.35). Size "v": a length byte comes first (text, raw, command). Ids,
+# sizes and scales follow the BTHome v2 format table (bthome.io/format).
+# Binary sensors: 0 = off/closed/normal, 1 = on/open/detected. Kept as one
+# text and searched, not as ~100 tuples and two dicts: on the board that saves
+# over 10 KB of heap. Ascending ids, so a name shared by several ids finds the
+# lowest first.
 _TABLE = """
 00 1 u 0 packet_id
 01 1 u 0 battery
@@ -81,6 +84,7 @@ _TABLE = """
 2e 1 u 0 humidity
 2f 1 u 0 moisture
 3a 1 u 0 button
+3b v u 0 command
 3c 2 u 0 dimmer
 3d 2 u 0 count
 3e 4 u 0 count
@@ -104,9 +108,12 @@ _TABLE = """
 50 4 u 0 timestamp
 51 2 u 3 acceleration
 52 2 u 3 gyroscope
+53 v u 0 text
+54 v u 0 raw
 55 4 u 3 volume_storage
 56 2 u 0 conductivity
 57 1 s 0 temperature
+58 1 s 2*35 temperature
 59 1 s 0 count
 5a 2 s 0 count
 5b 4 s 0 count
@@ -116,26 +123,42 @@ _TABLE = """
 5f 2 u 1 precipitation
 60 1 u 0 channel
 61 2 u 0 rotational_speed
+62 4 s 6 speed
+63 4 s 6 acceleration
+64 1 u 0 light_level
+65 1 u 0 settings_revision
 f0 2 u 0 device_type
 f1 4 u 0 firmware_version
 f2 3 u 0 firmware_version
 """
 
-BUTTON_EVENTS = {0x00: "none", 0x01: "press", 0x02: "double_press", 0x03: "triple_press",
+_BUTTON = const(0x3A)
+_COMMAND = const(0x3B)
+_DIMMER = const(0x3C)
+_TEXT = const(0x53)
+_RAW = const(0x54)
+_ARGS_MASK = const(0x1F)   # a command's length byte: low 5 bits = argument bytes
+# Event codes; 0x00 and any code not listed is no event at all (event None).
+BUTTON_EVENTS = {0x01: "press", 0x02: "double_press", 0x03: "triple_press",
                  0x04: "long_press", 0x05: "long_double_press",
-                 0x06: "long_triple_press", 0x80: "hold_press", 0xFE: "hold_press"}
-DIMMER_EVENTS = {0x00: "none", 0x01: "rotate_left", 0x02: "rotate_right"}
-
+                 0x06: "long_triple_press", 0x80: "hold_press", 0x81: "hold_release"}
+DIMMER_EVENTS = {0x01: "rotate_left", 0x02: "rotate_right"}
+COMMAND_EVENTS = {0x00: "off", 0x01: "on", 0x02: "toggle", 0x03: "step_up", 0x04: "step_down"}
 
 
 def _spec_at(i):
-    # The (id, name, bytes, signed, decimals) of the table line starting at i.
-    oid, size, sign, decimals, name = _TABLE[i:_TABLE.index("\n", i)].split()
-    return (int(oid, 16), name, int(size), sign == "s", int(decimals))
+    # The (id, name, bytes, signed, decimals, multiplier) of the line at i.
+    oid, size, sign, scale, name = _TABLE[i:_TABLE.index("\n", i)].split()
+    mult = 1
+    if "*" in scale:
+        scale, mult = scale.split("*")
+    return (int(oid, 16), name, 0 if size == "v" else int(size), sign == "s", int(scale),
+            int(mult))
 
 
 def spec(oid):
-    """(id, name, bytes, signed, decimals) for an object id, or None."""
+    """(id, name, bytes (0: a length byte says), signed, decimals, multiplier)
+    for an object id, or None."""
     i = _TABLE.find("\n%02x " % oid) if 0 <= oid <= 0xFF else -1
     return None if i < 0 else _spec_at(i + 1)
 
@@ -192,13 +215,43 @@ def _le(data, start, n, signed):
     return v
 
 
-def _scaled(raw, decimals):
+def _scaled(raw, decimals, mult):
+    if mult != 1:
+        raw *= mult
     if decimals:
         return raw / (10 ** decimals)  # a division rounds right: 2506/100 == 25.06
     return raw
 
 
-def _decode_objects(payload):
+def _variable(payload, pos, oid, obj):
+    # A text, raw or command object at pos (its id); returns where it ends.
+    if pos + 1 >= len(payload):
+        raise BTHomeError("short packet")
+    n = payload[pos + 1]
+    start = pos + 2
+    if oid == _COMMAND:
+        n = 1 + (n & _ARGS_MASK)        # the opcode, then its arguments
+    end = start + n
+    if end > len(payload):
+        raise BTHomeError("short packet")
+    data = payload[start:end]
+    if oid == _TEXT:
+        try:
+            obj["value"] = data.decode("utf-8")
+        except UnicodeError:
+            obj["value"] = None
+    elif oid == _RAW:
+        obj["value"] = binascii.hexlify(data).decode()
+    else:
+        obj["value"] = data[0]
+        obj["event"] = COMMAND_EVENTS.get(data[0])
+        obj["args"] = binascii.hexlify(data[1:]).decode()
+    return end
+
+
+def _decode_objects(payload, result):
+    # Objects carry no length of their own, so an id this table does not know
+    # ends the reading: the objects before it stand, the rest is counted.
     objects = []
     pos = 0
     n = len(payload)
@@ -206,27 +259,34 @@ def _decode_objects(payload):
         oid = payload[pos]
         sp = spec(oid)
         if sp is None:
-            raise BTHomeError("unknown object 0x%02x" % oid)
+            result["unknown"] = n - pos
+            break
+        obj = {"id": oid, "name": sp[1]}
         size = sp[2]
+        if not size:
+            pos = _variable(payload, pos, oid, obj)
+            objects.append(obj)
+            continue
         if pos + 1 + size > n:
             raise BTHomeError("short packet")
         raw = _le(payload, pos + 1, size, sp[3])
-        obj = {"id": oid, "name": sp[1], "value": _scaled(raw, sp[4])}
-        if oid == 0x3A:
-            obj["event"] = BUTTON_EVENTS.get(raw, "unknown")
-        elif oid == 0x3C:
-            obj["event"] = DIMMER_EVENTS.get(raw & 0xFF, "unknown")
+        obj["value"] = _scaled(raw, sp[4], sp[5])
+        if oid == _BUTTON:
+            obj["event"] = BUTTON_EVENTS.get(raw)
+        elif oid == _DIMMER:
+            obj["event"] = DIMMER_EVENTS.get(raw & 0xFF)
             obj["steps"] = raw >> 8
         objects.append(obj)
         pos += 1 + size
-    return objects
+    result["objects"] = objects
 
 
 def decode(service_data, mac, key=None):
     """Decode BTHome v2 service data sent by the device with address `mac`.
 
     Returns {"version", "mac", "encrypted", "trigger", "counter" (None when
-    plain), "objects": [{"id", "name", "value"[, "event", "steps"]}, ...]}.
+    plain), "objects": [{"id", "name", "value"[, "event", "steps", "args"]}, ...],
+    "unknown": bytes left unread from an object id this decoder does not know}.
     Raises BTHomeError, and nothing else, whatever the bytes are.
     """
     try:
@@ -256,7 +316,7 @@ def _decode(service_data, mac, key):
     else:
         mac6 = parse_mac(mac)
     result = {"version": 2, "mac": format_mac(mac6), "encrypted": bool(info & _ENCRYPTED),
-              "trigger": bool(info & _TRIGGER), "counter": None}
+              "trigger": bool(info & _TRIGGER), "counter": None, "unknown": 0}
     if info & _ENCRYPTED:
         if key is None:
             raise BTHomeError("encrypted but no key")
@@ -271,7 +331,7 @@ def _decode(service_data, mac, key):
         if key is not None:
             raise BTHomeError("key given but packet not encrypted")
         payload = data[pos:]
-    result["objects"] = _decode_objects(payload)
+    _decode_objects(payload, result)
     return result
 
 
@@ -306,13 +366,15 @@ def object_id(name_or_id):
 
 def _encode_object(oid, value, out):
     sp = spec(oid)
-    name, size, signed, decimals = sp[1], sp[2], sp[3], sp[4]
+    name, size, signed, decimals, mult = sp[1], sp[2], sp[3], sp[4], sp[5]
+    if not size:
+        return _encode_variable(oid, name, value, out)
     if isinstance(value, bool):
         value = int(value)
     if not isinstance(value, (int, float)):
         raise BTHomeError("bad value for %s" % name)
     try:
-        raw = round(value * (10 ** decimals)) if decimals else round(value)
+        raw = round(value * (10 ** decimals) / mult) if decimals else round(value)
     except (ValueError, OverflowError):
         raise BTHomeError("bad value for %s" % name)
     bits = 8 * size
@@ -324,6 +386,26 @@ def _encode_object(oid, value, out):
     for _ in range(size):
         out.append(raw & 0xFF)
         raw >>= 8
+
+
+def _encode_variable(oid, name, value, out):
+    # text: a str; raw: hex digits; command: the opcode (an int), no arguments.
+    try:
+        if oid == _TEXT:
+            data = value.encode()
+        elif oid == _RAW:
+            data = binascii.unhexlify(value)
+        else:
+            if isinstance(value, bool) or not 0 <= value <= 0xFF:
+                raise ValueError
+            out.extend(bytes((oid, 0, value)))
+            return
+    except Exception:
+        raise BTHomeError("bad value for %s" % name)
+    if len(data) > 0xFF:
+        raise BTHomeError("value out of range for %s" % name)
+    out.extend(bytes((oid, len(data))))
+    out.extend(data)
 
 
 def encode(objects, mac, key=None, counter=0, trigger=False):

@@ -3,7 +3,9 @@
 #
 # aioble keeps one ScanResult per device seen and queues every advert the IRQ
 # delivers, so one endless scan grows without bound near a busy street. The
-# scan is restarted every `restart_ms`, which drops those buffers.
+# scan is restarted every `restart_ms`, which drops those buffers. `deliver`
+# only queues (hub.advert -> radio.backlog): aioble hands its queue out newest
+# first, and only the loop, with the whole batch, can put it back in order.
 import asyncio
 from radio import bthome
 

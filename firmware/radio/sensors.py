@@ -6,6 +6,7 @@
 # above the last one accepted (kept across reboots), packet id is new. Every
 # advert that fails is counted and dropped; nothing raises.
 from radio import bthome
+from panel.config import BUTTON_DEFAULT
 
 # What each BTHome object means for the zone it belongs to, by default.
 OPENING = ("door", "window", "opening", "garage_door")
@@ -17,11 +18,15 @@ ENROL_LIST = 16                    # at most this many unknown sensors listed
 
 
 class Sensor:
+    # Ten attributes: an eleventh grows every sensor's instance dict (1 KB
+    # for 32 sensors on the board), hence the button events inside trip_on.
     def __init__(self, zone, ztype, key, trip_on):
         self.zone = zone          # zone name
         self.ztype = ztype
         self.key = key            # 16 bytes or None
-        self.trip_on = trip_on    # object names that trip this zone
+        # Object names that trip this zone and, when one is "button", the
+        # button events that do (no BTHome object is named like an event).
+        self.trip_on = trip_on
         self.counter = -1
         self.packet_id = None
         self.state = {}           # last value per binary object, to report changes only
@@ -36,14 +41,18 @@ class Sensors:
         self.enrolling = False
         self.heard = {}           # unknown MAC -> (rssi, encrypted) while enrolling
         self.counts = {"accepted": 0, "unknown": 0, "malformed": 0, "forged": 0,
-                       "replayed": 0, "duplicate": 0}
+                       "replayed": 0, "duplicate": 0, "unknown_objects": 0}
         self.last = None          # the sensor whose advert was accepted last
 
-    def add(self, mac, zone, ztype, key=None, objects=None):
+    def add(self, mac, zone, ztype, key=None, objects=None, button_events=None):
+        # button_events: as panel.config.button_events() checked them.
         if objects is None:
             objects = {"contact": OPENING, "motion": MOTION, "glass_break": GLASS,
                        "panic": ("button",), "tamper": ("tamper",),
                        "fire": ("smoke",)}.get(ztype, OPENING)
+        objects = tuple(objects)
+        if "button" in objects:
+            objects += tuple(button_events or BUTTON_DEFAULT)
         self.by_mac[bthome.format_mac(bthome.parse_mac(mac))] = Sensor(
             zone, ztype, _key(key), objects)
 
@@ -56,6 +65,14 @@ class Sensors:
             s = self.by_mac.get(mac)
             if s is not None:
                 s.counter = saved[mac]
+
+    def wanted(self, mac):
+        # Worth queueing for the loop? Strangers (the neighbours' sensors) are
+        # counted here and take no room from ours, unless we are enrolling.
+        if self.enrolling or mac in self.by_mac:
+            return True
+        self.counts["unknown"] += 1
+        return False
 
     def advert(self, mac, data, rssi=None):
         # One BTHome service-data payload from `mac` (AA:BB:.. text).
@@ -78,6 +95,9 @@ class Sensors:
                 self.counts["replayed"] += 1
                 return []
             s.counter = result["counter"]
+        if result["unknown"]:
+            # Objects newer than our table: the ones before them still count.
+            self.counts["unknown_objects"] += 1
         events = []
         pid = None
         for obj in result["objects"]:
@@ -118,7 +138,9 @@ class Sensors:
             elif _changed(s, name, value):
                 events.append((s.zone, "tamper" if value else "tamper_restore"))
         elif name == "button":
-            if obj.get("event", "none") != "none" and name in s.trip_on:
+            # Only the events the zone names: bthome gives None for 0x00 and
+            # undefined codes, "hold_release" for letting go; none is a press.
+            if name in s.trip_on and obj["event"] in s.trip_on:
                 events.append((s.zone, "press"))
         elif name in s.trip_on:
             if s.ztype == "contact":

@@ -88,6 +88,17 @@ def test_an_encrypted_door_advert_starts_the_entry_delay(hub):
     assert codes[:3] == ["E305", "R401", "E401"] and "E134" not in codes
 
 
+def test_a_door_opened_and_closed_while_the_loop_was_busy_still_starts_the_entry_delay(hub):
+    sim = hub(speed=20)
+    boot(sim)
+    sim.keys("1234A")
+    sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=15)   # nobody left
+    start = len(sim.lines)
+    # aioble hands these two out newest first; the opening must not be lost.
+    sim.burst([(FRONT["mac"], door_advert(1, 200)), (FRONT["mac"], door_advert(0, 201))])
+    sim.wait_for(lambda o: o.get("state") == "pending", start=start)
+
+
 def test_a_bad_config_boots_into_trouble_and_says_why(hub):
     bad = demo_config()
     bad["zones"][2]["type"] = "laser"

@@ -39,12 +39,18 @@ def test_decode_plain():
     assert r["values"] == {"packet_id": 12, "door": 1}
 
 
+def test_decode_keeps_the_objects_before_an_unknown_id():
+    rc, out, _ = run("decode", "--mac", MAC, "4002ca09fe00")
+    assert rc == 0
+    r = json.loads(out)
+    assert r["values"] == {"temperature": 25.06} and r["unknown"] == 2
+
+
 def test_decode_errors_are_json_and_exit_1():
     cases = (
         (("--key", KEY, "41a47266c95f730011223378237215"), "bad MIC"),
         (("--key", KEY, "41a472"), "short packet"),
         (("4002ca",), "short packet"),
-        (("4002ca09fe00",), "unknown object 0xfe"),
         (("2002ca09",), "not BTHome v2"),
         (("41a47266c95f730011223378237214",), "encrypted but no key"),
         (("--key", KEY, "401a01"), "key given but packet not encrypted"),

@@ -41,21 +41,22 @@ def test_authentic_packets_of_random_plaintext(plain, counter, trigger):
         assert out["counter"] == int.from_bytes(counter, "little")
         assert out["trigger"] is trigger
     else:
-        assert out == "short packet" or out.startswith("unknown object")
+        assert out == "short packet"
 
 
 def _object_and_value(spec, data):
-    oid, _, size, signed, dec = spec
+    oid, _, size, signed, dec, mult = spec
     bits = 8 * size
     lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
     raw = data.draw(st.integers(lo, hi))
-    return oid, (raw / 10 ** dec if dec else raw)
+    return oid, (raw * mult / 10 ** dec if dec else raw)
 
 
 @FAST
 @given(st.data(), st.sampled_from([None, KEY]), st.integers(0, 0xFFFFFFFF), st.booleans())
 def test_encode_decode_round_trip(data, key, counter, trigger):
-    specs = data.draw(st.lists(st.sampled_from(bthome.all_objects()), max_size=8))
+    fixed = [s for s in bthome.all_objects() if s[2]]
+    specs = data.draw(st.lists(st.sampled_from(fixed), max_size=8))
     objs = [_object_and_value(s, data) for s in specs]
     packet = bthome.encode(objs, MAC, key, counter, trigger)
     r = bthome.decode(packet, MAC, key)

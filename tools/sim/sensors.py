@@ -36,6 +36,10 @@ class Zone:
             obj = "window" if self.type == "contact" and "window" in (self.name or "") \
                 else _OBJECT.get(self.type, "door")
         self.object = obj
+        # Pressing a panic button the way that trips it: the zone's first
+        # button event (the hub's default is a long press).
+        press = (raw.get("button_events") or ["long_press"])[0]
+        self.press_code = [c for c in bthome.BUTTON_EVENTS if bthome.BUTTON_EVENTS[c] == press][0]
         self.battery = BATTERY_OK
         # Counters only grow, also across runs that reuse a hub's saved state.
         self.counter = int(time.time())
@@ -87,6 +91,8 @@ class Sensors:
         objects.append(("battery", z.battery))
         if event == "tamper" or event == "tamper_restore":
             objects.append(("tamper", _VALUE[event]))
+        elif event == "press" and z.object == "button":
+            objects.append((z.object, z.press_code))
         elif event in _VALUE:
             objects.append((z.object, _VALUE[event]))
         elif event not in ("checkin", "battery_low", "battery_ok"):
