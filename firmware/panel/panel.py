@@ -146,12 +146,17 @@ class Panel:
         for t in (self.hold_end, self.exit_fast, self.exit_end, self.entry_end,
                   self.abort_end, self.siren_end, self.lockout_end, self.force_end,
                   self.supervision_next):
-            d = ticks.earliest(d, t)
+            d = ticks.earliest(self.now, d, t)
         return d
 
     def tick(self, now):
-        # Fire every deadline that is due, earliest first.
+        # Forget what is too old to matter, then fire every deadline that is
+        # due, earliest first. See ticks.py for why this keeps every age exact.
         self.now = now
+        if self.closed_at is not None \
+                and ticks.since(now, self.closed_at) >= self.cfg.recent_closing:
+            self.closed_at = None
+        self.entry.age(now)
         while True:
             d = self.next_due()
             if not ticks.due(now, d):
@@ -180,7 +185,8 @@ class Panel:
                 self.force_end = None
                 self.force_offer = None
             else:
-                self.supervision_next = ticks.add(d, self.supervision_check_ms)
+                # From now, not from d: after a long stall, one check, not a catch-up.
+                self.supervision_next = ticks.add(now, self.supervision_check_ms)
                 self._supervise()
 
     # ---- inputs ----
@@ -426,6 +432,7 @@ class Panel:
         for i in blocking:
             zs.set(i, Z.BYPASSED, True)
         zs.new_period()
+        self.closed_at = None     # a closing belongs to its own armed period
         for i in range(len(zs)):
             if zs.is_(i, Z.BYPASSED):
                 self._zone_signal("E", CID.BYPASS, i)
@@ -540,6 +547,7 @@ class Panel:
         self.exit_error = False
         self.entry_zone = -1
         self.mode = 0
+        self.closed_at = None
         self._sound("off")
         self._buzz("off")
         zs = self.zones
@@ -625,7 +633,7 @@ class Panel:
         limit = self.cfg.supervision
         for i in range(len(zs)):
             if zs.has(i, Z.SUPERVISED) and not zs.is_(i, Z.LOST) \
-                    and ticks.diff(self.now, zs.last_seen[i]) >= limit:
+                    and ticks.since(self.now, zs.last_seen[i]) >= limit:
                 zs.set(i, Z.LOST, True)
                 self._zone_signal("E", CID.SUPERVISION, i)
                 self._buzz_once("trouble")
@@ -652,7 +660,7 @@ class Panel:
         if first and self.exit_error:
             batch.append(("E", CID.EXIT_ERROR, i))
         elif first and self.closed_at is not None \
-                and ticks.diff(self.now, self.closed_at) < self.cfg.recent_closing:
+                and ticks.since(self.now, self.closed_at) < self.cfg.recent_closing:
             batch.append(("E", CID.RECENT_CLOSING, -1))
         if self.cfg.abort_window and (first or self.abort_end is not None):
             self.held.extend(batch)
