@@ -34,6 +34,7 @@ class Panel:
     exit_warning_ms = 10000    # the exit beeps speed up for the last 10 s
     force_offer_ms = 10000     # press the arm key again within this to force-arm
     supervision_check_ms = 60000
+    lockout_save_ms = 15000    # how stale a saved lockout's remaining time may get
 
     def __init__(self, config, now, seq=0):
         self.cfg = config
@@ -59,6 +60,8 @@ class Panel:
         self.exit_restarted = False
         self.force_offer = None   # (mode, user) offered after a not-ready refusal
         self.codes_changed = False  # the hub saves the code table when set
+        self.save_due = False       # the hub saves the snapshot when set (lockout progress)
+        self.lockout_saved = None
         self.refused = 0            # inputs refused (bad commands, unknown zones...)
         # Deadlines, as ticks, or None when not running.
         self.exit_end = None
@@ -80,7 +83,10 @@ class Panel:
         # What must outlive a reboot, as plain JSON-able values. The hub saves
         # it whenever the state, a zone's status or the sequence changes.
         zs = self.zones
-        return {"v": 1, "state": self.state, "mode": self.mode, "armed_by": self.armed_by,
+        # A lockout is kept as the ms it still has to run: the board's ticks
+        # start again at boot, so an absolute tick would mean nothing then.
+        left = ticks.until(self.now, self.lockout_end) if self.lockout_end is not None else 0
+        return {"v": 1, "state": self.state, "wrong": self.wrong, "lockout_ms": max(0, left), "mode": self.mode, "armed_by": self.armed_by,
                 "seq": self.seq, "alarm_sent": self.alarm_sent, "exit_error": self.exit_error,
                 "remote": self.remote_arm,
                 "entry_zone": zs.numbers[self.entry_zone] if self.entry_zone >= 0 else 0,
@@ -106,6 +112,7 @@ class Panel:
         self.alarm_sent = snap.get("alarm_sent", False)
         self.exit_error = snap.get("exit_error", False)
         self.entry_zone = zs.index(snap.get("entry_zone", 0))
+        self._restore_lockout(snap.get("wrong"), snap.get("lockout_ms"))
         held = []
         for q, e, number in snap.get("held", []):
             held.append((q, e, zs.index(number) if number else -1))
@@ -128,6 +135,15 @@ class Panel:
             self._release_held()
         else:
             self._set_state(state)
+
+    def _restore_lockout(self, wrong, left):
+        # A power cut gives no fresh guesses. Never longer than the configured
+        # lockout, whatever the file says.
+        if isinstance(wrong, int) and 0 < wrong < self.cfg.lockout_attempts:
+            self.wrong = wrong
+        if isinstance(left, int) and left > 0:
+            self.lockout_end = ticks.add(self.now, min(left, self.cfg.lockout_time))
+            self.lockout_saved = self.now
 
     def test_report(self, now):
         # The periodic test signal: lets monitoring tell a silent hub from a quiet one.
@@ -157,6 +173,10 @@ class Panel:
                 and ticks.since(now, self.closed_at) >= self.cfg.recent_closing:
             self.closed_at = None
         self.entry.age(now)
+        if self.lockout_end is not None \
+                and ticks.since(now, self.lockout_saved) >= self.lockout_save_ms:
+            self.lockout_saved = now
+            self.save_due = True     # a cut now resumes the lockout at most this stale
         while True:
             d = self.next_due()
             if not ticks.due(now, d):
@@ -306,6 +326,7 @@ class Panel:
         if self.wrong >= self.cfg.lockout_attempts:
             self.wrong = 0
             self.lockout_end = ticks.add(self.now, self.cfg.lockout_time)
+            self.lockout_saved = self.now
             self._user_signal("E", CID.ACCESS_DENIED, 0, "keypad", lockout=True)
             self._show("locked")
         elif remote:
