@@ -535,21 +535,22 @@ class Panel:
             if not remote:
                 self._show("ok")
             return
-        aborted = False
-        looks_aborted = bool(self.held)   # what the keypad shows, duress or not
+        # Aborted only when nothing went out: a panic raised while a burglary
+        # was held is a signal the station is acting on, so it gets a cancel.
+        aborted = bool(self.held) and not self.alarm_sent
+        looks_aborted = aborted           # what the keypad shows, duress or not
         if self.held:
             if duress:
                 self._release_held()   # coerced: the burglary still goes out
             else:
-                aborted = True
                 self.out.append({"log": "alarm_aborted", "user": who[0], "zones":
                                  [self.zones.numbers[h[2]] for h in self.held if h[2] >= 0]})
                 self.held = []
-        elif self.alarm_sent and not duress:
+        if self.alarm_sent and not duress:
             self._user_signal("E", CID.CANCEL, who[0], who[1])
         if duress:
             self._user_signal("E", CID.DURESS, who[0], who[1])
-        if self.mode and not aborted:
+        if self.mode and (duress or not aborted):
             # An opening report only when the system was armed: silencing a
             # panic while disarmed is a cancel, not an opening.
             self._user_signal("E", CID.OPEN_CLOSE, who[0], who[1])
