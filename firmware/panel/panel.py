@@ -127,6 +127,8 @@ class Panel:
         elif state == PENDING:
             self._set_state(ARMED_AWAY if self.mode == Z.AWAY else ARMED_HOME)
             self._start_entry(self.entry_zone if self.entry_zone >= 0 else 0)
+            if self.exit_error:
+                self._local_alarm()
         elif state == TRIGGERED:
             self._set_state(TRIGGERED)
             self._sound("steady")
@@ -502,10 +504,13 @@ class Panel:
             self.mode = Z.HOME   # nobody left: stay armed for the people inside
         self._armed()
         if open_door >= 0:
-            # Exit error: the door was left open. Sound the entry warning;
-            # without a disarm this becomes an alarm with an exit-error report.
+            # Exit error: the door was left open. The local alarm sounds at
+            # once (CP-01), so whoever just left hears it and comes back; the
+            # entry delay runs meanwhile, and only without a disarm does it
+            # become a reported alarm with an exit-error report.
             self.exit_error = True
             self._start_entry(open_door)
+            self._local_alarm()
 
     def _armed(self):
         self.closed_at = self.now
@@ -667,6 +672,10 @@ class Panel:
         self._buzz("entry")
 
     # ---- alarms ----
+
+    def _local_alarm(self):
+        self._sound("steady")
+        self.siren_end = ticks.add(self.now, self.cfg.siren_time)
 
     def _burglar(self, i, event):
         # A burglary: siren at once, report after the abort window.

@@ -148,3 +148,16 @@ def test_a_restored_lockout_is_never_longer_than_the_configured_time():
     p.restore(snap, 0, "power_on")
     p.tick(90000)
     assert p.lockout_end is None
+
+
+def test_a_cut_during_an_exit_error_sounds_the_local_alarm_again():
+    p = fresh()
+    keys(p, 0, "1234A")
+    p.zone(30000, "front_door", "open")
+    p.tick(60000)
+    assert p.state == "pending" and p.siren == "steady"
+    q = reboot(p, 65000)
+    assert {"siren": "steady"} in q.take()
+    q.tick(65000 + 30000)
+    q.tick(65000 + 30000 + 30000)
+    assert "E374" in codes(q.take())
