@@ -30,6 +30,7 @@ SWITCHES = (
 OTHERS = ("hub_id", "wifi", "mqtt", "board", "secret", "uplink", "radio", "name")
 ZONE_FIELDS = ("number", "name", "type", "modes", "delayed", "follower", "chime",
                "auto_bypass", "wired", "supervised",
+               "alarm_when_disarmed",
                # read by the radio driver and the uplink, not the panel:
                "mac", "key", "object", "device_class", "pin")
 USER_FIELDS = ("number", "name", "role", "code", "code_hash")
@@ -148,9 +149,21 @@ def _zones(items):
             flags |= Z.WIRED
         if _bool(z, "supervised", not wired, where + ".supervised"):
             flags |= Z.SUPERVISED
+        flags |= _tamper_options(z, ztype, where)
         modes = _modes(z, ztype, where + ".modes")
         table.add(number, name, ztype, flags, modes)
     return table
+
+
+def _tamper_options(z, ztype, where):
+    # An enclosure tamper while disarmed is a trouble (someone servicing the
+    # hub); an installer may make it a full siren alarm in every mode.
+    field = where + ".alarm_when_disarmed"
+    if not _bool(z, "alarm_when_disarmed", False, field):
+        return 0
+    if ztype != "tamper":
+        raise ConfigError(field, "only a tamper zone has this option")
+    return Z.ALARM_DISARMED
 
 
 def _modes(z, ztype, where):

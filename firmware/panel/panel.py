@@ -597,7 +597,11 @@ class Panel:
             self._alarm(CID.FIRE, zone=i)
             return
         if ztype == "tamper":
-            self._alarm(CID.TAMPER, zone=i)
+            if self.mode or zs.has(i, Z.ALARM_DISARMED):
+                self._alarm(CID.TAMPER, zone=i)
+            else:
+                # Disarmed: a trouble (keypad beeps, E383), not a siren.
+                self._trouble(i, Z.TAMPERED, True, CID.SENSOR_TAMPER)
             return
         state = self.state
         if state == DISARMED:
@@ -641,8 +645,11 @@ class Panel:
         zs = self.zones
         was_open = zs.is_(i, Z.OPEN)
         zs.set(i, Z.OPEN, False)
-        if zs.types[i] == "tamper" and was_open:
-            self._zone_signal("R", CID.TAMPER, i)
+        if zs.types[i] == "tamper":
+            if zs.is_(i, Z.TAMPERED):
+                self._trouble(i, Z.TAMPERED, False, CID.SENSOR_TAMPER)
+            elif was_open:
+                self._zone_signal("R", CID.TAMPER, i)
         if self.state == ARMING and zs.has(i, Z.DELAYED) and self.exit_door_opened:
             self.exit_door_closed = True
 

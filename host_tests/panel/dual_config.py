@@ -120,3 +120,14 @@ def test_other_field_errors():
     assert refused(base(chirps="yes"))[0] == "chirps"
     assert refused(base(zones={}))[0] == "zones"
     assert refused([])[0] == "config"
+
+
+def test_alarm_when_disarmed_is_a_tamper_zone_option():
+    tamper = {"number": 7, "name": "hub_tamper", "type": "tamper", "wired": True,
+              "alarm_when_disarmed": True}
+    cfg = Config(base(zones=ZONES + [tamper]), os.urandom)
+    assert cfg.zones.flags[1] & 0x100
+    field, _ = refused(base(zones=[dict(ZONES[0], alarm_when_disarmed=True)]))
+    assert field == "zones[0].alarm_when_disarmed"
+    field, _ = refused(base(zones=[dict(tamper, alarm_when_disarmed="yes")]))
+    assert field == "zones[0].alarm_when_disarmed"
