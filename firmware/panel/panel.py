@@ -43,7 +43,9 @@ class Panel:
         self.now = now
         self.seq = seq
         self.out = []
-        self.state = DISARMED
+        self.state = DISARMED     # the word shown: "triggered" while any alarm is on
+        self.phase = DISARMED     # the burglary path: what a zone opening leads to
+        self.emergency = 0        # CID.FIRE or CID.MEDICAL while one is on
         self.mode = 0             # Z.HOME or Z.AWAY while arming or armed
         self.armed_by = 0         # user number that armed (0: quick arm or remote)
         self.siren = "off"
@@ -86,8 +88,9 @@ class Panel:
         # A lockout is kept as the ms it still has to run: the board's ticks
         # start again at boot, so an absolute tick would mean nothing then.
         left = ticks.until(self.now, self.lockout_end) if self.lockout_end is not None else 0
-        return {"v": 1, "state": self.state, "wrong": self.wrong, "lockout_ms": max(0, left), "mode": self.mode, "armed_by": self.armed_by,
-                "seq": self.seq, "alarm_sent": self.alarm_sent, "exit_error": self.exit_error,
+        return {"v": 1, "state": self.phase, "emergency": self.emergency,
+                "wrong": self.wrong, "lockout_ms": max(0, left),
+                "mode": self.mode, "armed_by": self.armed_by, "seq": self.seq, "alarm_sent": self.alarm_sent, "exit_error": self.exit_error,
                 "remote": self.remote_arm,
                 "entry_zone": zs.numbers[self.entry_zone] if self.entry_zone >= 0 else 0,
                 "held": [[q, e, zs.numbers[i] if i >= 0 else 0] for q, e, i in self.held],
@@ -117,6 +120,9 @@ class Panel:
         for q, e, number in snap.get("held", []):
             held.append((q, e, zs.index(number) if number else -1))
         self._signal("E", CID.RESTART, zone=0, name=cause)
+        emergency = snap.get("emergency", 0)
+        if emergency in (CID.FIRE, CID.MEDICAL):
+            self._emergency(emergency)
         if state == DISARMED or self.mode not in MODE_WORDS:
             self.mode = 0
             return
@@ -131,7 +137,8 @@ class Panel:
                 self._local_alarm()
         elif state == TRIGGERED:
             self._set_state(TRIGGERED)
-            self._sound("steady")
+            if self.siren != "temporal3":
+                self._sound("steady")
             self.siren_end = ticks.add(now, self.cfg.siren_time)
             self.held = held
             self._release_held()
@@ -575,6 +582,7 @@ class Panel:
         self.entry_zone = -1
         self.mode = 0
         self.closed_at = None
+        self.emergency = 0
         self._sound("off")
         self._buzz("off")
         zs = self.zones
@@ -603,7 +611,7 @@ class Panel:
                 # Disarmed: a trouble (keypad beeps, E383), not a siren.
                 self._trouble(i, Z.TAMPERED, True, CID.SENSOR_TAMPER)
             return
-        state = self.state
+        state = self.phase
         if state == DISARMED:
             if zs.has(i, Z.CHIME):
                 self._buzz_once("chime")
@@ -650,7 +658,7 @@ class Panel:
                 self._trouble(i, Z.TAMPERED, False, CID.SENSOR_TAMPER)
             elif was_open:
                 self._zone_signal("R", CID.TAMPER, i)
-        if self.state == ARMING and zs.has(i, Z.DELAYED) and self.exit_door_opened:
+        if self.phase == ARMING and zs.has(i, Z.DELAYED) and self.exit_door_opened:
             self.exit_door_closed = True
 
     def _trouble(self, i, bit, on, event):
@@ -686,7 +694,7 @@ class Panel:
 
     def _burglar(self, i, event):
         # A burglary: siren at once, report after the abort window.
-        first = self.state != TRIGGERED
+        first = self.phase != TRIGGERED
         self.entry_end = None
         self._stop_exit()
         self._set_state(TRIGGERED)
@@ -708,6 +716,18 @@ class Panel:
             self.held.extend(batch)
             self._release_held()
 
+    def _emergency(self, event):
+        # Fire and medical sound and show "triggered" but leave the burglary
+        # path alone: the exit delay runs on, an entry door still gets its entry
+        # delay and a burglary its abort window, as if nothing had happened.
+        self.emergency = event
+        self._show_state()
+        if event == CID.FIRE:
+            self._sound("temporal3")
+            self.siren_end = ticks.add(self.now, self.cfg.siren_time)
+        else:
+            self._buzz("alarm")
+
     def _release_held(self):
         held = self.held
         self.held = []
@@ -722,17 +742,14 @@ class Panel:
     def _alarm(self, event, zone=None, user=None, name=None, sos=None):
         # Panic, fire, medical, tamper: no abort window, reported at once. A
         # running entry delay keeps running: the intruder still gets reported.
-        self._stop_exit()
-        self._set_state(TRIGGERED)
-        if event == CID.FIRE:
-            self._sound("temporal3")
-        elif event == CID.MEDICAL:
-            self._buzz("alarm")
+        if event == CID.FIRE or event == CID.MEDICAL:
+            self._emergency(event)
         else:
+            self._stop_exit()
+            self._set_state(TRIGGERED)
             self._buzz("off")
             if self.siren != "temporal3":
                 self._sound("steady")
-        if event != CID.MEDICAL:
             self.siren_end = ticks.add(self.now, self.cfg.siren_time)
         if user is not None:
             self._user_signal("E", event, user, name, sos=sos)
@@ -774,6 +791,11 @@ class Panel:
         return False
 
     def _set_state(self, s):
+        self.phase = s
+        self._show_state()
+
+    def _show_state(self):
+        s = TRIGGERED if self.emergency else self.phase
         if s != self.state:
             self.state = s
             self.out.append({"state": s})
@@ -788,6 +810,8 @@ class Panel:
             self.out.append({"siren": pattern})
 
     def _buzz(self, pattern):
+        if pattern == "off" and self.emergency == CID.MEDICAL:
+            pattern = "alarm"   # exit and entry beeps pause a medical alarm, never end it
         if pattern != self.buzzer:
             self.buzzer = pattern
             self.out.append({"buzzer": pattern})

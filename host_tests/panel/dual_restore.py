@@ -161,3 +161,21 @@ def test_a_cut_during_an_exit_error_sounds_the_local_alarm_again():
     q.tick(65000 + 30000)
     q.tick(65000 + 30000 + 30000)
     assert "E374" in codes(q.take())
+
+
+def test_a_fire_while_armed_survives_a_cut_and_leaves_the_entry_delay_alone():
+    p = fresh()
+    keys(p, 0, "1234A")
+    p.zone(1000, "front_door", "open")
+    p.zone(2000, "front_door", "close")
+    p.tick(61000)
+    p.command(70000, {"action": "SOS", "service": "fire"})
+    assert p.state == "triggered"
+    q = reboot(p, 80000)
+    out = q.take()
+    assert q.state == "triggered" and {"siren": "temporal3"} in out
+    q.zone(90000, "front_door", "open")
+    assert "E134" not in codes(q.take())
+    q.tick(90000 + 30000)             # the entry delay ran out
+    q.tick(90000 + 60000)             # and then the abort window
+    assert "E134" in codes(q.take())
