@@ -191,7 +191,7 @@ def _users(items, random_bytes):
     if len(items) > 32:
         raise ConfigError("users", "at most 32 users")
     table = codes.Codes(random_bytes)
-    plain = []  # (where, role, code) for the duress distance check
+    plain = []  # (where, number, role, code): checked once all are loaded
     seen = []
     for n in range(len(items)):
         u = items[n]
@@ -217,25 +217,32 @@ def _users(items, random_bytes):
         if code is not None:
             if not codes.valid_code(code):
                 raise ConfigError(where + ".code", "a code is 4 to 8 digits")
-            for other_where, other_role, other in plain:
-                if other == code:
-                    raise ConfigError(where + ".code", "same code as " + other_where)
-            plain.append((where, role, code))
+            plain.append((where, number, role, code))
             table.add(number, name, role, code=code)
         else:
             try:
                 table.add(number, name, role, stored=stored)
             except ValueError as e:
                 raise ConfigError(where + ".code_hash", str(e))
-    _check_duress(plain)
+    _check_codes(table, plain, seen)
     return table
 
 
-def _check_duress(plain):
-    for where, role, code in plain:
-        if role != "duress":
+def _check_codes(table, plain, numbers):
+    # The keypad's rule (codes.clash), with the plain codes config still
+    # holds; of two plain codes that clash, the later one is named.
+    known = {}
+    for _, number, _, code in plain:
+        known[number] = code
+    later = [p[1] for p in plain]
+    for where, number, role, code in plain:
+        later.remove(number)
+        entries = [e for e in table.entries if e[0] not in later]
+        c = codes.clash(entries, number, role, code, known)
+        if c is None:
             continue
-        for other_where, other_role, other in plain:
-            if other_role != "duress" and codes.distance(code, other) < 2:
-                raise ConfigError(where + ".code", "duress code must differ from %s's code"
-                                  " in at least 2 digits" % other_where)
+        other = "users[%d]" % numbers.index(c[1])
+        if c[0] == "same":
+            raise ConfigError(where + ".code", "same code as " + other)
+        raise ConfigError(where + ".code", "a duress code must be at least 2 steps (a digit"
+                          " changed, missing, extra or swapped) from %s's code" % other)

@@ -86,13 +86,13 @@ def test_short_code():
 
 
 def test_duress_too_close_to_a_user_code():
-    for duress in ("1234", "1235", "124", "12345", "0234"):
+    for duress in ("1234", "1235", "124", "12345", "0234", "1243", "2134"):
         field, msg = refused(base(users=[
             {"number": 1, "name": "a", "code": "1234"},
             {"number": 9, "name": "d", "code": duress, "role": "duress"}]))
         assert field == "users[1].code", (duress, field)
     Config(base(users=[{"number": 1, "name": "a", "code": "1234"},
-                       {"number": 9, "name": "d", "code": "1243", "role": "duress"}]), os.urandom)
+                       {"number": 9, "name": "d", "code": "2143", "role": "duress"}]), os.urandom)
 
 
 def test_unknown_fields_are_named():
