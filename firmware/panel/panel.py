@@ -96,7 +96,8 @@ class Panel:
         left = ticks.until(self.now, self.lockout_end) if self.lockout_end is not None else 0
         return {"v": 1, "state": self.phase, "emergency": self.emergency,
                 "wrong": self.wrong, "lockout_ms": max(0, left),
-                "mode": self.mode, "armed_by": self.armed_by, "seq": self.seq, "alarm_sent": self.alarm_sent, "exit_error": self.exit_error,
+                "mode": self.mode, "armed_by": self.armed_by, "seq": self.seq,
+                "alarm_sent": self.alarm_sent, "exit_error": self.exit_error,
                 "remote": self.remote_arm,
                 "entry_zone": zs.numbers[self.entry_zone] if self.entry_zone >= 0 else 0,
                 "held": [[q, e, zs.numbers[i] if i >= 0 else 0] for q, e, i in self.held],
@@ -827,4 +828,3 @@ def _has_delayed(zs):
         if zs.has(i, Z.DELAYED):
             return True
     return False
-
