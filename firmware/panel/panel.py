@@ -89,7 +89,8 @@ class Panel:
 
     def snapshot(self):
         # What must outlive a reboot, as plain JSON-able values. The hub saves
-        # it whenever the state, a zone's status or the sequence changes.
+        # it whenever the state, a zone's status or the sequence changes, and
+        # when save_due asks (a running lockout's progress).
         zs = self.zones
         # A lockout is kept as the ms it still has to run: the board's ticks
         # start again at boot, so an absolute tick would mean nothing then.

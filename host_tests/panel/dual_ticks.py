@@ -45,3 +45,11 @@ def test_until_reads_deadlines_overdue_by_days():
     assert ticks.until(ticks.add(d, 7 * day), d) == -7 * day
     assert ticks.until(ticks.add(d, 12 * day), d) == -12 * day
     assert ticks.due(ticks.add(d, 7 * day), d)
+
+
+def test_no_configurable_delay_reaches_past_the_deadline_horizon():
+    # until() is exact only for deadlines set at most AHEAD ms ahead.
+    from panel.config import TIMINGS
+    for field, _, _, highest in TIMINGS:
+        if field != "supervision":       # an age (since), not a deadline
+            assert highest * 1000 < ticks.AHEAD, field
