@@ -141,7 +141,7 @@ class Hub:
                 out.update(now)
         if self.link is not None:
             self.link.poll(now)   # new signals are already on flash: send them first
-        if changed:
+        if changed or p.save_due:
             self.save_state()
         for o in outs:
             self.log(now, o)    # only what is already on flash is reported as done
@@ -223,6 +223,7 @@ class Hub:
             self.log(now, o)
 
     def save_state(self):
+        self.panel.save_due = False
         self.store.save("panel", self.panel.snapshot())
         if self.panel.codes_changed:
             self.store.save("users", {"config": self.users_fingerprint,

@@ -47,15 +47,78 @@ def valid_code(code):
 
 
 def distance(a, b):
-    # Edit distance: a duress code one typo away from a user code (a changed,
-    # missing or extra digit) would send police on a fumbled disarm.
+    # Steps between two codes: a changed, missing or extra digit, or two
+    # neighbouring digits swapped (1234 / 1243), each one step. A duress code
+    # one step from a user code would send police on a fumbled disarm.
+    prev2 = None
     prev = list(range(len(b) + 1))
     for i in range(len(a)):
         cur = [i + 1]
         for j in range(len(b)):
-            cur.append(min(prev[j + 1] + 1, cur[j] + 1, prev[j] + (a[i] != b[j])))
+            d = min(prev[j + 1] + 1, cur[j] + 1, prev[j] + (a[i] != b[j]))
+            if i and j and a[i] == b[j - 1] and a[i - 1] == b[j]:
+                d = min(d, prev2[j - 1] + 1)
+            cur.append(d)
+        prev2 = prev
         prev = cur
     return prev[-1]
+
+
+def neighbours(code):
+    # Every valid code one step from `code`, each once: what a typo can turn
+    # it into. At most 170 (7 digits), so checking them is bounded.
+    found = {}
+    n = len(code)
+    for i in range(n + 1):
+        for d in "0123456789":
+            found[code[:i] + d + code[i:]] = 1        # an extra digit
+    for i in range(n):
+        found[code[:i] + code[i + 1:]] = 1            # a missing digit
+        for d in "0123456789":
+            found[code[:i] + d + code[i + 1:]] = 1    # a changed digit
+        if i + 1 < n:
+            found[code[:i] + code[i + 1] + code[i] + code[i + 2:]] = 1   # a swap
+    found.pop(code, None)
+    return [c for c in found if valid_code(c)]
+
+
+def clash(entries, number, role, code, known=None, budget=None):
+    # The one rule for a new code, at config time and at the keypad alike:
+    # None if user `number` (with `role`) may have `code`, else (why, other
+    # user's number), why being "same", "near", or "cost" when checking would
+    # take more than `budget` code hashes.
+    # known maps user numbers to plain codes the caller still holds (config
+    # time). Every other code is known only by its salted hash, so each
+    # neighbour of the new code is hashed against it: up to 170 neighbours x
+    # the entries across the duress line. Setting a user's code costs ~170
+    # hashes (one duress code); setting the duress code ~170 per user. The
+    # keypad passes a budget so the hub loop never stalls near the watchdog.
+    rivals = []
+    for e in entries:
+        other = e[0]
+        if other == number:
+            continue
+        plain = known.get(other) if known else None
+        across = (e[2] == "duress") != (role == "duress")
+        if plain is not None:
+            if plain == code:
+                return ("same", other)
+            if across and distance(plain, code) < 2:
+                return ("near", other)
+        elif digest_matches(code, e):
+            return ("same", other)
+        elif across:
+            rivals.append(e)
+    if not rivals:
+        return None
+    near = neighbours(code)
+    if budget is not None and len(near) * len(rivals) > budget:
+        return ("cost", 0)
+    for e in rivals:
+        for c in near:
+            if digest_matches(c, e):
+                return ("near", e[0])
+    return None
 
 
 class Codes:

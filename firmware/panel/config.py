@@ -30,6 +30,7 @@ SWITCHES = (
 OTHERS = ("hub_id", "wifi", "mqtt", "board", "secret", "uplink", "radio", "name")
 ZONE_FIELDS = ("number", "name", "type", "modes", "delayed", "follower", "chime",
                "auto_bypass", "wired", "supervised",
+               "alarm_when_disarmed",
                # read by the radio driver and the uplink, not the panel:
                "mac", "key", "object", "device_class", "pin", "button_events")
 USER_FIELDS = ("number", "name", "role", "code", "code_hash")
@@ -148,6 +149,7 @@ def _zones(items):
             flags |= Z.WIRED
         if _bool(z, "supervised", not wired, where + ".supervised"):
             flags |= Z.SUPERVISED
+        flags |= _tamper_options(z, ztype, where)
         modes = _modes(z, ztype, where + ".modes")
         button_events(z, where)
         table.add(number, name, ztype, flags, modes)
@@ -170,6 +172,17 @@ def button_events(z, where):
         raise ConfigError(where + ".button_events", "a list of one or more of: "
                           + BUTTON_PRESSES)
     return tuple(names)
+
+
+def _tamper_options(z, ztype, where):
+    # An enclosure tamper while disarmed is a trouble (someone servicing the
+    # hub); an installer may make it a full siren alarm in every mode.
+    field = where + ".alarm_when_disarmed"
+    if not _bool(z, "alarm_when_disarmed", False, field):
+        return 0
+    if ztype != "tamper":
+        raise ConfigError(field, "only a tamper zone has this option")
+    return Z.ALARM_DISARMED
 
 
 def _modes(z, ztype, where):
@@ -197,7 +210,7 @@ def _users(items, random_bytes):
     if len(items) > 32:
         raise ConfigError("users", "at most 32 users")
     table = codes.Codes(random_bytes)
-    plain = []  # (where, role, code) for the duress distance check
+    plain = []  # (where, number, role, code): checked once all are loaded
     seen = []
     for n in range(len(items)):
         u = items[n]
@@ -223,25 +236,32 @@ def _users(items, random_bytes):
         if code is not None:
             if not codes.valid_code(code):
                 raise ConfigError(where + ".code", "a code is 4 to 8 digits")
-            for other_where, other_role, other in plain:
-                if other == code:
-                    raise ConfigError(where + ".code", "same code as " + other_where)
-            plain.append((where, role, code))
+            plain.append((where, number, role, code))
             table.add(number, name, role, code=code)
         else:
             try:
                 table.add(number, name, role, stored=stored)
             except ValueError as e:
                 raise ConfigError(where + ".code_hash", str(e))
-    _check_duress(plain)
+    _check_codes(table, plain, seen)
     return table
 
 
-def _check_duress(plain):
-    for where, role, code in plain:
-        if role != "duress":
+def _check_codes(table, plain, numbers):
+    # The keypad's rule (codes.clash), with the plain codes config still
+    # holds; of two plain codes that clash, the later one is named.
+    known = {}
+    for _, number, _, code in plain:
+        known[number] = code
+    later = [p[1] for p in plain]
+    for where, number, role, code in plain:
+        later.remove(number)
+        entries = [e for e in table.entries if e[0] not in later]
+        c = codes.clash(entries, number, role, code, known)
+        if c is None:
             continue
-        for other_where, other_role, other in plain:
-            if other_role != "duress" and codes.distance(code, other) < 2:
-                raise ConfigError(where + ".code", "duress code must differ from %s's code"
-                                  " in at least 2 digits" % other_where)
+        other = "users[%d]" % numbers.index(c[1])
+        if c[0] == "same":
+            raise ConfigError(where + ".code", "same code as " + other)
+        raise ConfigError(where + ".code", "a duress code must be at least 2 steps (a digit"
+                          " changed, missing, extra or swapped) from %s's code" % other)

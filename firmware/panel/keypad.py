@@ -24,12 +24,18 @@ class Entry:
     def clear(self):
         self.buf = ""
 
+    def age(self, now):
+        # Called on every tick, so an entry is forgotten long before its age
+        # could wrap round the tick counter and look fresh again.
+        if self.last is not None and ticks.since(now, self.last) > IDLE_MS:
+            self.buf = ""
+            self.last = None
+
     def press(self, now, key):
         # Returns None (keep typing) or a tuple:
         # ("panic",), ("arm", "away"|"home", code), ("disarm", code),
         # ("function", code, digits_after_star), ("error", reason)
-        if self.last is not None and ticks.diff(now, self.last) > IDLE_MS:
-            self.buf = ""
+        self.age(now)
         self.last = now
         if key == "D":
             self.buf = ""

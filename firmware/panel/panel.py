@@ -34,6 +34,13 @@ class Panel:
     exit_warning_ms = 10000    # the exit beeps speed up for the last 10 s
     force_offer_ms = 10000     # press the arm key again within this to force-arm
     supervision_check_ms = 60000
+    lockout_save_ms = 15000    # how stale a saved lockout's remaining time may get
+    # Code hashes one keypad code change may cost (see codes.clash): 0.08 ms
+    # each on the host micropython (0.13 s for the lot), est. 2-3 ms on the
+    # board (~4 s), inside its 8 s watchdog.
+    # A duress code checked against more users than this allows is set in the
+    # config instead, where the plain codes make the check cheap.
+    code_check_budget = 1600
 
     def __init__(self, config, now, seq=0):
         self.cfg = config
@@ -42,7 +49,9 @@ class Panel:
         self.now = now
         self.seq = seq
         self.out = []
-        self.state = DISARMED
+        self.state = DISARMED     # the word shown: "triggered" while any alarm is on
+        self.phase = DISARMED     # the burglary path: what a zone opening leads to
+        self.emergency = 0        # CID.FIRE or CID.MEDICAL while one is on
         self.mode = 0             # Z.HOME or Z.AWAY while arming or armed
         self.armed_by = 0         # user number that armed (0: quick arm or remote)
         self.siren = "off"
@@ -59,6 +68,8 @@ class Panel:
         self.exit_restarted = False
         self.force_offer = None   # (mode, user) offered after a not-ready refusal
         self.codes_changed = False  # the hub saves the code table when set
+        self.save_due = False       # the hub saves the snapshot when set (lockout progress)
+        self.lockout_saved = None
         self.refused = 0            # inputs refused (bad commands, unknown zones...)
         # Deadlines, as ticks, or None when not running.
         self.exit_end = None
@@ -78,10 +89,16 @@ class Panel:
 
     def snapshot(self):
         # What must outlive a reboot, as plain JSON-able values. The hub saves
-        # it whenever the state, a zone's status or the sequence changes.
+        # it whenever the state, a zone's status or the sequence changes, and
+        # when save_due asks (a running lockout's progress).
         zs = self.zones
-        return {"v": 1, "state": self.state, "mode": self.mode, "armed_by": self.armed_by,
-                "seq": self.seq, "alarm_sent": self.alarm_sent, "exit_error": self.exit_error,
+        # A lockout is kept as the ms it still has to run: the board's ticks
+        # start again at boot, so an absolute tick would mean nothing then.
+        left = ticks.until(self.now, self.lockout_end) if self.lockout_end is not None else 0
+        return {"v": 1, "state": self.phase, "emergency": self.emergency,
+                "wrong": self.wrong, "lockout_ms": max(0, left),
+                "mode": self.mode, "armed_by": self.armed_by, "seq": self.seq,
+                "alarm_sent": self.alarm_sent, "exit_error": self.exit_error,
                 "remote": self.remote_arm,
                 "entry_zone": zs.numbers[self.entry_zone] if self.entry_zone >= 0 else 0,
                 "held": [[q, e, zs.numbers[i] if i >= 0 else 0] for q, e, i in self.held],
@@ -106,10 +123,14 @@ class Panel:
         self.alarm_sent = snap.get("alarm_sent", False)
         self.exit_error = snap.get("exit_error", False)
         self.entry_zone = zs.index(snap.get("entry_zone", 0))
+        self._restore_lockout(snap.get("wrong"), snap.get("lockout_ms"))
         held = []
         for q, e, number in snap.get("held", []):
             held.append((q, e, zs.index(number) if number else -1))
         self._signal("E", CID.RESTART, zone=0, name=cause)
+        emergency = snap.get("emergency", 0)
+        if emergency in (CID.FIRE, CID.MEDICAL):
+            self._emergency(emergency)
         if state == DISARMED or self.mode not in MODE_WORDS:
             self.mode = 0
             return
@@ -120,14 +141,26 @@ class Panel:
         elif state == PENDING:
             self._set_state(ARMED_AWAY if self.mode == Z.AWAY else ARMED_HOME)
             self._start_entry(self.entry_zone if self.entry_zone >= 0 else 0)
+            if self.exit_error:
+                self._local_alarm()
         elif state == TRIGGERED:
             self._set_state(TRIGGERED)
-            self._sound("steady")
+            if self.siren != "temporal3":
+                self._sound("steady")
             self.siren_end = ticks.add(now, self.cfg.siren_time)
             self.held = held
             self._release_held()
         else:
             self._set_state(state)
+
+    def _restore_lockout(self, wrong, left):
+        # A power cut gives no fresh guesses. Never longer than the configured
+        # lockout, whatever the file says.
+        if isinstance(wrong, int) and 0 < wrong < self.cfg.lockout_attempts:
+            self.wrong = wrong
+        if isinstance(left, int) and left > 0:
+            self.lockout_end = ticks.add(self.now, min(left, self.cfg.lockout_time))
+            self.lockout_saved = self.now
 
     def test_report(self, now):
         # The periodic test signal: lets monitoring tell a silent hub from a quiet one.
@@ -146,12 +179,21 @@ class Panel:
         for t in (self.hold_end, self.exit_fast, self.exit_end, self.entry_end,
                   self.abort_end, self.siren_end, self.lockout_end, self.force_end,
                   self.supervision_next):
-            d = ticks.earliest(d, t)
+            d = ticks.earliest(self.now, d, t)
         return d
 
     def tick(self, now):
-        # Fire every deadline that is due, earliest first.
+        # Forget what is too old to matter, then fire every deadline that is
+        # due, earliest first. See ticks.py for why this keeps every age exact.
         self.now = now
+        if self.closed_at is not None \
+                and ticks.since(now, self.closed_at) >= self.cfg.recent_closing:
+            self.closed_at = None
+        self.entry.age(now)
+        if self.lockout_end is not None \
+                and ticks.since(now, self.lockout_saved) >= self.lockout_save_ms:
+            self.lockout_saved = now
+            self.save_due = True     # a cut now resumes the lockout at most this stale
         while True:
             d = self.next_due()
             if not ticks.due(now, d):
@@ -180,7 +222,8 @@ class Panel:
                 self.force_end = None
                 self.force_offer = None
             else:
-                self.supervision_next = ticks.add(d, self.supervision_check_ms)
+                # From now, not from d: after a long stall, one check, not a catch-up.
+                self.supervision_next = ticks.add(now, self.supervision_check_ms)
                 self._supervise()
 
     # ---- inputs ----
@@ -300,6 +343,7 @@ class Panel:
         if self.wrong >= self.cfg.lockout_attempts:
             self.wrong = 0
             self.lockout_end = ticks.add(self.now, self.cfg.lockout_time)
+            self.lockout_saved = self.now
             self._user_signal("E", CID.ACCESS_DENIED, 0, "keypad", lockout=True)
             self._show("locked")
         elif remote:
@@ -342,9 +386,11 @@ class Panel:
         number = int(digits[:2])
         new = digits[2:]
         role = "user"
+        name = "user %02d" % number
         for e in self.codes.entries:
             if e[0] == number:
                 role = e[2]
+                name = e[1]      # a new code keeps the user's name
         if number == 0 or (not new and role == "master"):
             self._show("error")
             return
@@ -356,28 +402,16 @@ class Panel:
             else:
                 self._show("error")
             return
-        if not C.valid_code(new) or self._too_close(new, number):
+        why = C.clash(self.codes.entries, number, role, new, budget=self.code_check_budget) \
+            if C.valid_code(new) else ("invalid", 0)
+        if why is not None:
             self._show("error")
+            self.out.append({"log": "code_refused", "user": number, "why": why[0]})
             return
-        self.codes.add(number, "user %02d" % number, role, code=new)
+        self.codes.add(number, name, role, code=new)
         self.codes_changed = True
         self._show("user_saved")
         self.out.append({"log": "user_saved", "user": number, "by": master[0]})
-
-    def _too_close(self, code, number):
-        # A new code may not match another user's, nor sit one typo from the
-        # duress code (we only hold its hash, so try every one-typo variant).
-        other = self.codes.find(code)
-        if other is not None and other[0] != number:
-            return True
-        duress = [e for e in self.codes.entries if e[2] == "duress" and e[0] != number]
-        if not duress:
-            return False
-        for variant in _one_typo(code):
-            for e in duress:
-                if C.digest_matches(variant, e):
-                    return True
-        return False
 
     # ---- arming and disarming ----
 
@@ -426,6 +460,7 @@ class Panel:
         for i in blocking:
             zs.set(i, Z.BYPASSED, True)
         zs.new_period()
+        self.closed_at = None     # a closing belongs to its own armed period
         for i in range(len(zs)):
             if zs.is_(i, Z.BYPASSED):
                 self._zone_signal("E", CID.BYPASS, i)
@@ -474,10 +509,13 @@ class Panel:
             self.mode = Z.HOME   # nobody left: stay armed for the people inside
         self._armed()
         if open_door >= 0:
-            # Exit error: the door was left open. Sound the entry warning;
-            # without a disarm this becomes an alarm with an exit-error report.
+            # Exit error: the door was left open. The local alarm sounds at
+            # once (CP-01), so whoever just left hears it and comes back; the
+            # entry delay runs meanwhile, and only without a disarm does it
+            # become a reported alarm with an exit-error report.
             self.exit_error = True
             self._start_entry(open_door)
+            self._local_alarm()
 
     def _armed(self):
         self.closed_at = self.now
@@ -507,21 +545,22 @@ class Panel:
             if not remote:
                 self._show("ok")
             return
-        aborted = False
-        looks_aborted = bool(self.held)   # what the keypad shows, duress or not
+        # Aborted only when nothing went out: a panic raised while a burglary
+        # was held is a signal the station is acting on, so it gets a cancel.
+        aborted = bool(self.held) and not self.alarm_sent
+        looks_aborted = aborted           # what the keypad shows, duress or not
         if self.held:
             if duress:
                 self._release_held()   # coerced: the burglary still goes out
             else:
-                aborted = True
                 self.out.append({"log": "alarm_aborted", "user": who[0], "zones":
                                  [self.zones.numbers[h[2]] for h in self.held if h[2] >= 0]})
                 self.held = []
-        elif self.alarm_sent and not duress:
+        if self.alarm_sent and not duress:
             self._user_signal("E", CID.CANCEL, who[0], who[1])
         if duress:
             self._user_signal("E", CID.DURESS, who[0], who[1])
-        if self.mode and not aborted:
+        if self.mode and (duress or not aborted):
             # An opening report only when the system was armed: silencing a
             # panic while disarmed is a cancel, not an opening.
             self._user_signal("E", CID.OPEN_CLOSE, who[0], who[1])
@@ -540,6 +579,8 @@ class Panel:
         self.exit_error = False
         self.entry_zone = -1
         self.mode = 0
+        self.closed_at = None
+        self.emergency = 0
         self._sound("off")
         self._buzz("off")
         zs = self.zones
@@ -562,9 +603,13 @@ class Panel:
             self._alarm(CID.FIRE, zone=i)
             return
         if ztype == "tamper":
-            self._alarm(CID.TAMPER, zone=i)
+            if self.mode or zs.has(i, Z.ALARM_DISARMED):
+                self._alarm(CID.TAMPER, zone=i)
+            else:
+                # Disarmed: a trouble (keypad beeps, E383), not a siren.
+                self._trouble(i, Z.TAMPERED, True, CID.SENSOR_TAMPER)
             return
-        state = self.state
+        state = self.phase
         if state == DISARMED:
             if zs.has(i, Z.CHIME):
                 self._buzz_once("chime")
@@ -606,9 +651,12 @@ class Panel:
         zs = self.zones
         was_open = zs.is_(i, Z.OPEN)
         zs.set(i, Z.OPEN, False)
-        if zs.types[i] == "tamper" and was_open:
-            self._zone_signal("R", CID.TAMPER, i)
-        if self.state == ARMING and zs.has(i, Z.DELAYED) and self.exit_door_opened:
+        if zs.types[i] == "tamper":
+            if zs.is_(i, Z.TAMPERED):
+                self._trouble(i, Z.TAMPERED, False, CID.SENSOR_TAMPER)
+            elif was_open:
+                self._zone_signal("R", CID.TAMPER, i)
+        if self.phase == ARMING and zs.has(i, Z.DELAYED) and self.exit_door_opened:
             self.exit_door_closed = True
 
     def _trouble(self, i, bit, on, event):
@@ -625,7 +673,7 @@ class Panel:
         limit = self.cfg.supervision
         for i in range(len(zs)):
             if zs.has(i, Z.SUPERVISED) and not zs.is_(i, Z.LOST) \
-                    and ticks.diff(self.now, zs.last_seen[i]) >= limit:
+                    and ticks.since(self.now, zs.last_seen[i]) >= limit:
                 zs.set(i, Z.LOST, True)
                 self._zone_signal("E", CID.SUPERVISION, i)
                 self._buzz_once("trouble")
@@ -638,9 +686,13 @@ class Panel:
 
     # ---- alarms ----
 
+    def _local_alarm(self):
+        self._sound("steady")
+        self.siren_end = ticks.add(self.now, self.cfg.siren_time)
+
     def _burglar(self, i, event):
         # A burglary: siren at once, report after the abort window.
-        first = self.state != TRIGGERED
+        first = self.phase != TRIGGERED
         self.entry_end = None
         self._stop_exit()
         self._set_state(TRIGGERED)
@@ -652,7 +704,7 @@ class Panel:
         if first and self.exit_error:
             batch.append(("E", CID.EXIT_ERROR, i))
         elif first and self.closed_at is not None \
-                and ticks.diff(self.now, self.closed_at) < self.cfg.recent_closing:
+                and ticks.since(self.now, self.closed_at) < self.cfg.recent_closing:
             batch.append(("E", CID.RECENT_CLOSING, -1))
         if self.cfg.abort_window and (first or self.abort_end is not None):
             self.held.extend(batch)
@@ -661,6 +713,18 @@ class Panel:
         else:
             self.held.extend(batch)
             self._release_held()
+
+    def _emergency(self, event):
+        # Fire and medical sound and show "triggered" but leave the burglary
+        # path alone: the exit delay runs on, an entry door still gets its entry
+        # delay and a burglary its abort window, as if nothing had happened.
+        self.emergency = event
+        self._show_state()
+        if event == CID.FIRE:
+            self._sound("temporal3")
+            self.siren_end = ticks.add(self.now, self.cfg.siren_time)
+        else:
+            self._buzz("alarm")
 
     def _release_held(self):
         held = self.held
@@ -676,17 +740,14 @@ class Panel:
     def _alarm(self, event, zone=None, user=None, name=None, sos=None):
         # Panic, fire, medical, tamper: no abort window, reported at once. A
         # running entry delay keeps running: the intruder still gets reported.
-        self._stop_exit()
-        self._set_state(TRIGGERED)
-        if event == CID.FIRE:
-            self._sound("temporal3")
-        elif event == CID.MEDICAL:
-            self._buzz("alarm")
+        if event == CID.FIRE or event == CID.MEDICAL:
+            self._emergency(event)
         else:
+            self._stop_exit()
+            self._set_state(TRIGGERED)
             self._buzz("off")
             if self.siren != "temporal3":
                 self._sound("steady")
-        if event != CID.MEDICAL:
             self.siren_end = ticks.add(self.now, self.cfg.siren_time)
         if user is not None:
             self._user_signal("E", event, user, name, sos=sos)
@@ -728,6 +789,11 @@ class Panel:
         return False
 
     def _set_state(self, s):
+        self.phase = s
+        self._show_state()
+
+    def _show_state(self):
+        s = TRIGGERED if self.emergency else self.phase
         if s != self.state:
             self.state = s
             self.out.append({"state": s})
@@ -742,6 +808,8 @@ class Panel:
             self.out.append({"siren": pattern})
 
     def _buzz(self, pattern):
+        if pattern == "off" and self.emergency == CID.MEDICAL:
+            pattern = "alarm"   # exit and entry beeps pause a medical alarm, never end it
         if pattern != self.buzzer:
             self.buzzer = pattern
             self.out.append({"buzzer": pattern})
@@ -761,15 +829,3 @@ def _has_delayed(zs):
         if zs.has(i, Z.DELAYED):
             return True
     return False
-
-
-def _one_typo(code):
-    digits = "0123456789"
-    for i in range(len(code) + 1):
-        for d in digits:
-            yield code[:i] + d + code[i:]            # an extra digit
-    for i in range(len(code)):
-        yield code[:i] + code[i + 1:]                # a missing digit
-        for d in digits:
-            if d != code[i]:
-                yield code[:i] + d + code[i + 1:]    # a changed digit

@@ -20,6 +20,7 @@ AUTO_BYPASS = const(0x10)  # bypassed instead of blocking arming when open
 SUPERVISED = const(0x20)  # wireless: must check in within the supervision time
 MOMENTARY = const(0x40)   # motion, glass-break, button: trips, never stays open
 WIRED = const(0x80)
+ALARM_DISARMED = const(0x100)  # tamper zone: a full alarm while disarmed too, not a trouble
 
 # Live status bits.
 OPEN = const(0x01)

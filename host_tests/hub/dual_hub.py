@@ -146,3 +146,21 @@ def test_store_writes_whole_files_only():
     with open(root + "/y", "w") as f:
         f.write("{")
     assert s.load("y", "default") == "default" and s.corrupt == 1
+
+
+def test_a_keypad_lockout_is_on_flash_and_survives_a_reboot():
+    root = tmpdir("lockout")
+    r = Rig(root)
+    for _ in range(5):
+        r.keys("0000C")
+    assert "E421" in r.codes()
+    r.run(20000)
+    again = Rig(root, start=777)
+    again.keys("1234B")
+    assert again.panel.state == "disarmed"
+    again.run(60000)                     # 90 s lockout, 20 s of it ran before the cut
+    again.keys("1234B")
+    assert again.panel.state == "disarmed"
+    again.run(15000)                     # saved 15 s in: 76 s after boot, not 90
+    again.keys("1234B")
+    assert again.panel.state == "arming"

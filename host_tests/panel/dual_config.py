@@ -86,13 +86,13 @@ def test_short_code():
 
 
 def test_duress_too_close_to_a_user_code():
-    for duress in ("1234", "1235", "124", "12345", "0234"):
+    for duress in ("1234", "1235", "124", "12345", "0234", "1243", "2134"):
         field, msg = refused(base(users=[
             {"number": 1, "name": "a", "code": "1234"},
             {"number": 9, "name": "d", "code": duress, "role": "duress"}]))
         assert field == "users[1].code", (duress, field)
     Config(base(users=[{"number": 1, "name": "a", "code": "1234"},
-                       {"number": 9, "name": "d", "code": "1243", "role": "duress"}]), os.urandom)
+                       {"number": 9, "name": "d", "code": "2143", "role": "duress"}]), os.urandom)
 
 
 def test_unknown_fields_are_named():
@@ -120,3 +120,14 @@ def test_other_field_errors():
     assert refused(base(chirps="yes"))[0] == "chirps"
     assert refused(base(zones={}))[0] == "zones"
     assert refused([])[0] == "config"
+
+
+def test_alarm_when_disarmed_is_a_tamper_zone_option():
+    tamper = {"number": 7, "name": "hub_tamper", "type": "tamper", "wired": True,
+              "alarm_when_disarmed": True}
+    cfg = Config(base(zones=ZONES + [tamper]), os.urandom)
+    assert cfg.zones.flags[1] & 0x100
+    field, _ = refused(base(zones=[dict(ZONES[0], alarm_when_disarmed=True)]))
+    assert field == "zones[0].alarm_when_disarmed"
+    field, _ = refused(base(zones=[dict(tamper, alarm_when_disarmed="yes")]))
+    assert field == "zones[0].alarm_when_disarmed"
