@@ -1,5 +1,8 @@
-"""The store's schema versions: a plain list that other modules append to."""
+"""The store's schema versions (a plain list that other modules append to), and
+what the service is made of when nothing is plugged in."""
 import sqlite3
+
+import pytest
 
 from desk_helpers import add_account, query
 from monitor import store as store_module
@@ -25,3 +28,14 @@ def test_a_store_made_before_versioning_is_brought_up_to_date(db):
 def test_a_new_store_has_every_version(db):
     add_account(db)
     assert query(db, "PRAGMA user_version")[0]["user_version"] == len(MIGRATIONS)
+
+
+def test_the_service_takes_calls_at_the_console_unless_a_provider_plugs_in(db):
+    from monitor import calls
+    from monitor.receiver import Receiver, Settings
+    from tools.sim.callee import AutomaticCallee
+    assert isinstance(Receiver(Settings(db=db)).provider, calls.OperatorConsole)
+    with pytest.raises(ValueError, match="tools/sim/callee.py"):
+        Receiver(Settings(db=db, calls="auto"))
+    callee = AutomaticCallee()
+    assert Receiver(Settings(db=db), provider=callee).provider is callee
