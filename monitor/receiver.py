@@ -335,6 +335,7 @@ class Receiver:
 
     def _redeliver(self):
         """Steps a process that died had committed but not yet delivered."""
+        self._flush_delivered()         # this process's own are not orphans
         ids = outbox.claim_orphans(self.store, self.clock.now_ms(),
                                    int(self.s.redeliver_s * 1000))
         if ids:

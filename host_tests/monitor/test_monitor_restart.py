@@ -7,6 +7,7 @@ line went out)."""
 import time
 
 from desk_helpers import PASSWORD, add_account, query
+from waiting import until
 
 
 def _dispatches(db):
@@ -117,6 +118,19 @@ def test_killed_right_after_dispatch_nothing_is_dispatched_twice_and_the_line_go
     assert _final(db, 1) == ("dispatched", "no_answer")
     assert len(svc2.lines.where(step="dispatch")) == 1 and not svc2.lines.where(step="open")
     assert query(db, "SELECT * FROM outbox") == []
+
+
+def test_killed_after_a_line_went_out_it_goes_out_again_never_not_at_all(db, service, hubs):
+    add_account(db)
+    svc = service("--fault", "after_emit:call", "--ring-timeout", "30")
+    h = hubs()
+    h.signal("hub-1", "E130", zone=1)
+    assert svc.wait_exit() == -9
+    call = svc.lines.wait(step="call")
+    svc2 = service("--ring-timeout", "30")
+    again = svc2.lines.wait(step="call")
+    assert again == call                    # the same step, its id tells the repeat apart
+    assert until(lambda: query(db, "SELECT * FROM outbox") == [])
 
 
 def test_killed_mid_case_under_only_if_i_say_stays_held_after_restart(db, service, hubs):
