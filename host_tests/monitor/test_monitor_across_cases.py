@@ -53,7 +53,12 @@ def test_nothing_from_a_hub_under_duress_can_cancel_or_ring(rig):
 def test_after_the_duress_case_is_closed_alarms_are_handled_again(rig):
     rig.account()
     duress = rig.signal("E121", user=9)
+    # Police went at once, but the case waits in the queue for a person to close it.
+    standing = queue.open_cases(rig.store)
+    assert [(c["id"], c["status"], c["standing"]) for c in standing] == \
+        [(duress, "dispatched", True)]
     rig.act(lambda desk: desk.operator_close(duress))
+    assert queue.open_cases(rig.store) == []
     case = rig.signal("E130", zone=1)
     assert case != duress and rig.ringing(case)
 
