@@ -175,10 +175,11 @@ class Desk:
             self._absorb(case)
             return case
         # Order by seq, not arrival: a keypad cancel that overtook its alarm counts.
-        later = self.store.one("SELECT seq FROM signals WHERE hub = ? AND code = 'E406' "
-                               "AND seq > ? ORDER BY seq LIMIT 1", hub, seq)
+        later = self.store.one("SELECT seq FROM signals WHERE hub = ? AND code = ? "
+                               "AND seq > ? ORDER BY seq LIMIT 1", hub, plans.KEYPAD_CANCEL_CODE,
+                               seq)
         if later is not None:
-            self._keypad_cancel(case, "E406", later["seq"])
+            self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, later["seq"])
         self.call(case, 1, "plan")
         return case
 

@@ -16,6 +16,8 @@ PRIORITY = {"duress": 0, "panic": 1, "sos": 1, "burglar": 2, "trouble": 3}
 PLAN_WORDS = {"burglar": "Burglar", "panic": "Panic", "duress": "Duress", "sos": "SOS",
               "trouble": "Trouble"}
 
+KEYPAD_CANCEL_CODE = CID.code("E", CID.CANCEL)
+
 OPEN, ATTACH, KEYPAD_CANCEL, TEST_REPORT, STORE = "open", "attach", "keypad_cancel", "test", "store"
 _KINDS = {"joins": ATTACH, "cancel": KEYPAD_CANCEL, "test": TEST_REPORT}
 
