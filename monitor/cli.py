@@ -112,6 +112,9 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
     rx.start(timeout=30)
     if rx.console:
         print("console: %s" % rx.console.url, file=sys.stderr, flush=True)
+    elif provider is None:
+        print("monitor: no console (--console-port): calls ring out with nobody to take them",
+              file=sys.stderr, flush=True)
     print("monitor: subscribed on %s:%d" % (args.host, args.port), file=sys.stderr, flush=True)
     rx.serve_forever()
     return 0

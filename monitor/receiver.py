@@ -158,7 +158,7 @@ class Receiver:
             log.warning("broker refused the connection: %s", rc)
 
     def _on_message(self, client, userdata, msg):
-        self.queue.put(("msg", msg.topic, msg.payload))
+        self.queue.put(("msg", msg.topic, msg.payload, self.clock.now_ms()))
 
     def _secret(self, hub):
         hit = self.secrets.get(hub)
@@ -270,7 +270,7 @@ class Receiver:
     def _item(self, item, acks):
         if item[0] == "call":
             return item[1](self.desk)
-        _, topic, payload = item
+        _, topic, payload, _arrived = item
         hub = intake.hub_of(topic, self.s.prefix, "events")
         if hub is None:
             hub = intake.hub_of(topic, self.s.prefix, "availability")
