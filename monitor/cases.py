@@ -4,6 +4,7 @@ Every function here runs inside the caller's transaction (Store.tx). Each
 timeline step is also queued in the outbox table; the receiver emits it from
 the store once the transaction has committed (docs/monitoring.md). `desk.out`
 keeps the steps this transaction wrote, for the caller's own use."""
+import functools
 import json
 
 from monitor import accounts, plans
@@ -12,6 +13,21 @@ from monitor.clock import SYSTEM
 
 class Refused(Exception):
     """An operator action the plan does not allow (e.g. cancelling a duress case)."""
+
+
+def _acting(fn):
+    """An action a person may take: with operator="name", every step it writes
+    (and what the plan does because of it) records who did it."""
+    @functools.wraps(fn)
+    def act(self, *args, operator=None, **kw):
+        if operator is None:
+            return fn(self, *args, **kw)
+        before, self.operator = self.operator, operator
+        try:
+            return fn(self, *args, **kw)
+        finally:
+            self.operator = before
+    return act
 
 
 class Desk:
@@ -35,6 +51,7 @@ class Desk:
         self.follow_up_ms = follow_up_ms
         self.test_grace_ms = test_grace_ms
         self.out = []
+        self.operator = None        # who is acting now (see _acting)
 
     def now(self):
         return self.clock.now_ms()
@@ -43,6 +60,8 @@ class Desk:
 
     def step(self, case, step, contact=None, service=None, reason=None, **detail):
         t = self.now()
+        if self.operator is not None:
+            detail.setdefault("operator", self.operator)
         detail = {k: v for k, v in detail.items() if v is not None}
         cur = self.store.db.execute(
             "INSERT INTO timeline (case_id, t, step, contact, service, reason, detail) "
@@ -241,6 +260,7 @@ class Desk:
             return None, None
         return dict(call), case
 
+    @_acting
     def answered(self, call_id):
         call, case = self._live_call(call_id, ("ringing",))
         if call is None:
@@ -251,6 +271,7 @@ class Desk:
         self.step(case, "answered", contact=call["contact"], call=call_id)
         return call, case
 
+    @_acting
     def password(self, call_id, ok):
         call, case = self._live_call(call_id, ("answered",))
         if call is None:
@@ -260,6 +281,7 @@ class Desk:
         self.step(case, "password", contact=call["contact"], result="right" if ok else "wrong",
                   call=call_id)
 
+    @_acting
     def request(self, call_id, request):
         """The contact's request on an answered call ("dispatch", "cancel" or None); decides."""
         if request not in ("dispatch", "cancel", None):
@@ -272,6 +294,7 @@ class Desk:
         self.step(case, "request", contact=call["contact"], reason=request or "none", call=call_id)
         self._decide(case, call["contact"], True, bool(call["password_ok"]), request)
 
+    @_acting
     def no_answer(self, call_id):
         call, case = self._live_call(call_id, ("ringing",))
         if call is None:
@@ -337,6 +360,7 @@ class Desk:
 
     # ---- operator actions (the console) ----
 
+    @_acting
     def operator_call(self, case_id, position=None):
         case = self._open(case_id)
         if case["plan"] not in plans.CANCELLABLE:
@@ -346,6 +370,7 @@ class Desk:
             raise Refused("a call is already in progress")
         return self.call(case, position or (case["contact"] or 0) + 1, "operator")
 
+    @_acting
     def operator_password(self, case_id, spoken):
         """Check what the caller said; records right/wrong on the live call. Returns the verdict."""
         case = self._open(case_id)
@@ -357,9 +382,11 @@ class Desk:
         self.password(call["id"], ok)
         return ok
 
+    @_acting
     def operator_dispatch(self, case_id):
         self.dispatch(self._open(case_id), "operator")
 
+    @_acting
     def operator_close(self, case_id):
         """The responders are done with a dispatched case (or the duress is over):
         later alarms from the hub start a new case again."""
@@ -372,6 +399,7 @@ class Desk:
         self._set(case, closed_ms=self.now())
         self.step(case, "close", reason="operator")
 
+    @_acting
     def operator_cancel(self, case_id):
         case = self._open(case_id)
         if case["plan"] == "trouble":

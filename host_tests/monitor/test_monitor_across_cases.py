@@ -176,3 +176,21 @@ def test_every_step_waits_in_the_outbox_until_delivered(rig):
     assert [l["step"] for l in timeline.events_since(rig.store, ids[-1])] == \
         ["no_answer", "dispatch"]
     assert all(l["case"] == case for l in timeline.events_since(rig.store))
+
+
+# ---- who did it ----
+
+def test_every_step_an_operator_causes_names_them(rig):
+    rig.account()
+    case = rig.signal("E130", zone=1)
+    call = rig.ringing(case)
+    rig.act(lambda desk: desk.answered(call, operator="ann"))
+    rig.act(lambda desk: desk.operator_password(case, "wrong words", operator="ann"))
+    rig.act(lambda desk: desk.request(call, None, operator="ann"))
+    assert [(l["step"], l.get("operator")) for l in rig.where(case=case)] == [
+        ("open", None), ("call", None), ("answered", "ann"), ("password", "ann"),
+        ("request", "ann"), ("dispatch", "ann")]
+    assert rig.desk.operator is None
+    second = rig.signal("E110", sos="fire")       # not police: a case of its own
+    rig.act(lambda desk: desk.operator_dispatch(second, operator="bo"))
+    assert rig.where(case=second, step="dispatch")[0]["operator"] == "bo"
