@@ -4,11 +4,15 @@ opens cases and runs the alarm response plans (docs/monitoring.md).
 In-process use (a story runner, tests):
 
     from monitor import Receiver, Settings
-    rx = Receiver(Settings(db="cases.db", port=1883, jsonl=True, time_scale=0.05))
+    rx = Receiver(Settings(db="cases.db", port=1883, jsonl=True),
+                  provider=None,      # calls through the operator console (monitor/calls.py)
+                  clock=None)         # the system clock (monitor/clock.py)
     rx.start()
-    rx.callee.script(contact=1, answer=True, password="blue heron", request=None)
     ...
     rx.stop()
+
+The simulation plugs in its automatic callee and a fast clock the same way
+(tools/sim/world.py, tools/sim/monitor.py).
 """
 
 

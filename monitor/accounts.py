@@ -1,7 +1,7 @@
 """Accounts: a hub, its secret, the premises, the emergency contacts in calling
 order, the verbal password (hashed) and the customer's plan settings."""
 from monitor import verbal
-from monitor.store import now_ms
+from monitor.clock import SYSTEM
 
 POLICIES = ("if_no_one_cancels", "only_if_i_say")
 DEFAULT_TEST_INTERVAL_S = 3600
@@ -22,7 +22,8 @@ def _check(policy=None, contacts=None, secret=None):
 
 
 def add(store, hub, secret, contacts=(), password=None, policy="if_no_one_cancels",
-        address="", call_next_contacts=False, test_interval_s=DEFAULT_TEST_INTERVAL_S):
+        address="", call_next_contacts=False, test_interval_s=DEFAULT_TEST_INTERVAL_S,
+        clock=SYSTEM):
     """Create an account. contacts: [{"name", "phone"}] in calling order."""
     _check(policy, contacts, secret)
     if not hub or len(hub) > 64 or "/" in hub or "+" in hub or "#" in hub:
@@ -34,7 +35,7 @@ def add(store, hub, secret, contacts=(), password=None, policy="if_no_one_cancel
         db.execute("INSERT INTO accounts (hub, secret, address, password_hash, policy, "
                    "call_next_contacts, test_interval_s, created_ms) VALUES (?,?,?,?,?,?,?,?)",
                    (hub, bytes(secret), address, pw, policy, int(bool(call_next_contacts)),
-                    int(test_interval_s), now_ms()))
+                    int(test_interval_s), clock.now_ms()))
         _set_contacts(db, hub, contacts)
 
 

@@ -138,7 +138,7 @@ def _latency(work, port, prefix, secrets, n, pace_s=0.01):
             line = json.loads(raw)
             if line["step"] in ("open", "call"):
                 key = (line["hub"], line["step"])
-                seen.setdefault(key, time.time())
+                seen.setdefault(key, time.monotonic())
             if len([k for k in seen if k[1] == "call"]) >= n:
                 break
         reader_done.set()
@@ -147,7 +147,7 @@ def _latency(work, port, prefix, secrets, n, pace_s=0.01):
     sent = {}
     names = sorted(secrets)[:n]
     for hub in names:
-        sent[hub] = time.time()
+        sent[hub] = time.monotonic()
         hubs.signal(hub, "E130", zone=1)
         time.sleep(pace_s)
     reader_done.wait(60)

@@ -1,47 +1,75 @@
 """Cases and their timelines: applies plans.py decisions to the store.
 
-Every function here runs inside the caller's transaction (Store.tx) and appends
-the timeline steps it wrote to `desk.out`, which the receiver emits as JSON
-lines once the transaction has committed."""
+Every function here runs inside the caller's transaction (Store.tx). Each
+timeline step is also queued in the outbox table; the receiver emits it from
+the store once the transaction has committed (docs/monitoring.md). `desk.out`
+keeps the steps this transaction wrote, for the caller's own use."""
+import functools
 import json
 
 from monitor import accounts, plans
-from monitor.store import now_ms
+from monitor.clock import SYSTEM
 
 
 class Refused(Exception):
     """An operator action the plan does not allow (e.g. cancelling a duress case)."""
 
 
+def _acting(fn):
+    """An action a person may take: with operator="name", every step it writes
+    (and what the plan does because of it) records who did it."""
+    @functools.wraps(fn)
+    def act(self, *args, operator=None, **kw):
+        if operator is None:
+            return fn(self, *args, **kw)
+        before, self.operator = self.operator, operator
+        try:
+            return fn(self, *args, **kw)
+        finally:
+            self.operator = before
+    return act
+
+
 class Desk:
     """The plan runner over one store connection.
 
+    clock: where time comes from (monitor.clock; a fake one in tests).
+    provider: who places the calls (calls.OperatorConsole, or one that plugs in).
     ring_ms: how long a call rings before it counts as unanswered.
-    answer_ms: how long the automatic callee takes to pick up when scripted to.
-    test_scale: multiplies each account's test-report interval (simulations).
-    provider: who places the calls (calls.AutomaticCallee or calls.OperatorConsole).
+    hold_ms: how long a case held for a person waits before it is overdue.
+    follow_up_ms: alarms this soon after a dispatch join the dispatched case.
+    test_grace_ms: how late a periodic test report may be.
     """
 
-    def __init__(self, store, provider, ring_ms=30_000, answer_ms=2_000, test_scale=1.0,
-                 test_grace_ms=600_000):
+    def __init__(self, store, provider, clock=SYSTEM, ring_ms=30_000, test_grace_ms=600_000,
+                 hold_ms=300_000, follow_up_ms=1_800_000):
         self.store = store
-        self.ring_ms = ring_ms
-        self.answer_ms = answer_ms
-        self.test_scale = test_scale
-        self.test_grace_ms = test_grace_ms
         self.provider = provider
+        self.clock = clock
+        self.ring_ms = ring_ms
+        self.hold_ms = hold_ms
+        self.follow_up_ms = follow_up_ms
+        self.test_grace_ms = test_grace_ms
         self.out = []
+        self.operator = None        # who is acting now (see _acting)
+
+    def now(self):
+        return self.clock.now_ms()
 
     # ---- timeline ----
 
     def step(self, case, step, contact=None, service=None, reason=None, **detail):
-        t = now_ms()
+        t = self.now()
+        if self.operator is not None:
+            detail.setdefault("operator", self.operator)
         detail = {k: v for k, v in detail.items() if v is not None}
         cur = self.store.db.execute(
             "INSERT INTO timeline (case_id, t, step, contact, service, reason, detail) "
             "VALUES (?,?,?,?,?,?,?)",
             (case["id"], t, step, contact, service, reason,
              json.dumps(detail, sort_keys=True) if detail else None))
+        self.store.db.execute("INSERT INTO outbox (id, claimed_ms) VALUES (?, ?)",
+                              (cur.lastrowid, t))
         line = {"t": t, "source": "monitor", "case": case["id"], "plan": case["plan"],
                 "hub": case["hub"], "step": step}
         for k, v in (("contact", contact), ("service", service), ("reason", reason)):
@@ -63,7 +91,7 @@ class Desk:
     def open_case(self, hub, plan, service=None, reason=None, trouble=None, **detail):
         cur = self.store.db.execute(
             "INSERT INTO cases (hub, plan, service, trouble, opened_ms) VALUES (?,?,?,?,?)",
-            (hub, plan, service, trouble, now_ms()))
+            (hub, plan, service, trouble, self.now()))
         case = self.case(cur.lastrowid)
         self.step(case, "open", service=service, reason=reason, **detail)
         return case
@@ -76,6 +104,23 @@ class Desk:
             args.append(plan)
         return [dict(r) for r in self.store.q(sql + " ORDER BY id", *args)]
 
+    def duress_case(self, hub):
+        """The hub's duress case until an operator closes it, else None. Police
+        were sent the moment it opened; while it stands, the hub is under duress."""
+        row = self.store.one("SELECT * FROM cases WHERE hub = ? AND plan = 'duress' "
+                             "AND status IN ('open', 'dispatched') AND closed_ms IS NULL "
+                             "ORDER BY id DESC LIMIT 1", hub)
+        return dict(row) if row else None
+
+    def dispatched_case(self, hub, service):
+        """The hub's case that sent `service` within the follow-up window, not yet closed."""
+        row = self.store.one(
+            "SELECT cases.* FROM cases JOIN dispatches ON dispatches.case_id = cases.id "
+            "WHERE cases.hub = ? AND cases.status = 'dispatched' AND cases.closed_ms IS NULL "
+            "AND dispatches.service = ? AND dispatches.t >= ? ORDER BY cases.id DESC LIMIT 1",
+            hub, service, self.now() - self.follow_up_ms)
+        return dict(row) if row else None
+
     # ---- signals ----
 
     def signal(self, hub, body):
@@ -84,37 +129,52 @@ class Desk:
         cur = self.store.db.execute(
             "INSERT OR IGNORE INTO signals (hub, seq, code, body, received_ms) "
             "VALUES (?,?,?,?,?)",
-            (hub, sig["seq"], str(sig.get("code")), json.dumps(body, sort_keys=True), now_ms()))
+            (hub, sig["seq"], str(sig.get("code")), json.dumps(body, sort_keys=True), self.now()))
         if cur.rowcount == 0:
             return False
         signal_id = cur.lastrowid
         kind = plans.classify(sig)
         code, seq = sig.get("code"), sig["seq"]
         case = None
-        if kind[0] == plans.OPEN:
+        duress = self.duress_case(hub)
+        if duress is not None and kind[0] in (plans.OPEN, plans.ATTACH, plans.KEYPAD_CANCEL):
+            case = self._join_duress(duress, kind, code, seq, sig)
+        elif kind[0] == plans.OPEN:
             case = self._alarm(hub, kind[1], kind[2], code, seq, sig)
         elif kind[0] == plans.ATTACH:
             found = self.open_cases(hub, kind[1])
             if found:
                 case = found[0]
-                self.step(case, "signal", code=code, seq=seq)
+                self.step(case, "signal", code=code, seq=seq, zone=sig.get("zone"))
+            else:
+                case = self._update(hub, "police", code, seq, sig)
         elif kind[0] == plans.KEYPAD_CANCEL:
-            for case in self.open_cases(hub):
-                if case["plan"] != "duress":
-                    self._keypad_cancel(case, code, seq)
-            # A duress case is over the moment it opens (police sent), but a
-            # cancel after it is worth recording: someone disarmed under duress.
-            recent = self.store.one("SELECT * FROM cases WHERE hub = ? AND plan = 'duress' "
-                                    "AND opened_ms > ? ORDER BY id DESC LIMIT 1",
-                                    hub, now_ms() - 3_600_000)
-            if recent is not None:
-                self._keypad_cancel(dict(recent), code, seq)
+            for open_case in self.open_cases(hub):
+                self._keypad_cancel(open_case, code, seq)
         elif kind[0] == plans.TEST_REPORT:
             self.test_report(hub)
         if case is not None:
             self.store.db.execute("UPDATE signals SET case_id = ? WHERE id = ?",
                                   (case["id"], signal_id))
         return True
+
+    def _join_duress(self, duress, kind, code, seq, sig):
+        # Calling a coerced owner endangers them, and nothing from a hub under
+        # duress may cancel: every alarm and cancel becomes news for the police.
+        if kind[0] == plans.KEYPAD_CANCEL:
+            self.step(duress, "keypad_cancel", reason="ignored_duress", code=code, seq=seq)
+        else:
+            self.step(duress, "update", service=kind[2], reason="duress", code=code, seq=seq,
+                      zone=sig.get("zone"), name=sig.get("name"))
+        return duress
+
+    def _update(self, hub, service, code, seq, sig):
+        """An alarm after a dispatch: news for the responders, not a second dispatch."""
+        case = self.dispatched_case(hub, service)
+        if case is not None:
+            self.step(case, "update", service=service, reason="after_dispatch", code=code,
+                      seq=seq, zone=sig.get("zone"), name=sig.get("name"))
+        return case
 
     def _alarm(self, hub, plan, service, code, seq, sig):
         for case in self.open_cases(hub, plan):
@@ -123,18 +183,35 @@ class Desk:
                 # one case per alarm, one plan run.
                 self.step(case, "signal", code=code, seq=seq, zone=sig.get("zone"))
                 return case
+        if plan != "duress":
+            followed = self._update(hub, service, code, seq, sig)
+            if followed is not None:
+                return followed
         case = self.open_case(hub, plan, service, reason=code, code=code, seq=seq,
                               zone=sig.get("zone"), name=sig.get("name"))
         if plan == "duress":
             self.dispatch(case, "duress")
+            self._absorb(case)
             return case
         # Order by seq, not arrival: a keypad cancel that overtook its alarm counts.
-        later = self.store.one("SELECT seq FROM signals WHERE hub = ? AND code = 'E406' "
-                               "AND seq > ? ORDER BY seq LIMIT 1", hub, seq)
+        later = self.store.one("SELECT seq FROM signals WHERE hub = ? AND code = ? "
+                               "AND seq > ? ORDER BY seq LIMIT 1", hub, plans.KEYPAD_CANCEL_CODE,
+                               seq)
         if later is not None:
-            self._keypad_cancel(case, "E406", later["seq"])
+            self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, later["seq"])
         self.call(case, 1, "plan")
         return case
+
+    def _absorb(self, duress):
+        """The hub's other open alarm cases join the duress case: their calls
+        end unanswered-for, and no one is rung about them again."""
+        for case in self.open_cases(duress["hub"]):
+            if case["id"] == duress["id"] or case["plan"] == "trouble":
+                continue
+            self._end(case, "closed", "duress")
+            self.step(case, "close", reason="duress", joined=duress["id"])
+            self.step(duress, "update", service=case["service"], reason="duress",
+                      joined=case["id"])
 
     def _keypad_cancel(self, case, code, seq):
         if case["plan"] == "duress":
@@ -146,19 +223,24 @@ class Desk:
     # ---- calls ----
 
     def call(self, case, position, reason):
+        if self.duress_case(case["hub"]) is not None:
+            raise Refused("hub %s is under duress: no calls to the premises or its contacts"
+                          % case["hub"])
         contact = self.store.one("SELECT * FROM contacts WHERE hub = ? AND position = ?",
                                  case["hub"], position)
         if contact is None:
             self.step(case, "no_contact", contact=position, reason=reason)
             self._decide(case, position, answered=False, password_ok=False, request=None)
             return None
-        t = now_ms()
+        t = self.now()
         call_id = self.store.db.execute(
             "INSERT INTO calls (case_id, contact, status, placed_ms) VALUES (?,?,'ringing',?)",
             (case["id"], position, t)).lastrowid
-        self._set(case, waiting="answer", contact=position)
+        self.store.db.execute("DELETE FROM timers WHERE case_id = ? AND kind = 'hold_due'",
+                              (case["id"],))
+        self._set(case, waiting="answer", contact=position, hold_until_ms=None, overdue=0)
         self.step(case, "call", contact=position, reason=reason, call=call_id,
-                  name=contact["name"], phone=contact["phone"])
+                  name=contact["name"], phone=contact["phone"], rings_until=t + self.ring_ms)
         self.timer(t + self.ring_ms, "ring", case=case, call_id=call_id)
         self.provider.placed(self, case, position, call_id, t)
         return call_id
@@ -178,6 +260,7 @@ class Desk:
             return None, None
         return dict(call), case
 
+    @_acting
     def answered(self, call_id):
         call, case = self._live_call(call_id, ("ringing",))
         if call is None:
@@ -188,6 +271,7 @@ class Desk:
         self.step(case, "answered", contact=call["contact"], call=call_id)
         return call, case
 
+    @_acting
     def password(self, call_id, ok):
         call, case = self._live_call(call_id, ("answered",))
         if call is None:
@@ -197,6 +281,7 @@ class Desk:
         self.step(case, "password", contact=call["contact"], result="right" if ok else "wrong",
                   call=call_id)
 
+    @_acting
     def request(self, call_id, request):
         """The contact's request on an answered call ("dispatch", "cancel" or None); decides."""
         if request not in ("dispatch", "cancel", None):
@@ -209,6 +294,7 @@ class Desk:
         self.step(case, "request", contact=call["contact"], reason=request or "none", call=call_id)
         self._decide(case, call["contact"], True, bool(call["password_ok"]), request)
 
+    @_acting
     def no_answer(self, call_id):
         call, case = self._live_call(call_id, ("ringing",))
         if call is None:
@@ -234,13 +320,16 @@ class Desk:
         elif what == plans.CALL_NEXT:
             self.call(case, position + 1, "next_contact")
         else:
-            self._set(case, waiting="operator")
-            self.step(case, "hold", contact=position, reason=reason, policy=acct["policy"])
+            until = self.now() + self.hold_ms
+            self._set(case, waiting="operator", hold_until_ms=until, overdue=0)
+            self.step(case, "hold", contact=position, reason=reason, policy=acct["policy"],
+                      hold_until=until)
+            self.timer(until, "hold_due", case=case)
 
     # ---- endings ----
 
     def _end(self, case, status, reason):
-        t = now_ms()
+        t = self.now()
         self.store.db.execute("UPDATE calls SET status = 'ended' WHERE case_id = ? "
                               "AND status IN ('ringing', 'answered')", (case["id"],))
         self.store.db.execute("DELETE FROM timers WHERE case_id = ?", (case["id"],))
@@ -253,7 +342,7 @@ class Desk:
             raise Refused("a trouble case has no service to dispatch")
         service = service or case["service"] or "police"
         self.store.db.execute("INSERT INTO dispatches (case_id, service, reason, t) "
-                              "VALUES (?,?,?,?)", (case["id"], service, reason, now_ms()))
+                              "VALUES (?,?,?,?)", (case["id"], service, reason, self.now()))
         self._end(case, "dispatched", reason)
         self.step(case, "dispatch", service=service, reason=reason)
 
@@ -271,6 +360,7 @@ class Desk:
 
     # ---- operator actions (the console) ----
 
+    @_acting
     def operator_call(self, case_id, position=None):
         case = self._open(case_id)
         if case["plan"] not in plans.CANCELLABLE:
@@ -280,6 +370,7 @@ class Desk:
             raise Refused("a call is already in progress")
         return self.call(case, position or (case["contact"] or 0) + 1, "operator")
 
+    @_acting
     def operator_password(self, case_id, spoken):
         """Check what the caller said; records right/wrong on the live call. Returns the verdict."""
         case = self._open(case_id)
@@ -291,9 +382,24 @@ class Desk:
         self.password(call["id"], ok)
         return ok
 
+    @_acting
     def operator_dispatch(self, case_id):
         self.dispatch(self._open(case_id), "operator")
 
+    @_acting
+    def operator_close(self, case_id):
+        """The responders are done with a dispatched case (or the duress is over):
+        later alarms from the hub start a new case again."""
+        case = self.case(case_id)
+        if case is None:
+            raise Refused("no case %s" % case_id)
+        if case["status"] != "dispatched" or case["closed_ms"] is not None:
+            raise Refused("only a dispatched case can be closed; case %s is %s"
+                          % (case_id, "closed" if case["closed_ms"] else case["status"]))
+        self._set(case, closed_ms=self.now())
+        self.step(case, "close", reason="operator")
+
+    @_acting
     def operator_cancel(self, case_id):
         case = self._open(case_id)
         if case["plan"] == "trouble":
@@ -317,7 +423,7 @@ class Desk:
     # ---- hub health ----
 
     def test_report(self, hub):
-        t = now_ms()
+        t = self.now()
         self.store.db.execute("UPDATE accounts SET last_test_ms = ? WHERE hub = ?", (t, hub))
         self.arm_test_timer(hub, t)
         for case in self.open_cases(hub, "trouble"):
@@ -327,7 +433,7 @@ class Desk:
     def arm_test_timer(self, hub, since_ms):
         row = self.store.one("SELECT test_interval_s FROM accounts WHERE hub = ?", hub)
         self.store.db.execute("DELETE FROM timers WHERE kind = 'test_due' AND hub = ?", (hub,))
-        due = since_ms + int((row["test_interval_s"] * 1000 + self.test_grace_ms) * self.test_scale)
+        due = since_ms + row["test_interval_s"] * 1000 + self.test_grace_ms
         self.timer(due, "test_due", hub=hub)
 
     def availability(self, hub, state):
@@ -349,12 +455,16 @@ class Desk:
         kind = timer["kind"]
         if kind == "ring":
             self.no_answer(timer["call_id"])
-        elif kind == "answer":
-            payload = json.loads(timer["payload"])
-            call, case = self.answered(timer["call_id"])
-            if payload["password_ok"] is not None:
-                self.password(call["id"], bool(payload["password_ok"]))
-            self.request(call["id"], payload["request"])
+        elif kind in ("provider", "answer"):    # "answer": set by an older version
+            fire = getattr(self.provider, "fire", None)
+            if fire is not None:
+                fire(self, timer, json.loads(timer["payload"]) if timer["payload"] else None)
+        elif kind == "hold_due":
+            case = self.case(timer["case_id"])
+            if case and case["status"] == "open" and case["waiting"] == "operator" \
+                    and not case["overdue"]:
+                self._set(case, overdue=1)
+                self.step(case, "overdue", contact=case["contact"], reason="hold_time")
         elif kind == "test_due":
             hub = timer["hub"]
             if not [c for c in self.open_cases(hub, "trouble") if c["trouble"] == "test_overdue"]:

@@ -1,41 +1,26 @@
-"""python -m monitor run | account | callee | cases | case | stats | bench"""
+"""python -m monitor run | account | cases | case | stats | bench"""
 import argparse
 import getpass
 import json
 import logging
+import os
 import sys
 
-from monitor import accounts, calls
+from monitor import accounts
 from monitor.store import Store, loads
 
+PASSWORD_ENV = "MONITOR_VERBAL_PASSWORD"
 
-def main(argv=None):
+
+class NoPassword(accounts.AccountError):
+    pass
+
+
+def parser():
     p = argparse.ArgumentParser(prog="python -m monitor",
                                 description="The alarm monitoring endpoint (docs/monitoring.md).")
     sub = p.add_subparsers(dest="cmd", required=True)
-
-    run = sub.add_parser("run", help="run the service")
-    _db(run)
-    run.add_argument("--host", default="127.0.0.1", help="MQTT broker host")
-    run.add_argument("--port", type=int, default=1883, help="MQTT broker port")
-    run.add_argument("--prefix", default="alarm", help="topic prefix (protocol default: alarm)")
-    run.add_argument("--share", metavar="GROUP",
-                     help="subscribe as $share/GROUP/... so several workers split the events")
-    run.add_argument("--calls", choices=("auto", "console"), default="auto",
-                     help="who takes the calls: the automatic callee or a person at the console")
-    run.add_argument("--ring-timeout", type=float, default=30.0, metavar="S")
-    run.add_argument("--answer-delay", type=float, default=2.0, metavar="S",
-                     help="how long the automatic callee takes to pick up")
-    run.add_argument("--time-scale", type=float, default=1.0, metavar="X",
-                     help="multiply every wait (0.01: a 30 s ring lasts 0.3 s)")
-    run.add_argument("--test-grace", type=float, default=600.0, metavar="S",
-                     help="how late a periodic test report may be before a trouble case")
-    run.add_argument("--jsonl", action="store_true", help="timeline steps as JSON lines on stdout")
-    run.add_argument("--console-port", type=int, metavar="PORT",
-                     help="serve the web console (0: any free port, printed on stderr)")
-    run.add_argument("--console-host", default="127.0.0.1")
-    run.add_argument("-v", "--verbose", action="store_true")
-
+    run_options(sub.add_parser("run", help="run the service"))
     acct = sub.add_parser("account", help="add, edit, show or list accounts")
     asub = acct.add_subparsers(dest="action", required=True)
     for name in ("add", "edit"):
@@ -45,7 +30,10 @@ def main(argv=None):
         a.add_argument("--secret", metavar="HEX", help="the hub secret, hex (>= 16 bytes)")
         a.add_argument("--contact", action="append", metavar="NAME:PHONE",
                        help="an emergency contact; repeat in calling order (edit: replaces all)")
-        a.add_argument("--password", help="verbal password (prompted for when omitted on a tty)")
+        a.add_argument("--password-file", metavar="FILE",
+                       help="read the verbal password from FILE (else $%s, else asked for "
+                            "on a terminal)" % PASSWORD_ENV)
+        a.add_argument("--password", help=argparse.SUPPRESS)
         a.add_argument("--policy", choices=accounts.POLICIES)
         a.add_argument("--address")
         a.add_argument("--call-next-contacts", action=argparse.BooleanOptionalAction,
@@ -57,13 +45,6 @@ def main(argv=None):
     show.add_argument("hub")
     _db(asub.add_parser("list"))
 
-    callee = sub.add_parser("callee", help="script the automatic callee's next call to a contact")
-    _db(callee)
-    callee.add_argument("script", nargs="?",
-                        help='JSON: {"contact": 1, "answer": true, "password": "...", '
-                             '"request": "dispatch"|"cancel"|null}')
-    callee.add_argument("--clear", action="store_true", help="drop every pending script")
-
     cases = sub.add_parser("cases", help="list cases")
     _db(cases)
     cases.add_argument("--open", action="store_true")
@@ -72,8 +53,11 @@ def main(argv=None):
     case.add_argument("id", type=int)
     _db(sub.add_parser("stats", help="signal counters (stored, duplicate, rejected_*)"))
     sub.add_parser("bench", help="throughput and latency benchmark")
+    return p
 
-    args = p.parse_args(argv)
+
+def main(argv=None):
+    args = parser().parse_args(argv)
     try:
         return COMMANDS[args.cmd](args)
     except (accounts.AccountError, ValueError) as e:
@@ -85,18 +69,52 @@ def _db(sp):
     sp.add_argument("--db", default="monitor.db", help="case store (SQLite file)")
 
 
-def cmd_run(args):
-    from monitor.receiver import Receiver, Settings
+def run_options(run):
+    """`run`'s options (the simulation's runner, tools/sim/monitor.py, adds its own)."""
+    _db(run)
+    run.add_argument("--host", default="127.0.0.1", help="MQTT broker host")
+    run.add_argument("--port", type=int, default=1883, help="MQTT broker port")
+    run.add_argument("--prefix", default="alarm", help="topic prefix (protocol default: alarm)")
+    run.add_argument("--share", metavar="GROUP",
+                     help="subscribe as $share/GROUP/... so several workers split the events")
+    run.add_argument("--ring-timeout", type=float, default=30.0, metavar="S")
+    run.add_argument("--hold-time", type=float, default=300.0, metavar="S",
+                     help="a case held for a person goes to the top of the queue, overdue, "
+                          "after S (default 300)")
+    run.add_argument("--follow-up-window", type=float, default=1800.0, metavar="S",
+                     help="alarms this soon after a dispatch join the dispatched case "
+                          "(default 1800)")
+    run.add_argument("--test-grace", type=float, default=600.0, metavar="S",
+                     help="how late a periodic test report may be before a trouble case")
+    run.add_argument("--redeliver-after", type=float, default=10.0, metavar="S",
+                     help="steps a stopped worker committed but did not emit go out after S")
+    run.add_argument("--jsonl", action="store_true", help="timeline steps as JSON lines on stdout")
+    run.add_argument("--console-port", type=int, metavar="PORT",
+                     help="serve the web console (0: any free port, printed on stderr)")
+    run.add_argument("--console-host", default="127.0.0.1")
+    run.add_argument("-v", "--verbose", action="store_true")
+
+
+def settings(args):
+    from monitor.receiver import Settings
+    return Settings(db=args.db, host=args.host, port=args.port, prefix=args.prefix,
+                    share=args.share, ring_s=args.ring_timeout, hold_s=args.hold_time,
+                    follow_up_s=args.follow_up_window, test_grace_s=args.test_grace,
+                    redeliver_s=args.redeliver_after, jsonl=args.jsonl,
+                    console_port=args.console_port, console_host=args.console_host)
+
+
+def cmd_run(args, provider=None, clock=None, hooks=None):
+    from monitor.receiver import Receiver
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
-    rx = Receiver(Settings(db=args.db, host=args.host, port=args.port, prefix=args.prefix,
-                           share=args.share, calls=args.calls, ring_s=args.ring_timeout,
-                           answer_s=args.answer_delay, time_scale=args.time_scale,
-                           test_grace_s=args.test_grace, jsonl=args.jsonl,
-                           console_port=args.console_port, console_host=args.console_host))
+    rx = Receiver(settings(args), provider=provider, clock=clock, hooks=hooks)
     rx.start(timeout=30)
     if rx.console:
         print("console: %s" % rx.console.url, file=sys.stderr, flush=True)
+    elif provider is None:
+        print("monitor: no console (--console-port): calls ring out with nobody to take them",
+              file=sys.stderr, flush=True)
     print("monitor: subscribed on %s:%d" % (args.host, args.port), file=sys.stderr, flush=True)
     rx.serve_forever()
     return 0
@@ -115,9 +133,7 @@ def cmd_account(args):
             raise accounts.AccountError("no account %s" % args.hub)
         print(json.dumps(a, indent=2))
         return 0
-    password = args.password
-    if password is None and args.action == "add" and sys.stdin.isatty():
-        password = getpass.getpass("verbal password for %s: " % args.hub) or None
+    password = verbal_password(args)
     contacts = [accounts.parse_contact(c) for c in args.contact] if args.contact else None
     secret = bytes.fromhex(args.secret) if args.secret else None
     if args.action == "add":
@@ -133,13 +149,31 @@ def cmd_account(args):
     return 0
 
 
-def cmd_callee(args):
-    store = Store(args.db)
-    if args.clear:
-        calls.clear_scripts(store)
-    if args.script:
-        calls.set_script_json(store, args.script)
-    return 0
+def verbal_password(args):
+    """From --password-file, else $MONITOR_VERBAL_PASSWORD, else asked for on a
+    terminal; never from the command line, where `ps` shows it to everyone."""
+    if args.password is not None:
+        raise NoPassword("--password would show the verbal password to anyone running ps: "
+                         "use --password-file FILE or $%s, or leave both out to be asked"
+                         % PASSWORD_ENV)
+    if args.password_file:
+        try:
+            with open(args.password_file) as f:
+                text = f.readline().rstrip("\r\n")
+        except OSError as e:
+            raise NoPassword("--password-file: %s" % e) from None
+        if not text.strip():
+            raise NoPassword("--password-file %s: the first line is empty" % args.password_file)
+        return text
+    if os.environ.get(PASSWORD_ENV, "").strip():
+        return os.environ[PASSWORD_ENV]
+    if sys.stdin.isatty():
+        return getpass.getpass("verbal password for %s%s: " % (
+            args.hub, "" if args.action == "add" else " (empty: keep)")) or None
+    if args.action == "add":
+        raise NoPassword("account add %s: no verbal password: give --password-file FILE or "
+                         "$%s, or run it on a terminal to be asked" % (args.hub, PASSWORD_ENV))
+    return None
 
 
 def cmd_cases(args):
@@ -174,5 +208,5 @@ def cmd_bench(args):
     return bench.main()
 
 
-COMMANDS = {"run": cmd_run, "account": cmd_account, "callee": cmd_callee, "cases": cmd_cases,
-            "case": cmd_case, "stats": cmd_stats, "bench": cmd_bench}
+COMMANDS = {"run": cmd_run, "account": cmd_account, "cases": cmd_cases, "case": cmd_case,
+            "stats": cmd_stats, "bench": cmd_bench}

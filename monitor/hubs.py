@@ -8,6 +8,7 @@ import uuid
 
 import paho.mqtt.client as mqtt
 
+from monitor.clock import SYSTEM
 from tools import paths
 
 paths.use_firmware_in_cpython()
@@ -15,8 +16,8 @@ from uplink import wire  # noqa: E402
 
 
 class Hubs:
-    def __init__(self, port, prefix, secrets, host="127.0.0.1", time_s=None):
-        """secrets: {hub id: secret bytes}."""
+    def __init__(self, port, prefix, secrets, host="127.0.0.1", time_s=None, clock=SYSTEM):
+        """secrets: {hub id: secret bytes}; the hubs' own time is time_s, else the clock's."""
         self.prefix = prefix
         self.secrets = dict(secrets)
         self.next_seq = {h: 1 for h in secrets}
@@ -26,6 +27,7 @@ class Hubs:
         self.bad_acks = 0
         self.commands = []              # verified commands seen on <hub>/commands
         self.time_s = time_s
+        self.clock = clock
         self.lock = threading.Condition()
         self.ready = threading.Event()
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
@@ -72,7 +74,7 @@ class Hubs:
         sig = {"code": code, "event": int(code[1:]), "qualifier": code[0], "seq": seq}
         sig.setdefault("zone", 0)
         sig.update(fields)
-        payload = wire.event(self.secrets[hub], hub, self.time_s or int(time.time()), sig)
+        payload = wire.event(self.secrets[hub], hub, self.time_s or self.clock.now_ms() // 1000, sig)
         with self.lock:
             self.sent[(hub, seq)] = payload
             self.sent_at[(hub, seq)] = time.monotonic()

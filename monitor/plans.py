@@ -1,16 +1,33 @@
 """The response plans as pure decisions: which plan a signal starts, and what
 follows a call. No database, no clock, no MQTT: cases.py applies the result.
 
-See docs/monitoring.md for the plans in prose."""
+Which plan a Contact ID code starts, and what it is called, comes from the
+table the hub uses too (firmware/panel/contact_id.py). See docs/monitoring.md
+for the plans in prose."""
+from tools import paths
+
+paths.use_firmware_in_cpython()
+from panel import contact_id as CID  # noqa: E402
 
 SERVICES = ("police", "fire", "medical")
-BURGLARY = ("E130", "E134", "E137")
-# Sent alongside a burglary (exit error, recent closing): context for its case.
-BURGLARY_CONTEXT = ("E374", "E459")
-SOS_CODES = {"E120": "police", "E110": "fire", "E100": "medical"}
 CANCELLABLE = ("burglar", "panic", "sos")
+# The operator's queue, most urgent first (an overdue hold goes above all).
+PRIORITY = {"duress": 0, "panic": 1, "sos": 1, "burglar": 2, "trouble": 3}
+PLAN_WORDS = {"burglar": "Burglar", "panic": "Panic", "duress": "Duress", "sos": "SOS",
+              "trouble": "Trouble"}
+
+KEYPAD_CANCEL_CODE = CID.code("E", CID.CANCEL)
 
 OPEN, ATTACH, KEYPAD_CANCEL, TEST_REPORT, STORE = "open", "attach", "keypad_cancel", "test", "store"
+_KINDS = {"joins": ATTACH, "cancel": KEYPAD_CANCEL, "test": TEST_REPORT}
+
+
+def _parse(code):
+    """(qualifier, event) of "E130", or None."""
+    if not isinstance(code, str) or len(code) != 4 or code[0] not in "ER" \
+            or not code[1:].isdigit():
+        return None
+    return code[0], int(code[1:])
 
 
 def classify(signal):
@@ -18,29 +35,38 @@ def classify(signal):
 
     (OPEN, plan, service) | (ATTACH, plan, None) | (KEYPAD_CANCEL,) | (TEST_REPORT,) | (STORE,)
     """
-    code = signal.get("code")
-    if not isinstance(code, str):
+    parsed = _parse(signal.get("code"))
+    spec = CID.spec(parsed[1]) if parsed and parsed[0] == "E" else None
+    if spec is None or spec[2] is None:
         return (STORE,)
-    if code in BURGLARY:
-        return (OPEN, "burglar", "police")
-    if code in BURGLARY_CONTEXT:
-        return (ATTACH, "burglar", None)
-    if code == "E121":
-        return (OPEN, "duress", "police")
-    if code in SOS_CODES:
-        sos = signal.get("sos")
-        if sos in SERVICES:
-            return (OPEN, "sos", sos)
-        if code == "E120":
-            return (OPEN, "panic", "police")
-        # A smoke or medical zone (no app button behind it): confirm by phone
-        # like an SOS, and send the service the code names.
-        return (OPEN, "sos", SOS_CODES[code])
-    if code == "E406":
-        return (KEYPAD_CANCEL,)
-    if code == "E602":
-        return (TEST_REPORT,)
-    return (STORE,)
+    _, _, plan, service, _ = spec
+    if plan in _KINDS:
+        kind = _KINDS[plan]
+        return (ATTACH, "burglar", None) if kind == ATTACH else (kind,)
+    sos = signal.get("sos")
+    if plan in ("panic", "sos") and sos in SERVICES:
+        # The app's buttons: confirm by phone, send the service pressed. A
+        # smoke or medical zone (no button behind it) is an SOS of its own service.
+        return (OPEN, "sos", sos)
+    return (OPEN, plan, service)
+
+
+def words(code, zone_name=None):
+    """What an operator reads for a signal: "Burglary — front door (E134)" style,
+    the code beside the words, not instead of them."""
+    parsed = _parse(code)
+    spec = CID.spec(parsed[1]) if parsed else None
+    if spec is None:
+        text = "Unknown event"
+    else:
+        e_words, slash, r_words = spec[4].partition("|")
+        if parsed[0] == "E":
+            text = e_words
+        else:
+            text = r_words if slash else e_words + " restored"
+    if zone_name:
+        text += " \u2014 " + str(zone_name).replace("_", " ")
+    return "%s (%s)" % (text, code)
 
 
 # Decisions after a call: (what, reason)

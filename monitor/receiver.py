@@ -3,9 +3,14 @@
 One engine thread owns the process's store connection and does all the writing:
 it takes MQTT messages (and console actions) in batches, handles each inside
 one transaction (a savepoint per item, so one bad item fails alone), commits,
-and only then publishes the acks and emits the timeline lines. Ring timeouts
-and other timers live in the store and are claimed by whichever worker
-deletes them first, so they fire once and survive restarts."""
+and only then publishes the acks and emits the timeline lines, read back from
+the store (monitor/outbox.py). Ring timeouts and other timers live in the
+store and are claimed by whichever worker deletes them first, so they fire
+once and survive restarts.
+
+Time comes from an injected clock (monitor/clock.py), calls go through an
+injected call provider (monitor/calls.py; the operator console by default),
+and `hooks` may watch each commit (the simulation's fault injection does)."""
 import collections
 import concurrent.futures
 import dataclasses
@@ -16,16 +21,18 @@ import queue
 import signal
 import sys
 import threading
-import time
 import uuid
 
 import paho.mqtt.client as mqtt
 
-from monitor import calls, intake
+from monitor import calls, intake, outbox, timers
 from monitor.cases import Desk, Refused
-from monitor.store import Store, now_ms
+from monitor.clock import SYSTEM
+from monitor.store import Store
 
 log = logging.getLogger("monitor")
+SECRET_CACHE_MS = 10_000
+SWEEP_MS = 5_000       # how often to look for missing test timers and undelivered steps
 
 
 @dataclasses.dataclass
@@ -35,11 +42,12 @@ class Settings:
     port: int = 1883
     prefix: str = "alarm"
     share: str = None            # shared-subscription group: workers split the events
-    calls: str = "auto"          # "auto" (automatic callee) or "console" (a person)
+    calls: str = "console"       # a person at the console; other providers plug in (Receiver)
     ring_s: float = 30.0
-    answer_s: float = 2.0        # how long the automatic callee takes to pick up
-    time_scale: float = 1.0      # multiplies every wait (ring, answer, test interval)
+    hold_s: float = 300.0        # a case held for a person is overdue after this
+    follow_up_s: float = 1800.0  # alarms this soon after a dispatch join the dispatched case
     test_grace_s: float = 600.0
+    redeliver_s: float = 10.0    # steps a dead process left undelivered go out after this
     jsonl: bool = False          # timeline steps as JSON lines on stdout
     console_port: int = None     # None: no console; 0: a free port
     console_host: str = "127.0.0.1"
@@ -47,19 +55,37 @@ class Settings:
     client_id: str = None
 
 
+class Hooks:
+    """What may watch the engine's commits; every method is optional to override.
+    items: the batch's queue items; steps: the timeline lines it wrote."""
+
+    def before_commit(self, items, steps):
+        pass
+
+    def after_commit(self, items, steps):
+        pass
+
+    def after_emit(self, line):
+        pass
+
+
 class Receiver:
-    def __init__(self, settings, emit=None):
+    def __init__(self, settings, emit=None, provider=None, clock=None, hooks=None):
+        if provider is None and settings.calls != "console":
+            raise ValueError("calls %r: the service itself takes calls at the console; "
+                             "pass another provider to Receiver (the simulation's callee "
+                             "is tools/sim/callee.py)" % settings.calls)
         self.s = settings
         self.listeners = [emit] if emit else []
         self.queue = queue.Queue()
         self.stopping = threading.Event()
         self.subscribed = threading.Event()
         self.secrets = {}
-        self.provider = calls.AutomaticCallee() if settings.calls == "auto" \
-            else calls.OperatorConsole()
-        self.callee = Callee(self)
+        self.provider = provider or calls.OperatorConsole()
+        self.clock = clock or SYSTEM
+        self.hooks = hooks or Hooks()
         self.console = None
-        self._fault = _parse_fault(os.environ.get("MONITOR_FAULT"))
+        self._delivered = []        # emitted steps whose outbox rows are still to delete
         self._api_store = None
         self._api_lock = threading.Lock()
         self.engine = None
@@ -69,12 +95,13 @@ class Receiver:
     # ---- life cycle ----
 
     def start(self, timeout=10):
-        scale = self.s.time_scale
         self.store = Store(self.s.db)
-        self.desk = Desk(self.store, self.provider, ring_ms=int(self.s.ring_s * 1000 * scale),
-                         answer_ms=int(self.s.answer_s * 1000 * scale), test_scale=scale,
+        self.desk = Desk(self.store, self.provider, clock=self.clock,
+                         ring_ms=int(self.s.ring_s * 1000), hold_ms=int(self.s.hold_s * 1000),
+                         follow_up_ms=int(self.s.follow_up_s * 1000),
                          test_grace_ms=int(self.s.test_grace_s * 1000))
         self._arm_test_timers()
+        self._redeliver()
         self.engine = threading.Thread(target=self._run, name="monitor-engine", daemon=True)
         self.engine.start()
         cid = self.s.client_id or "monitor-%d-%s" % (os.getpid(), uuid.uuid4().hex[:6])
@@ -104,6 +131,8 @@ class Receiver:
         if self.engine:
             self.queue.put(None)
             self.engine.join(10)
+            if not self.engine.is_alive():
+                self._flush_delivered()
 
     def serve_forever(self):
         done = threading.Event()
@@ -129,17 +158,18 @@ class Receiver:
             log.warning("broker refused the connection: %s", rc)
 
     def _on_message(self, client, userdata, msg):
-        self.queue.put(("msg", msg.topic, msg.payload, time.monotonic()))
+        self.queue.put(("msg", msg.topic, msg.payload, self.clock.now_ms()))
 
     def _secret(self, hub):
         hit = self.secrets.get(hub)
-        if hit and hit[1] > time.monotonic():
+        now = self.clock.now_ms()
+        if hit and hit[1] > now:
             return hit[0]
         row = self.store.one("SELECT secret FROM accounts WHERE hub = ?", hub)
         secret = bytes(row["secret"]) if row else None
         if secret is not None:
             # Short-lived, so a secret changed with `account edit` takes effect soon.
-            self.secrets[hub] = (secret, time.monotonic() + 10)
+            self.secrets[hub] = (secret, now + SECRET_CACHE_MS)
         return secret
 
     # ---- the engine ----
@@ -151,7 +181,7 @@ class Receiver:
         return fut
 
     def _run(self):
-        last_arm = time.monotonic()
+        last_sweep = self.clock.now_ms()
         while True:
             wait = self._next_timer_wait()
             try:
@@ -182,25 +212,36 @@ class Receiver:
                                 item[2].set_exception(e)
                         raise
                 self._timers()
-                if time.monotonic() - last_arm > 5:
-                    last_arm = time.monotonic()
+                if self.queue.empty():
+                    self._flush_delivered()
+                if self.clock.now_ms() - last_sweep > SWEEP_MS:
+                    last_sweep = self.clock.now_ms()
                     self._arm_test_timers()
+                    self._redeliver()
             except Exception:
                 log.exception("engine error; continuing")
-                time.sleep(0.1)
+                self.stopping.wait(0.1)
 
     def _next_timer_wait(self):
-        row = self.store.one("SELECT MIN(due_ms) AS due FROM timers")
+        due = timers.next_due(self.store)
         # Other workers add timers too, so look again at least every 250 ms.
-        if row["due"] is None:
+        if due is None:
             return 0.25
-        return min(0.25, max(0.0, (row["due"] - now_ms()) / 1000.0))
+        return min(0.25, self.clock.wait_s(due))
+
+    def _begin(self):
+        """Start of each engine transaction: drop the outbox rows of what was
+        already delivered (cheaper than a transaction of their own)."""
+        self.desk.out = []
+        if self._delivered:
+            self.store.db.executemany("DELETE FROM outbox WHERE id = ?",
+                                      [(i,) for i in self._delivered])
 
     def _batch(self, items):
         acks = collections.defaultdict(list)
         done = []
-        self.desk.out = []
         with self.store.tx():
+            self._begin()
             for item in items:
                 mark = len(self.desk.out)
                 try:
@@ -212,12 +253,13 @@ class Receiver:
                     if not isinstance(e, Refused):
                         log.exception("failed on %r", item[:2])
                     done.append((item, None, e))
-            self._maybe_fault("before_commit", items)
-        self._maybe_fault("after_commit", items)
+            self.hooks.before_commit(items, self.desk.out)
+        self._delivered = []
+        self.hooks.after_commit(items, self.desk.out)
         for hub, seqs in acks.items():
             self.client.publish("%s/%s/acks" % (self.s.prefix, hub),
                                 intake.ack(self._secret(hub), hub, seqs), qos=1)
-        self._emit(self.desk.out)
+        self._deliver([line["id"] for line in self.desk.out])
         for item, result, err in done:
             if item[0] == "call":
                 if err is not None:
@@ -252,28 +294,15 @@ class Receiver:
         return stored
 
     def _timers(self):
-        due = self.store.q("SELECT * FROM timers WHERE due_ms <= ? ORDER BY due_ms, id LIMIT 100",
-                           now_ms())
-        if not due:
+        if not timers.any_due(self.store, self.clock.now_ms()):
             return
-        self.desk.out = []
         with self.store.tx():
-            for timer in due:
-                # Claiming by delete: of several workers only one deletes the row.
-                if self.store.db.execute("DELETE FROM timers WHERE id = ?",
-                                         (timer["id"],)).rowcount == 0:
-                    continue
-                mark = len(self.desk.out)
-                try:
-                    with self.store.savepoint():
-                        self.desk.fire(dict(timer))
-                except Exception as e:
-                    del self.desk.out[mark:]
-                    if not isinstance(e, Refused):
-                        log.exception("timer %s failed", dict(timer))
-            self._maybe_fault("before_commit", [])
-        self._maybe_fault("after_commit", [])
-        self._emit(self.desk.out)
+            self._begin()
+            timers.fire_due(self.desk)
+            self.hooks.before_commit([], self.desk.out)
+        self._delivered = []
+        self.hooks.after_commit([], self.desk.out)
+        self._deliver([line["id"] for line in self.desk.out])
 
     def _arm_test_timers(self):
         missing = self.store.q("SELECT hub, last_test_ms, created_ms FROM accounts WHERE hub NOT "
@@ -284,32 +313,35 @@ class Receiver:
             for row in missing:
                 if not self.store.one("SELECT 1 FROM timers WHERE kind = 'test_due' AND hub = ?",
                                       row["hub"]):
-                    self.desk.arm_test_timer(row["hub"], row["last_test_ms"] or now_ms())
+                    self.desk.arm_test_timer(row["hub"],
+                                             row["last_test_ms"] or self.clock.now_ms())
 
-    # ---- out ----
+    # ---- out: read from the store after commit ----
 
-    def _emit(self, lines):
-        for line in lines:
+    def _deliver(self, ids):
+        for line in outbox.take(self.store, ids):
             if self.s.jsonl:
                 sys.stdout.write(json.dumps(line, sort_keys=True) + "\n")
+                sys.stdout.flush()
             for fn in self.listeners:
                 fn(line)
-        if lines and self.s.jsonl:
-            sys.stdout.flush()
-        for line in lines:
-            self._maybe_fault("after_step", [], line["step"])
+            self.hooks.after_emit(line)
+            self._delivered.append(line["id"])
 
-    def _maybe_fault(self, point, items, step=None):
-        """Fault injection for the restart tests: MONITOR_FAULT=<point>:<code or step>."""
-        if self._fault is None or self._fault[0] != point:
-            return
-        want = self._fault[1]
-        hit = step == want or any(
-            item[0] == "msg" and want.encode() in item[2] for item in items) or (
-            point != "after_step" and any(line["step"] == want for line in self.desk.out))
-        if hit:
-            sys.stdout.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
+    def _flush_delivered(self):
+        if self._delivered:
+            outbox.delivered(self.store, self._delivered)
+            self._delivered = []
+
+    def _redeliver(self):
+        """Steps a process that died had committed but not yet delivered."""
+        self._flush_delivered()         # this process's own are not orphans
+        ids = outbox.claim_orphans(self.store, self.clock.now_ms(),
+                                   int(self.s.redeliver_s * 1000))
+        if ids:
+            log.warning("delivering %d steps left undelivered by a stopped process", len(ids))
+            self._deliver(ids)
+            self._flush_delivered()
 
     # ---- API for the console and story runners ----
 
@@ -334,40 +366,14 @@ class Receiver:
                 raise Refused("no account %s" % hub)
             # Never below the clock: the hub remembers the last id until it reboots,
             # so ids must keep rising even if this store is ever rebuilt.
-            cid = max(row["last_command_id"] + 1, int(time.time()))
+            cid = max(row["last_command_id"] + 1, desk.now() // 1000)
             desk.store.db.execute("UPDATE accounts SET last_command_id = ? WHERE hub = ?",
                                   (cid, hub))
             return bytes(row["secret"]), cid
 
         secret, cid = self.submit(allocate).result(10)
-        payload = intake.sos_command(secret, hub, cid, int(time.time()), service)
+        payload = intake.sos_command(secret, hub, cid, self.clock.now_ms() // 1000, service)
         self.client.publish("%s/%s/commands" % (self.s.prefix, hub), payload, qos=1) \
             .wait_for_publish(5)
         return cid
 
-
-class Callee:
-    """Scripting the automatic callee from Python: rx.callee.script(contact=1, answer=True, ...)."""
-
-    def __init__(self, rx):
-        self.rx = rx
-
-    def script(self, contact, answer=False, password=None, request=None, hub=None, delay_s=None):
-        with self.rx._api_lock:
-            return calls.set_script(self.rx.api_store(), contact, answer, password, request, hub,
-                                    None if delay_s is None else delay_s * self.rx.s.time_scale)
-
-    def script_json(self, obj):
-        with self.rx._api_lock:
-            return calls.set_script_json(self.rx.api_store(), obj, self.rx.s.time_scale)
-
-    def clear(self, hub=None):
-        with self.rx._api_lock:
-            calls.clear_scripts(self.rx.api_store(), hub)
-
-
-def _parse_fault(text):
-    if not text:
-        return None
-    point, _, want = text.partition(":")
-    return point, want

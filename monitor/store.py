@@ -5,10 +5,12 @@ written in one transaction; writers take the lock up front (BEGIN IMMEDIATE) so
 two workers never decide on the same case from the same stale read."""
 import contextlib
 import json
+import os
 import sqlite3
-import time
 
-SCHEMA = """
+# The first schema. Every statement is idempotent, so a store made before
+# versioning (user_version 0) is brought up to date by running it again.
+SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS accounts (
   hub TEXT PRIMARY KEY,
   secret BLOB NOT NULL,
@@ -94,26 +96,32 @@ CREATE TABLE IF NOT EXISTS dispatches (
   reason TEXT NOT NULL,
   t INTEGER NOT NULL
 );
--- What the automatic callee will do on the next call to a contact. The spoken
--- password is checked when the script is set and only the verdict is kept.
-CREATE TABLE IF NOT EXISTS callee_scripts (
-  id INTEGER PRIMARY KEY,
-  hub TEXT NOT NULL,
-  contact INTEGER NOT NULL,
-  answer INTEGER NOT NULL,
-  password_ok INTEGER,
-  request TEXT,
-  delay_ms INTEGER
-);
 CREATE TABLE IF NOT EXISTS counters (
   name TEXT PRIMARY KEY,
   n INTEGER NOT NULL
 );
 """
 
+# Emission from the store (docs/monitoring.md, "Nothing said is lost"): a step
+# is emitted only after its transaction committed, from what was committed,
+# and its outbox row is deleted once it was delivered. A row whose claim is
+# older than the lease belongs to a process that died: another one delivers it.
+# Cases: a dispatched case stays with the responders until an operator closes
+# it (closed_ms); a held case becomes overdue after the hold time.
+SCHEMA_2 = """
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY REFERENCES timeline(id),
+  claimed_ms INTEGER NOT NULL
+);
+ALTER TABLE cases ADD COLUMN closed_ms INTEGER;
+ALTER TABLE cases ADD COLUMN hold_until_ms INTEGER;
+ALTER TABLE cases ADD COLUMN overdue INTEGER NOT NULL DEFAULT 0;
+"""
 
-def now_ms():
-    return int(time.time() * 1000)
+# The store's schema as a plain list: entry N (from 1) takes a store from
+# version N-1 to N (PRAGMA user_version). Append new versions; never edit one
+# that has shipped.
+MIGRATIONS = [SCHEMA_1, SCHEMA_2]
 
 
 class Store:
@@ -121,6 +129,8 @@ class Store:
 
     def __init__(self, path, timeout_s=30.0, create=True):
         self.path = path
+        if create:
+            _private_files(path)
         self.db = sqlite3.connect(path, timeout=timeout_s, isolation_level=None,
                                   check_same_thread=False)
         self.db.row_factory = sqlite3.Row
@@ -130,10 +140,16 @@ class Store:
         self.db.execute("PRAGMA foreign_keys=ON")
         if not create:
             return
+        self.migrate()
+
+    def migrate(self):
         with self.tx():
-            for stmt in SCHEMA.split(";"):
-                if stmt.strip():
-                    self.db.execute(stmt)
+            have = self.one("PRAGMA user_version")[0]
+            for version, sql in enumerate(MIGRATIONS[have:], have + 1):
+                for stmt in sql.split(";"):
+                    if stmt.strip():
+                        self.db.execute(stmt)
+                self.db.execute("PRAGMA user_version = %d" % version)
 
     @contextlib.contextmanager
     def tx(self):
@@ -173,6 +189,26 @@ class Store:
 
     def close(self):
         self.db.close()
+
+
+def _private_files(path):
+    """The store holds every hub's secret: create it readable by its owner
+    only. SQLite gives the WAL and SHM files it creates the main file's mode.
+    A store made before this (world-readable) loses its "other" bits."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    for name in (path, path + "-wal", path + "-shm"):
+        try:
+            mode = os.stat(name).st_mode & 0o777
+            if mode & 0o007:
+                os.chmod(name, mode & ~0o007)
+        except FileNotFoundError:
+            pass
 
 
 def loads(text):

@@ -21,22 +21,15 @@ except ImportError:
     def const(x):
         return x
 
-OVERFLOW = const(624)        # Contact ID: event log overflow
-ALARM = const(0)
-TROUBLE = const(1)
-LOW = const(2)
+from panel import contact_id as CID
+from panel.contact_id import ALARM, LOW, OVERFLOW, TROUBLE  # noqa: F401 (part of this API)
+
 _MAX_LISTED = const(32)      # dropped seqs listed in one overflow signal
-_ALARM_EVENTS = (100, 110, 120, 121, 130, 134, 137, 374, 459, 406)
 
 
 def priority(sig):
-    """ALARM, TROUBLE or LOW for a signal dict."""
-    event = sig.get("event")
-    if event == 401 or sig.get("qualifier") == "R":
-        return LOW
-    if event in _ALARM_EVENTS:
-        return ALARM
-    return TROUBLE
+    """ALARM, TROUBLE or LOW for a signal dict (the rank in panel/contact_id.py)."""
+    return CID.rank(sig.get("qualifier"), sig.get("event"))
 
 
 class MemStore:

@@ -1,6 +1,8 @@
-"""Monitoring-endpoint test plumbing: a real mosquitto, real SQLite files in tmp
-dirs, the service in-process (fast plan tests) or as `python -m monitor run`
-subprocesses (restarts, kill -9, two workers), and simulated hubs on the wire."""
+"""Monitoring-endpoint test plumbing for the end-to-end tests: a real
+mosquitto, real SQLite files in tmp dirs, the service in-process or as
+`python -m tools.sim.monitor run` subprocesses (restarts, kill -9, two
+workers), and simulated hubs on the wire. The plans themselves are tested on a
+fake clock without any of this (engine_rig.py)."""
 import json
 import os
 import signal
@@ -11,10 +13,11 @@ import time
 
 import pytest
 
-from desk_helpers import SCALE, SECRET
+from desk_helpers import SECRET
 from tools import paths
 from monitor.hubs import Hubs
 
+RING_S = 0.3            # end-to-end runs use the real clock: a short ring
 
 
 @pytest.fixture
@@ -69,7 +72,7 @@ def monitor(broker, prefix, db):
 
     def start(**kw):
         lines = Lines()
-        kw.setdefault("time_scale", SCALE)
+        kw.setdefault("ring_s", RING_S)
         rx = Receiver(Settings(db=db, port=broker.port, prefix=prefix, **kw), emit=lines.add)
         rx.start()
         made.append(rx)
@@ -95,11 +98,13 @@ def hubs(broker, prefix):
 
 
 class Service:
-    """`python -m monitor run --jsonl` as a subprocess, its lines collected."""
+    """The service as a subprocess (the simulation's runner, so the automatic
+    callee and fault injection can plug in), its JSON lines collected."""
 
     def __init__(self, db, port, prefix, *args, env=None):
-        cmd = [sys.executable, "-m", "monitor", "run", "--db", db, "--port", str(port),
-               "--prefix", prefix, "--jsonl", "--time-scale", str(SCALE)] + list(args)
+        cmd = [sys.executable, "-m", "tools.sim.monitor", "run", "--db", db, "--port", str(port),
+               "--prefix", prefix, "--jsonl", "--ring-timeout", str(RING_S),
+               "--redeliver-after", "0.2"] + list(args)
         self.proc = subprocess.Popen(cmd, cwd=paths.ROOT, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE,
                                      env=dict(os.environ, **(env or {})))

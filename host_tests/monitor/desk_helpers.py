@@ -5,7 +5,6 @@ from monitor.store import Store
 
 SECRET = bytes(range(32))
 PASSWORD = "Blue Heron"
-SCALE = 0.01            # a 30 s ring lasts 0.3 s
 
 
 def add_account(db, hub="hub-1", contacts=2, secret=SECRET, **kw):

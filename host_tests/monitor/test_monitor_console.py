@@ -41,7 +41,7 @@ def page(browser):
 
 def test_operator_handles_a_burglar_case_by_clicking(db, monitor, hubs, page, tmp_path):
     add_account(db, address="12 Elm Street")
-    rx, lines = monitor(calls="console", console_port=0, time_scale=1.0, ring_s=120)
+    rx, lines = monitor(calls="console", console_port=0, ring_s=120)
     page.goto(rx.console.url + "/")
     page.wait_for_selector("#live:text('live')")
     assert page.locator("#empty").is_visible()
@@ -83,7 +83,7 @@ def test_operator_handles_a_burglar_case_by_clicking(db, monitor, hubs, page, tm
 
 def test_operator_dispatches_from_the_console(db, monitor, hubs, page):
     add_account(db)
-    rx, lines = monitor(calls="console", console_port=0, time_scale=1.0, ring_s=120)
+    rx, lines = monitor(calls="console", console_port=0, ring_s=120)
     h = hubs()
     h.signal("hub-1", "E130", zone=1)
     case = lines.wait(step="open")["case"]

@@ -5,6 +5,7 @@ import time
 from uplink import wire
 
 from desk_helpers import SECRET, add_account, query
+from engine_rig import Rig
 from waiting import until
 
 
@@ -110,18 +111,16 @@ def test_offline_hub_opens_a_trouble_case_and_online_closes_it(db, monitor, hubs
     h.publish("hub-1", "availability", b"", retain=True, wait=True)
 
 
-def test_overdue_test_report_opens_a_trouble_case_and_the_next_report_closes_it(db, monitor, hubs):
-    add_account(db, test_interval_s=60)     # 60 s + 10 s grace, scaled: 0.7 s
-    rx, lines = monitor(test_grace_s=10)
-    h = hubs()
-    h.signal("hub-1", "E602")
-    assert h.wait_acked()
-    time.sleep(0.4)
-    assert not lines.where(step="open")      # reported in time
-    opened = lines.wait(step="open", plan="trouble", timeout=5)
-    assert opened["reason"] == "test_overdue"
-    time.sleep(1.0)
-    assert len(lines.where(step="open")) == 1   # one trouble case, not one per check
-    h.signal("hub-1", "E602")
-    closed = lines.wait(step="close")
-    assert (closed["case"], closed["reason"]) == (opened["case"], "test_received")
+def test_overdue_test_report_opens_a_trouble_case_and_the_next_report_closes_it(db):
+    rig = Rig(db, test_grace_ms=10_000).account(test_interval_s=60)
+    rig.signal("E602")
+    rig.advance(70_000 - 1)
+    assert not rig.where(step="open")                # reported in time
+    rig.advance(1)
+    opened = rig.where(step="open")
+    assert [(l["plan"], l["reason"]) for l in opened] == [("trouble", "test_overdue")]
+    rig.advance(10 * 70_000)
+    assert len(rig.where(step="open")) == 1         # one trouble case, not one per check
+    rig.signal("E602")
+    closed = rig.where(step="close")
+    assert [(l["case"], l["reason"]) for l in closed] == [(opened[0]["case"], "test_received")]

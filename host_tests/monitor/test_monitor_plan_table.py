@@ -1,6 +1,7 @@
 """plans.py decisions, row by row, without MQTT or a store."""
 import pytest
 
+from monitor import plans
 from monitor.plans import after_call, classify
 
 NEXT = dict(more_contacts=True, call_next_contacts=True)
@@ -87,3 +88,33 @@ def test_duress_and_trouble_place_no_calls():
     for plan in ("duress", "trouble"):
         with pytest.raises(ValueError):
             after_call(plan, "if_no_one_cancels", True, True, "cancel", True, **ONLY)
+
+
+# ---- one table of Contact ID facts, read by the hub and the service ----
+
+def test_the_hub_and_the_service_read_one_table():
+    from panel import contact_id as CID
+    from uplink import outbox
+    known = CID.events()
+    assert [e[0] for e in known] == sorted(e[0] for e in known)
+    for event, rank, plan, service, words in known:
+        assert outbox.priority({"qualifier": "E", "event": event}) == rank
+        assert outbox.priority({"qualifier": "R", "event": event}) == CID.LOW
+        kind = classify({"code": CID.code("E", event)})
+        if plan in ("burglar", "panic", "duress", "sos"):
+            assert kind == ("open", plan, service)
+        assert plans.words(CID.code("E", event)).startswith(words.split("|")[0])
+    # Every event the panel can report has a row.
+    constants = {v for k, v in vars(CID).items()
+                 if k.isupper() and isinstance(v, int) and k not in ("ALARM", "TROUBLE", "LOW")}
+    assert constants <= {e[0] for e in known}
+
+
+def test_an_operator_reads_words_with_the_code_beside_them():
+    from monitor.plans import words
+    assert words("E134", "front_door") == "Burglary, entry/exit \u2014 front door (E134)"
+    assert words("E459") == "Recent closing (E459)"
+    assert words("E406") == "Keypad cancel (E406)"
+    assert words("R401") == "Closing (arm) (R401)"
+    assert words("R130") == "Burglary restored (R130)"
+    assert words("E999") == "Unknown event (E999)"

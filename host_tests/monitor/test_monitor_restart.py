@@ -1,11 +1,13 @@
 """kill -9 the service at several points of a case: after a restart the case
 ends the same way, nothing is dispatched twice and the timers resume.
 
-The service runs as `python -m monitor run` subprocesses; MONITOR_FAULT
-makes it SIGKILL itself at an exact point (before or after a commit)."""
+The service runs as `python -m tools.sim.monitor run` subprocesses; --fault
+makes it SIGKILL itself at an exact point (before or after a commit, after a
+line went out)."""
 import time
 
 from desk_helpers import PASSWORD, add_account, query
+from waiting import until
 
 
 def _dispatches(db):
@@ -24,14 +26,14 @@ def _final(db, case_id, timeout=10):
 
 def test_killed_while_ringing_the_ring_timer_resumes(db, service, hubs):
     add_account(db)
-    svc = service("--ring-timeout", "150")          # 1.5 s at the test scale
+    svc = service("--ring-timeout", "1.5")
     h = hubs()
     h.signal("hub-1", "E130", zone=1)
     call = svc.lines.wait(step="call")
     svc.kill9()
     timer = query(db, "SELECT * FROM timers WHERE kind = 'ring'")
     assert len(timer) == 1 and timer[0]["call_id"] == call["call"]
-    svc2 = service("--ring-timeout", "150")
+    svc2 = service("--ring-timeout", "1.5")
     end = svc2.lines.wait(step="dispatch", timeout=10)
     assert (end["case"], end["reason"]) == (call["case"], "no_answer")
     assert len(_dispatches(db)) == 1
@@ -40,16 +42,16 @@ def test_killed_while_ringing_the_ring_timer_resumes(db, service, hubs):
 
 def test_killed_before_the_answer_the_callee_still_answers(db, service, hubs):
     add_account(db)
-    svc = service("--ring-timeout", "300", "--answer-delay", "150")
-    from monitor import calls
+    svc = service("--ring-timeout", "3", "--callee", "--answer-delay", "1.5")
     from monitor.store import Store
-    calls.set_script(Store(db), 1, answer=True, password=PASSWORD)
+    from tools.sim import callee
+    callee.set_script(Store(db), 1, answer=True, password=PASSWORD)
     h = hubs()
     h.signal("hub-1", "E130", zone=1)
     call = svc.lines.wait(step="call")
     svc.kill9()
-    assert len(query(db, "SELECT * FROM timers WHERE kind = 'answer'")) == 1
-    svc2 = service("--ring-timeout", "300", "--answer-delay", "150")
+    assert len(query(db, "SELECT * FROM timers WHERE kind = 'provider'")) == 1
+    svc2 = service("--ring-timeout", "3", "--callee", "--answer-delay", "1.5")
     end = svc2.lines.wait(step="cancel")
     assert (end["case"], end["reason"]) == (call["case"], "verified")
     assert _dispatches(db) == []
@@ -58,7 +60,7 @@ def test_killed_before_the_answer_the_callee_still_answers(db, service, hubs):
 def test_killed_before_commit_nothing_is_stored_nor_acked_and_the_resend_runs_the_plan(
         db, service, hubs):
     add_account(db)
-    svc = service(env={"MONITOR_FAULT": "before_commit:E130"})
+    svc = service("--fault", "before_commit:E130")
     h = hubs()
     seq = h.signal("hub-1", "E130", zone=1)
     assert svc.wait_exit() == -9
@@ -74,7 +76,7 @@ def test_killed_before_commit_nothing_is_stored_nor_acked_and_the_resend_runs_th
 
 def test_killed_after_commit_before_ack_the_resend_is_acked_not_acted_on(db, service, hubs):
     add_account(db)
-    svc = service(env={"MONITOR_FAULT": "after_commit:E130"})
+    svc = service("--fault", "after_commit:E130")
     h = hubs()
     h.signal("hub-1", "E130", zone=1)
     assert svc.wait_exit() == -9
@@ -91,15 +93,21 @@ def test_killed_after_commit_before_ack_the_resend_is_acked_not_acted_on(db, ser
     assert query(db, "SELECT n FROM counters WHERE name = 'duplicate'")[0]["n"] >= 1
 
 
-def test_killed_right_after_dispatch_nothing_is_dispatched_twice(db, service, hubs):
+def test_killed_right_after_dispatch_nothing_is_dispatched_twice_and_the_line_goes_out(
+        db, service, hubs):
     add_account(db)
-    svc = service(env={"MONITOR_FAULT": "after_commit:dispatch"})
+    svc = service("--fault", "after_commit:dispatch")
     h = hubs()
     h.signal("hub-1", "E130", zone=1)
     assert h.wait_acked()
     assert svc.wait_exit() == -9
     assert len(_dispatches(db)) == 1
+    # The dispatch was committed but its line never went out: nobody was told.
+    assert not svc.lines.where(step="dispatch")
     svc2 = service()
+    told = svc2.lines.wait(step="dispatch")
+    stored = query(db, "SELECT id FROM timeline WHERE step = 'dispatch'")
+    assert (told["id"], told["reason"]) == (stored[0]["id"], "no_answer")
     h.acked.clear()
     h.resend_unacked()                               # the hub resends once more anyway
     h.signal("hub-1", "E406", user=1)                # and the owner disarms
@@ -108,17 +116,31 @@ def test_killed_right_after_dispatch_nothing_is_dispatched_twice(db, service, hu
     assert len(_dispatches(db)) == 1
     assert len(query(db, "SELECT * FROM cases")) == 1
     assert _final(db, 1) == ("dispatched", "no_answer")
-    assert not svc2.lines.where(step="dispatch") and not svc2.lines.where(step="open")
+    assert len(svc2.lines.where(step="dispatch")) == 1 and not svc2.lines.where(step="open")
+    assert query(db, "SELECT * FROM outbox") == []
+
+
+def test_killed_after_a_line_went_out_it_goes_out_again_never_not_at_all(db, service, hubs):
+    add_account(db)
+    svc = service("--fault", "after_emit:call", "--ring-timeout", "30")
+    h = hubs()
+    h.signal("hub-1", "E130", zone=1)
+    assert svc.wait_exit() == -9
+    call = svc.lines.wait(step="call")
+    svc2 = service("--ring-timeout", "30")
+    again = svc2.lines.wait(step="call")
+    assert again == call                    # the same step, its id tells the repeat apart
+    assert until(lambda: query(db, "SELECT * FROM outbox") == [])
 
 
 def test_killed_mid_case_under_only_if_i_say_stays_held_after_restart(db, service, hubs):
     add_account(db, policy="only_if_i_say")
-    svc = service("--ring-timeout", "100")
+    svc = service("--ring-timeout", "1")
     h = hubs()
     h.signal("hub-1", "E130", zone=1)
     svc.lines.wait(step="call")
     svc.kill9()
-    svc2 = service("--ring-timeout", "100")
+    svc2 = service("--ring-timeout", "1")
     hold = svc2.lines.wait(step="hold")
     assert hold["reason"] == "no_answer"
     time.sleep(0.5)

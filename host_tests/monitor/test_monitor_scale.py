@@ -13,7 +13,8 @@ def test_two_workers_split_1000_signals_from_100_hubs_none_handled_twice(db, ser
     secrets = {"hub-%03d" % i: os.urandom(32) for i in range(HUBS)}
     for hub, secret in secrets.items():
         add_account(db, hub, secret=secret, contacts=1)
-    workers = [service("--share", "desk", "--ring-timeout", "50") for _ in range(2)]
+    workers = [service("--share", "desk", "--ring-timeout", "0.5", "--redeliver-after", "10")
+               for _ in range(2)]
     h = hubs(secrets)
     t0 = time.monotonic()
     for n in range(PER_HUB):

@@ -60,3 +60,23 @@ class StoryClock:
     def hub_clock_s(self, hub_epoch):
         """The hub's own Unix clock (it runs `speed` times fast from its boot)."""
         return int(hub_epoch + (time.time() - hub_epoch) * self.speed)
+
+
+class FastClock:
+    """The monitoring service's clock in a simulation: it runs `speed` times
+    faster than the wall clock from the moment it is made, like the hub's, so
+    a 30 s ring lasts 30/speed real seconds (monitor/clock.py's interface)."""
+
+    def __init__(self, speed):
+        self.speed = speed
+        self.epoch_ms = time.time() * 1000
+
+    def now_ms(self):
+        return int(self.epoch_ms + (time.time() * 1000 - self.epoch_ms) * self.speed)
+
+    def wait_s(self, due_ms):
+        return max(0.0, (due_ms - self.now_ms()) / 1000.0 / self.speed)
+
+    def wall_ms(self, clock_ms):
+        """The wall-clock ms at which this clock showed clock_ms."""
+        return self.epoch_ms + (clock_ms - self.epoch_ms) / self.speed

@@ -1,4 +1,5 @@
 """Story output lines as a timeline a person can read (`make demo`)."""
+from monitor.plans import words
 
 _STEP = {
     "open": "case opened",
@@ -11,7 +12,9 @@ _STEP = {
     "cancel": "cancelled ({reason})",
     "hold": "no dispatch, case held for the operator ({reason})",
     "keypad_cancel": "keypad cancel ({reason})",
-    "signal": "also {code}",
+    "signal": "also {words}",
+    "update": "for the responders: {words}",
+    "overdue": "held past its hold time: top of the operator's queue",
     "close": "closed ({reason})",
 }
 
@@ -21,9 +24,10 @@ def step_text(line):
     text = _STEP.get(line.get("step"), line.get("step", "?"))
     fields = {k: line.get(k, "") for k in ("contact", "name", "phone", "result", "reason",
                                             "service", "code")}
+    if line.get("code"):
+        fields["words"] = words(line["code"], line.get("name"))
     if line.get("step") == "open":
-        text += " for %s (%s)" % (line.get("code") or line.get("reason"),
-                                  line.get("name") or "zone %s" % line.get("zone"))
+        text += " for %s" % (fields.get("words") or line.get("reason"))
     return text.format(**fields)
 
 

@@ -8,11 +8,13 @@ import os
 import threading
 import time
 
+from monitor.store import Store
 from tools.broker import Broker
 from tools.hubsim import HubSim
 from tools.sim import demo
+from tools.sim import callee
 from tools.sim.app import App
-from tools.sim.clock import StoryClock
+from tools.sim.clock import FastClock, StoryClock
 from tools.sim.sensors import Sensors
 
 Event = collections.namedtuple("Event", "source obj received")
@@ -24,6 +26,8 @@ DEBOUNCE_MS = 35
 
 class World:
     def __init__(self, workdir, config, account, speed=1, calls="auto", listener=None):
+        """calls: "auto", the automatic callee answers as the story scripts it;
+        "console", a person does (the page, the operator console)."""
         self.workdir = workdir
         self.config = config
         self.account = account
@@ -37,6 +41,9 @@ class World:
         self._lock = threading.Lock()     # one input at a time on the hub's channel
         self._elock = threading.Lock()
         self.broker = self.hub = self.monitor = self.app = None
+        self.monitor_clock = None
+        self._scripts = None              # the world's own store connection, for callee scripts
+        self._script_lock = threading.Lock()
         self._stopping = False
 
     # ---- life cycle ----
@@ -49,10 +56,18 @@ class World:
                                                   host="127.0.0.1", port=self.broker.port))
         db = os.path.join(self.workdir, "monitor.db")
         demo.add_account(db, self.account)
+        provider = None
+        if self.calls == "auto":
+            self._scripts = Store(db)
+            callee.prepare(self._scripts)
+            provider = callee.AutomaticCallee()
+        # The service runs on a clock as fast as the hub's: its 30 s ring and a
+        # contact's 2 s pick-up take the same story time at any speed.
+        self.monitor_clock = FastClock(self.speed)
         self.monitor = Receiver(Settings(db=db, port=self.broker.port,
-                                         prefix=self.config["mqtt"].get("prefix", "alarm"),
-                                         calls=self.calls, time_scale=1.0 / self.speed),
-                                emit=self._monitor_line)
+                                         prefix=self.config["mqtt"].get("prefix", "alarm")),
+                                emit=self._monitor_line, provider=provider,
+                                clock=self.monitor_clock)
         self.monitor.start(timeout=boot_timeout)
         self.hub_epoch = time.time()
         self.app = App(self.broker.port, self.config["hub_id"], self.config["secret"],
@@ -83,6 +98,8 @@ class World:
 
     def stop(self):
         self._stopping = True
+        if self._scripts is not None:
+            self._scripts.close()
         for part in (self.monitor, self.app, self.hub, self.broker):
             if part is not None:
                 try:
@@ -125,7 +142,9 @@ class World:
         """Story ms of an event, or None when it has no time of its own."""
         if ev.source == "hub":
             return self.clock.from_ticks(ev.obj["ticks"]) if "ticks" in ev.obj else None
-        return self.clock.from_wall_ms(ev.obj["t"]) if "t" in ev.obj else None
+        if "t" not in ev.obj:
+            return None
+        return self.clock.from_wall_ms(self.monitor_clock.wall_ms(ev.obj["t"]))
 
     def story_line(self, ev):
         """The event as a story output line: t, source, then its own fields."""
@@ -167,7 +186,10 @@ class World:
         self.app.command(cmd)
 
     def callee(self, script):
-        self.monitor.callee.script_json(script)
+        if self._scripts is None:
+            raise ValueError("a person takes the calls in this run: there is no callee to script")
+        with self._script_lock:
+            callee.set_script_json(self._scripts, script)
 
     def pins(self):
         """{siren|buzzer|led: {"pin", "level", "toggles"}} as the hub drives them now;

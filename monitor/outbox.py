@@ -1,0 +1,35 @@
+"""Delivering timeline steps from the store, after commit (at least once).
+
+Desk.step queues every step it writes in the `outbox` table, claimed by the
+writing process at that moment. Once its transaction has committed, the
+process reads the steps back from the store, hands them to its sinks (JSON
+lines, the in-process listeners), and only then deletes their outbox rows. A
+process that dies in between leaves the rows behind; once their claim is older
+than the lease, any process claims and delivers them. A sink may therefore
+see a step twice, never lose one: the step's `id` tells repeats apart."""
+from monitor import timeline
+
+LEASE_MS = 10_000
+
+
+def take(store, ids):
+    """The committed steps `ids`, as lines, in id order."""
+    return timeline.lines(store, ids)
+
+
+def delivered(store, ids):
+    if not ids:
+        return
+    with store.tx() as db:
+        db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+
+
+def claim_orphans(store, now_ms, lease_ms=LEASE_MS, limit=500):
+    """Claim steps whose delivery was left unfinished by a process that died;
+    returns their ids (deliver, then call delivered())."""
+    with store.tx() as db:
+        ids = [r["id"] for r in store.q("SELECT id FROM outbox WHERE claimed_ms <= ? "
+                                        "ORDER BY id LIMIT ?", now_ms - lease_ms, limit)]
+        db.executemany("UPDATE outbox SET claimed_ms = ? WHERE id = ?",
+                       [(now_ms, i) for i in ids])
+    return ids

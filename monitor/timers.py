@@ -1,0 +1,38 @@
+"""Firing due timers (ring timeouts, hold times, test-report deadlines, a call
+provider's own). Timers are rows in the store; a worker claims one by deleting
+it inside the transaction that acts on it, so of several workers exactly one
+fires it, and after a crash it fires on whichever worker is up."""
+import logging
+
+from monitor.cases import Refused
+
+log = logging.getLogger("monitor")
+
+
+def next_due(store):
+    """The earliest due time in clock ms, or None."""
+    return store.one("SELECT MIN(due_ms) AS due FROM timers")["due"]
+
+
+def any_due(store, now_ms):
+    return store.one("SELECT 1 FROM timers WHERE due_ms <= ? LIMIT 1", now_ms) is not None
+
+
+def fire_due(desk, limit=100):
+    """Inside the caller's transaction: claim and fire what is due now. One
+    timer that fails is rolled back alone (and logged); the rest still fire."""
+    due = desk.store.q("SELECT * FROM timers WHERE due_ms <= ? ORDER BY due_ms, id LIMIT ?",
+                       desk.now(), limit)
+    for timer in due:
+        if desk.store.db.execute("DELETE FROM timers WHERE id = ?",
+                                 (timer["id"],)).rowcount == 0:
+            continue
+        mark = len(desk.out)
+        try:
+            with desk.store.savepoint():
+                desk.fire(dict(timer))
+        except Exception as e:
+            del desk.out[mark:]
+            if not isinstance(e, Refused):
+                log.exception("timer %s failed", dict(timer))
+    return len(due)
