@@ -271,8 +271,10 @@ class Access:
         with open(self.ca) as f:
             return f.read()
 
-    def hub_password(self, hub):
-        return self.credentials["hubs"][hub]
+    def password(self, user):
+        if user in (MONITOR_USER, HA_USER):
+            return self.credentials[user]
+        return self.credentials["hubs"][user]
 
     def conf(self):
         with open(self.path("mosquitto.conf")) as f:

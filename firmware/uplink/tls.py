@@ -139,7 +139,7 @@ class _TlsSocket:
 class Tls:
     """Wraps the link's TCP socket: wrap(raw) -> a socket speaking TLS to the broker."""
 
-    def __init__(self, ca_pem, server_hostname, handshake_ms=3000, ssl=None):
+    def __init__(self, ca_pem, server_hostname, handshake_ms=2000, ssl=None):
         self.der = pem_to_der(ca_pem)
         self.ca_sha256 = fingerprint(self.der)
         self.hostname = server_hostname

@@ -39,7 +39,10 @@ def main():
     tls = None
     if cfg.get("ca"):
         from uplink.tls import Tls
-        tls = Tls(cfg["ca"], cfg.get("host", "127.0.0.1"))
+        # "name": the broker's name as the hub's config has it, when DNS sent
+        # it elsewhere (the TCP connect always goes to "host").
+        tls = Tls(cfg["ca"], cfg.get("name") or cfg.get("host", "127.0.0.1"),
+                  handshake_ms=cfg.get("handshake_ms", 2000))
     link = Link(box, cfg["hub"], binascii.unhexlify(cfg["secret"]), cfg.get("host", "127.0.0.1"),
                 cfg["port"], user=cfg.get("user"), password=cfg.get("password"), tls=tls,
                 prefix=cfg["prefix"], keepalive_s=cfg.get("keepalive", 10),
