@@ -1,4 +1,4 @@
-"""python -m monitor run | account | callee | cases | case | stats | bench"""
+"""python -m monitor run | account | broker | callee | cases | case | stats | bench"""
 import argparse
 import getpass
 import json
@@ -73,10 +73,26 @@ def main(argv=None):
     _db(sub.add_parser("stats", help="signal counters (stored, duplicate, rejected_*)"))
     sub.add_parser("bench", help="throughput and latency benchmark")
 
+    broker = sub.add_parser("broker", help="write the mosquitto configuration: TLS, a login "
+                                           "per hub, the ACL (monitor/broker_access.py)")
+    bsub = broker.add_subparsers(dest="action", required=True)
+    bw = bsub.add_parser("write")
+    _db(bw)
+    bw.add_argument("--dir", required=True, help="where to write (the CA is kept there)")
+    bw.add_argument("--name", action="append", metavar="HOST",
+                    help="the broker's host name or IP as hubs dial it; repeat "
+                         "(default: localhost and 127.0.0.1)")
+    bw.add_argument("--port", type=int, default=8883, help="TLS listener port (default 8883)")
+    bw.add_argument("--bind", metavar="ADDR", help="listen on this address only")
+    bw.add_argument("--hub", action="append", default=[], metavar="ID",
+                    help="a hub without an account yet; repeat")
+    bw.add_argument("--prefix", default="alarm")
+    bw.add_argument("--discovery-prefix", default="homeassistant")
+
     args = p.parse_args(argv)
     try:
         return COMMANDS[args.cmd](args)
-    except (accounts.AccountError, ValueError) as e:
+    except (accounts.AccountError, ValueError) as e:     # AccessError too
         print("error: %s" % e, file=sys.stderr)
         return 2
 
@@ -174,5 +190,16 @@ def cmd_bench(args):
     return bench.main()
 
 
-COMMANDS = {"run": cmd_run, "account": cmd_account, "callee": cmd_callee, "cases": cmd_cases,
+def cmd_broker(args):
+    from monitor import broker_access
+    hubs = sorted(set(accounts.all_hubs(Store(args.db))) | set(args.hub))
+    access = broker_access.write(args.dir, hubs, args.prefix, args.discovery_prefix,
+                                 names=args.name or ("localhost", "127.0.0.1"),
+                                 port=args.port, bind=args.bind)
+    print("%d hubs: %s" % (len(hubs), " ".join(hubs)))
+    print(broker_access.summary(access))
+    return 0
+
+
+COMMANDS = {"broker": cmd_broker, "run": cmd_run, "account": cmd_account, "callee": cmd_callee, "cases": cmd_cases,
             "case": cmd_case, "stats": cmd_stats, "bench": cmd_bench}
