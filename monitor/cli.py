@@ -17,7 +17,13 @@ def main(argv=None):
     run = sub.add_parser("run", help="run the service")
     _db(run)
     run.add_argument("--host", default="127.0.0.1", help="MQTT broker host")
-    run.add_argument("--port", type=int, default=1883, help="MQTT broker port")
+    run.add_argument("--port", type=int, help="MQTT broker port (1883; 8883 with --ca)")
+    run.add_argument("--ca", metavar="FILE",
+                     help="TLS: the broker's CA certificate (PEM), e.g. from 'broker write'")
+    run.add_argument("--mqtt-user", metavar="NAME", help="broker login (e.g. monitor)")
+    run.add_argument("--mqtt-password-file", metavar="FILE",
+                     help="the login's password: a file holding it, or the credentials.json "
+                          "that 'broker write' made (never on the command line)")
     run.add_argument("--prefix", default="alarm", help="topic prefix (protocol default: alarm)")
     run.add_argument("--share", metavar="GROUP",
                      help="subscribe as $share/GROUP/... so several workers split the events")
@@ -105,7 +111,10 @@ def cmd_run(args):
     from monitor.receiver import Receiver, Settings
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
-    rx = Receiver(Settings(db=args.db, host=args.host, port=args.port, prefix=args.prefix,
+    port = args.port or (8883 if args.ca else 1883)
+    password = _mqtt_password(args.mqtt_password_file, args.mqtt_user)
+    rx = Receiver(Settings(db=args.db, host=args.host, port=port, prefix=args.prefix,
+                           tls_ca=args.ca, username=args.mqtt_user, password=password,
                            share=args.share, calls=args.calls, ring_s=args.ring_timeout,
                            answer_s=args.answer_delay, time_scale=args.time_scale,
                            test_grace_s=args.test_grace, jsonl=args.jsonl,
@@ -113,9 +122,23 @@ def cmd_run(args):
     rx.start(timeout=30)
     if rx.console:
         print("console: %s" % rx.console.url, file=sys.stderr, flush=True)
-    print("monitor: subscribed on %s:%d" % (args.host, args.port), file=sys.stderr, flush=True)
+    print("monitor: subscribed on %s:%d%s" % (args.host, port, " (TLS)" if args.ca else ""),
+          file=sys.stderr, flush=True)
     rx.serve_forever()
     return 0
+
+
+def _mqtt_password(path, user):
+    if path is None:
+        return None
+    with open(path) as f:
+        text = f.read()
+    if text.lstrip().startswith("{"):
+        creds = json.loads(text)
+        if user not in creds:
+            raise ValueError("--mqtt-password-file: no password for %r in %s" % (user, path))
+        return creds[user]
+    return text.strip()
 
 
 def cmd_account(args):
