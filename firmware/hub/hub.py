@@ -38,6 +38,7 @@ class Hub:
         self.outbox = outbox
         self.wdt = wdt
         self.log = log or _print
+        self._tls_failures = 0
         self.clock = clock or time.time
         self.adverts = []
         self.commands = []
@@ -140,6 +141,13 @@ class Hub:
                 out.update(now)
         if self.link is not None:
             self.link.poll(now)   # new signals are already on flash: send them first
+            tls = self.link.stats.get("tls_failures", 0)
+            if tls != self._tls_failures:
+                # A refused TLS session never reaches the status topic (there is
+                # no session): say why on the console, once per failed connect.
+                self._tls_failures = tls
+                self.log(now, {"link": "tls_refused", "reason": self.link.stats["tls_error"],
+                               "count": tls})
         if changed:
             self.save_state()
         for o in outs:
