@@ -4,7 +4,8 @@ an install (docs/protocol.md, "Security model").
     python -m monitor broker write --dir DIR [--db monitor.db] [--name HOST ...]
 
 Writes into DIR:
-  ca.crt, ca.key        a private certificate authority (kept; made once)
+  ca.crt, ca.key        a private certificate authority (kept; made once): hubs
+                        carry ca.crt as mqtt.ca
   server.crt, server.key  the broker's certificate for --name, signed by that CA
   passwd                mosquitto's password file, hashed by mosquitto_passwd
   acl                   each hub writes only its own topics, reads only its own
@@ -204,7 +205,7 @@ def make_server_cert(directory, names, ca_dir=None):
 
 
 def cert_pin(path):
-    """SHA-256 (hex) of a PEM certificate's DER bytes: what a hub's mqtt.pin holds."""
+    """SHA-256 (hex) of a PEM certificate's DER bytes (uplink.tls.fingerprint on the hub)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     with open(path, "rb") as f:
@@ -254,10 +255,10 @@ def new_password():
 class Access:
     """What `write` made: paths, the broker certificate's pin, and the credentials."""
 
-    def __init__(self, directory, credentials, pin, port):
+    def __init__(self, directory, credentials, ca_sha256, port):
         self.dir = os.path.abspath(directory)
         self.credentials = credentials      # {"monitor": pw, "homeassistant": pw, "hubs": {...}}
-        self.pin = pin
+        self.ca_sha256 = ca_sha256          # to compare with the CA a hub config carries
         self.port = port
 
     def path(self, name):
@@ -300,8 +301,8 @@ def write(directory, hubs, prefix="alarm", discovery_prefix="homeassistant",
              "hubs": {}}
     for h in hubs:
         creds["hubs"][h] = given.get(h) or old.get("hubs", {}).get(h) or new_password()
-    make_ca(directory)
-    server = make_server_cert(directory, list(names))
+    ca = make_ca(directory)
+    make_server_cert(directory, list(names))
     users = dict(creds["hubs"])
     users[MONITOR_USER] = creds["monitor"]
     users[HA_USER] = creds["homeassistant"]
@@ -311,15 +312,16 @@ def write(directory, hubs, prefix="alarm", discovery_prefix="homeassistant",
     _write_public(os.path.join(directory, "mosquitto.conf"),
                   conf_text(directory, port, bind, log_file).encode())
     _write_private(cred_path, (json.dumps(creds, indent=2, sort_keys=True) + "\n").encode())
-    return Access(directory, creds, cert_pin(server), port)
+    return Access(directory, creds, cert_pin(ca), port)
 
 
 def summary(access):
     """What to tell the installer: where things are, never the passwords themselves."""
     return ("broker configuration in %s\n"
             "  mosquitto -c %s\n"
-            "  CA certificate (hubs: mqtt.ca, monitor: --ca): %s\n"
-            "  broker certificate pin (hubs: mqtt.pin, instead of mqtt.ca): %s\n"
-            "  passwords (hubs: mqtt.password; monitor: --mqtt-password-file): %s"
-            % (access.dir, access.path("mosquitto.conf"), access.ca, access.pin,
+            "  CA certificate (hubs: mqtt.ca as PEM text; monitor: --ca): %s\n"
+            "    SHA-256 %s\n"
+            "  passwords (hubs: mqtt.password; monitor: --mqtt-user monitor "
+            "--mqtt-password-file): %s"
+            % (access.dir, access.path("mosquitto.conf"), access.ca, access.ca_sha256,
                access.path("credentials.json")))
