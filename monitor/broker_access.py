@@ -64,6 +64,7 @@ def acl_text(hubs, prefix="alarm", discovery_prefix="homeassistant"):
     for leaf in ("availability", "state", "zone/#"):
         lines.append("topic read %s/+/%s" % (prefix, leaf))
     lines.append("topic read %s/#" % discovery_prefix)
+    lines.append("topic write %s/status" % discovery_prefix)     # its own birth message
     lines.append("topic write %s/+/commands" % prefix)
     for hub in sorted(hubs):
         check_user(hub)

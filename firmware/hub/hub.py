@@ -38,7 +38,7 @@ class Hub:
         self.outbox = outbox
         self.wdt = wdt
         self.log = log or _print
-        self._tls_failures = 0
+        self._refusals = (0, 0)
         self.clock = clock or time.time
         self.adverts = []
         self.commands = []
@@ -141,13 +141,7 @@ class Hub:
                 out.update(now)
         if self.link is not None:
             self.link.poll(now)   # new signals are already on flash: send them first
-            tls = self.link.stats.get("tls_failures", 0)
-            if tls != self._tls_failures:
-                # A refused TLS session never reaches the status topic (there is
-                # no session): say why on the console, once per failed connect.
-                self._tls_failures = tls
-                self.log(now, {"link": "tls_refused", "reason": self.link.stats["tls_error"],
-                               "count": tls})
+            self._report_refusals(now)
         if changed:
             self.save_state()
         for o in outs:
@@ -168,6 +162,19 @@ class Hub:
         if r is None or r.started is None:
             return True
         return ticks.diff(now, r.started) < self.radio_stall_ms
+
+    def _report_refusals(self, now):
+        # A refused TLS session or login never reaches the status topic (there
+        # is no session): say why on the console, once per failed connect.
+        st = self.link.stats
+        seen = (st.get("tls_failures", 0), st.get("refused", 0))
+        if seen == self._refusals:
+            return
+        if seen[0] != self._refusals[0]:
+            self.log(now, {"link": "tls_refused", "reason": st["tls_error"], "count": seen[0]})
+        if seen[1] != self._refusals[1]:
+            self.log(now, {"link": "login_refused", "rc": st["refused_rc"], "count": seen[1]})
+        self._refusals = seen
 
     def status(self):
         # Counters of everything dropped or refused, for the status topic.

@@ -262,6 +262,10 @@ class Link:
         if reason is not None:
             self.stats["tls_failures"] = self.stats.get("tls_failures", 0) + 1
             self.stats["tls_error"] = reason
+        elif isinstance(err, getattr(self.mqtt, "MQTTException", ())) and err.args:
+            # The broker's CONNACK refusal: 4 bad user name or password, 5 not authorised.
+            self.stats["refused"] = self.stats.get("refused", 0) + 1
+            self.stats["refused_rc"] = err.args[0]
         self._close_sock()
         self.connected = False
         self.failures += 1

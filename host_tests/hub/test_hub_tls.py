@@ -123,3 +123,13 @@ def test_a_config_asking_for_tls_without_a_ca_never_goes_plain(rig, secure_broke
     sim = hub(copy.deepcopy(cfg))
     line = sim.wait_for(lambda o: "trouble" in o, timeout=15)
     assert line["field"] == "mqtt.ca"
+
+
+def test_a_wrong_broker_password_is_said_on_the_console_never_shown(rig, secure_broker):
+    hub, monitor, watcher = rig
+    cfg = tls_config(secure_broker)
+    cfg["mqtt"]["password"] = "not-the-password"
+    sim = hub(cfg)
+    line = sim.wait_for(lambda o: o.get("link") == "login_refused", timeout=15)
+    assert line["rc"] == 5                                  # CONNACK: not authorised
+    assert "not-the-password" not in "\n".join(sim.raw) + secure_broker.log_text()
