@@ -2,11 +2,12 @@
 # CA the config carries and name the host the hub dialled; anything else fails
 # the connect, with a reason the link counts. There is no plaintext fallback.
 #
-# umqtt.simple's own TLS parameters differ by version (1.3.4 on PyPI: ssl=True
-# and ssl_params; 1.7.0, frozen in v1.28: ssl=an SSLContext; 1.8: the same with
-# server_hostname taken from `server`), so the link never passes them: it hands
-# umqtt a socket that is already TLS (Tls.wrap, called right after the TCP
-# connect), and umqtt reads and writes it like any socket.
+# umqtt.simple's own TLS parameters differ by version (1.3.4 on PyPI, used on
+# the host: ssl=True and ssl_params for ussl.wrap_socket; the ones frozen in
+# current firmware: ssl=an SSLContext, wrapped with server_hostname=server), so
+# the link never passes them: every version calls sock.connect(addr) on the
+# socket the link's shim made, which connects and then wraps (Tls.wrap), so
+# umqtt reads and writes a TLS socket like any other.
 #
 # The handshake is not done inside wrap_socket: MicroPython retries it there for
 # as long as the broker stays silent. It runs inside the first write instead,
