@@ -140,7 +140,9 @@ class _TlsSocket:
 class Tls:
     """Wraps the link's TCP socket: wrap(raw) -> a socket speaking TLS to the broker."""
 
-    def __init__(self, ca_pem, server_hostname, handshake_ms=2000, ssl=None):
+    # 4 s: the ESP32's handshake arithmetic (an estimated 0.3-1 s) plus a few
+    # round trips on a slow Wi-Fi, and still well inside the 8 s watchdog.
+    def __init__(self, ca_pem, server_hostname, handshake_ms=4000, ssl=None):
         self.der = pem_to_der(ca_pem)
         self.ca_sha256 = fingerprint(self.der)
         self.hostname = server_hostname
