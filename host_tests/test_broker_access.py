@@ -233,3 +233,25 @@ def test_the_cli_writes_for_every_account_and_prints_no_password(tmp_path):
     assert os.path.join(d, "ca.crt") in done.stdout and "credentials.json" in done.stdout
     conf = open(os.path.join(d, "mosquitto.conf")).read()
     assert "listener 8883" in conf and "allow_anonymous false" in conf
+
+
+def test_the_monitor_runs_with_its_own_login_over_tls(secure_broker, tmp_path, clients):
+    db = str(tmp_path / "m.db")
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--db", db,
+                             "--port", str(secure_broker.port), "--ca", secure_broker.access.ca,
+                             "--mqtt-user", "monitor", "--mqtt-password-file",
+                             secure_broker.access.path("credentials.json")],
+                            cwd=paths.ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        assert "subscribed on 127.0.0.1:%d (TLS)" % secure_broker.port in line, line
+        # It reads availability as the monitor user: the broker logs the
+        # delivery of a hub's "online" to it.
+        hub = clients(A).wait_ready()
+        hub.pub("alarm/%s/availability" % A, b"online")
+        mine = "Sending PUBLISH to monitor-%d-" % proc.pid     # the receiver's client id
+        assert until(lambda: mine in secure_broker.log_text(), 10)
+    finally:
+        proc.terminate()
+        err = proc.communicate(timeout=30)[1]
+    assert secure_broker.access.password("monitor") not in line + err
