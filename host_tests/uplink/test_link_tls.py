@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 
+import paho.mqtt.client as mqtt
 import pytest
 
 from mqtt_monitor import Monitor
@@ -164,3 +165,37 @@ def test_no_secret_in_the_hubs_own_output(tls_driver, tls_monitor, secure_broker
     out = "\n".join(str(line) for line in d.seen) + d.stderr()
     for secret in (secure_broker.access.password(HUB), SECRET.hex()):
         assert secret not in out
+
+
+def test_a_hubs_login_cannot_act_as_another_hub(tls_driver, secure_broker):
+    # The real link, logged in as hub-test but speaking for hub-b (its id in the
+    # topics): every publish is dropped by the ACL, its subscriptions get nothing.
+    other = "hub-b"
+    m = Monitor(secure_broker.port, "alarm", other, SECRET,
+                auth=lambda c: secure_broker.client_auth(c, "monitor"),
+                topics=("events", "availability", "state"))
+    try:
+        d = tls_driver(hub=other, n=3, run_ms=3000, resend_ms=500)
+        d.ev("up")
+        done = d.ev("done", timeout=20)
+        assert done["stats"]["published"] >= 3            # PUBACKed: MQTT 3.1.1 drops silently
+        m.ack([1, 2, 3])                                    # the monitor may; hub-test must not see it
+        # Sentinel: hub-b itself publishes; once it is in, the forgeries would be too.
+        real = secure_broker.client_auth(
+            mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="real-" + other), other)
+        real.connect("127.0.0.1", secure_broker.port)
+        real.loop_start()
+        try:
+            real.publish("alarm/%s/state" % other, b"sentinel", qos=1).wait_for_publish(5)
+            got = []
+            while not got or got[-1][1] != b"sentinel":
+                got.append(m.other.get(timeout=10))
+        finally:
+            real.disconnect()
+            real.loop_stop()
+        assert not m.events and not m.bad
+        assert got == [("state", b"sentinel", False)], got
+        assert done["outbox"] == 3                         # no ack ever reached it
+    finally:
+        m.close()
+    assert "Denied PUBLISH from %s" % other in secure_broker.log_text()
