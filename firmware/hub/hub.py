@@ -38,7 +38,7 @@ class Hub:
         self.outbox = outbox
         self.wdt = wdt
         self.log = log or _print
-        self._refusals = (0, 0)
+        self._tls_refused = self._login_refused = 0
         self.clock = clock or time.time
         self.adverts = []
         self.commands = []
@@ -166,15 +166,16 @@ class Hub:
     def _report_refusals(self, now):
         # A refused TLS session or login never reaches the status topic (there
         # is no session): say why on the console, once per failed connect.
+        # (Called every loop pass: compares two ints, allocates nothing.)
         st = self.link.stats
-        seen = (st.get("tls_failures", 0), st.get("refused", 0))
-        if seen == self._refusals:
-            return
-        if seen[0] != self._refusals[0]:
-            self.log(now, {"link": "tls_refused", "reason": st["tls_error"], "count": seen[0]})
-        if seen[1] != self._refusals[1]:
-            self.log(now, {"link": "login_refused", "rc": st["refused_rc"], "count": seen[1]})
-        self._refusals = seen
+        tls = st.get("tls_failures", 0)
+        if tls != self._tls_refused:
+            self._tls_refused = tls
+            self.log(now, {"link": "tls_refused", "reason": st["tls_error"], "count": tls})
+        login = st.get("refused", 0)
+        if login != self._login_refused:
+            self._login_refused = login
+            self.log(now, {"link": "login_refused", "rc": st["refused_rc"], "count": login})
 
     def status(self):
         # Counters of everything dropped or refused, for the status topic.

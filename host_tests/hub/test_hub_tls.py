@@ -88,7 +88,8 @@ def test_everything_works_through_tls_and_the_acl(rig, secure_broker):
                  ["outbox"] == 0, timeout=90), mon.seen.get(BASE + "status")
     status = mon.seen[BASE + "status"].decode()
     link = json.loads(status)["link"]
-    assert link["connects"] == 1 and "tls_failures" not in link
+    # (A reconnect under load is fine; a refused TLS session is not.)
+    assert link["connects"] >= 1 and "tls_failures" not in link, link
     sim.kill()
     assert ha.wait(BASE + "availability", b"offline")          # the Last Will, through the ACL
     # No secret in what the hub printed, what it published or what the broker logged.

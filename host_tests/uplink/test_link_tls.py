@@ -57,7 +57,7 @@ def test_signals_and_acks_over_tls_with_the_ca_from_the_config(tls_driver, tls_m
     done = d.ev("done", timeout=30)
     assert done["outbox"] == 0, done                    # every one acked, over TLS
     assert not m.bad and sorted(set(m.seqs())) == list(range(1, 21))
-    assert done["stats"]["connects"] == 1 and "tls_failures" not in done["stats"]
+    assert done["stats"]["connects"] >= 1 and "tls_failures" not in done["stats"]
     print("\nTLS connect, longest loop gap %d ms" % done["max_gap_ms"])
 
 
