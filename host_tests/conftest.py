@@ -42,6 +42,22 @@ def broker(tmp_path_factory):
     b.stop()
 
 
+# Hubs the secure broker knows (a login and ACL entries each): the demo house's
+# hub, the uplink tests' hub, and a neighbour to attack it.
+SECURE_HUBS = ("demo-hub", "hub-test", "hub-b")
+
+
+@pytest.fixture(scope="session")
+def secure_broker(tmp_path_factory):
+    """mosquitto as an install runs it: TLS with a private CA, a login per hub
+    (SECURE_HUBS), the ACL, the packet size limit (monitor.broker_access)."""
+    from tools.broker import Broker
+    b = Broker(str(tmp_path_factory.mktemp("mosquitto-tls")), hubs=SECURE_HUBS)
+    b.start()
+    yield b
+    b.stop()
+
+
 def pytest_collect_file(file_path, parent):
     if file_path.suffix == ".py" and file_path.name.startswith("dual_"):
         return DualModule.from_parent(parent, path=file_path)

@@ -13,7 +13,8 @@ paths.use_firmware_in_cpython()
 class Monitor:
     """The monitoring side, with paho-mqtt: collects events, optionally acks them."""
 
-    def __init__(self, port, prefix, hub, secret, auto_ack=True, topics=("events",)):
+    def __init__(self, port, prefix, hub, secret, auto_ack=True, topics=("events",), auth=None):
+        """auth: fn(paho client) -> client, e.g. a secure broker's login as the monitor."""
         import paho.mqtt.client as mqtt
         self.hub = hub
         self.secret = secret
@@ -30,6 +31,8 @@ class Monitor:
         self.c.on_message = self._on_message
         self.c.on_subscribe = self._on_subscribe
         self.c.reconnect_delay_set(1, 1)
+        if auth is not None:
+            auth(self.c)
         self.c.connect("127.0.0.1", port, keepalive=5)
         self.c.loop_start()
         if not self.connected.wait(5):

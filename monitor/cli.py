@@ -1,4 +1,4 @@
-"""python -m monitor run | account | cases | case | stats | bench"""
+"""python -m monitor run | account | broker | cases | case | stats | bench"""
 import argparse
 import getpass
 import json
@@ -53,6 +53,22 @@ def parser():
     case.add_argument("id", type=int)
     _db(sub.add_parser("stats", help="signal counters (stored, duplicate, rejected_*)"))
     sub.add_parser("bench", help="throughput and latency benchmark")
+
+    broker = sub.add_parser("broker", help="write the mosquitto configuration: TLS, a login "
+                                           "per hub, the ACL (monitor/broker_access.py)")
+    bsub = broker.add_subparsers(dest="action", required=True)
+    bw = bsub.add_parser("write")
+    _db(bw)
+    bw.add_argument("--dir", required=True, help="where to write (the CA is kept there)")
+    bw.add_argument("--name", action="append", metavar="HOST",
+                    help="the broker's host name or IP as hubs dial it; repeat "
+                         "(default: localhost and 127.0.0.1)")
+    bw.add_argument("--port", type=int, default=8883, help="TLS listener port (default 8883)")
+    bw.add_argument("--bind", metavar="ADDR", help="listen on this address only")
+    bw.add_argument("--hub", action="append", default=[], metavar="ID",
+                    help="a hub without an account yet; repeat")
+    bw.add_argument("--prefix", default="alarm")
+    bw.add_argument("--discovery-prefix", default="homeassistant")
     return p
 
 
@@ -60,7 +76,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return COMMANDS[args.cmd](args)
-    except (accounts.AccountError, ValueError) as e:
+    except (accounts.AccountError, ValueError) as e:     # AccessError too
         print("error: %s" % e, file=sys.stderr)
         return 2
 
@@ -73,7 +89,13 @@ def run_options(run):
     """`run`'s options (the simulation's runner, tools/sim/monitor.py, adds its own)."""
     _db(run)
     run.add_argument("--host", default="127.0.0.1", help="MQTT broker host")
-    run.add_argument("--port", type=int, default=1883, help="MQTT broker port")
+    run.add_argument("--port", type=int, help="MQTT broker port (1883; 8883 with --ca)")
+    run.add_argument("--ca", metavar="FILE",
+                     help="TLS: the broker's CA certificate (PEM), e.g. from 'broker write'")
+    run.add_argument("--mqtt-user", metavar="NAME", help="broker login (e.g. monitor)")
+    run.add_argument("--mqtt-password-file", metavar="FILE",
+                     help="the login's password: a file holding it, or the credentials.json "
+                          "that 'broker write' made (never on the command line)")
     run.add_argument("--prefix", default="alarm", help="topic prefix (protocol default: alarm)")
     run.add_argument("--share", metavar="GROUP",
                      help="subscribe as $share/GROUP/... so several workers split the events")
@@ -97,7 +119,10 @@ def run_options(run):
 
 def settings(args):
     from monitor.receiver import Settings
-    return Settings(db=args.db, host=args.host, port=args.port, prefix=args.prefix,
+    port = args.port or (8883 if args.ca else 1883)
+    return Settings(db=args.db, host=args.host, port=port, prefix=args.prefix,
+                    tls_ca=args.ca, username=args.mqtt_user,
+                    password=_mqtt_password(args.mqtt_password_file, args.mqtt_user),
                     share=args.share, ring_s=args.ring_timeout, hold_s=args.hold_time,
                     follow_up_s=args.follow_up_window, test_grace_s=args.test_grace,
                     redeliver_s=args.redeliver_after, jsonl=args.jsonl,
@@ -115,9 +140,24 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
     elif provider is None:
         print("monitor: no console (--console-port): calls ring out with nobody to take them",
               file=sys.stderr, flush=True)
-    print("monitor: subscribed on %s:%d" % (args.host, args.port), file=sys.stderr, flush=True)
+    print("monitor: subscribed on %s:%d%s" % (args.host, rx.s.port,
+                                              " (TLS)" if args.ca else ""),
+          file=sys.stderr, flush=True)
     rx.serve_forever()
     return 0
+
+
+def _mqtt_password(path, user):
+    if path is None:
+        return None
+    with open(path) as f:
+        text = f.read()
+    if text.lstrip().startswith("{"):
+        creds = json.loads(text)
+        if user not in creds:
+            raise ValueError("--mqtt-password-file: no password for %r in %s" % (user, path))
+        return creds[user]
+    return text.strip()
 
 
 def cmd_account(args):
@@ -208,5 +248,16 @@ def cmd_bench(args):
     return bench.main()
 
 
-COMMANDS = {"run": cmd_run, "account": cmd_account, "cases": cmd_cases, "case": cmd_case,
-            "stats": cmd_stats, "bench": cmd_bench}
+def cmd_broker(args):
+    from monitor import broker_access
+    hubs = sorted(set(accounts.all_hubs(Store(args.db))) | set(args.hub))
+    access = broker_access.write(args.dir, hubs, args.prefix, args.discovery_prefix,
+                                 names=args.name or ("localhost", "127.0.0.1"),
+                                 port=args.port, bind=args.bind)
+    print("%d hubs: %s" % (len(hubs), " ".join(hubs)))
+    print(broker_access.summary(access))
+    return 0
+
+
+COMMANDS = {"broker": cmd_broker, "run": cmd_run, "account": cmd_account, "cases": cmd_cases,
+            "case": cmd_case, "stats": cmd_stats, "bench": cmd_bench}

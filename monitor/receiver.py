@@ -53,6 +53,9 @@ class Settings:
     console_host: str = "127.0.0.1"
     batch: int = 256
     client_id: str = None
+    tls_ca: str = None           # the broker's CA (PEM file): TLS, and the broker's name checked
+    username: str = None         # the monitor's own broker login (broker_access.MONITOR_USER)
+    password: str = None
 
 
 class Hooks:
@@ -111,6 +114,10 @@ class Receiver:
         self.client.on_subscribe = lambda *a: self.subscribed.set()
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(0.2, 5)
+        if self.s.tls_ca:
+            self.client.tls_set(ca_certs=self.s.tls_ca)
+        if self.s.username:
+            self.client.username_pw_set(self.s.username, self.s.password)
         self.client.connect_async(self.s.host, self.s.port, keepalive=30)
         self.client.loop_start()
         if not self.subscribed.wait(timeout):

@@ -128,6 +128,9 @@ def main():
     from tools import bench_uplink
     bench_uplink.main(1000)
     sys.stdout.flush()
+    from tools import bench_tls
+    bench_tls.main(20)
+    sys.stdout.flush()
     from monitor import bench as monitor_bench
     monitor_bench.main()
     return 0

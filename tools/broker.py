@@ -30,18 +30,51 @@ def ensure_mosquitto():
 
 
 class Broker:
-    """mosquitto on a fixed loopback port that can be stopped and restarted."""
+    """mosquitto on a fixed loopback port that can be stopped and restarted.
 
-    def __init__(self, workdir, port=None, binary=None):
+    Plain and open by default (fast, for most tests). With `hubs` it is the
+    secure broker an install runs: TLS with a private CA, a login per hub, the
+    ACL, a packet size limit, all written by monitor.broker_access into
+    workdir/access (self.access: the CA, the passwords, the pin)."""
+
+    def __init__(self, workdir, port=None, binary=None, hubs=None, prefix="alarm"):
         self.binary = binary or ensure_mosquitto()
         self.port = port or free_port()
         os.makedirs(workdir, exist_ok=True)
         self.conf = os.path.join(workdir, "mosquitto.conf")
         self.log = os.path.join(workdir, "mosquitto.log")
+        self.access = None
+        if hubs is None:
+            conf = "listener %d 127.0.0.1\nallow_anonymous true\n" % self.port
+        else:
+            from monitor import broker_access
+            self.access = broker_access.write(os.path.join(workdir, "access"), hubs, prefix,
+                                              port=self.port, bind="127.0.0.1")
+            conf = self.access.conf()
+            if os.geteuid() == 0:
+                # A private broker in a private temp dir: as root, mosquitto would
+                # drop to its own user, which cannot enter that dir.
+                conf = "user root\n" + conf
         with open(self.conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "log_dest stderr\n" % self.port)
+            f.write(conf + "persistence false\nlog_dest stderr\n")
         self.proc = None
+
+    @property
+    def tls(self):
+        return self.access is not None
+
+    def client_auth(self, client, user):
+        """Make a paho client log in as `user` (a hub id, "monitor" or
+        "homeassistant") over TLS with the private CA; nothing on a plain broker."""
+        if self.access is None:
+            return client
+        client.tls_set(ca_certs=self.access.ca)
+        client.username_pw_set(user, self.access.password(user))
+        return client
+
+    def log_text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
 
     def start(self, timeout=10):
         with open(self.log, "ab") as logf:

@@ -3,10 +3,11 @@ the browser.
 
     python -m tools.run [--speed N] [--port P] [--config FILE] [--account FILE]
 
-Starts a private mosquitto, the real hub firmware under the host micropython
-(the demo config, tools/demo/hub-config.json), virtual BTHome sensors, the
-monitoring endpoint with the demo account (tools/demo/account.json), and the
-page on 127.0.0.1. Ctrl-C stops all of it."""
+Starts a private mosquitto (TLS with a private CA, a login per client, the
+ACL: what `python -m monitor broker write` makes for an install), the real hub
+firmware under the host micropython (the demo config, tools/demo/hub-config.json),
+virtual BTHome sensors, the monitoring endpoint with the demo account
+(tools/demo/account.json), and the page on 127.0.0.1. Ctrl-C stops all of it."""
 import argparse
 import json
 import os
@@ -54,6 +55,12 @@ def main(argv=None):
         except OSError as e:
             print("port %d is taken (%s); trying any free port" % (args.port, e), flush=True)
             page = Page(world, house, port=0).start()
+        access = world.broker.access
+        if access is not None:
+            print("broker: mosquitto over TLS on 127.0.0.1:%d, a login per client, the ACL "
+                  "(%s)\n  CA certificate: %s\n  passwords: %s\n  broker log: %s"
+                  % (world.broker.port, access.path("mosquitto.conf"), access.ca,
+                     access.path("credentials.json"), world.broker.log), flush=True)
         if world.trouble:
             print("the hub refused its config: %s" % json.dumps(world.trouble), flush=True)
         print("\nThe house is ready: open %s\n(hub time runs at %dx; Ctrl-C stops everything)"

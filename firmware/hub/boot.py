@@ -99,10 +99,14 @@ def _link(settings, outbox):
         from uplink.link import Link
     except ImportError:
         return None
+    tls = None
+    if settings.mqtt_tls:
+        from uplink.tls import Tls      # only then: the ssl module and the CA cost heap
+        tls = Tls(settings.mqtt_ca, settings.mqtt_host)
     return Link(outbox, settings.hub_id, settings.secret, settings.mqtt_host,
                 port=settings.mqtt_port, prefix=settings.mqtt_prefix,
                 user=settings.mqtt_user, password=settings.mqtt_password,
-                keepalive_s=settings.keepalive, clock=_unix_time)
+                keepalive_s=settings.keepalive, clock=_unix_time, tls=tls)
 
 
 def _unix_time():

@@ -39,6 +39,7 @@ class Hub:
         self.outbox = outbox
         self.wdt = wdt
         self.log = log or _print
+        self._tls_refused = self._login_refused = 0
         self.clock = clock or time.time
         self.adverts = Backlog(self.radio_queue)
         self.commands = []
@@ -141,6 +142,7 @@ class Hub:
                 out.update(now)
         if self.link is not None:
             self.link.poll(now)   # new signals are already on flash: send them first
+            self._report_refusals(now)
         if changed or p.save_due:
             self.save_state()
         for o in outs:
@@ -161,6 +163,20 @@ class Hub:
         if r is None or r.started is None:
             return True
         return ticks.diff(now, r.started) < self.radio_stall_ms
+
+    def _report_refusals(self, now):
+        # A refused TLS session or login never reaches the status topic (there
+        # is no session): say why on the console, once per failed connect.
+        # (Called every loop pass: compares two ints, allocates nothing.)
+        st = self.link.stats
+        tls = st.get("tls_failures", 0)
+        if tls != self._tls_refused:
+            self._tls_refused = tls
+            self.log(now, {"link": "tls_refused", "reason": st["tls_error"], "count": tls})
+        login = st.get("refused", 0)
+        if login != self._login_refused:
+            self._login_refused = login
+            self.log(now, {"link": "login_refused", "rc": st["refused_rc"], "count": login})
 
     def status(self):
         # Counters of everything dropped or refused, for the status topic.

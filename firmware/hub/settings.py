@@ -47,11 +47,10 @@ class HubSettings:
         self.wifi_password = wifi.get("password")
         mqtt = _section(raw, "mqtt")
         self.mqtt_host = _text(mqtt, "host", "mqtt.")
-        self.mqtt_port = _int(mqtt, "port", "mqtt.", 1883, 1, 65535)
-        self.mqtt_user = _text(mqtt, "user", "mqtt.", required=False)
-        self.mqtt_password = _text(mqtt, "password", "mqtt.", required=False, longest=128)
+        self.mqtt_tls, self.mqtt_ca = _tls(mqtt)
+        self.mqtt_port = _int(mqtt, "port", "mqtt.", 8883 if self.mqtt_tls else 1883, 1, 65535)
+        self.mqtt_user, self.mqtt_password = _login(mqtt, self.hub_id)
         self.mqtt_prefix = _text(mqtt, "prefix", "mqtt.", required=False) or "alarm"
-        self.mqtt_tls = mqtt.get("tls", False) is True
         self.keepalive = _int(mqtt, "keepalive", "mqtt.", 30, 10, 600)
         self.test_interval = _int(mqtt, "test_interval", "mqtt.", 3600, 60, 86400)
         self.discovery = mqtt.get("discovery", True) is not False
@@ -90,6 +89,43 @@ class HubSettings:
                         raise ConfigError(where + "object", "unknown BTHome object %r" % (name,))
             self.sensors.append((mac, z.get("name"), z.get("type"), key, objects,
                                  button_events(z, "zones[%d]" % n)))
+
+
+def _tls(mqtt):
+    # TLS only with the CA that signed the broker's certificate: a hub that
+    # asks for TLS never connects unverified, and never in plaintext.
+    tls = mqtt.get("tls", False)
+    if not isinstance(tls, bool):
+        raise ConfigError("mqtt.tls", "must be true or false")
+    ca = mqtt.get("ca")
+    if not tls:
+        if ca is not None:
+            raise ConfigError("mqtt.ca", "is only used with \"tls\": true")
+        return False, None
+    if not isinstance(ca, str) or len(ca) > 4096:
+        raise ConfigError("mqtt.ca", "the broker's CA certificate (PEM text) is required with tls")
+    from uplink.tls import pem_to_der
+    try:
+        pem_to_der(ca)
+    except ValueError as e:
+        raise ConfigError("mqtt.ca", str(e))
+    return True, ca
+
+
+def _login(mqtt, hub_id):
+    # The broker's ACL is keyed on the user name, so a hub logs in as itself.
+    user = _text(mqtt, "user", "mqtt.", required=False)
+    password = mqtt.get("password")
+    if password is None:
+        if user is not None:
+            raise ConfigError("mqtt.password", "is required with mqtt.user")
+        return None, None
+    if not isinstance(password, str) or not 8 <= len(password) <= 128:
+        # Never echo the value: this message reaches the console and the log.
+        raise ConfigError("mqtt.password", "must be a text of 8..128 characters")
+    if user is not None and user != hub_id:
+        raise ConfigError("mqtt.user", "must be the hub_id (the broker's ACL names the hub)")
+    return hub_id, password
 
 
 class Board:

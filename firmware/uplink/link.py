@@ -39,9 +39,10 @@ def _default_rand(n):
 
 class _Sock:
     # A socket whose blocking mode is always bounded by a timeout.
-    def __init__(self, sock, timeout_s):
+    def __init__(self, sock, timeout_s, wrap=None):
         self.s = sock
         self.t = timeout_s
+        self.wrap = wrap     # TLS: turns the connected TCP socket into a TLS one (uplink/tls.py)
         self._last = None
         self.op = 0          # fixed-header byte of the packet wait_msg() read last
 
@@ -70,7 +71,9 @@ class _Sock:
         return self.s.write(buf, n)
 
     def connect(self, addr):
-        return self.s.connect(addr)
+        self.s.connect(addr)
+        if self.wrap is not None:
+            self.s = self.wrap(self.s)
 
     def setsockopt(self, *args):
         return self.s.setsockopt(*args)
@@ -82,14 +85,15 @@ class _Sock:
 class _SocketModule:
     # Stands in for the `socket` module inside umqtt.simple so that the socket
     # connect() creates is bounded before it connects.
-    def __init__(self, real, timeout_s, addresses):
+    def __init__(self, real, timeout_s, addresses, wrap=None):
         self.real = real
         self.timeout_s = timeout_s
+        self.wrap = wrap
         self.last = None
         self.addresses = addresses   # the link's DNS cache, kept across reconnects
 
     def socket(self, *args):
-        s = _Sock(self.real.socket(*args), self.timeout_s)
+        s = _Sock(self.real.socket(*args), self.timeout_s, self.wrap)
         s.settimeout(self.timeout_s)
         self.last = s
         return s
@@ -109,7 +113,7 @@ class Link:
                  user=None, password=None, keepalive_s=30, timeout_ms=250,
                  backoff_min_ms=500, backoff_max_ms=60000, per_poll=4, resend_ms=30000,
                  require_signed=True, on_command=None, clock=None, rand=None,
-                 mqtt=None, plain_actions=("ARM_AWAY", "ARM_HOME", "DISARM")):
+                 mqtt=None, plain_actions=("ARM_AWAY", "ARM_HOME", "DISARM"), tls=None):
         self.outbox = outbox
         self.hub_id = hub_id
         self.secret = secret
@@ -135,6 +139,7 @@ class Link:
         self.retained_topic = None
         self._addresses = {}             # (host, port) -> getaddrinfo result
         self.on_command = on_command
+        self.tls = tls                  # uplink.tls.Tls, or None for plain MQTT
         self.clock = clock              # () -> unix seconds, for event time and command ts
         self.rand = rand or _default_rand
         if mqtt is None:
@@ -207,7 +212,8 @@ class Link:
             self.sock.settimeout(self.timeout_s)
 
     def _connect(self, now):
-        shim = _SocketModule(self._real_socket(), self.timeout_s, self._addresses)
+        shim = _SocketModule(self._real_socket(), self.timeout_s, self._addresses,
+                             self.tls.wrap if self.tls is not None else None)
         try:
             c = self.mqtt.MQTTClient(self.hub_id, self.server, self.port, self.user,
                                      self.password, self.keepalive_s)
@@ -252,6 +258,14 @@ class Link:
     def _drop(self, now, err):
         self.last_error = err
         self.stats["failures"] += 1
+        reason = getattr(err, "reason", None)      # uplink.tls.TlsError
+        if reason is not None:
+            self.stats["tls_failures"] = self.stats.get("tls_failures", 0) + 1
+            self.stats["tls_error"] = reason
+        elif isinstance(err, getattr(self.mqtt, "MQTTException", ())) and err.args:
+            # The broker's CONNACK refusal: 4 bad user name or password, 5 not authorised.
+            self.stats["refused"] = self.stats.get("refused", 0) + 1
+            self.stats["refused_rc"] = err.args[0]
         self._close_sock()
         self.connected = False
         self.failures += 1

@@ -22,7 +22,8 @@ PREFIX = DEMO["mqtt"]["prefix"]
 class Watcher:
     """Every message on some topic filters, with the retained flag."""
 
-    def __init__(self, port, filters):
+    def __init__(self, port, filters, auth=None):
+        """auth: fn(paho client) -> client, the login on a secure broker."""
         self.q = queue.Queue()
         self.seen = {}
         ready = threading.Event()
@@ -30,6 +31,8 @@ class Watcher:
         self.c.on_connect = lambda c, u, f, rc, p=None: c.subscribe([(t, 1) for t in filters])
         self.c.on_subscribe = lambda *a: ready.set()
         self.c.on_message = self._msg
+        if auth is not None:
+            auth(self.c)
         self.c.connect("127.0.0.1", port)
         self.c.loop_start()
         assert ready.wait(5)

@@ -36,7 +36,15 @@ def main():
         out(ev="command", cmd=cmd)
 
     box = Outbox(MemStore(), capacity=cfg.get("capacity", 256))
-    link = Link(box, cfg["hub"], binascii.unhexlify(cfg["secret"]), "127.0.0.1", cfg["port"],
+    tls = None
+    if cfg.get("ca"):
+        from uplink.tls import Tls
+        # "name": the broker's name as the hub's config has it, when DNS sent
+        # it elsewhere (the TCP connect always goes to "host").
+        tls = Tls(cfg["ca"], cfg.get("name") or cfg.get("host", "127.0.0.1"),
+                  handshake_ms=cfg.get("handshake_ms", 2000))
+    link = Link(box, cfg["hub"], binascii.unhexlify(cfg["secret"]), cfg.get("host", "127.0.0.1"),
+                cfg["port"], user=cfg.get("user"), password=cfg.get("password"), tls=tls,
                 prefix=cfg["prefix"], keepalive_s=cfg.get("keepalive", 10),
                 timeout_ms=cfg.get("timeout_ms", 200),
                 backoff_min_ms=cfg.get("backoff_min_ms", 100),
@@ -75,7 +83,8 @@ def main():
             if was_up:
                 out(ev="up", t=elapsed, connects=link.stats["connects"])
             else:
-                out(ev="down", t=elapsed, err=repr(link.last_error))
+                out(ev="down", t=elapsed, err=repr(link.last_error),
+                    tls_error=link.stats.get("tls_error"))
         if len(box) != last_len:
             last_len = len(box)
             out(ev="outbox", len=last_len, t=elapsed)

@@ -17,7 +17,9 @@ PLAIN = ("ARM_AWAY", "ARM_HOME", "DISARM")
 
 
 class App:
-    def __init__(self, port, hub_id, secret_hex, prefix="alarm", hub_clock=None):
+    def __init__(self, port, hub_id, secret_hex, prefix="alarm", hub_clock=None, auth=None):
+        """auth: fn(paho client) -> client, the login on a secure broker (Home
+        Assistant's user: it reads availability and writes commands)."""
         self.hub_id = hub_id
         self.secret = bytes.fromhex(secret_hex)
         self.prefix = prefix
@@ -31,6 +33,8 @@ class App:
                                   protocol=mqtt.MQTTv311)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        if auth is not None:
+            auth(self.client)
         self.client.connect("127.0.0.1", port, keepalive=30)
         self.client.loop_start()
 

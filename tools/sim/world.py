@@ -25,15 +25,20 @@ DEBOUNCE_MS = 35
 
 
 class World:
-    def __init__(self, workdir, config, account, speed=1, calls="auto", listener=None):
+    def __init__(self, workdir, config, account, speed=1, calls="auto", listener=None,
+                 secure=True):
         """calls: "auto", the automatic callee answers as the story scripts it;
-        "console", a person does (the page, the operator console)."""
+        "console", a person does (the page, the operator console).
+        secure: the broker takes TLS and a login per client, with the ACL."""
         self.workdir = workdir
         self.config = config
         self.account = account
         self.speed = speed
         self.calls = calls
         self.listener = listener          # fn(Event), called on reader threads
+        # The broker as an install runs it (TLS, a login per client, the ACL),
+        # unless a caller wants the bare one.
+        self.secure = secure
         self.clock = StoryClock(speed)
         self.sensors = Sensors(config)
         self.events = []
@@ -51,9 +56,19 @@ class World:
     def start(self, boot_timeout=30):
         from monitor import Receiver, Settings
         os.makedirs(self.workdir, exist_ok=True)
-        self.broker = Broker(os.path.join(self.workdir, "mosquitto")).start()
-        self.config = dict(self.config, mqtt=dict(self.config.get("mqtt", {}),
-                                                  host="127.0.0.1", port=self.broker.port))
+        hub_id = self.config["hub_id"]
+        prefix = self.config.get("mqtt", {}).get("prefix", "alarm")
+        self.broker = Broker(os.path.join(self.workdir, "mosquitto"),
+                             hubs=[hub_id] if self.secure else None, prefix=prefix).start()
+        mqtt = dict(self.config.get("mqtt", {}), host="127.0.0.1", port=self.broker.port)
+        login = {}
+        if self.secure:
+            access = self.broker.access
+            mqtt.update(tls=True, ca=access.ca_pem(), password=access.password(hub_id))
+            mqtt.pop("user", None)
+            login = dict(tls_ca=access.ca, username="monitor",
+                         password=access.password("monitor"))
+        self.config = dict(self.config, mqtt=mqtt)
         db = os.path.join(self.workdir, "monitor.db")
         demo.add_account(db, self.account)
         provider = None
@@ -64,15 +79,14 @@ class World:
         # The service runs on a clock as fast as the hub's: its 30 s ring and a
         # contact's 2 s pick-up take the same story time at any speed.
         self.monitor_clock = FastClock(self.speed)
-        self.monitor = Receiver(Settings(db=db, port=self.broker.port,
-                                         prefix=self.config["mqtt"].get("prefix", "alarm")),
+        self.monitor = Receiver(Settings(db=db, port=self.broker.port, prefix=prefix, **login),
                                 emit=self._monitor_line, provider=provider,
                                 clock=self.monitor_clock)
         self.monitor.start(timeout=boot_timeout)
         self.hub_epoch = time.time()
-        self.app = App(self.broker.port, self.config["hub_id"], self.config["secret"],
-                       self.config["mqtt"].get("prefix", "alarm"),
-                       hub_clock=lambda: self.clock.hub_clock_s(self.hub_epoch))
+        self.app = App(self.broker.port, hub_id, self.config["secret"], prefix,
+                       hub_clock=lambda: self.clock.hub_clock_s(self.hub_epoch),
+                       auth=lambda c: self.broker.client_auth(c, "homeassistant"))
         self.hub = HubSim(os.path.join(self.workdir, "hub"), self.config, speed=self.speed)
         self.hub.start(timeout=boot_timeout)
         # Wired loops closed before the hub's first scan: a loop it finds open

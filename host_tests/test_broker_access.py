@@ -1,0 +1,257 @@
+"""The broker an install runs (monitor.broker_access, the `secure_broker`
+fixture: real mosquitto, real TLS): who may publish and read where.
+
+A denied publish is silent in MQTT 3.1.1, so every "nothing arrived" waits for
+a sentinel the same client publishes next on a topic it may write: the broker
+keeps one client's messages in order, so once the sentinel is in, the denied
+message would have been too."""
+import json
+import os
+import queue
+import stat
+import subprocess
+import sys
+import threading
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from waiting import until
+
+from monitor import broker_access
+from tools import paths
+
+
+class Client:
+    """A paho client logged in as `user` (None: anonymous) over TLS."""
+
+    def __init__(self, broker, user, subscribe=(), password=None, tls=True):
+        self.q = queue.Queue()
+        self.got = []
+        self.rc = None
+        self.ready = threading.Event()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                             client_id="t-%s-%d" % (user or "anon", id(self)),
+                             protocol=mqtt.MQTTv311)
+        if tls:
+            self.c.tls_set(ca_certs=broker.access.ca)
+        if user is not None:
+            self.c.username_pw_set(user, password or broker.access.password(user))
+        self.filters = list(subscribe)
+        self.c.on_connect = self._on_connect
+        self.c.on_subscribe = lambda *a: self.ready.set()
+        self.c.on_message = self._on_message
+        self.dropped = threading.Event()
+        self.c.on_disconnect = lambda *a: self.dropped.set()
+        self.c.connect("127.0.0.1", broker.port, keepalive=10)
+        self.c.loop_start()
+
+    def _on_connect(self, c, u, flags, rc, props=None):
+        self.rc = rc
+        if rc == 0 and self.filters:
+            c.subscribe([(f, 1) for f in self.filters])
+        elif rc == 0:
+            self.ready.set()
+
+    def _on_message(self, c, u, msg):
+        self.got.append((msg.topic, msg.payload, msg.retain))
+        self.q.put(msg.topic)
+
+    def wait_ready(self, timeout=10):
+        assert self.ready.wait(timeout), "not connected/subscribed (rc %s)" % self.rc
+        return self
+
+    def pub(self, topic, payload, retain=False, wait=True):
+        info = self.c.publish(topic, payload, qos=1, retain=retain)
+        if wait:
+            info.wait_for_publish(10)
+
+    def topics(self):
+        return [t for t, _, _ in self.got]
+
+    def wait_topic(self, topic, timeout=10):
+        assert until(lambda: topic in self.topics(), timeout), (topic, self.topics())
+
+    def close(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+@pytest.fixture
+def clients(secure_broker):
+    made = []
+
+    def make(user, subscribe=(), **kw):
+        c = Client(secure_broker, user, subscribe, **kw)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+A, B = "hub-test", "hub-b"
+
+
+def test_anonymous_and_wrong_passwords_get_nothing(secure_broker, clients):
+    anon = clients(None)
+    assert until(lambda: anon.rc is not None, 10)
+    assert anon.rc != 0 and "authori" in str(anon.rc).lower()
+    wrong = clients(A, password="not-the-password")
+    assert until(lambda: wrong.rc is not None, 10)
+    assert wrong.rc != 0
+    # And nothing without TLS: the port speaks only TLS.
+    plain = clients(A, tls=False)
+    assert plain.dropped.wait(10) and plain.rc is None     # dropped, never a CONNACK
+    assert "not authorised" in secure_broker.log_text()
+
+
+def test_a_hub_cannot_write_another_hubs_topics(secure_broker, clients):
+    watch = clients("monitor", ["alarm/%s/#" % B, "alarm/%s/#" % A]).wait_ready()
+    ha = clients("homeassistant", ["alarm/%s/#" % B]).wait_ready()
+    a = clients(A).wait_ready()
+    for leaf in ("availability", "state", "events", "status", "zone/front_door", "acks",
+                 "commands"):
+        a.pub("alarm/%s/%s" % (B, leaf), b"forged", retain=leaf in ("availability", "state"))
+    a.pub("homeassistant/binary_sensor/%s/front_door/config" % B, b"{}", retain=True)
+    a.pub("alarm/%s/status" % A, b"sentinel")                  # its own: allowed
+    watch.wait_topic("alarm/%s/status" % A)
+    assert not [t for t in watch.topics() if "/%s/" % B in t], watch.got
+    assert not ha.got
+    log = secure_broker.log_text()
+    assert "Denied PUBLISH" in log and "'alarm/%s/availability'" % B in log
+
+
+def test_a_hub_cannot_read_another_hubs_acks_or_commands(clients):
+    a = clients(A, ["alarm/%s/acks" % B, "alarm/%s/commands" % B,
+                    "alarm/%s/acks" % A, "alarm/%s/commands" % A]).wait_ready()
+    mon = clients("monitor").wait_ready()
+    ha = clients("homeassistant").wait_ready()
+    mon.pub("alarm/%s/acks" % B, b'{"seqs":[1]}')
+    ha.pub("alarm/%s/commands" % B, b'{"action":"DISARM","code":"1234"}')
+    mon.pub("alarm/%s/acks" % A, b"sentinel")
+    ha.pub("alarm/%s/commands" % A, b"sentinel")
+    a.wait_topic("alarm/%s/acks" % A)
+    a.wait_topic("alarm/%s/commands" % A)
+    assert sorted(a.topics()) == ["alarm/%s/acks" % A, "alarm/%s/commands" % A]
+
+
+def test_only_the_hub_writes_its_availability_state_and_events(secure_broker, clients):
+    # The attack of issue 9: an outsider flipping availability opened trouble cases.
+    watch = clients("monitor", ["alarm/%s/#" % A]).wait_ready()
+    ha = clients("homeassistant").wait_ready()
+    mon = clients("monitor").wait_ready()
+    b = clients(B).wait_ready()
+    for who in (ha, mon, b):
+        for leaf in ("availability", "state", "events"):
+            who.pub("alarm/%s/%s" % (A, leaf), b"online", retain=leaf != "events")
+    a = clients(A).wait_ready()
+    a.pub("alarm/%s/availability" % A, b"online", retain=True)
+    sentinel = ("alarm/%s/availability" % A, b"online", False)
+    assert until(lambda: sentinel in watch.got, 10), watch.got
+    live = [m for m in watch.got if not m[2]]     # not what earlier tests left retained
+    assert live == [sentinel], watch.got
+
+
+def test_no_retained_command_from_a_hub_and_no_megabyte_messages(secure_broker, clients):
+    a = clients(A).wait_ready()
+    a.pub("alarm/%s/commands" % A, b'{"action":"DISARM","code":"1234"}', retain=True)
+    a.pub("alarm/%s/state" % A, b"x" * (2 * 1024 * 1024), retain=True, wait=False)   # too big
+    assert until(lambda: not a.c.is_connected(), 10)    # the broker drops an oversize packet
+    late = clients("homeassistant", ["alarm/%s/commands" % A, "alarm/%s/state" % A]).wait_ready()
+    a2 = clients(A).wait_ready()
+    a2.pub("alarm/%s/state" % A, b"disarmed", retain=False)
+    assert until(lambda: ("alarm/%s/state" % A, b"disarmed", False) in late.got, 10), late.got
+    # What earlier tests left retained may come first; never the hub's command, never 2 MB.
+    assert not [m for m in late.got if m[0].endswith("/commands")], late.got
+    assert all(len(payload) < broker_access.MAX_PACKET for _, payload, _ in late.got)
+
+
+def test_the_service_users_have_what_they_need(clients):
+    mon = clients("monitor", ["$share/workers/alarm/+/events", "alarm/+/availability"]) \
+        .wait_ready()
+    ha = clients("homeassistant", ["alarm/+/state", "alarm/+/zone/#", "homeassistant/#",
+                                   "alarm/+/events"]).wait_ready()
+    hub = clients(A, ["alarm/%s/acks" % A, "alarm/%s/commands" % A]).wait_ready()
+    hub.pub("alarm/%s/events" % A, b"{}")
+    hub.pub("alarm/%s/state" % A, b"armed_away")
+    hub.pub("alarm/%s/zone/front_door" % A, b"ON")
+    hub.pub("homeassistant/alarm_control_panel/%s/panel/config" % A, b"{}")
+    hub.pub("alarm/%s/availability" % A, b"online")
+    mon.wait_topic("alarm/%s/events" % A)
+    mon.wait_topic("alarm/%s/availability" % A)
+    ha.wait_topic("homeassistant/alarm_control_panel/%s/panel/config" % A)
+    assert "alarm/%s/zone/front_door" % A in ha.topics() and "alarm/%s/state" % A in ha.topics()
+    assert "alarm/%s/events" % A not in ha.topics()       # HA does not read the signals
+    mon.pub("alarm/%s/acks" % A, b"ack")
+    ha.pub("alarm/%s/commands" % A, b"cmd")
+    hub.wait_topic("alarm/%s/acks" % A)
+    hub.wait_topic("alarm/%s/commands" % A)
+
+
+def test_the_tool_hashes_passwords_and_keeps_them_across_runs(tmp_path):
+    d = str(tmp_path / "access")
+    first = broker_access.write(d, ["hub-1"])
+    passwd = open(os.path.join(d, "passwd")).read()
+    for pw in [first.credentials["monitor"], first.credentials["homeassistant"],
+               first.credentials["hubs"]["hub-1"]]:
+        assert len(pw) >= 16 and pw not in passwd
+    assert passwd.count("$7$") == 3                      # mosquitto's PBKDF2-SHA512
+    for private in ("credentials.json", "ca.key", "server.key", "passwd"):
+        assert stat.S_IMODE(os.stat(os.path.join(d, private)).st_mode) == 0o600, private
+    ca_before = open(first.ca).read()
+    again = broker_access.write(d, ["hub-1", "hub-2"])
+    assert again.credentials["hubs"]["hub-1"] == first.credentials["hubs"]["hub-1"]
+    assert again.credentials["monitor"] == first.credentials["monitor"]
+    assert open(again.ca).read() == ca_before            # hubs keep trusting the same CA
+    acl = open(os.path.join(d, "acl")).read()
+    assert acl.index("user ") < acl.index("topic ")      # no rule at all for anonymous
+    assert "topic write alarm/hub-2/events" in acl and "topic read alarm/hub-2/acks" in acl
+    with pytest.raises(broker_access.AccessError):
+        broker_access.write(d, ["monitor"])                # a hub may not be a service user
+    with pytest.raises(broker_access.AccessError):
+        broker_access.write(d, ["a/#"])
+
+
+def test_the_cli_writes_for_every_account_and_prints_no_password(tmp_path):
+    from monitor import accounts
+    from monitor.store import Store
+    db = str(tmp_path / "m.db")
+    store = Store(db)
+    accounts.add(store, "hub-x", bytes(16))
+    store.close()
+    d = str(tmp_path / "broker")
+    done = subprocess.run([sys.executable, "-m", "monitor", "broker", "write", "--dir", d,
+                           "--db", db, "--name", "broker.lan", "--port", "8883"],
+                          capture_output=True, text=True, cwd=paths.ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    creds = json.load(open(os.path.join(d, "credentials.json")))
+    assert set(creds["hubs"]) == {"hub-x"}
+    for pw in [creds["monitor"], creds["homeassistant"], creds["hubs"]["hub-x"]]:
+        assert pw not in done.stdout + done.stderr
+    assert os.path.join(d, "ca.crt") in done.stdout and "credentials.json" in done.stdout
+    conf = open(os.path.join(d, "mosquitto.conf")).read()
+    assert "listener 8883" in conf and "allow_anonymous false" in conf
+
+
+def test_the_monitor_runs_with_its_own_login_over_tls(secure_broker, tmp_path, clients):
+    db = str(tmp_path / "m.db")
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--db", db,
+                             "--port", str(secure_broker.port), "--ca", secure_broker.access.ca,
+                             "--mqtt-user", "monitor", "--mqtt-password-file",
+                             secure_broker.access.path("credentials.json")],
+                            cwd=paths.ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        assert "subscribed on 127.0.0.1:%d (TLS)" % secure_broker.port in line, line
+        # It reads availability as the monitor user: the broker logs the
+        # delivery of a hub's "online" to it.
+        hub = clients(A).wait_ready()
+        hub.pub("alarm/%s/availability" % A, b"online")
+        mine = "Sending PUBLISH to monitor-%d-" % proc.pid     # the receiver's client id
+        assert until(lambda: mine in secure_broker.log_text(), 10)
+    finally:
+        proc.terminate()
+        err = proc.communicate(timeout=30)[1]
+    assert secure_broker.access.password("monitor") not in line + err
