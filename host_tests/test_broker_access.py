@@ -243,7 +243,12 @@ def test_the_monitor_runs_with_its_own_login_over_tls(secure_broker, tmp_path, c
                              secure_broker.access.path("credentials.json")],
                             cwd=paths.ROOT, stderr=subprocess.PIPE, text=True)
     try:
-        line = proc.stderr.readline()
+        # It says what it is missing (no console) before it says it is subscribed.
+        line = ""
+        for _ in range(5):
+            line += proc.stderr.readline()
+            if "subscribed on" in line:
+                break
         assert "subscribed on 127.0.0.1:%d (TLS)" % secure_broker.port in line, line
         # It reads availability as the monitor user: the broker logs the
         # delivery of a hub's "online" to it.
