@@ -1,11 +1,12 @@
-"""python -m monitor run | account | callee | cases | case | stats | bench"""
+"""python -m monitor run | account | operator | callee | cases | case | stats | bench"""
 import argparse
 import getpass
 import json
 import logging
+import os
 import sys
 
-from monitor import accounts, calls
+from monitor import accounts, calls, operators
 from monitor.store import Store, loads
 
 
@@ -34,6 +35,16 @@ def main(argv=None):
     run.add_argument("--console-port", type=int, metavar="PORT",
                      help="serve the web console (0: any free port, printed on stderr)")
     run.add_argument("--console-host", default="127.0.0.1")
+    run.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                     help="a Host name the console answers to besides the bound one and "
+                          "loopback (repeat; e.g. its public name behind a proxy)")
+    run.add_argument("--allowed-origin", action="append", default=[], metavar="URL",
+                     help="an origin accepted on state-changing requests besides the "
+                          "request's own, e.g. https://console.example.com behind a TLS proxy")
+    run.add_argument("--https", action="store_true",
+                     help="the console is reached over https (a TLS proxy): cookies get Secure")
+    run.add_argument("--max-live-clients", type=int, default=100, metavar="N",
+                     help="open live-update streams at most (more are refused with 503)")
     run.add_argument("-v", "--verbose", action="store_true")
 
     acct = sub.add_parser("account", help="add, edit, show or list accounts")
@@ -45,17 +56,35 @@ def main(argv=None):
         a.add_argument("--secret", metavar="HEX", help="the hub secret, hex (>= 16 bytes)")
         a.add_argument("--contact", action="append", metavar="NAME:PHONE",
                        help="an emergency contact; repeat in calling order (edit: replaces all)")
-        a.add_argument("--password", help="verbal password (prompted for when omitted on a tty)")
+        a.add_argument("--password-file", metavar="FILE",
+                       help="read the verbal password from FILE (else $%s, else a prompt)"
+                            % VERBAL_ENV)
         a.add_argument("--policy", choices=accounts.POLICIES)
         a.add_argument("--address")
         a.add_argument("--call-next-contacts", action=argparse.BooleanOptionalAction,
                        default=None, help="call contact 2, 3... when contact 1 does not answer")
         a.add_argument("--test-interval", type=int, metavar="S",
                        help="periodic test report interval (default 3600)")
+    link = asub.add_parser("link", help="make the owner's app link for an account (prints the URL)")
+    _db(link)
+    link.add_argument("hub")
+    link.add_argument("--url", default="http://127.0.0.1:8080",
+                      help="the console's address as the owner reaches it")
     show = asub.add_parser("show")
     _db(show)
     show.add_argument("hub")
     _db(asub.add_parser("list"))
+
+    op = sub.add_parser("operator", help="add or list the console's operators")
+    osub = op.add_subparsers(dest="action", required=True)
+    add_op = osub.add_parser("add", help="add an operator (password from a prompt, "
+                                         "--password-file or $%s)" % OPERATOR_ENV)
+    _db(add_op)
+    add_op.add_argument("name")
+    add_op.add_argument("--role", choices=operators.ROLES, default="operator",
+                        help="operator: works cases; admin: also accounts and operators")
+    add_op.add_argument("--password-file", metavar="FILE")
+    _db(osub.add_parser("list"))
 
     callee = sub.add_parser("callee", help="script the automatic callee's next call to a contact")
     _db(callee)
@@ -76,9 +105,29 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         return COMMANDS[args.cmd](args)
-    except (accounts.AccountError, ValueError) as e:
+    except (accounts.AccountError, operators.OperatorError, ValueError) as e:
         print("error: %s" % e, file=sys.stderr)
         return 2
+
+
+VERBAL_ENV = "MONITOR_VERBAL_PASSWORD"
+OPERATOR_ENV = "MONITOR_OPERATOR_PASSWORD"
+
+
+def secret_input(what, path, env, confirm=False, prompt=True):
+    """A password from a file, the environment or a prompt: never from argv,
+    which any user on the machine can read in `ps`. None when there is none."""
+    if path:
+        with open(path) as f:
+            return f.read().rstrip("\r\n")
+    if os.environ.get(env):
+        return os.environ[env]
+    if not prompt or not sys.stdin.isatty():
+        return None
+    first = getpass.getpass("%s: " % what)
+    if confirm and first and getpass.getpass("again: ") != first:
+        raise ValueError("the two entries differ")
+    return first or None
 
 
 def _db(sp):
@@ -92,13 +141,26 @@ def cmd_run(args):
     rx = Receiver(Settings(db=args.db, host=args.host, port=args.port, prefix=args.prefix,
                            share=args.share, calls=args.calls, ring_s=args.ring_timeout,
                            answer_s=args.answer_delay, time_scale=args.time_scale,
-                           test_grace_s=args.test_grace, jsonl=args.jsonl,
-                           console_port=args.console_port, console_host=args.console_host))
+                           test_grace_s=args.test_grace, jsonl=args.jsonl))
     rx.start(timeout=30)
-    if rx.console:
-        print("console: %s" % rx.console.url, file=sys.stderr, flush=True)
+    web = None
+    if args.console_port is not None:
+        from monitor.web import WebConfig, WebServer
+        web = WebServer(rx, WebConfig(
+            host=args.console_host, port=args.console_port,
+            allowed_hosts=tuple(args.allowed_host), allowed_origins=tuple(args.allowed_origin),
+            https=args.https, max_live_clients=args.max_live_clients)).start()
+        print("console: %s" % web.url, file=sys.stderr, flush=True)
+        if operators.count(web.web.store) == 0:
+            print("console: no operator can log in yet; create one with\n"
+                  "  python -m monitor operator add NAME --role admin --db %s" % args.db,
+                  file=sys.stderr, flush=True)
     print("monitor: subscribed on %s:%d" % (args.host, args.port), file=sys.stderr, flush=True)
-    rx.serve_forever()
+    try:
+        rx.serve_forever()
+    finally:
+        if web is not None:
+            web.stop()
     return 0
 
 
@@ -115,9 +177,13 @@ def cmd_account(args):
             raise accounts.AccountError("no account %s" % args.hub)
         print(json.dumps(a, indent=2))
         return 0
-    password = args.password
-    if password is None and args.action == "add" and sys.stdin.isatty():
-        password = getpass.getpass("verbal password for %s: " % args.hub) or None
+    if args.action == "link":
+        token = operators.link_owner(store, args.hub)
+        from monitor.web.owner import link_url
+        print(link_url(args.url, token))
+        return 0
+    password = secret_input("verbal password for %s" % args.hub, args.password_file, VERBAL_ENV,
+                            prompt=args.action == "add")
     contacts = [accounts.parse_contact(c) for c in args.contact] if args.contact else None
     secret = bytes.fromhex(args.secret) if args.secret else None
     if args.action == "add":
@@ -130,6 +196,23 @@ def cmd_account(args):
         accounts.edit(store, args.hub, secret, contacts, password, args.policy, args.address,
                       args.call_next_contacts, args.test_interval)
     print(json.dumps(accounts.get(store, args.hub)))
+    return 0
+
+
+def cmd_operator(args):
+    store = Store(args.db)
+    if args.action == "list":
+        operators.ensure_schema(store)
+        for op in operators.listing(store):
+            print("%s\t%s" % (op["name"], op["role"]))
+        return 0
+    password = secret_input("password for %s" % args.name, args.password_file, OPERATOR_ENV,
+                            confirm=True)
+    if password is None:
+        raise operators.OperatorError("no password: give --password-file FILE, set $%s, "
+                                      "or run on a terminal to be asked" % OPERATOR_ENV)
+    operators.add(store, args.name, password, args.role)
+    print("operator %s added (%s)" % (args.name, args.role))
     return 0
 
 
@@ -174,5 +257,5 @@ def cmd_bench(args):
     return bench.main()
 
 
-COMMANDS = {"run": cmd_run, "account": cmd_account, "callee": cmd_callee, "cases": cmd_cases,
+COMMANDS = {"run": cmd_run, "account": cmd_account, "operator": cmd_operator, "callee": cmd_callee, "cases": cmd_cases,
             "case": cmd_case, "stats": cmd_stats, "bench": cmd_bench}

@@ -41,8 +41,6 @@ class Settings:
     time_scale: float = 1.0      # multiplies every wait (ring, answer, test interval)
     test_grace_s: float = 600.0
     jsonl: bool = False          # timeline steps as JSON lines on stdout
-    console_port: int = None     # None: no console; 0: a free port
-    console_host: str = "127.0.0.1"
     batch: int = 256
     client_id: str = None
 
@@ -58,7 +56,6 @@ class Receiver:
         self.provider = calls.AutomaticCallee() if settings.calls == "auto" \
             else calls.OperatorConsole()
         self.callee = Callee(self)
-        self.console = None
         self._fault = _parse_fault(os.environ.get("MONITOR_FAULT"))
         self._api_store = None
         self._api_lock = threading.Lock()
@@ -89,15 +86,10 @@ class Receiver:
         if not self.subscribed.wait(timeout):
             self.stop()
             raise RuntimeError("could not subscribe on %s:%d" % (self.s.host, self.s.port))
-        if self.s.console_port is not None:
-            from monitor.console.server import Console
-            self.console = Console(self, self.s.console_host, self.s.console_port).start()
         return self
 
     def stop(self):
         self.stopping.set()
-        if self.console:
-            self.console.stop()
         if self.client:
             self.client.disconnect()
             self.client.loop_stop()
