@@ -13,6 +13,7 @@ _STEP = {
     "keypad_cancel": "keypad cancel ({reason})",
     "signal": "also {code}",
     "close": "closed ({reason})",
+    "operator": "operator {operator}: {reason}",
 }
 
 
@@ -20,7 +21,7 @@ def step_text(line):
     """A monitor timeline step in words."""
     text = _STEP.get(line.get("step"), line.get("step", "?"))
     fields = {k: line.get(k, "") for k in ("contact", "name", "phone", "result", "reason",
-                                            "service", "code")}
+                                            "service", "code", "operator")}
     if line.get("step") == "open":
         text += " for %s (%s)" % (line.get("code") or line.get("reason"),
                                   line.get("name") or "zone %s" % line.get("zone"))
