@@ -15,7 +15,8 @@ from monitor.cases import Refused
 from monitor.store import Store
 from monitor.web import owner, routes
 from monitor.web.auth import Auth, Denied
-from monitor.web.guard import BadRequest, SameOriginWrites, SecurityHeaders
+from monitor.web.guard import (BadRequest, OneBodyLength, SameOriginWrites,
+                               SecurityHeaders)
 from monitor.web.live import LiveFeed
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
@@ -99,7 +100,8 @@ def build(web):
     ]
     app = Starlette(
         routes=pages + api,
-        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(config),
+        middleware=[Middleware(OneBodyLength),
+                    Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(config),
                                www_redirect=False),
                     Middleware(SecurityHeaders),
                     Middleware(SameOriginWrites, allowed_origins=config.allowed_origins)],

@@ -1,5 +1,10 @@
 """The door's frame: checks every request passes before any route sees it.
 
+- OneBodyLength: a request that gives its body's length two ways (both
+  Content-Length and Transfer-Encoding, or two Content-Lengths) is how a
+  second request is smuggled past a proxy that reads the other one: refused,
+  and the connection closed so nothing after it on the wire is read as a
+  request (RFC 9112, 6.3). h11 itself refuses a malformed Content-Length.
 - SecurityHeaders: the pages cannot be framed (clickjacking), nothing sniffs
   types, API answers are not cached.
 - SameOriginWrites: a state-changing request must come from a page of this
@@ -28,6 +33,22 @@ HEADERS = [
 
 class BadRequest(ValueError):
     """The request is wrong as sent; the message names what."""
+
+
+class OneBodyLength:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            names = [k.lower() for k, _ in scope["headers"]]
+            lengths = names.count(b"content-length")
+            if lengths > 1 or (lengths and b"transfer-encoding" in names):
+                return await JSONResponse(
+                    {"error": "refused: the body's length is given twice (Content-Length "
+                              "with Transfer-Encoding, or two Content-Lengths)"}, 400,
+                    headers={"Connection": "close"})(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:

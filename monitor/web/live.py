@@ -58,7 +58,9 @@ class LiveFeed:
                                "ORDER BY timeline.id LIMIT 500", self.last)
                 if rows:
                     self.last = rows[-1]["id"]
-                    data = json.dumps([views.line(r) for r in rows])
+                    # Encoded once here, off the event loop, for every stream.
+                    data = b"event: steps\ndata: %s\n\n" % json.dumps(
+                        [views.line(r) for r in rows]).encode()
                     self.loop.call_soon_threadsafe(self._publish, data)
         finally:
             store.close()
@@ -97,7 +99,7 @@ class LiveFeed:
                         continue
                     if data is None:
                         return
-                    yield b"event: steps\ndata: " + data.encode() + b"\n\n"
+                    yield data
             finally:
                 self.clients.discard(q)
         return StreamingResponse(events(), media_type="text/event-stream",

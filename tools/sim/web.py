@@ -19,7 +19,8 @@ from starlette.routing import Route
 from monitor.cases import Refused
 from monitor.web import actions
 from monitor.web.app import LOOPBACK
-from monitor.web.guard import BadRequest, SameOriginWrites, SecurityHeaders, json_body
+from monitor.web.guard import (BadRequest, OneBodyLength, SameOriginWrites,
+                               SecurityHeaders, json_body)
 from monitor.web.server import Uvicorn
 from tools import paths
 
@@ -53,7 +54,8 @@ class Page:
                    for verb in ("keys", "hold", "down", "up", "zone", "command")]
         return Starlette(
             routes=routes,
-            middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK),
+            middleware=[Middleware(OneBodyLength),
+                    Middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK),
                                    www_redirect=False),
                         Middleware(SecurityHeaders), Middleware(SameOriginWrites)],
             exception_handlers={BadRequest: _error(400), Refused: _error(409),
