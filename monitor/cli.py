@@ -10,10 +10,17 @@ from monitor import accounts, calls, operators
 from monitor.store import Store, loads
 
 
+class _Parser(argparse.ArgumentParser):
+    # No abbreviations: `--password` must not quietly mean `--password-file`.
+    def __init__(self, *args, **kw):
+        kw["allow_abbrev"] = False
+        super().__init__(*args, **kw)
+
+
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m monitor",
-                                description="The alarm monitoring endpoint (docs/monitoring.md).")
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p = _Parser(prog="python -m monitor",
+                description="The alarm monitoring endpoint (docs/monitoring.md).")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="run the service")
     _db(run)
@@ -48,7 +55,7 @@ def main(argv=None):
     run.add_argument("-v", "--verbose", action="store_true")
 
     acct = sub.add_parser("account", help="add, edit, show or list accounts")
-    asub = acct.add_subparsers(dest="action", required=True)
+    asub = acct.add_subparsers(dest="action", required=True, parser_class=_Parser)
     for name in ("add", "edit"):
         a = asub.add_parser(name)
         _db(a)
@@ -76,7 +83,7 @@ def main(argv=None):
     _db(asub.add_parser("list"))
 
     op = sub.add_parser("operator", help="add or list the console's operators")
-    osub = op.add_subparsers(dest="action", required=True)
+    osub = op.add_subparsers(dest="action", required=True, parser_class=_Parser)
     add_op = osub.add_parser("add", help="add an operator (password from a prompt, "
                                          "--password-file or $%s)" % OPERATOR_ENV)
     _db(add_op)
@@ -105,7 +112,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         return COMMANDS[args.cmd](args)
-    except (accounts.AccountError, operators.OperatorError, ValueError) as e:
+    except (accounts.AccountError, operators.OperatorError, ValueError, OSError) as e:
         print("error: %s" % e, file=sys.stderr)
         return 2
 
