@@ -246,3 +246,25 @@ def test_json_bodies_are_bounded_and_must_be_objects(db, monitor):
                              "Content-Type": "application/json"})
     assert r.status_code == 400 and "object" in r.json()["error"]
     assert client.get("/api/cases/abc").status_code == 400
+
+
+def test_the_case_is_told_in_words_with_its_code_and_countdown(db, monitor, hubs):
+    add_account(db)
+    add_operator(db)
+    rx, lines = monitor(calls="console", ring_s=600, time_scale=1.0)
+    clock = FakeClock()
+    client, _ = client_for(rx, clock=clock)
+    login(client)
+    h = hubs()
+    h.signal("hub-1", "E134", zone=1, name="front_door")
+    h.signal("hub-1", "E459", zone=1, name="front_door")
+    h.signal("hub-1", "E406", user=1)
+    lines.wait(step="keypad_cancel")
+    row = client.get("/api/cases").json()
+    assert row["now_ms"] == int(clock() * 1000)
+    c = row["cases"][0]
+    assert (c["what"], c["code"]) == ("Burglary \u2014 front door (entry/exit)", "E134")
+    assert c["ring_due_ms"] > c["opened_ms"] and c["held_since_ms"] is None
+    said = [s.get("words") for s in client.get("/api/cases/%d" % c["id"]).json()["timeline"]]
+    assert said == ["Burglary \u2014 front door (entry/exit)", None,
+                    "Recent closing", "Keypad cancel by owner"]
