@@ -202,6 +202,15 @@ def test_admin_edits_policy_contacts_and_password(db, monitor, console, page):
         ["Contact 1", "Contact 2", "Neighbour"]
     click(page, "#btn-link")
     page.wait_for_selector("#link-url:text('/app/link/')")
+    page.goto(web.url + "/")
+    click(page, "#operators-link")
+    page.wait_for_selector("#operators tr[data-name='root']")
+    page.fill("#op-name", "bob")
+    page.fill("#op-password", "a long password")
+    click(page, "#btn-add-operator")
+    page.wait_for_selector("#operators tr[data-name='bob']")
+    assert query(db, "SELECT name, role FROM operators WHERE name = 'bob'") == \
+        [{"name": "bob", "role": "operator"}]
 
 
 def test_the_owners_app_link_sends_sos_for_that_hub(db, monitor, hubs, console, page):

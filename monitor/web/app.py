@@ -77,6 +77,7 @@ def build(web):
     pages = [Route("/", _page("queue.html")), Route("/login", _page("login.html")),
              Route("/case/{case}", _page("case.html")),
              Route("/account/{hub}", _page("account.html")),
+             Route("/operators", _page("operators.html")),
              Route("/app", _page("app.html"))]
     api = [
         Route("/api/login", web.auth.login, methods=["POST"]),

@@ -38,6 +38,7 @@ async function whoami() {
   const me = await api("/api/me");
   csrf = me.csrf;
   text($("who"), me.name + " (" + me.role + ")");
+  if ($("operators-link")) $("operators-link").hidden = me.role !== "admin";
   $("btn-logout").onclick = async () => {
     await api("/api/logout", {}).catch(() => null);
     location.assign("/login");
@@ -289,6 +290,36 @@ function wireAccount(me) {
   };
 }
 
+// ---- operators (admins) ----
+
+async function loadOperators() {
+  const ops = await api("/api/operators");
+  $("operators").replaceChildren(...ops.map((o) => {
+    const tr = document.createElement("tr");
+    tr.dataset.name = o.name;
+    for (const v of [o.name, o.role]) {
+      const td = document.createElement("td");
+      td.textContent = v;
+      tr.append(td);
+    }
+    return tr;
+  }));
+}
+
+function wireOperators() {
+  $("operator-form").onsubmit = async (ev) => {
+    ev.preventDefault();
+    showError(null);
+    try {
+      await api("/api/operators", {name: $("op-name").value, password: $("op-password").value,
+                                   role: $("op-role").value});
+      $("op-password").value = "";
+      text($("saved"), "added " + $("op-name").value);
+      await loadOperators();
+    } catch (e) { showError(e); }
+  };
+}
+
 // ---- login ----
 
 function wireLogin() {
@@ -337,6 +368,7 @@ async function main() {
     });
   }
   if (page === "account") { wireAccount(me); await loadAccount(me); }
+  if (page === "operators") { wireOperators(); await loadOperators(); }
 }
 
 main().catch(showError);
