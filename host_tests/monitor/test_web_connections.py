@@ -130,7 +130,8 @@ def _burst(h, hub_ids, per_hub):
     for i in range(per_hub):
         for hub in hub_ids:
             keys.append((hub, h.signal(hub, "E130", zone=1 + i)))
-    assert h.wait_acked(keys, timeout=60), "the burst was not acked"
+    # The broker drops what it cannot queue for a busy subscriber; a hub resends.
+    assert h.wait_acked(keys, timeout=60, resend_s=5), "the burst was not acked"
     lat = sorted((h.acked[k] - h.sent_at[k]) * 1000 for k in keys)
     return (max(h.acked[k] for k in keys) - start, statistics.median(lat),
             lat[int(len(lat) * 0.95)])
@@ -151,10 +152,10 @@ def _stream(web, cookie):
 
 def test_idle_live_clients_do_not_slow_the_acks_of_an_alarm_burst(db, monitor, hubs, console,
                                                                     capsys):
-    """Bursts of 1000 alarms (50 hubs, 20 each) with no live clients and with 500;
-    best of two each, since the machine is shared. The old console took twenty
-    times as long with 500."""
-    clients, per_hub = 500, 20
+    """Bursts of 2000 alarms (50 hubs, 40 each) with no live clients and with
+    500; best of two each, since the machine is shared. The old console took
+    twenty times as long with 500."""
+    clients, per_hub = 500, 40
     groups = [["hub-%d-%d" % (g, i) for i in range(50)] for g in range(5)]
     for hub in sum(groups, []):
         add_account(db, hub, password=None)
@@ -178,10 +179,12 @@ def test_idle_live_clients_do_not_slow_the_acks_of_an_alarm_burst(db, monitor, h
         s, got = _stream(web, cookie)                         # one more is refused
         s.close()
         assert got.startswith(b"HTTP/1.1 503") and b"at most 500" in got, got
+        sent = web.web.live.published
         busy = [_burst(h, groups[1], per_hub), _burst(h, groups[2], per_hub)]
-        # The clients were sent the bursts' steps (they just never read them).
+        # The streams were told during the bursts (the clients just never read it).
+        assert web.web.live.published - sent >= 2
         socks[0].settimeout(5)
-        assert b"event: steps" in socks[0].recv(65536)
+        assert b"event: changed" in socks[0].recv(65536)
     finally:
         for s in socks:
             s.close()
@@ -196,4 +199,4 @@ def test_idle_live_clients_do_not_slow_the_acks_of_an_alarm_burst(db, monitor, h
               "with no live clients; %.3f s (p50 %.1f ms, p95 %.1f ms) with %d idle live "
               "clients: ratio %.2f" % ((len(groups[0]) * per_hub,) + quiet + busy
                                        + (clients, ratio)))
-    assert ratio < 2.5, "idle live clients slowed the intake %.1f-fold" % ratio
+    assert ratio < 2.0, "idle live clients slowed the intake %.1f-fold" % ratio

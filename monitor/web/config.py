@@ -16,6 +16,7 @@ class WebConfig:
     https: bool = False                 # cookies get Secure (always when the request is https)
     max_live_clients: int = 100         # live-update streams at once; more get 503
     live_poll_s: float = 0.25           # how often the live feed reads new timeline rows
+    live_cost_s: float = 0.002          # ...at least this long per open stream between messages
     keepalive_s: float = 15.0           # SSE comment so proxies keep an idle stream open
     session_ttl_s: float = 12 * 3600    # one shift
     login_fails_per_user: int = 5       # failed logins per user name per window

@@ -1,21 +1,24 @@
 """Live updates: one reader tails the timeline table (so steps written by any
-worker process show) and fans each batch out to the open Server-Sent Events
-streams.
+worker process show) and tells the open Server-Sent Events streams which cases
+changed (`event: changed`, data `{"cases": [ids], "steps": n, "last": id}`).
 
 Bounded on purpose, so the web side can never slow the intake: at most
 `max_live_clients` streams (more get 503), one store read per poll for all of
 them, one message per poll per stream however many steps it holds, and a
-stream whose client stops reading is dropped once its small queue is full."""
+stream whose client stops reading is dropped once its small queue is full.
+With many streams the messages come less often (live_cost_s per stream: 500
+streams get one a second), so the fan-out's share of the GIL stays small."""
 import asyncio
 import json
 import threading
+import time
 
 from starlette.responses import JSONResponse, StreamingResponse
 
 from monitor.store import Store
-from monitor.web import views
 
 QUEUE = 16      # polls a stream may fall behind before it is dropped
+KEEPALIVE = b": keepalive\n\n"
 
 
 class LiveFeed:
@@ -27,6 +30,7 @@ class LiveFeed:
         self.stopping = threading.Event()
         self.thread = None
         self.dropped = 0
+        self.published = 0
 
     def start(self, loop):
         self.loop = loop
@@ -46,22 +50,37 @@ class LiveFeed:
         if self.thread:
             self.thread.join(5)
 
+    def _interval(self):
+        # Each message costs every stream a write under the one GIL the engine
+        # also needs: with many streams, fewer and fuller messages.
+        return max(self.config.live_poll_s, len(self.clients) * self.config.live_cost_s)
+
     def _tail(self, store):
+        quiet_since = time.monotonic()
         try:
-            while not self.stopping.wait(self.config.live_poll_s):
+            while not self.stopping.wait(self._interval()):
+                if time.monotonic() - quiet_since >= self.config.keepalive_s:
+                    # A comment on every stream now and then, so proxies keep idle ones open.
+                    quiet_since = time.monotonic()
+                    self.loop.call_soon_threadsafe(self._publish, KEEPALIVE)
                 if not self.clients:
                     # Nobody to tell: just keep the place.
                     self.last = store.one("SELECT COALESCE(MAX(id), ?) AS m FROM timeline",
                                           self.last)["m"]
                     continue
-                rows = store.q(views.TIMELINE_SQL + "WHERE timeline.id > ? "
-                               "ORDER BY timeline.id LIMIT 500", self.last)
+                rows = store.q("SELECT id, case_id FROM timeline WHERE id > ? ORDER BY id",
+                               self.last)
                 if rows:
                     self.last = rows[-1]["id"]
+                    # Which cases changed, not the steps: a storm of alarms is
+                    # one small message, and a page reads what it shows.
                     # Encoded once here, off the event loop, for every stream.
-                    data = b"event: steps\ndata: %s\n\n" % json.dumps(
-                        [views.line(r) for r in rows]).encode()
+                    data = b"event: changed\ndata: %s\n\n" % json.dumps(
+                        {"cases": sorted({r["case_id"] for r in rows}), "steps": len(rows),
+                         "last": self.last}).encode()
+                    self.published += 1
                     self.loop.call_soon_threadsafe(self._publish, data)
+                    quiet_since = time.monotonic()
         finally:
             store.close()
 
@@ -86,17 +105,14 @@ class LiveFeed:
                                 headers={"Retry-After": "10"})
         q = asyncio.Queue(QUEUE)
         self.clients.add(q)
-        keepalive = self.config.keepalive_s
 
         async def events():
+            # One await per message and nothing else: with hundreds of streams
+            # every microsecond here is taken from the engine (one GIL).
             try:
                 yield b": live\n\n"
-                while not self.stopping.is_set():
-                    try:
-                        data = await asyncio.wait_for(q.get(), keepalive)
-                    except asyncio.TimeoutError:
-                        yield b": keepalive\n\n"
-                        continue
+                while True:
+                    data = await q.get()
                     if data is None:
                         return
                     yield data

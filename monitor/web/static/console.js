@@ -1,5 +1,5 @@
 // The console pages and the owner's app. Data from /api/*; live changes from
-// the /api/stream Server-Sent Events (a batch of timeline steps per message).
+// the /api/stream Server-Sent Events (which cases changed, a few times a second).
 // Live updates change what is on screen in place (rows and buttons keyed by
 // id), never rebuild it: a button must not be swapped under a pressed pointer.
 "use strict";
@@ -46,11 +46,11 @@ async function whoami() {
   return me;
 }
 
-function live(onSteps) {
+function live(onChanged) {
   const es = new EventSource("/api/stream");
   es.onopen = () => { if ($("live")) text($("live"), "live"); };
   es.onerror = () => { if ($("live")) text($("live"), "reconnecting…"); };
-  es.addEventListener("steps", (ev) => onSteps(JSON.parse(ev.data)));
+  es.addEventListener("changed", (ev) => onChanged(JSON.parse(ev.data)));
 }
 
 // ---- words and countdowns ----
@@ -363,8 +363,8 @@ async function main() {
   if (page === "case") {
     wireCase();
     await loadCase();
-    live((steps) => {
-      if (steps.some((s) => String(s.case) === lastPart())) loadCase().catch(showError);
+    live((changed) => {
+      if (changed.cases.some((id) => String(id) === lastPart())) loadCase().catch(showError);
     });
   }
   if (page === "account") { wireAccount(me); await loadAccount(me); }
