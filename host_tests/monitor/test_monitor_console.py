@@ -167,6 +167,8 @@ def test_clicks_on_a_held_case_land_while_the_queue_updates(db, monitor, hubs, c
         assert len(lines.where(hub="hub-2")) > n + 10, "the queue was not kept busy"
         page.goto("%s/case/%d" % (web.url, held))
         page.wait_for_selector("#wait:text('held for')")
+        # Contact 1 rang out: Call contact would ring contact 2, and says so.
+        assert page.inner_text("#contact-name") == "#2 Contact 2"
         click(page, "#btn-dispatch")
         page.wait_for_selector("#status[data-status='dispatched']")
     finally:

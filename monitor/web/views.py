@@ -76,7 +76,8 @@ def case(store, case_id, now_ms):
                      "AND status IN ('ringing', 'answered') ORDER BY id DESC LIMIT 1", case_id)
     timeline = [line(r) for r in store.q(TIMELINE_SQL + "WHERE case_id = ? ORDER BY timeline.id",
                                          case_id)]
-    position = (call["contact"] if call else (c["contact"] or 0) + (0 if c["contact"] else 1))
+    # The one on the phone, else the one Call contact would ring (Desk.operator_call: the next).
+    position = call["contact"] if call else (c["contact"] or 0) + 1
     contact = next((p for p in acct["contacts"] if p["position"] == position), None)
     code, what = _opening(store, case_id)
     fields = ("id", "hub", "plan", "service", "status", "waiting", "contact", "keypad_cancel",
