@@ -115,9 +115,11 @@ def test_a_held_case_is_worked_with_normal_clicks(tmp_path):
                 case_id = case.get_attribute("data-case")
                 call_next = page.locator("#op-call-" + case_id)
                 expect(call_next).to_be_visible()
+                expect(case.locator(".operator")).to_contain_text("held for")
                 call_next.click(delay=HAND_MS)
                 expect(page.locator("#phone")).to_have_attribute("data-status", "ringing",
                                                                  timeout=5000)
+                expect(page.locator("#ring-left")).to_contain_text("It rings out in")
                 expect(call_next).to_be_visible(timeout=hub_s(30))       # rang out: held again
                 page.locator("#op-dispatch-" + case_id).click(delay=HAND_MS)
                 expect(case).to_have_attribute("data-status", "dispatched", timeout=5000)

@@ -36,7 +36,7 @@ def _opening(store, case_id):
     return code, words.describe(code, detail.get("name")) if code else ""
 
 
-def _waits(store, c):
+def waits(store, c):
     """The deadlines a person is waiting on: the ring timeout, how long held."""
     ring = store.one("SELECT timers.due_ms FROM timers JOIN calls ON calls.id = timers.call_id "
                      "WHERE timers.case_id = ? AND timers.kind = 'ring' "
@@ -60,7 +60,7 @@ def queue(store, now_ms):
         out.append(dict({"id": c["id"], "hub": c["hub"], "plan": c["plan"],
                          "service": c["service"], "address": c["address"], "code": code,
                          "what": what, "waiting": c["waiting"], "opened_ms": c["opened_ms"],
-                         "next": next_step(store, c)}, **_waits(store, c)))
+                         "next": next_step(store, c)}, **waits(store, c)))
     # Overdue held cases go to the top of the queue.
     out.sort(key=lambda c: not c["overdue"])
     return {"now_ms": now_ms, "cases": out}
@@ -83,7 +83,7 @@ def case(store, case_id, now_ms):
     fields = ("id", "hub", "plan", "service", "status", "waiting", "contact", "keypad_cancel",
               "trouble", "opened_ms", "ended_ms", "end_reason")
     return {"now_ms": now_ms,
-            "case": dict({k: c[k] for k in fields}, code=code, what=what, **_waits(store, c)),
+            "case": dict({k: c[k] for k in fields}, code=code, what=what, **waits(store, c)),
             "account": acct, "call": dict(call) if call else None,
             "contact_to_call": contact, "next": next_step(store, c), "timeline": timeline}
 

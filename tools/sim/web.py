@@ -9,6 +9,7 @@ the demo operator. The same checks guard every click as on the console:
 loopback Host names only, same-origin JSON writes, no framing."""
 import asyncio
 import os
+import time
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,7 +18,8 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Route
 
 from monitor.cases import Refused
-from monitor.web import actions
+from monitor.store import Store
+from monitor.web import actions, views
 from monitor.web.app import LOOPBACK
 from monitor.web.guard import (BadRequest, OneBodyLength, SameOriginWrites,
                                SecurityHeaders, json_body)
@@ -36,6 +38,8 @@ class Page:
         self.house = house
         self.operator = operator        # whose name the page's operator actions carry
         self.console = console          # {"url", "user", "password"} shown on the page
+        self.store = None               # the page's reads of the case store (its loop only)
+        self.inputs = None              # asyncio.Lock, made on the page's loop
         self.serving = Uvicorn(self.app(), host, port, name="house-page")
         self.url = self.serving.url + "/"
 
@@ -45,6 +49,8 @@ class Page:
 
     def stop(self):
         self.serving.stop()
+        if self.store is not None:
+            self.store.close()
 
     def app(self):
         routes = [Route(path, _static(name, ctype)) for path, (name, ctype) in STATIC.items()]
@@ -67,6 +73,14 @@ class Page:
         since = request.query_params.get("since", "0")
         snap = self.house.snapshot(int(since) if since.isdigit() else 0)
         snap["console"] = self.console
+        # The waits the service counts (the ring timeout, a held case), as the console shows them.
+        if self.store is None:
+            self.store = Store(self.world.monitor.s.db, create=False)
+        for case in snap["cases"]:
+            row = self.store.one("SELECT * FROM cases WHERE id = ?", case["id"])
+            if row is not None and row["status"] == "open":
+                case.update(views.waits(self.store, dict(row)))
+        snap["now_ms"] = int(time.time() * 1000)
         return JSONResponse(snap)
 
     # ---- the house: the simulation's own inputs ----
@@ -74,8 +88,13 @@ class Page:
     def _world(self, verb):
         async def handle(request):
             body = await json_body(request)
-            # Typing and holding keys take real time: off the page's event loop.
-            await asyncio.to_thread(self.act, verb, body)
+            if self.inputs is None:
+                self.inputs = asyncio.Lock()
+            # One at a time, in the order they came (the lock is first come, first
+            # served): keys typed 1 2 3 4 A reach the keypad in that order. Typing
+            # takes real time, so it runs off the page's event loop.
+            async with self.inputs:
+                await asyncio.to_thread(self.act, verb, body)
             return JSONResponse({"ok": True})
         return handle
 

@@ -115,6 +115,7 @@ function drawPhone(cases) {
   if (call.status === "ringing") {
     phone.append(el("div", {class: "label"}, "Phone"),
       el("p", {}, `Phone ringing: the monitoring center is calling ${who} about case ${c.id} (${c.plan}).`),
+      el("p", {class: "countdown", id: "ring-left"}),
       el("button", {id: "answer", onclick: () => service(c.id, "answered")}, "Answer"), " ",
       el("button", {id: "decline", onclick: () => service(c.id, "no_answer")}, "Don't answer"));
   } else {
@@ -148,6 +149,15 @@ function caseCard(c) {
 
 function setText(node, value) { if (node.textContent !== value) node.textContent = value; }
 
+// The service counts in wall-clock ms; the page in hub time.
+function hubSeconds(ms) { return `${Math.max(0, Math.round(ms * lastState.speed / 1000))} s`; }
+
+function drawRing(cases) {
+  const left = document.getElementById("ring-left");
+  const c = cases.find(c => c.call && c.ring_due_ms);
+  if (left && c) setText(left, `It rings out in ${hubSeconds(c.ring_due_ms - lastState.now_ms)} (hub time).`);
+}
+
 function drawCases(cases) {
   const box = document.getElementById("cases");
   if (!cases.length) return;
@@ -169,7 +179,10 @@ function drawCases(cases) {
     const steps = card.querySelector(".steps");
     for (const s of c.steps.slice(steps.children.length)) steps.append(el("li", {}, s));
     // A case waiting for a person (e.g. held under "Only If I Say").
-    card.querySelector(".operator").hidden = !!(c.ended || c.call);
+    const op = card.querySelector(".operator");
+    op.hidden = !!(c.ended || c.call);
+    if (!op.hidden) setText(op.firstChild, c.held_since_ms
+      ? `Operator (held for ${hubSeconds(lastState.now_ms - c.held_since_ms)}): ` : "Operator: ");
     const want = prev ? prev.nextSibling : box.firstChild;
     if (want !== card) box.insertBefore(card, want);
     prev = card;
@@ -193,7 +206,10 @@ function drawLog(lines) {
   while (log.children.length > 300) log.lastChild.remove();
 }
 
+let lastState = {speed: 1, now_ms: 0};
+
 function draw(s) {
+  lastState = s;
   document.getElementById("story-s").textContent = s.story_s.toFixed(0);
   document.getElementById("speed").textContent = s.speed;
   document.getElementById("online").textContent = s.online || "?";
@@ -208,6 +224,7 @@ function draw(s) {
   drawOutputs(s.outputs, s.panel);
   drawZones(s.zones);
   drawPhone(s.cases);
+  drawRing(s.cases);
   drawCases(s.cases);
   drawLog(s.log);
   drawConsole(s.console);
