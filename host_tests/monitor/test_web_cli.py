@@ -85,3 +85,28 @@ def test_the_first_run_says_how_to_create_an_operator(db, service):
     err = "".join(s.err)
     assert "console: http://127.0.0.1:" in err
     assert "python -m monitor operator add NAME --role admin --db %s" % db in err
+
+
+def test_operator_add_asks_on_a_terminal(db):
+    import pty
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "operator", "add", "cy", "--db", db],
+                            cwd=paths.ROOT, preexec_fn=lambda: os.login_tty(slave),
+                            stdin=None, stdout=None, stderr=None)
+    os.close(slave)
+    said = b""
+    try:
+        for answer in (b"a terminal password\n", b"a terminal password\n"):
+            while not said.rstrip().endswith(b":"):
+                said += os.read(master, 1024)
+            assert b"a terminal password" not in said          # not echoed
+            os.write(master, answer)
+            said = b""
+        assert proc.wait(60) == 0
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    from monitor import operators
+    pw_hash = query(db, "SELECT password_hash FROM operators")[0]["password_hash"]
+    assert operators.verify(pw_hash, "a terminal password")
