@@ -34,13 +34,16 @@ class Auth:
     def secure(self, request):
         return self.web.config.https or request.url.scheme == "https"
 
-    def start_session(self, request, response, kind, subject):
+    def open_session(self, kind, subject):
+        """(token for the cookie, the session)."""
         token = operators.open_session(self.web.store, kind, subject,
                                        self.web.config.session_ttl_s, self.web.config.clock)
+        return token, operators.session(self.web.store, token, self.web.config.clock)
+
+    def set_cookie(self, request, response, kind, token):
         response.set_cookie(COOKIE[kind], token, max_age=int(self.web.config.session_ttl_s),
                             path="/", httponly=True, samesite="strict",
                             secure=self.secure(request))
-        return operators.session(self.web.store, token, self.web.config.clock)
 
     def current(self, request, kind):
         return operators.session(self.web.store, request.cookies.get(COOKIE[kind]),
@@ -79,10 +82,9 @@ class Auth:
             self.per_address.failed(address)
             raise Denied(401, "wrong user name or password")
         self.per_user.clear(name)
-        response = JSONResponse({})
-        sess = self.start_session(request, response, "operator", name)
-        response.body = response.render({"name": name, "role": role, "csrf": sess["csrf"]})
-        response.headers["content-length"] = str(len(response.body))
+        token, sess = self.open_session("operator", name)
+        response = JSONResponse({"name": name, "role": role, "csrf": sess["csrf"]})
+        self.set_cookie(request, response, "operator", token)
         return response
 
     async def logout(self, request):

@@ -21,8 +21,9 @@ async def open_link(request):
     hub = operators.owner_hub(web.store, request.path_params["token"])
     if hub is None:
         raise Denied(404, "this app link is not valid (ask your monitoring company for a new one)")
+    token, _ = web.auth.open_session("owner", hub)
     response = RedirectResponse("/app", 303)
-    web.auth.start_session(request, response, "owner", hub)
+    web.auth.set_cookie(request, response, "owner", token)
     return response
 
 
