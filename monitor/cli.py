@@ -264,5 +264,6 @@ def cmd_bench(args):
     return bench.main()
 
 
-COMMANDS = {"run": cmd_run, "account": cmd_account, "operator": cmd_operator, "callee": cmd_callee, "cases": cmd_cases,
-            "case": cmd_case, "stats": cmd_stats, "bench": cmd_bench}
+COMMANDS = {"run": cmd_run, "account": cmd_account, "operator": cmd_operator,
+            "callee": cmd_callee, "cases": cmd_cases, "case": cmd_case, "stats": cmd_stats,
+            "bench": cmd_bench}

@@ -22,7 +22,7 @@ def _live_call(desk, case_id, status):
 
 
 def engine_fn(operator, case_id, action, body):
-    """fn(desk) doing `action` on the case as `operator`; raises Refused for what the plan refuses."""
+    """fn(desk) doing `action` on the case as `operator`; Refused for what the plan refuses."""
     if action not in ACTIONS:
         raise Refused("unknown action %r (one of %s)" % (action, ", ".join(ACTIONS)))
     if action == "password":
