@@ -27,6 +27,15 @@ function post(path, body) {
     .catch(e => showError(String(e)));
 }
 
+// The house's inputs one after another, each sent when the last is done: the
+// browser has several connections, and keys typed 1 2 3 4 A must not reach
+// the keypad as 1 2 3 A 4.
+let inputs = Promise.resolve();
+function input(path, body) {
+  inputs = inputs.then(() => post(path, body));
+  return inputs;
+}
+
 function showError(text) {
   const d = document.getElementById("keypad-display");
   d.textContent = "! " + text;
@@ -44,15 +53,15 @@ function el(tag, attrs, ...children) {
 function buildKeypad() {
   const pad = document.getElementById("keypad");
   for (const k of KEYS) {
-    const b = el("button", {"data-key": k, onclick: () => post("/api/keys", {keys: k})}, k);
+    const b = el("button", {"data-key": k, onclick: () => input("/api/keys", {keys: k})}, k);
     if (KEY_HELP[k]) b.append(el("small", {}, KEY_HELP[k]));
     pad.append(b);
   }
   // Held as long as the pointer is down: the panel wants 2 s of X and check together.
   const hold = document.getElementById("hold-panic");
   let held = false;
-  const up = () => { if (held) { held = false; post("/api/up"); } };
-  hold.addEventListener("pointerdown", () => { held = true; post("/api/down", {keys: ["*", "#"]}); });
+  const up = () => { if (held) { held = false; input("/api/up"); } };
+  hold.addEventListener("pointerdown", () => { held = true; input("/api/down", {keys: ["*", "#"]}); });
   hold.addEventListener("pointerup", up);
   hold.addEventListener("pointerleave", up);
   for (const b of document.querySelectorAll("[data-sos]")) {
@@ -76,7 +85,7 @@ function drawZones(zones) {
       if (z.state && ((ev === "open" || ev === "tamper") && z.state === "open" ||
                       (ev === "close" || ev === "tamper_restore") && z.state === "closed")) continue;
       card.append(el("button", {"data-event": ev,
-        onclick: () => post("/api/zone", {zone: z.name, event: ev})}, ACTION[ev] || ev));
+        onclick: () => input("/api/zone", {zone: z.name, event: ev})}, ACTION[ev] || ev));
     }
     rooms.append(card);
   }
