@@ -10,6 +10,8 @@ With many streams the messages come less often (live_cost_s per stream: 500
 streams get one a second), so the fan-out's share of the GIL stays small."""
 import asyncio
 import json
+import logging
+import sqlite3
 import threading
 import time
 
@@ -17,6 +19,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 
 from monitor.store import Store
 
+log = logging.getLogger("monitor.web")
 QUEUE = 16      # polls a stream may fall behind before it is dropped
 KEEPALIVE = b": keepalive\n\n"
 
@@ -31,6 +34,7 @@ class LiveFeed:
         self.thread = None
         self.dropped = 0
         self.published = 0
+        self.errors = 0
 
     def start(self, loop):
         self.loop = loop
@@ -59,30 +63,40 @@ class LiveFeed:
         quiet_since = time.monotonic()
         try:
             while not self.stopping.wait(self._interval()):
-                if time.monotonic() - quiet_since >= self.config.keepalive_s:
-                    # A comment on every stream now and then, so proxies keep idle ones open.
-                    quiet_since = time.monotonic()
-                    self.loop.call_soon_threadsafe(self._publish, KEEPALIVE)
-                if not self.clients:
-                    # Nobody to tell: just keep the place.
-                    self.last = store.one("SELECT COALESCE(MAX(id), ?) AS m FROM timeline",
-                                          self.last)["m"]
-                    continue
-                rows = store.q("SELECT id, case_id FROM timeline WHERE id > ? ORDER BY id",
-                               self.last)
-                if rows:
-                    self.last = rows[-1]["id"]
-                    # Which cases changed, not the steps: a storm of alarms is
-                    # one small message, and a page reads what it shows.
-                    # Encoded once here, off the event loop, for every stream.
-                    data = b"event: changed\ndata: %s\n\n" % json.dumps(
-                        {"cases": sorted({r["case_id"] for r in rows}), "steps": len(rows),
-                         "last": self.last}).encode()
-                    self.published += 1
-                    self.loop.call_soon_threadsafe(self._publish, data)
-                    quiet_since = time.monotonic()
+                try:
+                    if self._poll(store):
+                        quiet_since = time.monotonic()
+                    elif time.monotonic() - quiet_since >= self.config.keepalive_s:
+                        # A comment now and then, so proxies keep idle streams open.
+                        quiet_since = time.monotonic()
+                        self.loop.call_soon_threadsafe(self._publish, KEEPALIVE)
+                except sqlite3.Error:
+                    # Counted and shown on /health; the next poll tries again.
+                    self.errors += 1
+                    log.exception("live feed: reading the timeline failed")
         finally:
             store.close()
+
+    def _poll(self, store):
+        """Tell the streams what changed since the last poll; True when something did."""
+        if not self.clients:
+            # Nobody to tell: just keep the place.
+            self.last = store.one("SELECT COALESCE(MAX(id), ?) AS m FROM timeline",
+                                  self.last)["m"]
+            return False
+        rows = store.q("SELECT id, case_id FROM timeline WHERE id > ? ORDER BY id", self.last)
+        if not rows:
+            return False
+        self.last = rows[-1]["id"]
+        # Which cases changed, not the steps: a storm of alarms is one small
+        # message, and a page reads what it shows. Encoded once, off the event
+        # loop, for every stream.
+        data = b"event: changed\ndata: %s\n\n" % json.dumps(
+            {"cases": sorted({r["case_id"] for r in rows}), "steps": len(rows),
+             "last": self.last}).encode()
+        self.published += 1
+        self.loop.call_soon_threadsafe(self._publish, data)
+        return True
 
     def _publish(self, data):
         for q in list(self.clients):

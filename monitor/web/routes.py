@@ -120,4 +120,5 @@ async def stats(request):
 async def health(request):
     web = _web(request)
     return JSONResponse({"ok": True, "live_clients": len(web.live.clients),
-                         "live_messages": web.live.published, "live_dropped": web.live.dropped})
+                         "live_messages": web.live.published, "live_dropped": web.live.dropped,
+                         "live_errors": web.live.errors})
