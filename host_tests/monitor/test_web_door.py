@@ -163,9 +163,17 @@ def test_session_cookie_flags_and_expiry(db, monitor):
     assert client.get("/api/cases").status_code == 200
     clock.advance(web.config.session_ttl_s + 1)
     assert client.get("/api/cases").status_code == 401
+    # Over https (a TLS proxy in front): Secure, and a __Host- name no subdomain can set.
     https, _ = client_for(rx, https=True)
     r = post(https, "/api/login", {"name": "ann", "password": "correct horse battery"})
-    assert "secure" in r.headers["set-cookie"].lower()
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith("__Host-op_session=") and "secure" in cookie.lower()
+    # Reached over https, the session works as over http.
+    tls, _ = client_for(rx, base_url="https://127.0.0.1:8443")
+    r = post(tls, "/api/login", {"name": "ann", "password": "correct horse battery"},
+             origin="https://127.0.0.1:8443")
+    assert r.headers["set-cookie"].startswith("__Host-op_session=")
+    assert tls.get("/api/cases").status_code == 200
 
 
 def test_logout_ends_the_session(db, monitor):

@@ -28,12 +28,12 @@ def add_operator(db, name="ann", role="operator", password=OP_PASSWORD):
         store.close()
 
 
-def client_for(rx, clock=None, **config):
+def client_for(rx, clock=None, base_url=ORIGIN, **config):
     """A test client on the console app for a started Receiver: (client, web)."""
     from starlette.testclient import TestClient
     config.setdefault("clock", clock or FakeClock())
     web = webapp.Web(rx, WebConfig(**config))
-    return TestClient(webapp.build(web), base_url=ORIGIN), web
+    return TestClient(webapp.build(web), base_url=base_url), web
 
 
 def login(client, name="ann", password=OP_PASSWORD):

@@ -14,6 +14,9 @@ from monitor.web.guard import SAFE, json_body
 from monitor.web.ratelimit import FailureLimit
 
 COOKIE = {"operator": "op_session", "owner": "app_session"}
+# Over https the browser only takes a __Host- cookie that is Secure, for this
+# exact host, path / : a sibling subdomain cannot plant or overwrite it.
+HOST_PREFIX = "__Host-"
 CSRF_HEADER = "x-csrf-token"
 
 
@@ -40,13 +43,16 @@ class Auth:
                                        self.web.config.session_ttl_s, self.web.config.clock)
         return token, operators.session(self.web.store, token, self.web.config.clock)
 
+    def cookie(self, request, kind):
+        return (HOST_PREFIX if self.secure(request) else "") + COOKIE[kind]
+
     def set_cookie(self, request, response, kind, token):
-        response.set_cookie(COOKIE[kind], token, max_age=int(self.web.config.session_ttl_s),
+        response.set_cookie(self.cookie(request, kind), token, max_age=int(self.web.config.session_ttl_s),
                             path="/", httponly=True, samesite="strict",
                             secure=self.secure(request))
 
     def current(self, request, kind):
-        return operators.session(self.web.store, request.cookies.get(COOKIE[kind]),
+        return operators.session(self.web.store, request.cookies.get(self.cookie(request, kind)),
                                  self.web.config.clock)
 
     def require(self, request, kind="operator", role=None):
@@ -89,13 +95,15 @@ class Auth:
 
     async def logout(self, request):
         response = JSONResponse({"logged_out": True})
-        for kind, cookie in COOKIE.items():
+        for kind in COOKIE:
+            cookie = self.cookie(request, kind)
             token = request.cookies.get(cookie)
             if token and self.current(request, kind):
                 if request.method not in SAFE:
                     self.require(request, kind)
                 operators.close_session(self.web.store, token)
-            response.delete_cookie(cookie, path="/")
+            response.delete_cookie(cookie, path="/", secure=self.secure(request),
+                                   httponly=True, samesite="strict")
         return response
 
     async def me(self, request):
