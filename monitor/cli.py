@@ -48,6 +48,8 @@ def main(argv=None):
     run.add_argument("--allowed-origin", action="append", default=[], metavar="URL",
                      help="an origin accepted on state-changing requests besides the "
                           "request's own, e.g. https://console.example.com behind a TLS proxy")
+    run.add_argument("--trusted-proxy", action="append", default=[], metavar="IP",
+                     help="a proxy whose X-Forwarded-For/-Proto the console believes (repeat)")
     run.add_argument("--https", action="store_true",
                      help="the console is reached over https (a TLS proxy): cookies get Secure")
     run.add_argument("--max-live-clients", type=int, default=100, metavar="N",
@@ -156,7 +158,7 @@ def cmd_run(args):
         web = WebServer(rx, WebConfig(
             host=args.console_host, port=args.console_port,
             allowed_hosts=tuple(args.allowed_host), allowed_origins=tuple(args.allowed_origin),
-            https=args.https, max_live_clients=args.max_live_clients)).start()
+            trusted_proxies=tuple(args.trusted_proxy), https=args.https, max_live_clients=args.max_live_clients)).start()
         print("console: %s" % web.url, file=sys.stderr, flush=True)
         if operators.count(web.web.store) == 0:
             print("console: no operator can log in yet; create one with\n"

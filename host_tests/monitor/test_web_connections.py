@@ -200,3 +200,24 @@ def test_idle_live_clients_do_not_slow_the_acks_of_an_alarm_burst(db, monitor, h
               "clients: ratio %.2f" % ((len(groups[0]) * per_hub,) + quiet + busy
                                        + (clients, ratio)))
     assert ratio < 2.0, "idle live clients slowed the intake %.1f-fold" % ratio
+
+
+def _fail_logins(web, n, forwarded):
+    with httpx.Client(base_url=web.url) as c:
+        codes = [c.post("/api/login", json={"name": "user%d" % i, "password": "0123456789"},
+                        headers={"Origin": web.url, "X-Forwarded-For": forwarded(i)}).status_code
+                 for i in range(n)]
+    return codes
+
+
+def test_a_client_cannot_claim_another_address_to_dodge_the_login_limit(db, monitor, console):
+    add_account(db)
+    rx, _ = monitor(calls="console")
+    web = console(rx)
+    limit = web.config.login_fails_per_address
+    codes = _fail_logins(web, limit + 1, lambda i: "198.51.100.%d" % i)
+    assert codes == [401] * limit + [429]
+    # Behind a proxy that is trusted, the address it names is the client's.
+    web2 = console(rx, trusted_proxies=("127.0.0.1",))
+    codes = _fail_logins(web2, limit + 1, lambda i: "198.51.100.%d" % i)
+    assert codes == [401] * (limit + 1)

@@ -13,6 +13,10 @@ class WebConfig:
     # Origins besides the request's own accepted on state-changing requests
     # (a TLS proxy in front: "https://console.example.com").
     allowed_origins: tuple = ()
+    # Addresses of proxies whose X-Forwarded-For/-Proto are believed (the client's
+    # address for the login limits, https). None believed by default: anyone
+    # could otherwise claim another address and dodge the per-address limit.
+    trusted_proxies: tuple = ()
     https: bool = False                 # cookies get Secure (always when the request is https)
     max_live_clients: int = 100         # live-update streams at once; more get 503
     live_poll_s: float = 0.25           # how often the live feed reads new timeline rows

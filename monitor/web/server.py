@@ -18,7 +18,8 @@ MAX_CONNECTIONS = 2000      # uvicorn answers 503 beyond this many connections +
 class Uvicorn:
     """Any ASGI app served from a thread: start() returns once it listens."""
 
-    def __init__(self, app, host="127.0.0.1", port=0, on_loop=None, name="web"):
+    def __init__(self, app, host="127.0.0.1", port=0, on_loop=None, name="web",
+                 trusted_proxies=()):
         self.on_loop = on_loop          # fn(loop), run on the server's loop before serving
         self.name = name
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -31,7 +32,8 @@ class Uvicorn:
         self.server = uvicorn.Server(uvicorn.Config(
             app, loop="asyncio", http="h11", lifespan="off", log_level="warning",
             access_log=False, timeout_keep_alive=5, timeout_graceful_shutdown=2,
-            limit_concurrency=MAX_CONNECTIONS))
+            limit_concurrency=MAX_CONNECTIONS, proxy_headers=bool(trusted_proxies),
+            forwarded_allow_ips=list(trusted_proxies) or None))
         self.thread = None
         self._up = threading.Event()
 
@@ -74,7 +76,8 @@ class WebServer:
         self.config = config
         self.web = webapp.Web(rx, config)
         self.serving = Uvicorn(webapp.build(self.web), config.host, config.port,
-                               on_loop=self.web.live.start, name="web-console")
+                               on_loop=self.web.live.start, name="web-console",
+                               trusted_proxies=config.trusted_proxies)
         self.url = self.serving.url
         self.web.bound_url = self.url
 
