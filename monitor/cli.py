@@ -1,4 +1,4 @@
-"""python -m monitor run | account | broker | cases | case | stats | bench"""
+"""python -m monitor run | account | operator | broker | cases | case | stats | bench"""
 import argparse
 import getpass
 import json
@@ -6,23 +6,32 @@ import logging
 import os
 import sys
 
-from monitor import accounts
+from monitor import accounts, operators
 from monitor.store import Store, loads
 
 PASSWORD_ENV = "MONITOR_VERBAL_PASSWORD"
+
+OPERATOR_ENV = "MONITOR_OPERATOR_PASSWORD"
 
 
 class NoPassword(accounts.AccountError):
     pass
 
 
+class _Parser(argparse.ArgumentParser):
+    # No abbreviations: `--password` must not quietly mean `--password-file`.
+    def __init__(self, *args, **kw):
+        kw["allow_abbrev"] = False
+        super().__init__(*args, **kw)
+
+
 def parser():
-    p = argparse.ArgumentParser(prog="python -m monitor",
-                                description="The alarm monitoring endpoint (docs/monitoring.md).")
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p = _Parser(prog="python -m monitor",
+                description="The alarm monitoring endpoint (docs/monitoring.md).")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     run_options(sub.add_parser("run", help="run the service"))
     acct = sub.add_parser("account", help="add, edit, show or list accounts")
-    asub = acct.add_subparsers(dest="action", required=True)
+    asub = acct.add_subparsers(dest="action", required=True, parser_class=_Parser)
     for name in ("add", "edit"):
         a = asub.add_parser(name)
         _db(a)
@@ -40,10 +49,26 @@ def parser():
                        default=None, help="call contact 2, 3... when contact 1 does not answer")
         a.add_argument("--test-interval", type=int, metavar="S",
                        help="periodic test report interval (default 3600)")
+    link = asub.add_parser("link", help="make the owner's app link for an account (prints the URL)")
+    _db(link)
+    link.add_argument("hub")
+    link.add_argument("--url", default="http://127.0.0.1:8080",
+                      help="the console's address as the owner reaches it")
     show = asub.add_parser("show")
     _db(show)
     show.add_argument("hub")
     _db(asub.add_parser("list"))
+
+    op = sub.add_parser("operator", help="add or list the console's operators")
+    osub = op.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    add_op = osub.add_parser("add", help="add an operator (password from a prompt, "
+                                         "--password-file or $%s)" % OPERATOR_ENV)
+    _db(add_op)
+    add_op.add_argument("name")
+    add_op.add_argument("--role", choices=operators.ROLES, default="operator",
+                        help="operator: works cases; admin: also accounts and operators")
+    add_op.add_argument("--password-file", metavar="FILE")
+    _db(osub.add_parser("list"))
 
     cases = sub.add_parser("cases", help="list cases")
     _db(cases)
@@ -56,7 +81,7 @@ def parser():
 
     broker = sub.add_parser("broker", help="write the mosquitto configuration: TLS, a login "
                                            "per hub, the ACL (monitor/broker_access.py)")
-    bsub = broker.add_subparsers(dest="action", required=True)
+    bsub = broker.add_subparsers(dest="action", required=True, parser_class=_Parser)
     bw = bsub.add_parser("write")
     _db(bw)
     bw.add_argument("--dir", required=True, help="where to write (the CA is kept there)")
@@ -76,9 +101,26 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return COMMANDS[args.cmd](args)
-    except (accounts.AccountError, ValueError) as e:     # AccessError too
+    except (accounts.AccountError, operators.OperatorError, ValueError, OSError) as e:
         print("error: %s" % e, file=sys.stderr)
         return 2
+
+
+
+def secret_input(what, path, env, confirm=False, prompt=True):
+    """A password from a file, the environment or a prompt: never from argv,
+    which any user on the machine can read in `ps`. None when there is none."""
+    if path:
+        with open(path) as f:
+            return f.read().rstrip("\r\n")
+    if os.environ.get(env):
+        return os.environ[env]
+    if not prompt or not sys.stdin.isatty():
+        return None
+    first = getpass.getpass("%s: " % what)
+    if confirm and first and getpass.getpass("again: ") != first:
+        raise ValueError("the two entries differ")
+    return first or None
 
 
 def _db(sp):
@@ -114,6 +156,18 @@ def run_options(run):
     run.add_argument("--console-port", type=int, metavar="PORT",
                      help="serve the web console (0: any free port, printed on stderr)")
     run.add_argument("--console-host", default="127.0.0.1")
+    run.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                     help="a Host name the console answers to besides the bound one and "
+                          "loopback (repeat; e.g. its public name behind a proxy)")
+    run.add_argument("--allowed-origin", action="append", default=[], metavar="URL",
+                     help="an origin accepted on state-changing requests besides the "
+                          "request's own, e.g. https://console.example.com behind a TLS proxy")
+    run.add_argument("--trusted-proxy", action="append", default=[], metavar="IP",
+                     help="a proxy whose X-Forwarded-For/-Proto the console believes (repeat)")
+    run.add_argument("--https", action="store_true",
+                     help="the console is reached over https (a TLS proxy): cookies get Secure")
+    run.add_argument("--max-live-clients", type=int, default=100, metavar="N",
+                     help="open live-update streams at most (more are refused with 503)")
     run.add_argument("-v", "--verbose", action="store_true")
 
 
@@ -125,8 +179,7 @@ def settings(args):
                     password=_mqtt_password(args.mqtt_password_file, args.mqtt_user),
                     share=args.share, ring_s=args.ring_timeout, hold_s=args.hold_time,
                     follow_up_s=args.follow_up_window, test_grace_s=args.test_grace,
-                    redeliver_s=args.redeliver_after, jsonl=args.jsonl,
-                    console_port=args.console_port, console_host=args.console_host)
+                    redeliver_s=args.redeliver_after, jsonl=args.jsonl)
 
 
 def cmd_run(args, provider=None, clock=None, hooks=None):
@@ -135,15 +188,30 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
                         stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     rx = Receiver(settings(args), provider=provider, clock=clock, hooks=hooks)
     rx.start(timeout=30)
-    if rx.console:
-        print("console: %s" % rx.console.url, file=sys.stderr, flush=True)
+    web = None
+    if args.console_port is not None:
+        from monitor.web import WebConfig, WebServer
+        web = WebServer(rx, WebConfig(
+            host=args.console_host, port=args.console_port,
+            allowed_hosts=tuple(args.allowed_host), allowed_origins=tuple(args.allowed_origin),
+            trusted_proxies=tuple(args.trusted_proxy), https=args.https,
+            max_live_clients=args.max_live_clients)).start()
+        print("console: %s" % web.url, file=sys.stderr, flush=True)
+        if operators.count(web.web.store) == 0:
+            print("console: no operator can log in yet; create one with\n"
+                  "  python -m monitor operator add NAME --role admin --db %s" % args.db,
+                  file=sys.stderr, flush=True)
     elif provider is None:
         print("monitor: no console (--console-port): calls ring out with nobody to take them",
               file=sys.stderr, flush=True)
     print("monitor: subscribed on %s:%d%s" % (args.host, rx.s.port,
                                               " (TLS)" if args.ca else ""),
           file=sys.stderr, flush=True)
-    rx.serve_forever()
+    try:
+        rx.serve_forever()
+    finally:
+        if web is not None:
+            web.stop()
     return 0
 
 
@@ -173,6 +241,11 @@ def cmd_account(args):
             raise accounts.AccountError("no account %s" % args.hub)
         print(json.dumps(a, indent=2))
         return 0
+    if args.action == "link":
+        token = operators.link_owner(store, args.hub)
+        from monitor.web.owner import link_url
+        print(link_url(args.url, token))
+        return 0
     password = verbal_password(args)
     contacts = [accounts.parse_contact(c) for c in args.contact] if args.contact else None
     secret = bytes.fromhex(args.secret) if args.secret else None
@@ -189,6 +262,29 @@ def cmd_account(args):
     return 0
 
 
+def secret_input(what, path, env, confirm=False, prompt=True):
+    """A password from a file (its first line), the environment or a prompt:
+    never from argv, which any user on the machine can read in `ps`. None when
+    there is none."""
+    if path:
+        try:
+            with open(path) as f:
+                text = f.readline().rstrip("\r\n")
+        except OSError as e:
+            raise NoPassword("--password-file: %s" % e) from None
+        if not text.strip():
+            raise NoPassword("--password-file %s: the first line is empty" % path)
+        return text
+    if os.environ.get(env, "").strip():
+        return os.environ[env]
+    if not prompt or not sys.stdin.isatty():
+        return None
+    first = getpass.getpass("%s: " % what)
+    if confirm and first and getpass.getpass("again: ") != first:
+        raise ValueError("the two entries differ")
+    return first or None
+
+
 def verbal_password(args):
     """From --password-file, else $MONITOR_VERBAL_PASSWORD, else asked for on a
     terminal; never from the command line, where `ps` shows it to everyone."""
@@ -196,24 +292,30 @@ def verbal_password(args):
         raise NoPassword("--password would show the verbal password to anyone running ps: "
                          "use --password-file FILE or $%s, or leave both out to be asked"
                          % PASSWORD_ENV)
-    if args.password_file:
-        try:
-            with open(args.password_file) as f:
-                text = f.readline().rstrip("\r\n")
-        except OSError as e:
-            raise NoPassword("--password-file: %s" % e) from None
-        if not text.strip():
-            raise NoPassword("--password-file %s: the first line is empty" % args.password_file)
-        return text
-    if os.environ.get(PASSWORD_ENV, "").strip():
-        return os.environ[PASSWORD_ENV]
-    if sys.stdin.isatty():
-        return getpass.getpass("verbal password for %s%s: " % (
-            args.hub, "" if args.action == "add" else " (empty: keep)")) or None
-    if args.action == "add":
+    password = secret_input("verbal password for %s%s" % (
+        args.hub, "" if args.action == "add" else " (empty: keep)"),
+        args.password_file, PASSWORD_ENV)
+    if password is None and args.action == "add":
         raise NoPassword("account add %s: no verbal password: give --password-file FILE or "
                          "$%s, or run it on a terminal to be asked" % (args.hub, PASSWORD_ENV))
-    return None
+    return password
+
+
+def cmd_operator(args):
+    store = Store(args.db)
+    if args.action == "list":
+        operators.ensure_schema(store)
+        for op in operators.listing(store):
+            print("%s\t%s" % (op["name"], op["role"]))
+        return 0
+    password = secret_input("password for %s" % args.name, args.password_file, OPERATOR_ENV,
+                            confirm=True)
+    if password is None:
+        raise operators.OperatorError("no password: give --password-file FILE, set $%s, "
+                                      "or run on a terminal to be asked" % OPERATOR_ENV)
+    operators.add(store, args.name, password, args.role)
+    print("operator %s added (%s)" % (args.name, args.role))
+    return 0
 
 
 def cmd_cases(args):
@@ -259,5 +361,6 @@ def cmd_broker(args):
     return 0
 
 
-COMMANDS = {"broker": cmd_broker, "run": cmd_run, "account": cmd_account, "cases": cmd_cases,
-            "case": cmd_case, "stats": cmd_stats, "bench": cmd_bench}
+COMMANDS = {"run": cmd_run, "account": cmd_account, "operator": cmd_operator,
+            "broker": cmd_broker, "cases": cmd_cases, "case": cmd_case, "stats": cmd_stats,
+            "bench": cmd_bench}

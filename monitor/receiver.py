@@ -49,8 +49,6 @@ class Settings:
     test_grace_s: float = 600.0
     redeliver_s: float = 10.0    # steps a dead process left undelivered go out after this
     jsonl: bool = False          # timeline steps as JSON lines on stdout
-    console_port: int = None     # None: no console; 0: a free port
-    console_host: str = "127.0.0.1"
     batch: int = 256
     client_id: str = None
     tls_ca: str = None           # the broker's CA (PEM file): TLS, and the broker's name checked
@@ -87,7 +85,6 @@ class Receiver:
         self.provider = provider or calls.OperatorConsole()
         self.clock = clock or SYSTEM
         self.hooks = hooks or Hooks()
-        self.console = None
         self._delivered = []        # emitted steps whose outbox rows are still to delete
         self._api_store = None
         self._api_lock = threading.Lock()
@@ -123,15 +120,10 @@ class Receiver:
         if not self.subscribed.wait(timeout):
             self.stop()
             raise RuntimeError("could not subscribe on %s:%d" % (self.s.host, self.s.port))
-        if self.s.console_port is not None:
-            from monitor.console.server import Console
-            self.console = Console(self, self.s.console_host, self.s.console_port).start()
         return self
 
     def stop(self):
         self.stopping.set()
-        if self.console:
-            self.console.stop()
         if self.client:
             self.client.disconnect()
             self.client.loop_stop()

@@ -1,22 +1,27 @@
 """`make run`: the whole alarm system on this machine, with a virtual house in
 the browser.
 
-    python -m tools.run [--speed N] [--port P] [--config FILE] [--account FILE]
+    python -m tools.run [--speed N] [--port P] [--console-port P] [--config FILE] [--account FILE]
 
 Starts a private mosquitto (TLS with a private CA, a login per client, the
 ACL: what `python -m monitor broker write` makes for an install), the real hub
 firmware under the host micropython (the demo config, tools/demo/hub-config.json),
 virtual BTHome sensors, the monitoring endpoint with the demo account
-(tools/demo/account.json), and the page on 127.0.0.1. Ctrl-C stops all of it."""
+(tools/demo/account.json) and its operator console (a demo operator with a
+fresh password, printed), and the page on 127.0.0.1. Ctrl-C stops all of it."""
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import sys
 import tempfile
 import threading
 
+from monitor import operators
+from monitor.store import Store
+from monitor.web import WebConfig, WebServer
 from tools.sim import demo
 from tools.sim.house import House
 from tools.sim.web import Page
@@ -29,11 +34,18 @@ def main(argv=None):
                     help="hub clock / wall clock (default 1: real time; env SPEED)")
     ap.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8080),
                     help="page port on 127.0.0.1 (default 8080; 0: any free port)")
+    ap.add_argument("--console-port", type=int,
+                    default=int(os.environ["CONSOLE_PORT"]) if os.environ.get("CONSOLE_PORT")
+                    else None,
+                    help="operator console port on 127.0.0.1 (default: the page's port + 1, "
+                         "any free port when that is 0; env CONSOLE_PORT)")
     ap.add_argument("--config", help="hub config.json (default: the demo's)")
     ap.add_argument("--account", help="monitoring account JSON (default: the demo's)")
     args = ap.parse_args(argv)
     if args.speed < 1:
         ap.error("--speed must be 1 or more")
+    if args.console_port is None:
+        args.console_port = args.port + 1 if args.port else 0
     config = demo.hub_config(path=os.path.abspath(args.config) if args.config else None)
     account = demo.account(config, _read(args.account) if args.account else None)
 
@@ -41,7 +53,7 @@ def main(argv=None):
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *a: stop.set())
     workdir = tempfile.mkdtemp(prefix="alarm-run-")
-    world = page = None
+    world = page = console = None
     try:
         world = World(workdir, config, account, speed=args.speed, calls="console")
         house = House(world)
@@ -50,11 +62,12 @@ def main(argv=None):
               flush=True)
         world.start()
         world.begin()
-        try:
-            page = Page(world, house, port=args.port).start()
-        except OSError as e:
-            print("port %d is taken (%s); trying any free port" % (args.port, e), flush=True)
-            page = Page(world, house, port=0).start()
+        login = demo_operator(world.monitor.s.db)
+        console = _on_a_port(lambda port: WebServer(world.monitor, WebConfig(port=port)),
+                             args.console_port).start()
+        login["url"] = console.url + "/"
+        page = _on_a_port(lambda port: Page(world, house, port=port, operator=login["user"],
+                                            console=login), args.port).start()
         access = world.broker.access
         if access is not None:
             print("broker: mosquitto over TLS on 127.0.0.1:%d, a login per client, the ACL "
@@ -65,6 +78,8 @@ def main(argv=None):
             print("the hub refused its config: %s" % json.dumps(world.trouble), flush=True)
         print("\nThe house is ready: open %s\n(hub time runs at %dx; Ctrl-C stops everything)"
               % (page.url, args.speed), flush=True)
+        print("The operator console: %s  user %s  password %s"
+              % (login["url"], login["user"], login["password"]), flush=True)
         while not stop.wait(0.5):
             if world.hub.proc.poll() is not None:
                 print("the hub process ended (exit %s); stopping" % world.hub.proc.returncode)
@@ -75,11 +90,32 @@ def main(argv=None):
     finally:
         if page is not None:
             page.stop()
+        if console is not None:
+            console.stop()
         if world is not None:
             world.stop()
         shutil.rmtree(workdir, ignore_errors=True)
         print("stopped.", flush=True)
     return 0
+
+
+def demo_operator(db):
+    """An admin for the console, with a password made for this run only."""
+    login = {"user": "demo", "password": secrets.token_urlsafe(9)}
+    store = Store(db)
+    try:
+        operators.add(store, login["user"], login["password"], "admin")
+    finally:
+        store.close()
+    return login
+
+
+def _on_a_port(make, port):
+    try:
+        return make(port)
+    except OSError as e:
+        print("port %d is taken (%s); trying any free port" % (port, e), flush=True)
+        return make(0)
 
 
 def _read(path):

@@ -1,5 +1,6 @@
 """On the house page the person is the called contact: answering, giving the
-verbal password and asking for a cancel reaches the real monitoring endpoint."""
+verbal password and asking for a cancel reaches the real monitoring endpoint,
+through the service's own operator actions (the console's verbs)."""
 import json
 import sys
 import time
@@ -9,9 +10,13 @@ import urllib.request
 from running import Running
 
 
-def call(url, path, body=None):
+def call(url, path, body=None, origin=True):
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url + path, data=data, method="POST" if data else "GET")
+    headers = {"Content-Type": "application/json"} if data else {}
+    if origin:
+        headers["Origin"] = url.rstrip("/")     # what the page's own fetch sends
+    req = urllib.request.Request(url + path, data=data, method="POST" if data else "GET",
+                                 headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=15) as r:
             return r.status, json.loads(r.read())
@@ -38,17 +43,21 @@ def test_panic_button_then_the_contact_cancels_with_the_right_password(tmp_path)
         s = wait(u, lambda s: s["cases"] and s["cases"][0]["call"])
         case = s["cases"][0]
         assert case["plan"] == "panic" and case["call"]["status"] == "ringing"
-        ids = {"case": case["id"], "call": case["call"]["id"]}
+        act = "api/service/cases/%d/" % case["id"]
         # Nothing to say before the phone is picked up.
-        assert call(u, "api/call", dict(ids, do="password", password="blue heron"))[0] == 409
-        assert call(u, "api/call", dict(ids, do="answer"))[0] == 200
-        code, said = call(u, "api/call", dict(ids, do="password", password="blue heron"))
-        assert code == 200 and said["result"] is True
-        assert call(u, "api/call", dict(ids, do="cancel"))[0] == 200
+        assert call(u, act + "password", {"password": "blue heron"})[0] == 409
+        # Another site's page cannot answer for the contact.
+        assert call(u, act + "answered", {}, origin=False)[0] == 403
+        assert call(u, act + "answered", {})[0] == 200
+        code, said = call(u, act + "password", {"password": "blue heron"})
+        assert code == 200 and said["result"] == "right"
+        assert call(u, act + "request", {"request": "cancel"})[0] == 200
         s = wait(u, lambda s: s["cases"][0]["status"] != "open")
         assert s["cases"][0]["status"] == "cancelled"
         assert s["cases"][0]["ended"]["reason"] == "requested"
         assert s["panel"]["state"] == "triggered"     # the hub still wants its code
+        # The page's actions carry the demo operator's name on the timeline.
+        assert "operator demo: answered" in s["cases"][0]["steps"]
     finally:
         if run.proc.poll() is None:
             run.interrupt()
@@ -62,11 +71,11 @@ def test_the_operator_can_dispatch_but_not_cancel_unverified(tmp_path):
         u = run.url
         assert call(u, "api/zone", {"zone": "panic_button", "event": "press"})[0] == 200
         s = wait(u, lambda s: s["cases"] and s["cases"][0]["call"])
-        case = s["cases"][0]["id"]
-        assert call(u, "api/operator", {"case": case, "do": "fly"})[0] == 400
-        code, said = call(u, "api/operator", {"case": case, "do": "cancel"})
+        act = "api/service/cases/%d/" % s["cases"][0]["id"]
+        assert call(u, act + "fly", {})[0] == 409
+        code, said = call(u, act + "cancel", {})
         assert code == 409 and "password" in said["error"]
-        assert call(u, "api/operator", {"case": case, "do": "dispatch"})[0] == 200
+        assert call(u, act + "dispatch", {})[0] == 200
         s = wait(u, lambda s: s["cases"][0]["status"] != "open")
         assert s["cases"][0]["ended"]["step"] == "dispatch"
         assert s["cases"][0]["ended"]["reason"] == "operator"

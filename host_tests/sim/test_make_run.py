@@ -1,6 +1,7 @@
 """`make run` itself: it starts everything, serves the page over HTTP, and
 Ctrl-C stops all of it with no process left behind."""
 import json
+import re
 import signal
 import time
 import urllib.request
@@ -23,8 +24,21 @@ def test_make_run_serves_the_house_and_stops_cleanly_on_ctrl_c(tmp_path):
         assert state["online"] == "online" and state["panel"]["state"] == "disarmed"
         assert {z["name"] for z in state["zones"]} >= {"front_door", "garage_door", "hub_tamper"}
         assert run.leftovers(), "the hub and mosquitto should be running under TMPDIR"
+        # A newcomer can log into the console with what it printed.
+        m = re.search(r"console: (http://127\.0\.0\.1:\d+/)  user (\S+)  password (\S+)",
+                      "".join(run.output))
+        assert m, "".join(run.output)
+        console, user, password = m.groups()
+        req = urllib.request.Request(
+            console + "api/login", data=json.dumps({"name": user, "password": password}).encode(),
+            method="POST", headers={"Content-Type": "application/json",
+                                    "Origin": console.rstrip("/")})
+        status, body = get(req)
+        assert status == 200 and json.loads(body)["role"] == "admin"
         req = urllib.request.Request(run.url + "api/keys", data=b'{"keys": "1234B"}',
-                                     method="POST")
+                                     method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Origin": run.url.rstrip("/")})
         assert get(req)[0] == 200
         deadline = time.monotonic() + 10
         while json.loads(get(run.url + "api/state")[1])["panel"]["state"] != "arming":

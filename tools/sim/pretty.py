@@ -16,6 +16,7 @@ _STEP = {
     "update": "for the responders: {words}",
     "overdue": "held past its hold time: top of the operator's queue",
     "close": "closed ({reason})",
+    "operator": "operator {operator}: {reason}",
 }
 
 
@@ -23,7 +24,7 @@ def step_text(line):
     """A monitor timeline step in words."""
     text = _STEP.get(line.get("step"), line.get("step", "?"))
     fields = {k: line.get(k, "") for k in ("contact", "name", "phone", "result", "reason",
-                                            "service", "code")}
+                                            "service", "code", "operator")}
     if line.get("code"):
         fields["words"] = words(line["code"], line.get("name"))
     if line.get("step") == "open":

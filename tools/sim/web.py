@@ -1,13 +1,29 @@
-"""The house page's server: static files from tools/web, the page's state as
-JSON (polled), and the clicks as small POSTs that drive the running World.
-Standard library only; listens on loopback."""
-import json
-import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+"""The house page's server (Starlette under uvicorn, on loopback): static files
+from tools/web, the page's state as JSON (polled), the virtual world's inputs
+(keys, sensors, the app's commands), and the service's operator actions.
 
-from tools import httpjson
+The house is the simulation's own; what the monitoring center does is not: the
+phone and operator buttons run the service's one set of actions
+(monitor.web.actions, the same the console's API runs) in this process, as
+the demo operator. The same checks guard every click as on the console:
+loopback Host names only, same-origin JSON writes, no framing."""
+import asyncio
+import os
+import time
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.responses import FileResponse, JSONResponse
+from starlette.routing import Route
+
+from monitor.cases import Refused
+from monitor.store import Store
+from monitor.web import actions, views
+from monitor.web.app import LOOPBACK
+from monitor.web.guard import (BadRequest, OneBodyLength, SameOriginWrites,
+                               SecurityHeaders, json_body)
+from monitor.web.server import Uvicorn
 from tools import paths
 
 WEB = os.path.join(paths.ROOT, "tools", "web")
@@ -16,92 +32,116 @@ STATIC = {"/": ("house.html", "text/html; charset=utf-8"),
           "/house.js": ("house.js", "text/javascript; charset=utf-8")}
 
 
-class BadRequest(ValueError):
-    pass
-
-
 class Page:
-    def __init__(self, world, house, host="127.0.0.1", port=0):
+    def __init__(self, world, house, host="127.0.0.1", port=0, operator="demo", console=None):
         self.world = world
         self.house = house
-        page = self
-
-        class Handler(_Handler):
-            pass
-        Handler.page = page
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
-        self.httpd.daemon_threads = True
-        self.url = "http://%s:%d/" % self.httpd.server_address[:2]
+        self.operator = operator        # whose name the page's operator actions carry
+        self.console = console          # {"url", "user", "password"} shown on the page
+        self.store = None               # the page's reads of the case store (its loop only)
+        self.inputs = None              # asyncio.Lock, made on the page's loop
+        self.serving = Uvicorn(self.app(), host, port, name="house-page")
+        self.url = self.serving.url + "/"
 
     def start(self):
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.serving.start()
         return self
 
     def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.serving.stop()
+        if self.store is not None:
+            self.store.close()
 
-    # ---- actions ----
+    def app(self):
+        routes = [Route(path, _static(name, ctype)) for path, (name, ctype) in STATIC.items()]
+        routes += [Route("/api/state", self.state),
+                   Route("/api/service/cases/{case}/{action}", self.service, methods=["POST"])]
+        routes += [Route("/api/" + verb, self._world(verb), methods=["POST"])
+                   for verb in ("keys", "hold", "down", "up", "zone", "command")]
+        return Starlette(
+            routes=routes,
+            middleware=[Middleware(OneBodyLength),
+                    Middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK),
+                                   www_redirect=False),
+                        Middleware(SecurityHeaders), Middleware(SameOriginWrites)],
+            exception_handlers={BadRequest: _error(400), Refused: _error(409),
+                                KeyError: _error(400), ValueError: _error(400)})
 
-    def act(self, path, body):
+    # ---- the page ----
+
+    async def state(self, request):
+        since = request.query_params.get("since", "0")
+        snap = self.house.snapshot(int(since) if since.isdigit() else 0)
+        snap["console"] = self.console
+        # The waits the service counts (the ring timeout, a held case), as the console shows them.
+        if self.store is None:
+            self.store = Store(self.world.monitor.s.db, create=False)
+        for case in snap["cases"]:
+            row = self.store.one("SELECT * FROM cases WHERE id = ?", case["id"])
+            if row is not None and row["status"] == "open":
+                case.update(views.waits(self.store, dict(row)))
+        snap["now_ms"] = int(time.time() * 1000)
+        return JSONResponse(snap)
+
+    # ---- the house: the simulation's own inputs ----
+
+    def _world(self, verb):
+        async def handle(request):
+            body = await json_body(request)
+            if self.inputs is None:
+                self.inputs = asyncio.Lock()
+            # One at a time, in the order they came (the lock is first come, first
+            # served): keys typed 1 2 3 4 A reach the keypad in that order. Typing
+            # takes real time, so it runs off the page's event loop.
+            async with self.inputs:
+                await asyncio.to_thread(self.act, verb, body)
+            return JSONResponse({"ok": True})
+        return handle
+
+    def act(self, verb, body):
         w = self.world
-        if path == "/api/keys":
-            keys = _text(body, "keys")
-            w.keys(keys)
-        elif path == "/api/hold":
+        if verb == "keys":
+            w.keys(_text(body, "keys"))
+        elif verb == "hold":
             w.hold(_keys(body), _int(body, "ms"))
-        elif path == "/api/down":
+        elif verb == "down":
             w.down(_keys(body))
-        elif path == "/api/up":
+        elif verb == "up":
             w.up()
-        elif path == "/api/zone":
+        elif verb == "zone":
             zone, event = _text(body, "zone"), _text(body, "event")
             w.zone(zone, event)
             self.house.zone_set(w.sensors.find(zone).name, event)
-        elif path == "/api/command":
+        elif verb == "command":
             cmd = body.get("command")
             if not isinstance(cmd, dict) or not isinstance(cmd.get("action"), str):
                 raise BadRequest("command needs an action")
             w.command(cmd)
-        elif path == "/api/call":
-            return self.call(body)
-        elif path == "/api/operator":
-            return self.operator(body)
-        else:
-            raise KeyError(path)
-        return {"ok": True}
 
-    def call(self, body):
-        """The person on the phone: answer, decline, say the password, ask."""
-        call_id, case_id, do = _int(body, "call"), _int(body, "case"), _text(body, "do")
-        if do == "answer":
-            fn = lambda desk: desk.answered(call_id) and None   # noqa: E731
-        elif do == "decline":
-            fn = lambda desk: desk.no_answer(call_id) and None   # noqa: E731
-        elif do == "password":
-            spoken = _text(body, "password")
-            fn = lambda desk: desk.operator_password(case_id, spoken)   # noqa: E731
-        elif do in ("dispatch", "cancel", "nothing"):
-            req = None if do == "nothing" else do
-            fn = lambda desk: desk.request(call_id, req)   # noqa: E731
-        else:
-            raise BadRequest("do must be answer, decline, password, dispatch, cancel or nothing")
-        result = self.world.monitor.submit(fn).result(10)
-        return {"ok": True, "result": result}
+    # ---- the monitoring center: the service's actions ----
+
+    async def service(self, request):
+        body = await json_body(request)
+        case = request.path_params["case"]
+        if not case.isdigit():
+            raise BadRequest("case must be a whole number")
+        result = await actions.act(self.world.monitor, self.operator, int(case),
+                                   request.path_params["action"], body)
+        return JSONResponse({"ok": True, "result": result})
 
 
-    def operator(self, body):
-        """The monitoring center's operator on a case: call the next contact,
-        dispatch, or cancel (the plan refuses what it does not allow, e.g. a
-        cancel without a verified password, or anything on a duress case)."""
-        case_id, do = _int(body, "case"), _text(body, "do")
-        actions = {"call": lambda desk: desk.operator_call(case_id) and None,
-                   "dispatch": lambda desk: desk.operator_dispatch(case_id),
-                   "cancel": lambda desk: desk.operator_cancel(case_id)}
-        if do not in actions:
-            raise BadRequest("do must be call, dispatch or cancel")
-        self.world.monitor.submit(actions[do]).result(10)
-        return {"ok": True}
+def _static(name, ctype):
+    path = os.path.join(WEB, name)
+
+    async def serve(request):
+        return FileResponse(path, media_type=ctype)
+    return serve
+
+
+def _error(status):
+    async def handler(request, exc):
+        return JSONResponse({"error": str(exc)}, status)
+    return handler
 
 
 def _text(body, key):
@@ -123,39 +163,3 @@ def _keys(body):
     if not isinstance(v, list) or not v or not all(isinstance(k, str) for k in v):
         raise BadRequest("keys must be a list of keys")
     return v
-
-
-class _Handler(BaseHTTPRequestHandler):
-    page = None
-
-    def log_message(self, fmt, *args):
-        pass    # the terminal is for the URL and errors, not every poll
-
-    def _send(self, code, body, ctype="application/json"):
-        httpjson.send(self, code, body, ctype)
-
-    def do_GET(self):
-        url = urlparse(self.path)
-        if url.path == "/api/state":
-            since = parse_qs(url.query).get("since", ["0"])[0]
-            return self._send(200, self.page.house.snapshot(int(since) if since.isdigit() else 0))
-        if url.path in STATIC:
-            name, ctype = STATIC[url.path]
-            with open(os.path.join(WEB, name), "rb") as f:
-                return self._send(200, f.read(), ctype)
-        self._send(404, {"error": "not found"})
-
-    def do_POST(self):
-        from monitor.cases import Refused
-        try:
-            n = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(n) or b"{}")
-            if not isinstance(body, dict):
-                raise BadRequest("send a JSON object")
-            self._send(200, self.page.act(urlparse(self.path).path, body))
-        except KeyError:
-            self._send(404, {"error": "no such action"})
-        except Refused as e:
-            self._send(409, {"error": str(e)})
-        except (BadRequest, ValueError) as e:
-            self._send(400, {"error": str(e)})

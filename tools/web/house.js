@@ -1,5 +1,6 @@
 // The house page: polls /api/state and draws it; every click is a POST that
-// drives the real hub (keys, sensor adverts, wired loops) or the monitor (calls).
+// drives the real hub (keys, sensor adverts, wired loops) or runs the monitoring
+// service's operator actions (the phone, the operator's buttons).
 "use strict";
 
 const KEYS = ["1", "2", "3", "A", "4", "5", "6", "B", "7", "8", "9", "C", "*", "0", "#", "D"];
@@ -26,6 +27,15 @@ function post(path, body) {
     .catch(e => showError(String(e)));
 }
 
+// The house's inputs one after another, each sent when the last is done: the
+// browser has several connections, and keys typed 1 2 3 4 A must not reach
+// the keypad as 1 2 3 A 4.
+let inputs = Promise.resolve();
+function input(path, body) {
+  inputs = inputs.then(() => post(path, body));
+  return inputs;
+}
+
 function showError(text) {
   const d = document.getElementById("keypad-display");
   d.textContent = "! " + text;
@@ -43,15 +53,15 @@ function el(tag, attrs, ...children) {
 function buildKeypad() {
   const pad = document.getElementById("keypad");
   for (const k of KEYS) {
-    const b = el("button", {"data-key": k, onclick: () => post("/api/keys", {keys: k})}, k);
+    const b = el("button", {"data-key": k, onclick: () => input("/api/keys", {keys: k})}, k);
     if (KEY_HELP[k]) b.append(el("small", {}, KEY_HELP[k]));
     pad.append(b);
   }
   // Held as long as the pointer is down: the panel wants 2 s of X and check together.
   const hold = document.getElementById("hold-panic");
   let held = false;
-  const up = () => { if (held) { held = false; post("/api/up"); } };
-  hold.addEventListener("pointerdown", () => { held = true; post("/api/down", {keys: ["*", "#"]}); });
+  const up = () => { if (held) { held = false; input("/api/up"); } };
+  hold.addEventListener("pointerdown", () => { held = true; input("/api/down", {keys: ["*", "#"]}); });
   hold.addEventListener("pointerup", up);
   hold.addEventListener("pointerleave", up);
   for (const b of document.querySelectorAll("[data-sos]")) {
@@ -75,7 +85,7 @@ function drawZones(zones) {
       if (z.state && ((ev === "open" || ev === "tamper") && z.state === "open" ||
                       (ev === "close" || ev === "tamper_restore") && z.state === "closed")) continue;
       card.append(el("button", {"data-event": ev,
-        onclick: () => post("/api/zone", {zone: z.name, event: ev})}, ACTION[ev] || ev));
+        onclick: () => input("/api/zone", {zone: z.name, event: ev})}, ACTION[ev] || ev));
     }
     rooms.append(card);
   }
@@ -92,6 +102,12 @@ function drawOutputs(outputs, panel) {
   }
 }
 
+// The monitoring center's side goes through the service's operator actions
+// (the console's verbs), run by the page's server as the demo operator.
+function service(caseId, action, body) {
+  return post(`/api/service/cases/${caseId}/${action}`, body || {});
+}
+
 function drawPhone(cases) {
   const phone = document.getElementById("phone");
   const c = cases.find(c => c.call);
@@ -103,55 +119,92 @@ function drawPhone(cases) {
   if (!c) return;
   const call = c.call;
   const who = `${call.name} (${call.phone})`;
-  const send = (body) => post("/api/call", Object.assign({call: call.id, case: c.id}, body));
   phone.classList.toggle("ringing", call.status === "ringing");
   phone.dataset.status = call.status;
   if (call.status === "ringing") {
     phone.append(el("div", {class: "label"}, "Phone"),
       el("p", {}, `Phone ringing: the monitoring center is calling ${who} about case ${c.id} (${c.plan}).`),
-      el("button", {id: "answer", onclick: () => send({do: "answer"})}, "Answer"), " ",
-      el("button", {id: "decline", onclick: () => send({do: "decline"})}, "Don't answer"));
+      el("p", {class: "countdown", id: "ring-left"}),
+      el("button", {id: "answer", onclick: () => service(c.id, "answered")}, "Answer"), " ",
+      el("button", {id: "decline", onclick: () => service(c.id, "no_answer")}, "Don't answer"));
   } else {
     const pw = el("input", {id: "password", placeholder: "verbal password"});
+    const ask = (request) => service(c.id, "request", {request});
     phone.append(el("div", {class: "label"}, `On the phone as ${who}`),
       el("p", {}, "Operator: \"Please give me your verbal password.\"" +
          (call.password ? ` (you gave a ${call.password} one)` : "")),
-      pw, " ", el("button", {id: "say", onclick: () => send({do: "password", password: pw.value || "-"})},
+      pw, " ", el("button", {id: "say", onclick: () => service(c.id, "password", {password: pw.value || "-"})},
                   "Say it"),
       el("p", {}, "Then:"),
-      el("button", {id: "ask-dispatch", onclick: () => send({do: "dispatch"})}, "Send help"), " ",
-      el("button", {id: "ask-cancel", onclick: () => send({do: "cancel"})}, "False alarm, cancel"), " ",
-      el("button", {id: "hang-up", onclick: () => send({do: "nothing"})}, "Hang up"));
+      el("button", {id: "ask-dispatch", onclick: () => ask("dispatch")}, "Send help"), " ",
+      el("button", {id: "ask-cancel", onclick: () => ask("cancel")}, "False alarm, cancel"), " ",
+      el("button", {id: "hang-up", onclick: () => ask(null)}, "Hang up"));
   }
+}
+
+// One card per case, made once and then changed in place: the poll runs every
+// 200 ms, and a button replaced between press and release loses the click.
+function caseCard(c) {
+  const op = (what) => service(c.id, what);
+  return el("div", {class: "case", "data-case": c.id, "data-plan": c.plan},
+    el("h3", {}),
+    el("div", {class: "ending"}),
+    el("ol", {class: "steps"}),
+    el("div", {class: "operator", hidden: ""}, "Operator: ",
+      el("button", {id: `op-call-${c.id}`, onclick: () => op("call")}, "Call the next contact"), " ",
+      el("button", {id: `op-dispatch-${c.id}`, onclick: () => op("dispatch")}, "Dispatch"), " ",
+      el("button", {id: `op-cancel-${c.id}`, onclick: () => op("cancel")}, "Cancel")));
+}
+
+function setText(node, value) { if (node.textContent !== value) node.textContent = value; }
+
+// The service counts in wall-clock ms; the page in hub time.
+function hubSeconds(ms) { return `${Math.max(0, Math.round(ms * lastState.speed / 1000))} s`; }
+
+function drawRing(cases) {
+  const left = document.getElementById("ring-left");
+  const c = cases.find(c => c.call && c.ring_due_ms);
+  if (left && c) setText(left, `It rings out in ${hubSeconds(c.ring_due_ms - lastState.now_ms)} (hub time).`);
 }
 
 function drawCases(cases) {
   const box = document.getElementById("cases");
   if (!cases.length) return;
-  box.replaceChildren();
+  const quiet = box.querySelector(".quiet");
+  if (quiet) quiet.remove();
+  let prev = null;
   for (const c of cases) {
-    const card = el("div", {class: "case", "data-case": c.id, "data-plan": c.plan,
-                            "data-status": c.status},
-      el("h3", {}, `Case ${c.id}: ${c.plan} · ${c.status}`));
-    if (c.ended && c.ended.step === "dispatch") {
-      card.append(el("div", {class: "dispatch", "data-service": c.ended.service},
-        `${SERVICE[c.ended.service] || c.ended.service} dispatched (${c.ended.reason})`));
-    } else if (c.ended) {
-      card.append(el("div", {class: "cancelled"}, `Cancelled, nobody sent (${c.ended.reason})`));
+    let card = box.querySelector(`.case[data-case="${c.id}"]`);
+    if (!card) card = caseCard(c);
+    card.dataset.status = c.status;
+    setText(card.querySelector("h3"), `Case ${c.id}: ${c.plan} · ${c.status}`);
+    const ending = card.querySelector(".ending");
+    if (c.ended && !ending.firstChild) {
+      ending.append(c.ended.step === "dispatch"
+        ? el("div", {class: "dispatch", "data-service": c.ended.service},
+             `${SERVICE[c.ended.service] || c.ended.service} dispatched (${c.ended.reason})`)
+        : el("div", {class: "cancelled"}, `Cancelled, nobody sent (${c.ended.reason})`));
     }
-    const steps = el("ol");
-    for (const s of c.steps) steps.append(el("li", {}, s));
-    card.append(steps);
-    if (!c.ended && !c.call) {
-      // A case waiting for a person (e.g. held under "Only If I Say").
-      const op = (what) => post("/api/operator", {case: c.id, do: what});
-      card.append(el("div", {class: "operator"}, "Operator: ",
-        el("button", {id: `op-call-${c.id}`, onclick: () => op("call")}, "Call the next contact"), " ",
-        el("button", {id: `op-dispatch-${c.id}`, onclick: () => op("dispatch")}, "Dispatch"), " ",
-        el("button", {id: `op-cancel-${c.id}`, onclick: () => op("cancel")}, "Cancel")));
-    }
-    box.append(card);
+    const steps = card.querySelector(".steps");
+    for (const s of c.steps.slice(steps.children.length)) steps.append(el("li", {}, s));
+    // A case waiting for a person (e.g. held under "Only If I Say").
+    const op = card.querySelector(".operator");
+    op.hidden = !!(c.ended || c.call);
+    if (!op.hidden) setText(op.firstChild, c.held_since_ms
+      ? `Operator (held for ${hubSeconds(lastState.now_ms - c.held_since_ms)}): ` : "Operator: ");
+    const want = prev ? prev.nextSibling : box.firstChild;
+    if (want !== card) box.insertBefore(card, want);
+    prev = card;
   }
+}
+
+function drawConsole(con) {
+  const box = document.getElementById("console-link");
+  if (!con || !box || box.dataset.url === con.url) return;
+  box.dataset.url = con.url;
+  box.hidden = false;
+  box.replaceChildren("Operator console: ", el("a", {href: con.url, target: "_blank"}, con.url),
+    ` (log in as ${con.user} / ${con.password})`);
 }
 
 function drawLog(lines) {
@@ -162,7 +215,10 @@ function drawLog(lines) {
   while (log.children.length > 300) log.lastChild.remove();
 }
 
+let lastState = {speed: 1, now_ms: 0};
+
 function draw(s) {
+  lastState = s;
   document.getElementById("story-s").textContent = s.story_s.toFixed(0);
   document.getElementById("speed").textContent = s.speed;
   document.getElementById("online").textContent = s.online || "?";
@@ -177,8 +233,10 @@ function draw(s) {
   drawOutputs(s.outputs, s.panel);
   drawZones(s.zones);
   drawPhone(s.cases);
+  drawRing(s.cases);
   drawCases(s.cases);
   drawLog(s.log);
+  drawConsole(s.console);
   since = s.next;
 }
 

@@ -1,0 +1,112 @@
+"""`python -m monitor` for the web side: operators and the owners' app links
+from the command line, with no password ever in argv (any user on the machine
+reads argv in `ps`)."""
+import os
+import subprocess
+import sys
+
+from desk_helpers import SECRET, query
+from tools import paths
+
+
+def monitor_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "monitor"] + list(args), cwd=paths.ROOT,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+                          env=dict(os.environ, **(env or {})))
+
+
+def test_operator_add_reads_the_password_from_a_file_or_the_environment(db, tmp_path):
+    pw = tmp_path / "pw"
+    pw.write_text("correct horse battery\n")
+    done = monitor_cli("operator", "add", "ann", "--role", "admin", "--password-file", str(pw),
+                       "--db", db)
+    assert done.returncode == 0, done.stderr
+    done = monitor_cli("operator", "add", "bob", "--db", db,
+                       env={"MONITOR_OPERATOR_PASSWORD": "another long one"})
+    assert done.returncode == 0, done.stderr
+    rows = query(db, "SELECT name, role, password_hash FROM operators ORDER BY name")
+    assert [(r["name"], r["role"]) for r in rows] == [("ann", "admin"), ("bob", "operator")]
+    assert all(r["password_hash"].startswith("$argon2id$") for r in rows)
+    assert "correct horse" not in str(rows)
+    listed = monitor_cli("operator", "list", "--db", db)
+    assert listed.stdout.split() == ["ann", "admin", "bob", "operator"]
+
+
+def test_no_password_on_the_command_line(db):
+    done = monitor_cli("operator", "add", "ann", "--password", "correct horse battery",
+                       "--db", db)
+    assert done.returncode == 2 and "unrecognized arguments" in done.stderr
+    done = monitor_cli("account", "add", "hub-1", "--secret", SECRET.hex(), "--password",
+                       "blue heron", "--db", db)
+    assert done.returncode == 2 and "unrecognized arguments" in done.stderr
+    # Without a terminal to ask on, and no file or variable, it says how.
+    done = monitor_cli("operator", "add", "ann", "--db", db)
+    assert done.returncode == 2 and "--password-file" in done.stderr
+    done = monitor_cli("operator", "add", "ann", "--db", db,
+                       env={"MONITOR_OPERATOR_PASSWORD": "short"})
+    assert done.returncode == 2 and "at least 10" in done.stderr
+
+
+def test_the_verbal_password_comes_from_a_file_or_the_environment(db, tmp_path):
+    from monitor import verbal
+    done = monitor_cli("account", "add", "hub-1", "--secret", SECRET.hex(), "--contact",
+                       "Ann:+1 555 0100", "--db", db,
+                       env={"MONITOR_VERBAL_PASSWORD": "blue heron"})
+    assert done.returncode == 0, done.stderr
+    stored = query(db, "SELECT password_hash FROM accounts")[0]["password_hash"]
+    assert verbal.check(stored, "Blue Heron")
+    pw = tmp_path / "verbal"
+    pw.write_text("green kite\n")
+    done = monitor_cli("account", "edit", "hub-1", "--password-file", str(pw), "--db", db)
+    assert done.returncode == 0, done.stderr
+    stored = query(db, "SELECT password_hash FROM accounts")[0]["password_hash"]
+    assert verbal.check(stored, "green kite") and not verbal.check(stored, "blue heron")
+
+
+def test_account_link_prints_the_owners_app_url(db):
+    done = monitor_cli("account", "add", "hub-1", "--secret", SECRET.hex(), "--db", db)
+    assert done.returncode == 0, done.stderr
+    done = monitor_cli("account", "link", "hub-1", "--url", "https://alarm.example", "--db", db)
+    assert done.returncode == 0, done.stderr
+    url = done.stdout.strip()
+    assert url.startswith("https://alarm.example/app/link/")
+    from monitor import operators
+    from monitor.store import Store
+    store = Store(db)
+    try:
+        assert operators.owner_hub(store, url.rsplit("/", 1)[1]) == "hub-1"
+    finally:
+        store.close()
+    assert monitor_cli("account", "link", "hub-9", "--db", db).returncode == 2
+
+
+def test_the_first_run_says_how_to_create_an_operator(db, service):
+    s = service("--console-port", "0", "--calls", "console")
+    err = "".join(s.err)
+    assert "console: http://127.0.0.1:" in err
+    assert "python -m monitor operator add NAME --role admin --db %s" % db in err
+
+
+def test_operator_add_asks_on_a_terminal(db):
+    import pty
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "operator", "add", "cy", "--db", db],
+                            cwd=paths.ROOT, preexec_fn=lambda: os.login_tty(slave),
+                            stdin=None, stdout=None, stderr=None)
+    os.close(slave)
+    said = b""
+    try:
+        for answer in (b"a terminal password\n", b"a terminal password\n"):
+            while not said.rstrip().endswith(b":"):
+                said += os.read(master, 1024)
+            assert b"a terminal password" not in said          # not echoed
+            os.write(master, answer)
+            said = b""
+        assert proc.wait(60) == 0
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    from monitor import operators
+    pw_hash = query(db, "SELECT password_hash FROM operators")[0]["password_hash"]
+    assert operators.verify(pw_hash, "a terminal password")

@@ -1,1 +1,0 @@
-"""The operator console: a small web app served by the monitoring service."""

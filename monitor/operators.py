@@ -1,0 +1,170 @@
+"""Who may use the web side: operators (name, Argon2 password hash, role), their
+sessions, and the owners' per-account app links.
+
+The tables live in the case store beside the cases (CREATE TABLE IF NOT EXISTS
+on the caller's connection). Session and link tokens are random and only their
+SHA-256 is stored, so a copy of the database opens no session."""
+import hashlib
+import hmac
+import re
+import secrets
+import time
+
+import argon2
+
+ROLES = ("operator", "admin")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+MIN_PASSWORD = 10
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS operators (
+  name TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('operator', 'admin')),
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS web_sessions (
+  token_hash TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('operator', 'owner')),
+  subject TEXT NOT NULL,            -- the operator's name, or the owner's hub
+  csrf TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS owner_links (
+  token_hash TEXT PRIMARY KEY,
+  hub TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+"""
+
+# argon2-cffi's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes).
+_hasher = argon2.PasswordHasher()
+
+
+class OperatorError(ValueError):
+    pass
+
+
+def ensure_schema(store):
+    with store.tx() as db:
+        for stmt in SCHEMA.split(";"):
+            if stmt.strip():
+                db.execute(stmt)
+
+
+def _digest(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _ms(clock):
+    return int(clock() * 1000)
+
+
+# ---- operators ----
+
+def add(store, name, password, role):
+    if not NAME.match(name or ""):
+        raise OperatorError("operator name %r: 1-64 letters, digits, . _ @ - "
+                            "(starting with a letter or digit)" % name)
+    if role not in ROLES:
+        raise OperatorError("role must be one of %s, got %r" % (", ".join(ROLES), role))
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise OperatorError("the password must be at least %d characters" % MIN_PASSWORD)
+    pw_hash = _hasher.hash(password)
+    ensure_schema(store)
+    with store.tx() as db:
+        if store.one("SELECT 1 FROM operators WHERE name = ?", name):
+            raise OperatorError("operator %s exists" % name)
+        db.execute("INSERT INTO operators (name, password_hash, role, created_ms) "
+                   "VALUES (?,?,?,?)", (name, pw_hash, role, int(time.time() * 1000)))
+
+
+def count(store):
+    ensure_schema(store)
+    return store.one("SELECT COUNT(*) AS n FROM operators")["n"]
+
+
+def listing(store):
+    return [{"name": r["name"], "role": r["role"]}
+            for r in store.q("SELECT name, role FROM operators ORDER BY name")]
+
+
+def password_hash(store, name):
+    """The stored hash to verify against; for an unknown name a dummy one, so a
+    login for a name that does not exist costs the same as a wrong password."""
+    row = store.one("SELECT password_hash, role FROM operators WHERE name = ?", name)
+    return (row["password_hash"], row["role"]) if row else (_DUMMY, None)
+
+
+def verify(pw_hash, password):
+    """Argon2 check (slow on purpose: run it off the event loop)."""
+    try:
+        return _hasher.verify(pw_hash, password)
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        return False
+
+
+_DUMMY = _hasher.hash(secrets.token_urlsafe(16))
+
+
+# ---- sessions (operators and owners) ----
+
+def open_session(store, kind, subject, ttl_s, clock):
+    token = secrets.token_urlsafe(32)
+    now = _ms(clock)
+    with store.tx() as db:
+        db.execute("DELETE FROM web_sessions WHERE expires_ms < ?", (now,))
+        db.execute("INSERT INTO web_sessions (token_hash, kind, subject, csrf, created_ms, "
+                   "expires_ms) VALUES (?,?,?,?,?,?)",
+                   (_digest(token), kind, subject, secrets.token_urlsafe(32), now,
+                    now + int(ttl_s * 1000)))
+    return token
+
+
+def session(store, token, clock):
+    """{"kind", "subject", "csrf", "role"} for a live session token, else None."""
+    if not token:
+        return None
+    row = store.one("SELECT * FROM web_sessions WHERE token_hash = ? AND expires_ms > ?",
+                    _digest(token), _ms(clock))
+    if row is None:
+        return None
+    out = {"kind": row["kind"], "subject": row["subject"], "csrf": row["csrf"], "role": None}
+    if row["kind"] == "operator":
+        op = store.one("SELECT role FROM operators WHERE name = ?", row["subject"])
+        if op is None:          # the operator was removed: the session ends with them
+            return None
+        out["role"] = op["role"]
+    return out
+
+
+def close_session(store, token):
+    with store.tx() as db:
+        db.execute("DELETE FROM web_sessions WHERE token_hash = ?", (_digest(token or ""),))
+
+
+def csrf_ok(sess, given):
+    return bool(given) and hmac.compare_digest(sess["csrf"].encode(), given.encode())
+
+
+# ---- the owner's app: one link per account ----
+
+def link_owner(store, hub):
+    """A new app link token for `hub`'s owner (shown once, stored hashed)."""
+    ensure_schema(store)
+    if store.one("SELECT 1 FROM accounts WHERE hub = ?", hub) is None:
+        raise OperatorError("no account %s" % hub)
+    token = secrets.token_urlsafe(32)
+    with store.tx() as db:
+        db.execute("INSERT INTO owner_links (token_hash, hub, created_ms) VALUES (?,?,?)",
+                   (_digest(token), hub, int(time.time() * 1000)))
+    return token
+
+
+def owner_hub(store, token):
+    """The hub an app link token belongs to, or None."""
+    if not token:
+        return None
+    row = store.one("SELECT hub FROM owner_links WHERE token_hash = ?", _digest(token))
+    return row["hub"] if row else None

@@ -1,0 +1,30 @@
+"""The web side's settings."""
+import dataclasses
+import time
+
+
+@dataclasses.dataclass
+class WebConfig:
+    host: str = "127.0.0.1"
+    port: int = 0                       # 0: any free port
+    # Host headers served (TrustedHostMiddleware); the bound host and loopback
+    # are always in. Behind a proxy, add the public name.
+    allowed_hosts: tuple = ()
+    # Origins besides the request's own accepted on state-changing requests
+    # (a TLS proxy in front: "https://console.example.com").
+    allowed_origins: tuple = ()
+    # Addresses of proxies whose X-Forwarded-For/-Proto are believed (the client's
+    # address for the login limits, https). None believed by default: anyone
+    # could otherwise claim another address and dodge the per-address limit.
+    trusted_proxies: tuple = ()
+    https: bool = False                 # cookies get Secure (always when the request is https)
+    max_live_clients: int = 100         # live-update streams at once; more get 503
+    live_poll_s: float = 0.25           # how often the live feed reads new timeline rows
+    live_cost_s: float = 0.002          # ...at least this long per open stream between messages
+    keepalive_s: float = 15.0           # SSE comment so proxies keep an idle stream open
+    session_ttl_s: float = 12 * 3600    # one shift
+    login_fails_per_user: int = 5       # failed logins per user name per window
+    login_fails_per_address: int = 20   # failed logins per client address per window
+    login_window_s: float = 15 * 60
+    public_url: str = None              # the URL printed for links (default: the bound one)
+    clock: object = time.time           # seconds; tests inject a fake

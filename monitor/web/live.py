@@ -1,0 +1,137 @@
+"""Live updates: one reader tails the timeline table (so steps written by any
+worker process show) and tells the open Server-Sent Events streams which cases
+changed (`event: changed`, data `{"cases": [ids], "steps": n, "last": id}`).
+
+Bounded on purpose, so the web side can never slow the intake: at most
+`max_live_clients` streams (more get 503), one store read per poll for all of
+them, one message per poll per stream however many steps it holds, and a
+stream whose client stops reading is dropped once its small queue is full.
+With many streams the messages come less often (live_cost_s per stream: 500
+streams get one a second), so the fan-out's share of the GIL stays small."""
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+import time
+
+from starlette.responses import JSONResponse, StreamingResponse
+
+from monitor.store import Store
+
+log = logging.getLogger("monitor.web")
+QUEUE = 16      # polls a stream may fall behind before it is dropped
+KEEPALIVE = b": keepalive\n\n"
+
+
+class LiveFeed:
+    def __init__(self, db, config):
+        self.db = db
+        self.config = config
+        self.clients = set()
+        self.loop = None
+        self.stopping = threading.Event()
+        self.thread = None
+        self.dropped = 0
+        self.published = 0
+        self.errors = 0
+
+    def start(self, loop):
+        self.loop = loop
+        store = Store(self.db, create=False)
+        self.last = store.one("SELECT COALESCE(MAX(id), 0) AS m FROM timeline")["m"]
+        self.thread = threading.Thread(target=self._tail, args=(store,), name="web-live",
+                                       daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.stopping.set()
+        if self.loop is not None and not self.loop.is_closed():
+            try:
+                self.loop.call_soon_threadsafe(self._publish, None)
+            except RuntimeError:
+                pass
+        if self.thread:
+            self.thread.join(5)
+
+    def _interval(self):
+        # Each message costs every stream a write under the one GIL the engine
+        # also needs: with many streams, fewer and fuller messages.
+        return max(self.config.live_poll_s, len(self.clients) * self.config.live_cost_s)
+
+    def _tail(self, store):
+        quiet_since = time.monotonic()
+        try:
+            while not self.stopping.wait(self._interval()):
+                try:
+                    if self._poll(store):
+                        quiet_since = time.monotonic()
+                    elif time.monotonic() - quiet_since >= self.config.keepalive_s:
+                        # A comment now and then, so proxies keep idle streams open.
+                        quiet_since = time.monotonic()
+                        self.loop.call_soon_threadsafe(self._publish, KEEPALIVE)
+                except sqlite3.Error:
+                    # Counted and shown on /health; the next poll tries again.
+                    self.errors += 1
+                    log.exception("live feed: reading the timeline failed")
+        finally:
+            store.close()
+
+    def _poll(self, store):
+        """Tell the streams what changed since the last poll; True when something did."""
+        if not self.clients:
+            # Nobody to tell: just keep the place.
+            self.last = store.one("SELECT COALESCE(MAX(id), ?) AS m FROM timeline",
+                                  self.last)["m"]
+            return False
+        rows = store.q("SELECT id, case_id FROM timeline WHERE id > ? ORDER BY id", self.last)
+        if not rows:
+            return False
+        self.last = rows[-1]["id"]
+        # Which cases changed, not the steps: a storm of alarms is one small
+        # message, and a page reads what it shows. Encoded once, off the event
+        # loop, for every stream.
+        data = b"event: changed\ndata: %s\n\n" % json.dumps(
+            {"cases": sorted({r["case_id"] for r in rows}), "steps": len(rows),
+             "last": self.last}).encode()
+        self.published += 1
+        self.loop.call_soon_threadsafe(self._publish, data)
+        return True
+
+    def _publish(self, data):
+        for q in list(self.clients):
+            if data is None:
+                q.put_nowait(None)
+            elif q.full():
+                # Not reading: drop it rather than queue for it.
+                self.clients.discard(q)
+                self.dropped += 1
+                while not q.empty():
+                    q.get_nowait()
+                q.put_nowait(None)
+            else:
+                q.put_nowait(data)
+
+    async def stream(self, request):
+        if len(self.clients) >= self.config.max_live_clients:
+            return JSONResponse({"error": "too many live-update clients (at most %d)"
+                                 % self.config.max_live_clients}, 503,
+                                headers={"Retry-After": "10"})
+        q = asyncio.Queue(QUEUE)
+        self.clients.add(q)
+
+        async def events():
+            # One await per message and nothing else: with hundreds of streams
+            # every microsecond here is taken from the engine (one GIL).
+            try:
+                yield b": live\n\n"
+                while True:
+                    data = await q.get()
+                    if data is None:
+                        return
+                    yield data
+            finally:
+                self.clients.discard(q)
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store",
+                                          "X-Accel-Buffering": "no"})

@@ -1,0 +1,124 @@
+"""The console's API: the queue, a case and the actions on it, accounts and
+operators (admins), counters. Every route says who may call it."""
+import asyncio
+
+from starlette.responses import JSONResponse
+
+from monitor import accounts, operators
+from monitor.store import Store
+from monitor.web import actions, owner, views
+from monitor.web.auth import Denied
+from monitor.web.guard import BadRequest, json_body
+
+
+def _web(request):
+    return request.app.state.web
+
+
+def _now_ms(web):
+    return int(web.config.clock() * 1000)
+
+
+def _int(text, what):
+    if not text.isdigit():
+        raise BadRequest("%s must be a whole number, got %r" % (what, text))
+    return int(text)
+
+
+async def queue(request):
+    web = _web(request)
+    web.auth.require(request)
+    return JSONResponse(views.queue(web.store, _now_ms(web)))
+
+
+async def case(request):
+    web = _web(request)
+    web.auth.require(request)
+    found = views.case(web.store, _int(request.path_params["case"], "case"), _now_ms(web))
+    if found is None:
+        raise Denied(404, "no case %s" % request.path_params["case"])
+    return JSONResponse(found)
+
+
+async def case_action(request):
+    web = _web(request)
+    sess = web.auth.require(request)
+    body = await json_body(request)
+    result = await actions.act(web.rx, sess["subject"], _int(request.path_params["case"], "case"),
+                               request.path_params["action"], body)
+    return JSONResponse({"result": result})
+
+
+async def account(request):
+    web = _web(request)
+    web.auth.require(request)
+    found = accounts.get(web.store, request.path_params["hub"])
+    if found is None:
+        raise Denied(404, "no account %s" % request.path_params["hub"])
+    return JSONResponse(found)
+
+
+def _own_store(db, fn, *args):
+    # A connection of its own for a write off the event loop (it may wait for the lock).
+    store = Store(db, create=False)
+    try:
+        return fn(store, *args)
+    finally:
+        store.close()
+
+
+def _edit(store, hub, body):
+    contacts = body.get("contacts")
+    if contacts is not None:
+        if not isinstance(contacts, list) or not all(isinstance(c, dict) for c in contacts):
+            raise BadRequest("contacts must be a list of {name, phone}")
+        contacts = [{"name": str(c.get("name", "")).strip(),
+                     "phone": str(c.get("phone", "")).strip()} for c in contacts
+                    if str(c.get("name", "")).strip() or str(c.get("phone", "")).strip()]
+    accounts.edit(store, hub, contacts=contacts, password=body.get("password") or None,
+                  policy=body.get("policy"), address=body.get("address"),
+                  call_next_contacts=body.get("call_next_contacts"))
+    return accounts.get(store, hub)
+
+
+async def edit_account(request):
+    web = _web(request)
+    web.auth.require(request, role="admin")
+    body = await json_body(request)
+    return JSONResponse(await asyncio.to_thread(_own_store, web.db, _edit,
+                                                request.path_params["hub"], body))
+
+
+async def link_account(request):
+    web = _web(request)
+    web.auth.require(request, role="admin")
+    token = operators.link_owner(web.store, request.path_params["hub"])
+    return JSONResponse({"url": owner.link_url(web.base_url(request), token)})
+
+
+async def list_operators(request):
+    web = _web(request)
+    web.auth.require(request, role="admin")
+    return JSONResponse(operators.listing(web.store))
+
+
+async def add_operator(request):
+    web = _web(request)
+    web.auth.require(request, role="admin")
+    body = await json_body(request)
+    name, password, role = body.get("name"), body.get("password"), body.get("role", "operator")
+    await asyncio.to_thread(_own_store, web.db, operators.add, name, password, role)
+    return JSONResponse({"name": name, "role": role})
+
+
+async def stats(request):
+    web = _web(request)
+    web.auth.require(request)
+    return JSONResponse(web.store.counters())
+
+
+async def health(request):
+    web = _web(request)
+    return JSONResponse({"ok": True, "live_clients": len(web.live.clients),
+                         "live_messages": web.live.published, "live_dropped": web.live.dropped,
+                         "live_errors": web.live.errors})

@@ -1,0 +1,111 @@
+"""What the console shows, read from the store: the queue, a case with its
+timeline and next step, an account. Plain dicts, rendered by the browser.
+
+Times a person waits on are given as deadlines (Unix ms) with the server's
+`now_ms`, so the page counts down without trusting the browser's clock."""
+import json
+
+from monitor import accounts
+from monitor.web import words
+
+TIMELINE_SQL = ("SELECT timeline.*, cases.plan, cases.hub FROM timeline "
+                "JOIN cases ON cases.id = timeline.case_id ")
+URGENCY = ("CASE plan WHEN 'duress' THEN 0 WHEN 'panic' THEN 1 WHEN 'sos' THEN 1 "
+           "WHEN 'burglar' THEN 2 ELSE 3 END")
+
+
+def line(row):
+    """A timeline row as the JSON line the service emits, plus its words."""
+    out = {"t": row["t"], "source": "monitor", "case": row["case_id"], "plan": row["plan"],
+           "hub": row["hub"], "step": row["step"], "id": row["id"]}
+    for k in ("contact", "service", "reason"):
+        if row[k] is not None:
+            out[k] = row[k]
+    if row["detail"]:
+        out.update(json.loads(row["detail"]))
+    if out.get("code"):
+        out["words"] = words.describe(out["code"], out.get("name"))
+    return out
+
+
+def _opening(store, case_id):
+    row = store.one("SELECT detail, reason FROM timeline WHERE case_id = ? AND step = 'open' "
+                    "ORDER BY id LIMIT 1", case_id)
+    detail = json.loads(row["detail"]) if row and row["detail"] else {}
+    code = detail.get("code") or (row["reason"] if row else None)
+    return code, words.describe(code, detail.get("name")) if code else ""
+
+
+def waits(store, c):
+    """The deadlines a person is waiting on: the ring timeout, how long held."""
+    ring = store.one("SELECT timers.due_ms FROM timers JOIN calls ON calls.id = timers.call_id "
+                     "WHERE timers.case_id = ? AND timers.kind = 'ring' "
+                     "AND calls.status = 'ringing' ORDER BY timers.due_ms LIMIT 1", c["id"])
+    held = None
+    if c["waiting"] == "operator":
+        row = store.one("SELECT t FROM timeline WHERE case_id = ? AND step = 'hold' "
+                        "ORDER BY id DESC LIMIT 1", c["id"])
+        held = row["t"] if row else None
+    return {"ring_due_ms": ring["due_ms"] if ring else None, "held_since_ms": held,
+            "overdue": bool(c.get("overdue"))}
+
+
+def queue(store, now_ms):
+    rows = store.q("SELECT cases.*, accounts.address FROM cases JOIN accounts USING (hub) "
+                   "WHERE status = 'open' ORDER BY " + URGENCY + ", id")
+    out = []
+    for r in rows:
+        c = dict(r)
+        code, what = _opening(store, c["id"])
+        out.append(dict({"id": c["id"], "hub": c["hub"], "plan": c["plan"],
+                         "service": c["service"], "address": c["address"], "code": code,
+                         "what": what, "waiting": c["waiting"], "opened_ms": c["opened_ms"],
+                         "next": next_step(store, c)}, **waits(store, c)))
+    # Overdue held cases go to the top of the queue.
+    out.sort(key=lambda c: not c["overdue"])
+    return {"now_ms": now_ms, "cases": out}
+
+
+def case(store, case_id, now_ms):
+    row = store.one("SELECT * FROM cases WHERE id = ?", case_id)
+    if row is None:
+        return None
+    c = dict(row)
+    acct = accounts.get(store, c["hub"])
+    call = store.one("SELECT id, contact, status, password_ok FROM calls WHERE case_id = ? "
+                     "AND status IN ('ringing', 'answered') ORDER BY id DESC LIMIT 1", case_id)
+    timeline = [line(r) for r in store.q(TIMELINE_SQL + "WHERE case_id = ? ORDER BY timeline.id",
+                                         case_id)]
+    # The one on the phone, else the one Call contact would ring (Desk.operator_call: the next).
+    position = call["contact"] if call else (c["contact"] or 0) + 1
+    contact = next((p for p in acct["contacts"] if p["position"] == position), None)
+    code, what = _opening(store, case_id)
+    fields = ("id", "hub", "plan", "service", "status", "waiting", "contact", "keypad_cancel",
+              "trouble", "opened_ms", "ended_ms", "end_reason")
+    return {"now_ms": now_ms,
+            "case": dict({k: c[k] for k in fields}, code=code, what=what, **waits(store, c)),
+            "account": acct, "call": dict(call) if call else None,
+            "contact_to_call": contact, "next": next_step(store, c), "timeline": timeline}
+
+
+def next_step(store, c):
+    if c["status"] != "open":
+        return "Ended: %s (%s)." % (c["status"], c["end_reason"])
+    if c["plan"] == "trouble":
+        return ("Hub offline: check on the premises; the case closes when the hub is back."
+                if c["trouble"] == "offline" else
+                "Periodic test report overdue: check the hub; the next report closes the case.")
+    if c["plan"] == "duress":
+        return "Police requested at once. Do not call the premises or the contacts."
+    who = store.one("SELECT name, phone FROM contacts WHERE hub = ? AND position = ?",
+                    c["hub"], c["contact"] or 1)
+    whom = "contact %s (%s, %s)" % (c["contact"] or 1, who["name"], who["phone"]) if who \
+        else "contact %s" % (c["contact"] or 1)
+    if c["waiting"] == "answer":
+        return "Calling %s: record Answered or No answer." % whom
+    if c["waiting"] == "request":
+        return ("%s answered: check the verbal password, then record what they ask for."
+                % (whom[0].upper() + whom[1:]))
+    if c["waiting"] == "operator":
+        return "Held by the plan: call the next contact, or dispatch if they ask for it."
+    return "Call %s." % whom
