@@ -38,7 +38,8 @@ def test_no_password_on_the_command_line(db):
     assert done.returncode == 2 and "unrecognized arguments" in done.stderr
     done = monitor_cli("account", "add", "hub-1", "--secret", SECRET.hex(), "--password",
                        "blue heron", "--db", db)
-    assert done.returncode == 2 and "unrecognized arguments" in done.stderr
+    assert done.returncode == 2 and "would show the verbal password" in done.stderr
+    assert monitor_cli("account", "list", "--db", db).stdout == ""      # nothing was created
     # Without a terminal to ask on, and no file or variable, it says how.
     done = monitor_cli("operator", "add", "ann", "--db", db)
     assert done.returncode == 2 and "--password-file" in done.stderr
@@ -64,7 +65,8 @@ def test_the_verbal_password_comes_from_a_file_or_the_environment(db, tmp_path):
 
 
 def test_account_link_prints_the_owners_app_url(db):
-    done = monitor_cli("account", "add", "hub-1", "--secret", SECRET.hex(), "--db", db)
+    done = monitor_cli("account", "add", "hub-1", "--secret", SECRET.hex(), "--db", db,
+                       env={"MONITOR_VERBAL_PASSWORD": "blue heron"})
     assert done.returncode == 0, done.stderr
     done = monitor_cli("account", "link", "hub-1", "--url", "https://alarm.example", "--db", db)
     assert done.returncode == 0, done.stderr
@@ -81,7 +83,7 @@ def test_account_link_prints_the_owners_app_url(db):
 
 
 def test_the_first_run_says_how_to_create_an_operator(db, service):
-    s = service("--console-port", "0", "--calls", "console")
+    s = service("--console-port", "0")
     err = "".join(s.err)
     assert "console: http://127.0.0.1:" in err
     assert "python -m monitor operator add NAME --role admin --db %s" % db in err
