@@ -150,7 +150,7 @@ class Desk:
                 case = self._update(hub, "police", code, seq, sig)
         elif kind[0] == plans.KEYPAD_CANCEL:
             for open_case in self.open_cases(hub):
-                self._keypad_cancel(open_case, code, seq)
+                self._keypad_cancel(open_case, code, seq, sig.get("name"))
         elif kind[0] == plans.TEST_REPORT:
             self.test_report(hub)
         if case is not None:
@@ -194,11 +194,12 @@ class Desk:
             self._absorb(case)
             return case
         # Order by seq, not arrival: a keypad cancel that overtook its alarm counts.
-        later = self.store.one("SELECT seq FROM signals WHERE hub = ? AND code = ? "
+        later = self.store.one("SELECT seq, body FROM signals WHERE hub = ? AND code = ? "
                                "AND seq > ? ORDER BY seq LIMIT 1", hub, plans.KEYPAD_CANCEL_CODE,
                                seq)
         if later is not None:
-            self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, later["seq"])
+            self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, later["seq"],
+                                json.loads(later["body"])["signal"].get("name"))
         self.call(case, 1, "plan")
         return case
 
@@ -213,12 +214,14 @@ class Desk:
             self.step(duress, "update", service=case["service"], reason="duress",
                       joined=case["id"])
 
-    def _keypad_cancel(self, case, code, seq):
+    def _keypad_cancel(self, case, code, seq, name=None):
+        # name: the user whose code cancelled, so a person reads who it was.
+        who = {"name": name} if name else {}
         if case["plan"] == "duress":
-            self.step(case, "keypad_cancel", reason="ignored_duress", code=code, seq=seq)
+            self.step(case, "keypad_cancel", reason="ignored_duress", code=code, seq=seq, **who)
         elif case["plan"] in plans.CANCELLABLE:
             self._set(case, keypad_cancel=1)
-            self.step(case, "keypad_cancel", reason="recorded", code=code, seq=seq)
+            self.step(case, "keypad_cancel", reason="recorded", code=code, seq=seq, **who)
 
     # ---- calls ----
 

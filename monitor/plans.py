@@ -51,9 +51,13 @@ def classify(signal):
     return (OPEN, plan, service)
 
 
-def words(code, zone_name=None):
-    """What an operator reads for a signal: "Burglary — front door (E134)" style,
-    the code beside the words, not instead of them."""
+# Events whose name field is a person (the user at the keypad), not a zone.
+_BY_USER = (CID.OPEN_CLOSE, CID.CANCEL)
+
+
+def event_words(code, name=None):
+    """What a person reads for a signal: "Burglary — front door (entry/exit)",
+    "Keypad cancel by owner"; from the shared Contact ID table."""
     parsed = _parse(code)
     spec = CID.spec(parsed[1]) if parsed else None
     if spec is None:
@@ -64,9 +68,17 @@ def words(code, zone_name=None):
             text = e_words
         else:
             text = r_words if slash else e_words + " restored"
-    if zone_name:
-        text += " \u2014 " + str(zone_name).replace("_", " ")
-    return "%s (%s)" % (text, code)
+    text, _, note = text.partition(", ")
+    if name:
+        by_user = parsed is not None and parsed[1] in _BY_USER
+        text += (" by " if by_user else " — ") + str(name).replace("_", " ")
+    return text + (" (%s)" % note if note else "")
+
+
+def words(code, name=None):
+    """The words with the Contact ID code beside them, not instead of them:
+    "Burglary — front door (entry/exit) E134"."""
+    return "%s %s" % (event_words(code, name), code)
 
 
 # Decisions after a call: (what, reason)

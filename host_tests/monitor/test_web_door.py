@@ -269,7 +269,7 @@ def test_the_case_is_told_in_words_with_its_code_and_countdown(db, monitor, hubs
     h = hubs()
     h.signal("hub-1", "E134", zone=1, name="front_door")
     h.signal("hub-1", "E459", zone=1, name="front_door")
-    h.signal("hub-1", "E406", user=1)
+    h.signal("hub-1", "E406", user=1, name="owner")
     lines.wait(step="keypad_cancel")
     row = client.get("/api/cases").json()
     assert row["now_ms"] == int(clock() * 1000)
