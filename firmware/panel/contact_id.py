@@ -25,6 +25,7 @@ WRONG_CODE = const(461)
 BYPASS = const(570)
 TEST = const(602)
 RESTART = const(305)        # system reset: reported by the hub shell after boot
+MEMORY = const(303)         # the hub's own files were damaged: it runs on what it could read
 
 # Alarms the monitoring side acts on; everything else is trouble or status.
 ALARMS = (MEDICAL, FIRE, PANIC, DURESS, BURGLARY, ENTRY_EXIT, TAMPER)

@@ -302,7 +302,8 @@ class Link:
             if sent is not None and ticks.diff(now, sent) < self.resend_ms:
                 continue
             try:
-                payload = wire.event(self.secret, self.hub_id, e[1], e[2])
+                payload = wire.event(self.secret, self.hub_id, e[1], e[2],
+                                     getattr(self.outbox, "epoch", None))
             except ValueError:
                 # It can never be signed (a float slipped in): holding it would
                 # block every signal behind it, so count it and let it go.
