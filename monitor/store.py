@@ -30,15 +30,20 @@ CREATE TABLE IF NOT EXISTS contacts (
   phone TEXT NOT NULL,
   PRIMARY KEY (hub, position)
 );
+-- A signal is known by its whole signed body, not only (hub, seq): a hub
+-- whose seqs started again (its flash wiped) sends new signals under old
+-- seqs, and those must be acted on (see cases.Desk.signal). epoch: the hub's
+-- install epoch from the event, when it sends one.
 CREATE TABLE IF NOT EXISTS signals (
   id INTEGER PRIMARY KEY,
   hub TEXT NOT NULL,
   seq INTEGER NOT NULL,
+  epoch INTEGER,
   code TEXT NOT NULL,
   body TEXT NOT NULL,
   received_ms INTEGER NOT NULL,
   case_id INTEGER,
-  UNIQUE (hub, seq)
+  UNIQUE (hub, seq, body)
 );
 CREATE TABLE IF NOT EXISTS cases (
   id INTEGER PRIMARY KEY,
@@ -131,9 +136,18 @@ class Store:
         if not create:
             return
         with self.tx():
+            old = self.one("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'signals'")
+            if old is not None and "epoch" not in old["sql"]:
+                # A store from before epochs: its signals were unique by (hub, seq).
+                self.db.execute("ALTER TABLE signals RENAME TO signals_before_epochs")
             for stmt in SCHEMA.split(";"):
                 if stmt.strip():
                     self.db.execute(stmt)
+            if old is not None and "epoch" not in old["sql"]:
+                self.db.execute("INSERT INTO signals (id, hub, seq, code, body, received_ms, "
+                                "case_id) SELECT id, hub, seq, code, body, received_ms, case_id "
+                                "FROM signals_before_epochs")
+                self.db.execute("DROP TABLE signals_before_epochs")
 
     @contextlib.contextmanager
     def tx(self):
