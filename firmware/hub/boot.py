@@ -48,16 +48,18 @@ def build(root="", machine=None):
         if cfg.zones.index(zone) < 0:
             raise ConfigError("zones", "wired zone %r unknown" % (zone,))
     store = Store(root + "data")
-    damage = recover.Damage()
+    damage = {}      # file -> records lost: reported as E303 and on the status topic
     fingerprint = users_fingerprint(raw.get("users", []))
-    saved_users = recover.users(store, damage)
+    saved_users = recover.load(store, "users", damage)
     if saved_users and saved_users.get("config") == fingerprint:
         configured = cfg.codes.export()
         try:
             cfg.codes.load(saved_users["codes"])   # codes changed at the keypad since
-        except Exception:       # a row that passed the shape check but not parse_hash
+        except Exception:
+            # All or nothing: a code table with a user missing would lock
+            # that user out silently. The config's codes are whole.
             cfg.codes.load(configured)
-            damage.add("users")
+            recover.count(damage, "users")
 
     from drivers.keypad_scan import KeypadScanner
     from drivers.inputs import WiredInputs
@@ -85,7 +87,7 @@ def build(root="", machine=None):
 
     now = time.ticks_ms() & 0x3FFFFFFF
     outbox = Outbox(FileStore(root + "data/outbox"))
-    damage.add("outbox", outbox.damaged)
+    recover.count(damage, "outbox", outbox.damaged)
     if outbox.epoch is None:
         # New or lost data: a new epoch, so that even a seq the monitor has
         # seen before never comes with a body it has seen before.
@@ -93,15 +95,15 @@ def build(root="", machine=None):
     panel = _resume(cfg, now, outbox.last_seq, recover.snapshot(store, damage),
                     CAUSES.get(machine.reset_cause(), "reset"), damage)
     cmd_id = recover.cmd_id(store, damage)
-    if damage.files:
-        panel.system_trouble(now, CID.MEMORY, "storage", damaged=damage.files)
+    if damage:
+        panel.system_trouble(now, CID.MEMORY, "storage", damaged=damage)
     link = _link(settings, outbox)
     if link is not None:
         link._last_cmd_id = cmd_id
     hub = Hub(panel, store, keypad=keypad, wired=wired, sensors=sensors, siren=siren,
               buzzer=buzzer, led=led, link=link, outbox=outbox, clock=_unix_time)
     hub.users_fingerprint = fingerprint
-    hub.damaged = damage.files
+    hub.damaged = damage
     hub.announce(settings.discovery_prefix if settings.discovery else None,
                  settings.mqtt_prefix, settings.hub_id, settings.test_interval * 1000)
     hub.settle(now)    # the restart signal and resumed state are on flash at once
@@ -111,16 +113,17 @@ def build(root="", machine=None):
 def _resume(cfg, now, last_seq, snap, cause, damage):
     # Seqs go on from the highest ever used: the outbox's (acked ones too)
     # or the panel file's, whichever is higher, so none is ever sent twice.
-    panel = Panel(cfg, now, last_seq)
-    try:
-        panel.restore(snap, now, cause)
-    except Exception:           # a snapshot field this hub could not vet
-        damage.add("panel")
-        for i in range(len(cfg.zones)):
-            cfg.zones.status[i] = 0
+    # A snapshot the panel still cannot restore (a field this hub could not
+    # vet) is tried again with the fields it knows, then with none.
+    for snap in (snap, recover.known(snap), {"seq": snap.get("seq", 0)}):
         panel = Panel(cfg, now, last_seq)
-        panel.restore({"seq": snap.get("seq", 0)}, now, cause)
-    return panel
+        try:
+            panel.restore(snap, now, cause)
+            return panel
+        except Exception:
+            recover.count(damage, "panel")
+            for i in range(len(cfg.zones)):
+                cfg.zones.status[i] = 0
 
 
 def _link(settings, outbox):
@@ -151,7 +154,7 @@ def _wifi(settings):
         except Exception as e:
             # Without the network the alarm still guards the house locally;
             # the monitor sees the hub offline. Say why on the console.
-            print(json.dumps({"trouble": "wifi", "error": "%s: %s" % (type(e).__name__, e)}))
+            print(json.dumps({"trouble": "wifi", "error": repr(e)}))
 
 
 async def _main(hub, machine):
@@ -168,7 +171,7 @@ def safe_mode(error, root=""):
     # keypad buzzer. Never a bare REPL with the alarm unarmed.
     import machine
     kind = "config" if isinstance(error, ConfigError) else "boot"
-    why = str(error) if kind == "config" else "%s: %s" % (type(error).__name__, error)
+    why = str(error) if kind == "config" else repr(error)
     print(json.dumps({"trouble": kind, "field": getattr(error, "field", "?"), "error": why}))
     led = buzzer = None
     try:

@@ -6,118 +6,79 @@
 from panel import panel as P
 
 _STATES = (P.DISARMED, P.ARMING, P.ARMED_HOME, P.ARMED_AWAY, P.PENDING, P.TRIGGERED)
+# The snapshot fields this hub knows, and their types. Fields it does not know
+# (a newer panel's) are passed on: boot tries the panel's restore with them,
+# and without the whole snapshot if that fails.
+_SNAPSHOT = (("state", str), ("mode", int), ("armed_by", int), ("seq", int),
+             ("alarm_sent", bool), ("exit_error", bool), ("remote", bool),
+             ("entry_zone", int), ("held", list), ("zones", list))
 
 
-class Damage:
-    def __init__(self):
-        self.files = {}
-
-    def add(self, name, n=1):
-        if n:
-            self.files[name] = self.files.get(name, 0) + n
+def count(damaged, name, n=1):
+    if n:
+        damaged[name] = damaged.get(name, 0) + n
 
 
-def _int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
+def _is(v, kind):
+    # True and False are ints to Python; never where a number is due.
+    return isinstance(v, kind) and (kind is bool or not isinstance(v, bool))
 
 
-def _bool(v):
-    return v is True or v is False
-
-
-def _state(v):
-    return v in _STATES
-
-
-def _is_list(v):
-    return isinstance(v, list)
-
-
-# The snapshot fields this hub knows, and what each must look like. Fields it
-# does not know (a newer panel's) are passed on: the panel's restore is tried
-# with them, and without everything if it still fails.
-_SNAPSHOT = (("state", _state), ("mode", _int), ("armed_by", _int), ("seq", _int),
-             ("alarm_sent", _bool), ("exit_error", _bool), ("remote", _bool),
-             ("entry_zone", _int), ("held", _is_list), ("zones", _is_list))
-
-
-def _rows(rows, shapes, damage, name):
-    # Rows of a list that each hold len(shapes) values of the given kinds.
+def _rows(rows, kinds, damaged, name):
+    # The rows of a list that hold one value of each kind, in order.
     good = []
     for r in rows:
-        if isinstance(r, list) and len(r) == len(shapes) and \
-                all(shapes[i](r[i]) for i in range(len(shapes))):
+        if isinstance(r, list) and len(r) == len(kinds) and \
+                all(_is(r[i], kinds[i]) for i in range(len(kinds))):
             good.append(r)
         else:
-            damage.add(name)
+            count(damaged, name)
     return good
 
 
-def _text(v):
-    return isinstance(v, str)
+def load(store, name, damaged):
+    """The file's dict, or None when it is missing or unreadable (counted)."""
+    bad = store.corrupt
+    v = store.load(name)
+    if store.corrupt != bad or not (v is None or isinstance(v, dict)):
+        count(damaged, name)
+        return None
+    return v
 
 
-def snapshot(store, damage):
+def snapshot(store, damaged):
     """The saved panel snapshot with every unreadable field dropped."""
-    snap = _load(store, "panel", damage)
-    if snap is None:
-        return {}
-    for key, ok in _SNAPSHOT:
-        if key in snap and not ok(snap[key]):
+    snap = load(store, "panel", damaged) or {}
+    for key, kind in _SNAPSHOT:
+        if key in snap and not (_is(snap[key], kind) and (key != "state" or snap[key] in _STATES)):
             del snap[key]
-            damage.add("panel")
+            count(damaged, "panel")
     if "zones" in snap:
-        snap["zones"] = _rows(snap["zones"], (_int, _int), damage, "panel")
+        snap["zones"] = _rows(snap["zones"], (int, int), damaged, "panel")
     if "held" in snap:
-        snap["held"] = _rows(snap["held"], (_text, _int, _int), damage, "panel")
+        snap["held"] = _rows(snap["held"], (str, int, int), damaged, "panel")
     return snap
 
 
-def counters(store, damage):
+def known(snap):
+    return dict((k, snap[k]) for k, _ in _SNAPSHOT if k in snap)
+
+
+def counters(store, damaged):
     """Saved sensor counters {mac: int}, the unreadable ones dropped."""
-    saved = _load(store, "sensors", damage)
+    saved = load(store, "sensors", damaged) or {}
     good = {}
-    for mac in saved or ():
-        if isinstance(mac, str) and _int(saved[mac]):
+    for mac in saved:
+        if _is(saved[mac], int):
             good[mac] = saved[mac]
         else:
-            damage.add("sensors")
+            count(damaged, "sensors")
     return good
 
 
-def users(store, damage):
-    """The saved code table {"config", "codes"}, or None."""
-    saved = _load(store, "users", damage)
-    if saved is None:
-        return None
-    rows = saved.get("codes")
-    if not isinstance(rows, list):
-        damage.add("users")
-        return None
-    saved["codes"] = _rows(rows, (_int, _text, _text, _text), damage, "users")
-    return saved
-
-
-def cmd_id(store, damage):
-    saved = _load(store, "link", damage)
-    if saved is None:
-        return 0
-    cid = saved.get("cmd_id", 0)
-    if not _int(cid):
-        damage.add("link")
-        return 0
-    return cid
-
-
-def _load(store, name, damage):
-    # A dict, or None when missing or unreadable (counted).
-    bad = store.corrupt
-    v = store.load(name)
-    if store.corrupt != bad:
-        damage.add(name)
-    if v is None:
-        return None
-    if not isinstance(v, dict):
-        damage.add(name)
-        return None
-    return v
+def cmd_id(store, damaged):
+    cid = (load(store, "link", damaged) or {}).get("cmd_id", 0)
+    if _is(cid, int):
+        return cid
+    count(damaged, "link")
+    return 0

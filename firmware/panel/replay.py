@@ -76,8 +76,6 @@ class Replay:
         if "config" in item:
             if self.panel is not None or self.refused:
                 return self._error("line %d: config must be the first line" % self.lineno)
-            if len(item) > 1 + ("note" in item):
-                return self._error("line %d: config comes alone on its line" % self.lineno)
             return self._start(item["config"])
         if self.panel is None:
             if self.refused:
@@ -162,9 +160,7 @@ class Replay:
         self.write('{"t": %d, %s\n' % (self.t, body[1:]))
 
 
-# What each kind of line may hold besides "t" and "note" ("until" may join any).
-_FIELDS = {"keys": ("keys",), "hold": ("hold", "ms"), "zone": ("zone", "event"),
-           "command": ("command",), "until": ()}
+_FIELDS = ("t", "note", "until", "keys", "hold", "ms", "zone", "event", "command")
 
 
 def _whole(v):
@@ -172,13 +168,14 @@ def _whole(v):
 
 
 def _check(item):
-    kinds = [k for k in ("keys", "hold", "zone", "command") if k in item]
-    if len(kinds) > 1:
-        return "one of keys, hold, zone or command per line, not %s" % ", ".join(kinds)
-    kind = kinds[0] if kinds else "until"
+    kind = None
     for k in item:
-        if k not in ("t", "note", "until") and k not in _FIELDS[kind]:
+        if k not in _FIELDS:
             return "unknown field %r" % (k,)
+        if k in ("keys", "hold", "zone", "command"):
+            if kind:
+                return "one of keys, hold, zone or command per line"
+            kind = k
     if "until" in item:
         until = item["until"]
         if not _whole(until) or until < 0 or until > MAX_T:
@@ -205,7 +202,7 @@ def _check(item):
             return "zone must be a zone name or number"
         if not isinstance(item.get("event"), str):
             return "zone needs an event"
-    elif kind == "until" and "until" not in item:
+    elif kind is None and "until" not in item:
         return "nothing to do (keys, hold, zone, command or until)"
     return None
 

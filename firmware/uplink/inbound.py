@@ -13,8 +13,8 @@
 #
 # It also keeps the fixed-header byte of the packet started last (`op`): umqtt
 # passes on neither the retain flag of a message nor a PINGRESP.
-# Only read(n), write, setblocking and settimeout are used by umqtt.simple
-# 1.3.4, 1.7.0 and 1.8 on their socket, so this wraps any of them.
+# umqtt.simple 1.3.4, 1.7.0 and 1.8 use only read(n), write, setblocking and
+# close of a connected socket, so this wraps any of them.
 
 try:
     from micropython import const
@@ -39,41 +39,29 @@ class Inbound:
         self.left = 0               # body bytes of the current packet umqtt has not read
         self.blocking = True        # umqtt waits for an answer (not check_msg)
         self.skip = 0               # bytes of an oversize message still to discard
-        self.pid_next = False       # its packet id follows the skipped topic
-        self.rest = 0               # then this many payload bytes
 
     def draining(self):
-        return self.skip > 0 or self.pid_next
+        return self.skip > 0
 
     def drain(self, budget):
         """Discard up to `budget` bytes of an oversize message (None: all of it).
 
-        Returns the bytes discarded; reads only what has arrived when budget is set."""
-        done = 0
+        With a budget, reads only what has already arrived."""
         if budget is not None:
             self.s.setblocking(False)
         try:
-            while self.draining() and (budget is None or done < budget):
-                if self.skip:
-                    d = self.s.read(self.skip if self.skip < _CHUNK else _CHUNK)
-                    if d is None:
-                        break               # nothing more has arrived yet
-                    if not d:
-                        raise OSError(-1)   # the broker closed the connection
-                    self.skip -= len(d)
-                    done += len(d)
-                else:
-                    self.s.setblocking(True)    # two bytes: they are on their way
-                    pid = self._exact(2)
-                    self.s.write(bytes((_PUBACK, 2)) + pid)
-                    self.pid_next = False
-                    self.skip = self.rest
-                    if budget is not None:
-                        self.s.setblocking(False)
+            while self.skip and (budget is None or budget > 0):
+                d = self.s.read(self.skip if self.skip < _CHUNK else _CHUNK)
+                if d is None:
+                    break                   # nothing more has arrived yet
+                if not d:
+                    raise OSError(-1)       # the broker closed the connection
+                self.skip -= len(d)
+                if budget is not None:
+                    budget -= len(d)
         finally:
             if budget is not None:
                 self.s.setblocking(self.blocking)
-        return done
 
     # ---- the socket interface umqtt.simple uses ----
 
@@ -105,12 +93,6 @@ class Inbound:
         self.blocking = flag
         self.s.setblocking(flag)
 
-    def settimeout(self, t):
-        self.s.settimeout(t)
-
-    def setsockopt(self, *args):
-        return self.s.setsockopt(*args)
-
     def close(self):
         return self.s.close()
 
@@ -120,9 +102,9 @@ class Inbound:
         # At a packet boundary: read the next fixed header. False when there is
         # no packet for umqtt now.
         while True:
-            if self.draining():
+            if self.skip:
                 self.drain(None if self.blocking else self.budget)
-                if self.draining():
+                if self.skip:
                     return False
             b = self.s.read(1)
             if not b:
@@ -152,13 +134,15 @@ class Inbound:
                 return True
             self.stats["oversize"] = self.stats.get("oversize", 0) + 1
             topic = self._exact(2)
-            topic = topic[0] << 8 | topic[1]
-            qos = op >> 1 & 3
-            self.skip = topic
-            self.pid_next = qos > 0
-            self.rest = size - 2 - topic - (2 if qos else 0)
-            if not self.pid_next:
-                self.skip += self.rest
+            self.skip = topic[0] << 8 | topic[1]
+            size -= 2 + self.skip
+            if op & 6:
+                # QoS 1: acknowledged, so it holds no place in the broker's
+                # in-flight window. The topic before the packet id is 64 KB at most.
+                self.drain(None)
+                self.s.write(bytes((_PUBACK, 2)) + self._exact(2))
+                size -= 2
+            self.skip += size
             if not self.blocking:
                 self.s.setblocking(False)
 

@@ -108,7 +108,6 @@ class Outbox:
         self.items = []        # [seq, time_s, signal], ascending seq
         self.last_seq = 0      # highest seq ever queued: seed the panel's seq with it
         self.dropped = 0       # signals dropped since the queue was created
-        self.bad_store = False
         self.damaged = 0       # unreadable records found at load (counted, skipped)
         self.epoch = None      # this install's random epoch, carried in every event
         self._journal = 0
@@ -263,7 +262,6 @@ class Outbox:
         self.epoch = epoch if _is_int(epoch) else None
         if top > self.last_seq:
             self.last_seq = top
-        self.bad_store = self.damaged > 0
         items.sort(key=lambda e: e[0])
         self.items = items
         self._journal = self.journal_limit   # the first write after boot rewrites the file

@@ -57,14 +57,14 @@ def test_persistence_roundtrip():
     again = Outbox(store, capacity=2)
     assert again.entries() == box.entries()
     assert again.last_seq == 3 and again.dropped == box.dropped
-    assert not again.bad_store
+    assert not again.damaged
 
 
 def test_a_damaged_line_keeps_every_record_after_it():
     box = Outbox(MemStore([b'{"v":1,"last_seq":9,"dropped":0}', b'[4,0,{"seq":4}]', b"garbage",
                            b'[5,0,{"seq":5}]', b'["ack",[4]]', b'[6,"x",{"seq":6}]', b'[7]',
                            b'[8,0,{"seq":8}]']))
-    assert box.bad_store and box.damaged == 3        # garbage, a bad time, a short entry
+    assert box.damaged == 3        # garbage, a bad time, a short entry
     assert box.seqs() == [5, 6, 8]                   # the ack after the damage still applies
     assert box.entries()[1] == [6, 0, {"seq": 6}]
 
@@ -91,13 +91,13 @@ def test_the_epoch_is_kept_with_the_queue():
     box.put(sig(1))
     box.ack([1])
     again = Outbox(store)
-    assert again.epoch == 123456 and again.last_seq == 1 and not again.bad_store
+    assert again.epoch == 123456 and again.last_seq == 1 and not again.damaged
 
 
 def test_a_journal_line_torn_by_a_power_cut_is_ignored():
     box = Outbox(MemStore([b'{"v":1,"last_seq":9,"dropped":0}', b'[4,0,{"seq":4}]',
                            b'[5,0,{"seq":5}]', b'["ack",[4]]', b'[6,0,{"se']))
-    assert not box.bad_store
+    assert not box.damaged
     assert box.seqs() == [5]
 
 
