@@ -82,3 +82,26 @@ def test_a_wifi_password_of_the_wrong_type_still_arms_locally(hub):
     sim.keys("1234B")
     sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=15)
     assert sim.proc.poll() is None
+
+
+def test_the_damage_is_on_the_status_topic_and_reaches_the_monitor(broker, tmp_path):
+    from test_hub_mqtt import HUB, PREFIX, SECRET, Watcher
+    from mqtt_monitor import Monitor
+    from tools.hubsim import HubSim
+    write_data(tmp_path, outbox="\n".join([
+        json.dumps({"v": 1, "last_seq": 2, "dropped": 0, "epoch": 9}), entry(1), "]]",
+        entry(2, "E120"), ""]))
+    m = Monitor(broker.port, PREFIX, HUB, SECRET)
+    w = Watcher(broker.port, ["%s/%s/status" % (PREFIX, HUB)])
+    sim = HubSim(str(tmp_path / "hub"), demo_config(broker.port), speed=20).start()
+    try:
+        boot(sim)
+        assert m.wait(lambda: {1, 2, 3, 4} <= set(m.seqs()), timeout=15)   # the kept alarms too
+        trouble = [e for e in m.events if e["signal"]["code"] == "E303"][0]
+        assert trouble["signal"]["damaged"] == {"outbox": 1} and trouble["epoch"] == 9
+        status = json.loads(w.wait("%s/%s/status" % (PREFIX, HUB)))
+        assert status["damaged"] == {"outbox": 1}
+    finally:
+        sim.stop()
+        w.close()
+        m.close()

@@ -1,6 +1,7 @@
 """End to end through a real mosquitto: the real hub firmware (micropython) and
 the monitoring service. A hub whose data was wiped starts its seqs again; its
 next panic must still open a case, and the reset is a trouble case of its own."""
+import json
 import shutil
 
 import pytest
@@ -61,5 +62,8 @@ def test_a_wiped_hub_panics_and_a_case_opens(broker, service, tmp_path):
             (stored(store), cases(store))
         assert ("trouble", "seq_reset") in cases(store)
         assert until(lambda: rx.counters().get("stored") == 5)   # E305 and E120, both new
+        epochs = [json.loads(r["body"])["epoch"] for r in
+                  store.q("SELECT body FROM signals ORDER BY id")]
+        assert epochs[0] == epochs[2] != epochs[3] == epochs[4]   # a new epoch for the new life
     finally:
         sim.stop()
