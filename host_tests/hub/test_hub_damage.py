@@ -9,6 +9,7 @@ import os
 import pytest
 
 from test_hub_process import boot, demo_config, hub  # noqa: F401 (fixture)
+from test_hub_reset_monitor import closed
 
 
 def write_data(tmp_path, **files):
@@ -34,7 +35,7 @@ def test_damaged_files_boot_armed_with_every_readable_alarm_and_say_so(hub, tmp_
                sensors=json.dumps(["not", "a", "dict"]),
                link=json.dumps({"cmd_id": "12"}),
                users=b"\xff\xfe{{{")
-    sim = hub(speed=20)
+    sim = closed(hub(speed=20))
     line = boot(sim)
     assert line["state"] == "armed_home"                   # armed from what it read
     assert line["damaged"] == {"outbox": 1, "panel": 3, "sensors": 1, "link": 1, "users": 1}
@@ -52,7 +53,7 @@ def test_damaged_files_boot_armed_with_every_readable_alarm_and_say_so(hub, tmp_
 def test_a_damaged_panel_file_with_an_empty_outbox_never_reuses_a_seq(hub, tmp_path):
     write_data(tmp_path, outbox=json.dumps({"v": 1, "last_seq": 41, "dropped": 0, "epoch": 5})
                + "\n" + json.dumps(["ack", [41]]) + "\n", panel="{")
-    sim = hub(speed=20)
+    sim = closed(hub(speed=20))
     line = boot(sim)
     assert line["damaged"] == {"panel": 1}
     assert [s["seq"] for s in sim.signals()[:2]] == [42, 43]
@@ -76,7 +77,7 @@ def test_a_config_value_of_the_wrong_type_ends_in_the_trouble_mode(hub, change):
 
 
 def test_a_wifi_password_of_the_wrong_type_still_arms_locally(hub):
-    sim = hub(demo_config(wifi={"ssid": "home", "password": 1234}), speed=20)
+    sim = closed(hub(demo_config(wifi={"ssid": "home", "password": 1234}), speed=20))
     assert "TypeError" in sim.wait_for(lambda o: o.get("trouble") == "wifi")["error"]
     boot(sim)
     sim.keys("1234B")
@@ -93,7 +94,7 @@ def test_the_damage_is_on_the_status_topic_and_reaches_the_monitor(broker, tmp_p
         entry(2, "E120"), ""]))
     m = Monitor(broker.port, PREFIX, HUB, SECRET)
     w = Watcher(broker.port, ["%s/%s/status" % (PREFIX, HUB)])
-    sim = HubSim(str(tmp_path / "hub"), demo_config(broker.port), speed=20).start()
+    sim = closed(HubSim(str(tmp_path / "hub"), demo_config(broker.port), speed=20).start())
     try:
         boot(sim)
         assert m.wait(lambda: {1, 2, 3, 4} <= set(m.seqs()), timeout=15)   # the kept alarms too
