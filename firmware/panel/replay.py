@@ -77,9 +77,7 @@ class Replay:
             if self.panel is not None or self.refused:
                 return self._error("line %d: config must be the first line" % self.lineno)
             return self._start(item["config"])
-        if self.panel is None:
-            if self.refused:
-                return   # a panel never runs on a config it refused
+        if self.panel is None and not self.refused:
             self._start(DEFAULT_CONFIG)
         t = item.get("t", self.t)
         if not _whole(t) or t < self.t:
@@ -89,6 +87,8 @@ class Replay:
         problem = _check(item)
         if problem:
             return self._error("line %d: %s" % (self.lineno, problem))
+        if self.refused:
+            return   # a panel never runs on a config it refused (bad lines still said)
         if "until" in item:
             t = max(t, item["until"])
         self._run_to(t)
