@@ -124,23 +124,32 @@ class Desk:
     # ---- signals ----
 
     def signal(self, hub, body):
-        """Store a verified event and act on it. False when (hub, seq) was already stored."""
+        """Store a verified event and act on it. False when this very signal was already stored.
+
+        A known (hub, seq) with another body is a new signal from a hub whose
+        seqs started again: stored and acted on, and the reset opens a trouble case."""
         sig = body["signal"]
+        epoch = body.get("epoch")
+        if not isinstance(epoch, int) or isinstance(epoch, bool):
+            epoch = None
         cur = self.store.db.execute(
-            "INSERT OR IGNORE INTO signals (hub, seq, code, body, received_ms) "
-            "VALUES (?,?,?,?,?)",
-            (hub, sig["seq"], str(sig.get("code")), json.dumps(body, sort_keys=True), self.now()))
+            "INSERT OR IGNORE INTO signals (hub, seq, epoch, code, body, received_ms) "
+            "VALUES (?,?,?,?,?,?)",
+            (hub, sig["seq"], epoch, str(sig.get("code")), json.dumps(body, sort_keys=True),
+             self.now()))
         if cur.rowcount == 0:
-            return False
+            return False        # a resend: the same body again
         signal_id = cur.lastrowid
         kind = plans.classify(sig)
         code, seq = sig.get("code"), sig["seq"]
+        if self._seq_reused(hub, seq, epoch, sig, signal_id):
+            self._seq_reset(hub, seq, epoch, code)
         case = None
         duress = self.duress_case(hub)
         if duress is not None and kind[0] in (plans.OPEN, plans.ATTACH, plans.KEYPAD_CANCEL):
             case = self._join_duress(duress, kind, code, seq, sig)
         elif kind[0] == plans.OPEN:
-            case = self._alarm(hub, kind[1], kind[2], code, seq, sig)
+            case = self._alarm(hub, kind[1], kind[2], code, seq, sig, epoch)
         elif kind[0] == plans.ATTACH:
             found = self.open_cases(hub, kind[1])
             if found:
@@ -176,7 +185,25 @@ class Desk:
                       seq=seq, zone=sig.get("zone"), name=sig.get("name"))
         return case
 
-    def _alarm(self, hub, plan, service, code, seq, sig):
+    def _seq_reused(self, hub, seq, epoch, sig, signal_id):
+        # Another body under this seq. Only an overflow report (E624) shares a
+        # seq legitimately: it takes the seq of the signal it dropped (listed
+        # in its "lost"), which may have reached us before it was dropped.
+        for row in self.store.q("SELECT epoch, body FROM signals WHERE hub = ? AND seq = ? "
+                                "AND id <> ?", hub, seq, signal_id):
+            other = json.loads(row["body"]).get("signal", {})
+            if row["epoch"] == epoch and (_reports_drop(sig, seq) or _reports_drop(other, seq)):
+                continue
+            return True
+        return False
+
+    def _seq_reset(self, hub, seq, epoch, code):
+        self.store.count("seq_reset")
+        if not [c for c in self.open_cases(hub, "trouble") if c["trouble"] == "seq_reset"]:
+            self.open_case(hub, "trouble", reason="seq_reset", trouble="seq_reset", seq=seq,
+                           epoch=epoch, code=code)
+
+    def _alarm(self, hub, plan, service, code, seq, sig, epoch=None):
         for case in self.open_cases(hub, plan):
             if case["service"] == service:
                 # The same alarm again (another zone, a resend under a new seq):
@@ -194,9 +221,10 @@ class Desk:
             self._absorb(case)
             return case
         # Order by seq, not arrival: a keypad cancel that overtook its alarm counts.
+        # Within this hub's epoch: a cancel from before its seqs started again is not later.
         later = self.store.one("SELECT seq, body FROM signals WHERE hub = ? AND code = ? "
-                               "AND seq > ? ORDER BY seq LIMIT 1", hub, plans.KEYPAD_CANCEL_CODE,
-                               seq)
+                               "AND seq > ? AND epoch IS ? ORDER BY seq LIMIT 1", hub,
+                               plans.KEYPAD_CANCEL_CODE, seq, epoch)
         if later is not None:
             self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, later["seq"],
                                 json.loads(later["body"])["signal"].get("name"))
@@ -472,3 +500,8 @@ class Desk:
             hub = timer["hub"]
             if not [c for c in self.open_cases(hub, "trouble") if c["trouble"] == "test_overdue"]:
                 self.open_case(hub, "trouble", reason="test_overdue", trouble="test_overdue")
+
+
+def _reports_drop(sig, seq):
+    lost = sig.get("lost")
+    return sig.get("code") == "E624" and isinstance(lost, list) and seq in lost

@@ -118,10 +118,34 @@ ALTER TABLE cases ADD COLUMN hold_until_ms INTEGER;
 ALTER TABLE cases ADD COLUMN overdue INTEGER NOT NULL DEFAULT 0;
 """
 
+# Version 3 rebuilds the signals table (SQLite cannot change a UNIQUE constraint
+# in place); the ids are kept, so cases and timelines still point at them.
+SCHEMA_3 = """
+ALTER TABLE signals RENAME TO signals_before_epochs;
+-- A signal is known by its whole signed body, not only (hub, seq): a hub
+-- whose seqs started again (its flash wiped) sends new signals under old
+-- seqs, and those must be acted on (see cases.Desk.signal). epoch: the hub's
+-- install epoch from the event, when it sends one.
+CREATE TABLE signals (
+  id INTEGER PRIMARY KEY,
+  hub TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  epoch INTEGER,
+  code TEXT NOT NULL,
+  body TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  case_id INTEGER,
+  UNIQUE (hub, seq, body)
+);
+INSERT INTO signals (id, hub, seq, code, body, received_ms, case_id)
+  SELECT id, hub, seq, code, body, received_ms, case_id FROM signals_before_epochs;
+DROP TABLE signals_before_epochs;
+"""
+
 # The store's schema as a plain list: entry N (from 1) takes a store from
 # version N-1 to N (PRAGMA user_version). Append new versions; never edit one
 # that has shipped.
-MIGRATIONS = [SCHEMA_1, SCHEMA_2]
+MIGRATIONS = [SCHEMA_1, SCHEMA_2, SCHEMA_3]
 
 
 class Store:

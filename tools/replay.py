@@ -49,7 +49,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     tick0 = args.tick_start % (1 << 30)
     if args.runtime == "cpython":
-        stream = sys.stdin if args.file == "-" else open(args.file)
+        # Bytes: a line that is not UTF-8 is an error line, not the end of the replay.
+        stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
         with stream:
             return 0 if run_cpython(stream, sys.stdout.write, tick0) else 2
     path = "/dev/stdin" if args.file == "-" else args.file

@@ -12,6 +12,8 @@ from panel.panel import Panel
 from hub.settings import HubSettings, Board
 from hub.store import Store
 from hub.hub import Hub
+from hub import recover
+from panel import contact_id as CID
 
 CAUSES = {1: "power_on", 2: "hard_reset", 3: "watchdog", 4: "deep_sleep", 5: "soft_reset"}
 WDT_MS = 8000
@@ -46,10 +48,18 @@ def build(root="", machine=None):
         if cfg.zones.index(zone) < 0:
             raise ConfigError("zones", "wired zone %r unknown" % (zone,))
     store = Store(root + "data")
+    damage = {}      # file -> records lost: reported as E303 and on the status topic
     fingerprint = users_fingerprint(raw.get("users", []))
-    saved_users = store.load("users")
+    saved_users = recover.load(store, "users", damage)
     if saved_users and saved_users.get("config") == fingerprint:
-        cfg.codes.load(saved_users["codes"])   # codes changed at the keypad since
+        configured = cfg.codes.export()
+        try:
+            cfg.codes.load(saved_users["codes"])   # codes changed at the keypad since
+        except Exception:
+            # All or nothing: a code table with a user missing would lock
+            # that user out silently. The config's codes are whole.
+            cfg.codes.load(configured)
+            recover.count(damage, "users")
 
     from drivers.keypad_scan import KeypadScanner
     from drivers.inputs import WiredInputs
@@ -73,25 +83,47 @@ def build(root="", machine=None):
     sensors = Sensors()
     for mac, zone, ztype, key, objects, presses in settings.sensors:
         sensors.add(mac, zone, ztype, key, objects, presses)
-    sensors.restore_counters(store.load("sensors", {}))
+    sensors.restore_counters(recover.counters(store, damage))
 
     now = time.ticks_ms() & 0x3FFFFFFF
-    panel = Panel(cfg, now)
     outbox = Outbox(FileStore(root + "data/outbox"))
-    queued = outbox.seqs()
-    if queued:
-        panel.seq = max(queued)   # seqs never repeat, even if the panel file is older
-    panel.restore(store.load("panel", {}), now, CAUSES.get(machine.reset_cause(), "reset"))
+    recover.count(damage, "outbox", outbox.damaged)
+    if outbox.epoch is None:
+        # New or lost data: a new epoch, so that even a seq the monitor has
+        # seen before never comes with a body it has seen before.
+        outbox.set_epoch(int.from_bytes(os.urandom(4), "big") >> 2)
+    panel = _resume(cfg, now, outbox.last_seq, recover.snapshot(store, damage),
+                    CAUSES.get(machine.reset_cause(), "reset"), damage)
+    cmd_id = recover.cmd_id(store, damage)
+    if damage:
+        panel.system_trouble(now, CID.MEMORY, "storage", damaged=damage)
     link = _link(settings, outbox)
     if link is not None:
-        link._last_cmd_id = store.load("link", {}).get("cmd_id", 0)
+        link._last_cmd_id = cmd_id
     hub = Hub(panel, store, keypad=keypad, wired=wired, sensors=sensors, siren=siren,
               buzzer=buzzer, led=led, link=link, outbox=outbox, clock=_unix_time)
     hub.users_fingerprint = fingerprint
+    hub.damaged = damage
     hub.announce(settings.discovery_prefix if settings.discovery else None,
                  settings.mqtt_prefix, settings.hub_id, settings.test_interval * 1000)
     hub.settle(now)    # the restart signal and resumed state are on flash at once
     return hub, settings, board
+
+
+def _resume(cfg, now, last_seq, snap, cause, damage):
+    # Seqs go on from the highest ever used: the outbox's (acked ones too)
+    # or the panel file's, whichever is higher, so none is ever sent twice.
+    # A snapshot the panel still cannot restore (a field this hub could not
+    # vet) is tried again with the fields it knows, then with none.
+    for snap in (snap, recover.known(snap), {"seq": snap.get("seq", 0)}):
+        panel = Panel(cfg, now, last_seq)
+        try:
+            panel.restore(snap, now, cause)
+            return panel
+        except Exception:
+            recover.count(damage, "panel")
+            for i in range(len(cfg.zones)):
+                cfg.zones.status[i] = 0
 
 
 def _link(settings, outbox):
@@ -121,7 +153,12 @@ def _wifi(settings):
     wlan = network.WLAN(network.STA_IF)
     wlan.active(True)
     if not wlan.isconnected():
-        wlan.connect(settings.wifi_ssid, settings.wifi_password)   # returns at once
+        try:
+            wlan.connect(settings.wifi_ssid, settings.wifi_password)   # returns at once
+        except Exception as e:
+            # Without the network the alarm still guards the house locally;
+            # the monitor sees the hub offline. Say why on the console.
+            print(json.dumps({"trouble": "wifi", "error": repr(e)}))
 
 
 async def _main(hub, machine):
@@ -133,11 +170,13 @@ async def _main(hub, machine):
 
 
 def safe_mode(error, root=""):
-    # No alarm logic can run on a config we could not read: say so, loudly
-    # and forever, on the console, the LED and the keypad buzzer.
+    # No alarm logic can run on a config we could not read, nor after start-up
+    # failed: say so, loudly and forever, on the console, the LED and the
+    # keypad buzzer. Never a bare REPL with the alarm unarmed.
     import machine
-    print(json.dumps({"trouble": "config", "field": getattr(error, "field", "?"),
-                      "error": str(error)}))
+    kind = "config" if isinstance(error, ConfigError) else "boot"
+    why = str(error) if kind == "config" else repr(error)
+    print(json.dumps({"trouble": kind, "field": getattr(error, "field", "?"), "error": why}))
     led = buzzer = None
     try:
         from drivers import outputs
@@ -148,7 +187,7 @@ def safe_mode(error, root=""):
         if board.buzzer:
             buzzer = outputs.PatternOutput(machine.Pin(board.buzzer[0], machine.Pin.OUT),
                                            outputs.BUZZER, outputs.BUZZER_ONCE, board.buzzer[1])
-    except ConfigError:
+    except Exception:           # no board file either: the console still says why
         pass
     n = 0
     while True:
@@ -162,7 +201,7 @@ def safe_mode(error, root=""):
                 buzzer.play("trouble", now)
             buzzer.update(now)
         if n % 1000 == 0:
-            print(json.dumps({"trouble": "config", "error": str(error)}))
+            print(json.dumps({"trouble": kind, "error": why}))
         n += 1
         time.sleep_ms(10)
 
@@ -171,11 +210,15 @@ def start(root=""):
     import machine
     try:
         hub, settings, board = build(root, machine)
-    except ConfigError as e:
+        _wifi(settings)
+        print(json.dumps({"boot": settings.hub_id, "board": board.name,
+                          "state": hub.panel.state, "queued": len(hub.outbox),
+                          "damaged": hub.damaged}))
+    except Exception as e:      # ConfigError names the field; anything else is a bug
         safe_mode(e, root)
         return
-    _wifi(settings)
-    print(json.dumps({"boot": settings.hub_id, "board": board.name, "state": hub.panel.state,
-                      "queued": len(hub.outbox) if hub.outbox is not None else 0}))
     settings = board = None   # read once; their heap is the loop's from here on
-    asyncio.run(_main(hub, machine))
+    try:
+        asyncio.run(_main(hub, machine))
+    except Exception as e:
+        safe_mode(e, root)

@@ -51,6 +51,7 @@ class Hub:
         self._counters_dirty = False
         self._counters_saved = None
         self.users_fingerprint = None   # ties saved codes to the config they came from
+        self.damaged = {}               # hub files damaged at boot: name -> records lost
         self.presence = None            # what the broker shows of the hub, once announced
         self.test_every_ms = None       # periodic test signal (E602)
         self._next_test = None
@@ -184,6 +185,8 @@ class Hub:
               "dropped_adverts": self.dropped_adverts, "dropped_commands": self.dropped_commands,
               "outbox": len(self.outbox) if self.outbox is not None else 0,
               "panel_refused": self.panel.refused}
+        if self.damaged:
+            st["damaged"] = self.damaged
         if self.sensors is not None:
             st["adverts"] = self.sensors.counts
             if self.sensors.enrolling:

@@ -27,7 +27,7 @@ class Store:
                     return json.loads(f.read())
             except OSError:
                 continue
-            except ValueError:
+            except Exception:       # ValueError, UnicodeError, MemoryError: unreadable
                 self.corrupt += 1
                 continue
         return default

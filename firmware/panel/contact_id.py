@@ -31,6 +31,7 @@ BYPASS = const(570)
 TEST = const(602)
 RESTART = const(305)        # system reset: reported by the hub shell after boot
 OVERFLOW = const(624)       # event log overflow: the hub's outbox dropped signals
+MEMORY = const(303)         # the hub's own files were damaged: it runs on what it could read
 
 # Ranks: what a full outbox keeps longest. ALARM is never dropped.
 ALARM = const(0)
@@ -51,6 +52,7 @@ _TABLE = """
 130 a burglar police Burglary
 134 a burglar police Burglary, entry/exit
 137 a burglar police Tamper
+303 t - - Hub storage damaged
 305 t - - Hub restarted
 374 a joins - Exit error
 381 t - - Sensor not reporting

@@ -167,6 +167,13 @@ class Panel:
         self.tick(now)
         self._signal("E", CID.TEST, zone=0, name="periodic")
 
+    def system_trouble(self, now, event, name, **extra):
+        # A trouble of the hub itself (its files on flash were damaged):
+        # reported like a zone trouble, with the keypad's trouble beep.
+        self.now = now
+        self._signal("E", event, zone=0, name=name, **extra)
+        self._buzz_once("trouble")
+
     # ---- draining outputs and time ----
 
     def take(self):

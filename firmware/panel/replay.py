@@ -2,19 +2,25 @@
 # panel's outputs out. The same file runs under CPython, the host `micropython`
 # and on the board (to replay a field log), so it only uses json and the panel.
 #
-# Input lines (t: ms since the start, never decreasing):
+# Input lines (t: ms since the start, never decreasing, at most MAX_T; a line
+# that is not one of these is an error line naming its number, never a crash):
 #   {"config": {...}}                      optional, first line only
 #   {"t": 0, "keys": "1234A"}               key presses, in order, at t
 #   {"t": 0, "hold": ["*", "#"], "ms": 2500} keys held together from t for ms
 #   {"t": 0, "zone": "front_door", "event": "open"}
 #   {"t": 0, "command": {"action": "ARM_AWAY", "code": "1234"}}
 #   {"t": 0, "until": 90000}                 let time run to 90000
-#   {"note": "..."}                          a comment, ignored
+#   {"note": "..."}                          a comment, ignored (also beside any of these)
 import json
 from panel import ticks
 from panel.config import Config, ConfigError
 from panel.panel import Panel
 from panel.keypad import KEYS
+
+# The latest time a scenario may reach: a year. Time runs deadline by
+# deadline (the supervision check comes every minute), so this bounds the
+# work a single line can ask for.
+MAX_T = 366 * 24 * 3600 * 1000
 
 # Used when a scenario brings no config line: a small house.
 DEFAULT_CONFIG = {
@@ -49,48 +55,61 @@ class Replay:
         self.refused = False
 
     def feed(self, line):
+        # line: text, or bytes (decoded here: invalid UTF-8 is a bad line).
         self.lineno += 1
-        line = line.strip()
+        if isinstance(line, bytes):
+            try:
+                line = line.decode()
+            except UnicodeError:
+                return self._error("line %d: not valid UTF-8" % self.lineno)
+        line = line.strip(" \t\r\n")   # JSON's whitespace, the same in both runtimes
         if not line:
             return
         try:
             item = json.loads(line)
-        except ValueError:
+        except Exception:        # ValueError; RecursionError/MemoryError when nested deep
             return self._error("line %d: not valid JSON" % self.lineno)
         if not isinstance(item, dict):
             return self._error("line %d: each line must be a JSON object" % self.lineno)
-        if len(item) == 1 and "note" in item:
+        if "note" in item and len(item) == 1:
             return
         if "config" in item:
             if self.panel is not None or self.refused:
                 return self._error("line %d: config must be the first line" % self.lineno)
             return self._start(item["config"])
-        if self.panel is None:
-            if self.refused:
-                return   # a panel never runs on a config it refused
+        if self.panel is None and not self.refused:
             self._start(DEFAULT_CONFIG)
         t = item.get("t", self.t)
-        if not isinstance(t, int) or isinstance(t, bool) or t < self.t:
+        if not _whole(t) or t < self.t:
             return self._error("line %d: t must be whole ms, not before %d" % (self.lineno, self.t))
+        if t > MAX_T:
+            return self._error("line %d: t must be at most %d (a year)" % (self.lineno, MAX_T))
         problem = _check(item)
         if problem:
             return self._error("line %d: %s" % (self.lineno, problem))
+        if self.refused:
+            return   # a panel never runs on a config it refused (bad lines still said)
         if "until" in item:
             t = max(t, item["until"])
         self._run_to(t)
         now = self._tick(t)
         p = self.panel
-        if "keys" in item:
-            for k in item["keys"]:
-                p.press(now, k)
-        elif "hold" in item:
-            p.hold(now, item["hold"])
-            self.releases.append(t + item.get("ms", 0))
-            self.releases.sort()
-        elif "zone" in item:
-            p.zone(now, item["zone"], item.get("event"))
-        elif "command" in item:
-            p.command(now, item["command"])
+        try:
+            if "keys" in item:
+                for k in item["keys"]:
+                    p.press(now, k)
+            elif "hold" in item:
+                p.hold(now, item["hold"])
+                self.releases.append(t + item["ms"])
+                self.releases.sort()
+            elif "zone" in item:
+                p.zone(now, item["zone"], item["event"])
+            elif "command" in item:
+                p.command(now, item["command"])
+        except Exception as e:   # a panel bug on an input it should refuse: say so, go on
+            p.take()
+            return self._error("line %d: the panel failed on it: %s %s"
+                               % (self.lineno, type(e).__name__, e))
         self._flush(self.lineno)
 
     def _start(self, raw):
@@ -141,33 +160,49 @@ class Replay:
         self.write('{"t": %d, %s\n' % (self.t, body[1:]))
 
 
+_FIELDS = ("t", "note", "until", "keys", "hold", "ms", "zone", "event", "command")
+
+
+def _whole(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 def _check(item):
-    if "keys" in item:
+    kind = None
+    for k in item:
+        if k not in _FIELDS:
+            return "unknown field %r" % (k,)
+        if k in ("keys", "hold", "zone", "command"):
+            if kind:
+                return "one of keys, hold, zone or command per line"
+            kind = k
+    if "until" in item:
+        until = item["until"]
+        if not _whole(until) or until < 0 or until > MAX_T:
+            return "until must be whole ms, 0..%d (a year)" % MAX_T
+    if kind == "keys":
         keys = item["keys"]
         if not isinstance(keys, str) or not keys:
             return "keys must be a text of keys"
         for k in keys:
             if k not in KEYS:
                 return "unknown key %r (keys are %s)" % (k, KEYS)
-    elif "hold" in item:
+    elif kind == "hold":
         keys = item["hold"]
         if not isinstance(keys, list) or not keys:
             return "hold must be a list of keys"
         for k in keys:
-            if k not in KEYS:
+            if not isinstance(k, str) or len(k) != 1 or k not in KEYS:
                 return "unknown key %r" % (k,)
         ms = item.get("ms")
-        if not isinstance(ms, int) or ms < 0:
+        if not _whole(ms) or ms < 0 or ms > MAX_T:
             return "hold needs ms, the time the keys stay down"
-    elif "zone" in item:
-        if not isinstance(item["zone"], (str, int)):
+    elif kind == "zone":
+        if not isinstance(item["zone"], str) and not _whole(item["zone"]):
             return "zone must be a zone name or number"
         if not isinstance(item.get("event"), str):
             return "zone needs an event"
-    elif "until" in item:
-        if not isinstance(item["until"], int):
-            return "until must be whole ms"
-    elif "command" not in item:
+    elif kind is None and "until" not in item:
         return "nothing to do (keys, hold, zone, command or until)"
     return None
 
@@ -177,8 +212,9 @@ def main(tick0=0):
     import sys
     import os
     r = Replay(sys.stdout.write, os.urandom, tick0)
+    stdin = getattr(sys.stdin, "buffer", sys.stdin)   # bytes: a bad one is a bad line
     while True:
-        line = sys.stdin.readline()
+        line = stdin.readline()
         if not line:
             break
         r.feed(line)

@@ -15,8 +15,9 @@
 # umqtt.simple blocks: QoS 1 publish waits for PUBACK and wait_msg() puts the
 # socket back to blocking. So the client's socket is wrapped (_Sock) so that
 # "blocking" always means "with our timeout", and the timeout is applied again
-# before every client call. The wrapper also exposes the fixed header of the
-# packet wait_msg() last read (retain flag, PINGRESP) that umqtt does not pass on.
+# before every client call. Once connected, what umqtt reads goes through
+# uplink.inbound.Inbound: a bound on incoming messages, and the fixed header
+# of the packet read last (retain flag, PINGRESP) that umqtt does not pass on.
 # Uses only umqtt.simple API shared by 1.3.4 (PyPI) and 1.8.0 (frozen on ESP32).
 
 try:
@@ -27,6 +28,7 @@ except ImportError:
 
 from panel import ticks
 from uplink import wire
+from uplink.inbound import Inbound
 
 _IPPROTO_TCP = const(6)
 _TCP_NODELAY = const(1)
@@ -43,27 +45,15 @@ class _Sock:
         self.s = sock
         self.t = timeout_s
         self.wrap = wrap     # TLS: turns the connected TCP socket into a TLS one (uplink/tls.py)
-        self._last = None
-        self.op = 0          # fixed-header byte of the packet wait_msg() read last
 
     def settimeout(self, t):
         self.s.settimeout(self.t if t is None else t)
 
     def setblocking(self, flag):
-        if flag:
-            # wait_msg() calls this right after reading a packet's first byte.
-            b = self._last
-            self.op = b[0] if b else 0
-            self.s.settimeout(self.t)
-        else:
-            self._last = None
-            self.s.settimeout(0)
+        self.s.settimeout(self.t if flag else 0)
 
     def read(self, n):
-        d = self.s.read(n)
-        if n == 1:
-            self._last = d
-        return d
+        return self.s.read(n)
 
     def write(self, buf, n=None):
         if n is None:
@@ -109,6 +99,8 @@ class _SocketModule:
 
 
 class Link:
+    max_message = 4096      # bytes: a larger incoming message is dropped unread (counted)
+
     def __init__(self, outbox, hub_id, secret, server, port=1883, prefix="alarm",
                  user=None, password=None, keepalive_s=30, timeout_ms=250,
                  backoff_min_ms=500, backoff_max_ms=60000, per_poll=4, resend_ms=30000,
@@ -153,6 +145,7 @@ class Link:
         self.t_commands = base + "commands"
         self.client = None
         self.sock = None
+        self.inbound = None             # what umqtt reads through, while connected
         self.connected = False
         self.failures = 0               # consecutive failed connects
         self.next_try = None            # ticks of the next connect attempt (None: now)
@@ -165,7 +158,7 @@ class Link:
         self._last_cmd_id = 0
         self.stats = {"connects": 0, "failures": 0, "published": 0, "acked": 0,
                       "bad_acks": 0, "bad_commands": 0, "retained_ignored": 0,
-                      "commands": 0, "pings": 0, "command_errors": 0}
+                      "commands": 0, "pings": 0, "command_errors": 0, "oversize": 0}
         self.last_error = None
 
     # ---- the hub loop's entry points ----
@@ -230,6 +223,7 @@ class Link:
                 c.sock.setsockopt(_IPPROTO_TCP, _TCP_NODELAY, 1)
             except (OSError, AttributeError):
                 pass
+            self.inbound = c.sock = Inbound(c.sock, self.max_message, self.stats)
             self.connected = True
             self._timeout()
             c.publish(self.t_avail, b"online", True, 1)
@@ -284,6 +278,7 @@ class Link:
                 pass
         self.sock = None
         self.client = None
+        self.inbound = None
 
     # ---- work while connected ----
 
@@ -316,7 +311,8 @@ class Link:
             if sent is not None and ticks.diff(now, sent) < self.resend_ms:
                 continue
             try:
-                payload = wire.event(self.secret, self.hub_id, e[1], e[2])
+                payload = wire.event(self.secret, self.hub_id, e[1], e[2],
+                                     getattr(self.outbox, "epoch", None))
             except ValueError:
                 # It can never be signed (a float slipped in): holding it would
                 # block every signal behind it, so count it and let it go.
@@ -333,12 +329,12 @@ class Link:
             if not self.connected:
                 return
             self._timeout()
-            self.sock.op = 0
+            self.inbound.op = 0
             c.check_msg()
-            if self.sock is None or not self.sock.op:
+            if self.inbound is None or not self.inbound.op:
                 break
             self.last_rx = now
-            if self.sock.op == 0xD0:
+            if self.inbound.op == 0xD0:
                 self.ping_sent = None
         ka = self.keepalive_s * 1000
         if ka:
@@ -376,7 +372,7 @@ class Link:
         self.stats["acked"] += self.outbox.ack(seqs)
 
     def _on_command(self, msg):
-        if self.sock is not None and self.sock.op & 1:
+        if self.inbound is not None and self.inbound.op & 1:
             self.stats["retained_ignored"] += 1   # a stale command kept by the broker
             return
         obj = wire.parse(msg)

@@ -101,7 +101,8 @@ class Outbox:
         self.items = []        # [seq, time_s, signal], ascending seq
         self.last_seq = 0      # highest seq ever queued: seed the panel's seq with it
         self.dropped = 0       # signals dropped since the queue was created
-        self.bad_store = False
+        self.damaged = 0       # unreadable records found at load (counted, skipped)
+        self.epoch = None      # this install's random epoch, carried in every event
         self._journal = 0
         self._load()
 
@@ -113,6 +114,11 @@ class Outbox:
 
     def seqs(self):
         return [e[0] for e in self.items]
+
+    def set_epoch(self, epoch):
+        """Start a new epoch (first boot, or the old one was lost); on flash at once."""
+        self.epoch = epoch
+        self._save()
 
     def put(self, sig, time_s=0):
         """Queue a panel signal dict (needs an integer "seq"). Returns the dropped seq or None."""
@@ -184,7 +190,7 @@ class Outbox:
             self._save()
 
     def _save(self):
-        # Line 1: {"v":1,"last_seq":N,"dropped":N}; then one [seq,time,signal] per
+        # Line 1: {"v":1,"last_seq":N,"dropped":N,"epoch":N}; then one [seq,time,signal] per
         # line. Journal lines may follow: [seq,time,signal] queues (or replaces)
         # an entry, ["ack",[seqs]] removes entries.
         self._journal = 0
@@ -192,46 +198,67 @@ class Outbox:
 
     def _lines(self):
         # One line at a time: 200 queued signals never sit in RAM twice.
-        yield json.dumps({"v": 1, "last_seq": self.last_seq, "dropped": self.dropped}).encode()
+        head = {"v": 1, "last_seq": self.last_seq, "dropped": self.dropped}
+        if self.epoch is not None:
+            head["epoch"] = self.epoch
+        yield json.dumps(head).encode()
         for e in self.items:
             yield json.dumps(e).encode()
 
     def _load(self):
+        # Every readable record is kept: a damaged line (flash wear, a bad
+        # write) is counted in `damaged` and skipped, never the end of the
+        # file. Only a torn last line is expected (a power cut mid-append).
         data = self.store.load()
         if not data:
             self._journal = self.journal_limit   # no file yet: start with a whole one
             return
         items = []
         data = list(data)
-        try:
-            head = None
-            for n in range(len(data)):
-                try:
-                    obj = json.loads(data[n])
-                except ValueError:
-                    if n == len(data) - 1 and head is not None:
-                        break        # a journal line torn by a power cut
-                    raise
-                if head is None:
-                    head = obj
-                    if not isinstance(head, dict) or head.get("v") != 1:
-                        raise ValueError("bad header")
-                    continue
-                if isinstance(obj, list) and len(obj) == 2 and obj[0] == "ack":
-                    items = [e for e in items if e[0] not in obj[1]]
-                    continue
-                if not (isinstance(obj, list) and len(obj) == 3 and isinstance(obj[0], int)
-                        and isinstance(obj[2], dict)):
-                    raise ValueError("bad entry")
-                items = [e for e in items if e[0] != obj[0]]
-                items.append(obj)
-            self.last_seq = int(head.get("last_seq", 0))
-            self.dropped = int(head.get("dropped", 0))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            self.bad_store = True    # keep what was readable rather than nothing
+        head = None
+        top = 0                  # highest seq on any line, acked ones too
+        last = len(data) - 1
+        for n in range(len(data)):
+            try:
+                obj = json.loads(data[n])
+            except Exception:            # ValueError, or MemoryError on a mangled line
+                if n != last or n == 0:
+                    self.damaged += 1    # a torn last line is a put that never finished
+                continue
+            if isinstance(obj, dict) and head is None and n == 0:
+                head = obj
+                continue
+            if isinstance(obj, list) and len(obj) == 2 and obj[0] == "ack" \
+                    and isinstance(obj[1], list):
+                items = [e for e in items if e[0] not in obj[1]]
+                continue
+            if not (isinstance(obj, list) and len(obj) == 3 and _is_int(obj[0])
+                    and isinstance(obj[2], dict)):
+                self.damaged += 1
+                continue
+            if not _is_int(obj[1]):
+                obj[1] = 0           # keep the signal; its queue time is lost
+                self.damaged += 1
+            if obj[0] > top:
+                top = obj[0]
+            items = [e for e in items if e[0] != obj[0]]
+            items.append(obj)
+        if head is None or head.get("v") != 1:
+            if head is not None or data[0][:1] == b"[":
+                self.damaged += 1    # a header that parsed wrong, or none at all
+            head = {}
+        last_seq = head.get("last_seq", 0)
+        dropped = head.get("dropped", 0)
+        epoch = head.get("epoch")
+        self.last_seq = last_seq if _is_int(last_seq) else 0
+        self.dropped = dropped if _is_int(dropped) else 0
+        self.epoch = epoch if _is_int(epoch) else None
+        if top > self.last_seq:
+            self.last_seq = top
         items.sort(key=lambda e: e[0])
         self.items = items
         self._journal = self.journal_limit   # the first write after boot rewrites the file
-        for e in items:
-            if e[0] > self.last_seq:
-                self.last_seq = e[0]
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)

@@ -133,10 +133,15 @@ def verify(secret, payload):
 
 # ---- the messages ----
 
-def event(secret, hub, time_s, signal):
-    """The /events payload: a panel signal with hub id, hub time, signed."""
-    return sign(secret, {"v": VERSION, "type": "event", "hub": hub, "time": time_s,
-                         "signal": signal})
+def event(secret, hub, time_s, signal, epoch=None):
+    """The /events payload: a panel signal with hub id, hub time, signed.
+
+    epoch: the hub's install epoch (random, made when its data was new), so a
+    hub whose seqs started again never sends a body it sent before."""
+    body = {"v": VERSION, "type": "event", "hub": hub, "time": time_s, "signal": signal}
+    if epoch is not None:
+        body["epoch"] = epoch
+    return sign(secret, body)
 
 
 def check_event(secret, payload, hub=None):

@@ -57,20 +57,47 @@ def test_persistence_roundtrip():
     again = Outbox(store, capacity=2)
     assert again.entries() == box.entries()
     assert again.last_seq == 3 and again.dropped == box.dropped
-    assert not again.bad_store
+    assert not again.damaged
 
 
-def test_bad_store_starts_with_what_it_can_read():
+def test_a_damaged_line_keeps_every_record_after_it():
     box = Outbox(MemStore([b'{"v":1,"last_seq":9,"dropped":0}', b'[4,0,{"seq":4}]', b"garbage",
-                           b'[5,0,{"seq":5}]']))
-    assert box.bad_store
-    assert box.seqs() == [4]
+                           b'[5,0,{"seq":5}]', b'["ack",[4]]', b'[6,"x",{"seq":6}]', b'[7]',
+                           b'[8,0,{"seq":8}]']))
+    assert box.damaged == 3        # garbage, a bad time, a short entry
+    assert box.seqs() == [5, 6, 8]                   # the ack after the damage still applies
+    assert box.entries()[1] == [6, 0, {"seq": 6}]
+
+
+def test_a_damaged_header_loses_no_entry_and_no_seq():
+    box = Outbox(MemStore([b'{"v":1,"last_s\xff', b'[4,0,{"seq":4}]', b'[12,0,{"seq":12}]',
+                           b'["ack",[12]]']))
+    assert box.damaged == 1 and box.seqs() == [4]
+    assert box.last_seq == 12                        # an acked seq is never used again
+    assert box.epoch is None
+    box = Outbox(MemStore([b'[4,0,{"seq":4}]']))    # no header at all
+    assert box.damaged == 1 and box.seqs() == [4] and box.last_seq == 4
+    box = Outbox(MemStore([b'{"v":1,"last_seq":"9","dropped":[],"epoch":1.5}',
+                           b'[4,0,{"seq":4}]']))
+    assert box.last_seq == 4 and box.dropped == 0 and box.epoch is None
+
+
+def test_the_epoch_is_kept_with_the_queue():
+    store = MemStore()
+    box = Outbox(store)
+    assert box.epoch is None
+    box.set_epoch(123456)
+    assert store.saves == 1
+    box.put(sig(1))
+    box.ack([1])
+    again = Outbox(store)
+    assert again.epoch == 123456 and again.last_seq == 1 and not again.damaged
 
 
 def test_a_journal_line_torn_by_a_power_cut_is_ignored():
     box = Outbox(MemStore([b'{"v":1,"last_seq":9,"dropped":0}', b'[4,0,{"seq":4}]',
                            b'[5,0,{"seq":5}]', b'["ack",[4]]', b'[6,0,{"se']))
-    assert not box.bad_store
+    assert not box.damaged
     assert box.seqs() == [5]
 
 

@@ -88,13 +88,19 @@ def case(store, case_id, now_ms):
             "contact_to_call": contact, "next": next_step(store, c), "timeline": timeline}
 
 
+TROUBLE_ADVICE = {
+    "offline": "Hub offline: check on the premises; the case closes when the hub is back.",
+    "test_overdue": "Periodic test report overdue: check the hub; the next report closes the case.",
+    "seq_reset": "The hub's sequence numbers started again (its data wiped or damaged): its "
+                 "signals are handled as new. Check the hub, then close the case.",
+}
+
+
 def next_step(store, c):
     if c["status"] != "open":
         return "Ended: %s (%s)." % (c["status"], c["end_reason"])
     if c["plan"] == "trouble":
-        return ("Hub offline: check on the premises; the case closes when the hub is back."
-                if c["trouble"] == "offline" else
-                "Periodic test report overdue: check the hub; the next report closes the case.")
+        return TROUBLE_ADVICE.get(c["trouble"], "Hub trouble: check the hub, then close the case.")
     if c["plan"] == "duress":
         return "Police requested at once. Do not call the premises or the contacts."
     who = store.one("SELECT name, phone FROM contacts WHERE hub = ? AND position = ?",

@@ -15,13 +15,18 @@ class WLAN:
         self._active = bool(is_active)
 
     def connect(self, ssid=None, key=None, **kw):
+        # Like the ESP32 port: ssid and key must be text (or bytes).
+        for v in (ssid, key):
+            if v is not None and not isinstance(v, (str, bytes)):
+                raise TypeError("can't convert %s to str" % type(v).__name__)
         self._ssid = ssid
 
     def disconnect(self):
         self._ssid = None
 
     def isconnected(self):
-        return self._active
+        # Connected once asked to join, as a board is a moment after connect().
+        return self._active and self._ssid is not None
 
     def status(self, param=None):
         if param == "rssi":
