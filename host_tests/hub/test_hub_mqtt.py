@@ -11,7 +11,7 @@ import pytest
 
 from mqtt_monitor import Monitor
 from waiting import until
-from test_hub_process import DEMO, FRONT, boot, demo_config, door_advert
+from test_hub_process import CLOSED_LOOPS, DEMO, FRONT, boot, demo_config, door_advert
 from tools.hubsim import HubSim
 
 HUB = DEMO["hub_id"]
@@ -61,6 +61,7 @@ def rig(broker, tmp_path):
     made = []
 
     def hub(speed=20, **kw):
+        kw.setdefault("levels", CLOSED_LOOPS)
         sim = HubSim(str(tmp_path / "hub"), demo_config(broker.port), speed=speed, **kw)
         made.append(sim)
         sim.start()

@@ -61,6 +61,8 @@ class Pin:
             _sim.driven[self.id] = v
             if self.mode == Pin.OUT:
                 _sim.send({"pin": self.id, "value": v})
+        if not v:
+            _sim.driven_low(self.id)
         return None
 
     def __call__(self, v=None):
