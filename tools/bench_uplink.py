@@ -96,7 +96,8 @@ def hub_latency(port, n, gap_ms, work):
         if body is None:
             return
         arrived.setdefault(body["signal"]["seq"], time.time_ns())
-        acker[0].publish(base + "acks", wire.ack(secret, hub_id, [body["signal"]["seq"]]), qos=1)
+        acker[0].publish(base + "acks", wire.ack(secret, hub_id, [body["signal"]["seq"]],
+                                                             int(time.time())), qos=1)
 
     sub = Sub(port, base + "events", on_event)
     acker.append(sub.c)

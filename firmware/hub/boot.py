@@ -41,7 +41,7 @@ def build(root="", machine=None):
     raw = read_json(root + "config.json")
     cfg = Config(raw, os.urandom)
     settings = HubSettings(raw)
-    board.check_inputs(settings.wired)
+    board.check_inputs(settings.wired, settings.wired_fields)
     for zone, _ in settings.wired:
         if cfg.zones.index(zone) < 0:
             raise ConfigError("zones", "wired zone %r unknown" % (zone,))
@@ -82,11 +82,13 @@ def build(root="", machine=None):
     if queued:
         panel.seq = max(queued)   # seqs never repeat, even if the panel file is older
     panel.restore(store.load("panel", {}), now, CAUSES.get(machine.reset_cause(), "reset"))
-    link = _link(settings, outbox)
+    from uplink.clock import Clock
+    wall = Clock(ntp_host=settings.ntp)
+    link = _link(settings, outbox, wall)
     if link is not None:
-        link._last_cmd_id = store.load("link", {}).get("cmd_id", 0)
+        link.watermark = store.load("link", {}).get("cmd_id", 0)
     hub = Hub(panel, store, keypad=keypad, wired=wired, sensors=sensors, siren=siren,
-              buzzer=buzzer, led=led, link=link, outbox=outbox, clock=_unix_time)
+              buzzer=buzzer, led=led, link=link, outbox=outbox, clock=wall.now, wallclock=wall)
     hub.users_fingerprint = fingerprint
     hub.announce(settings.discovery_prefix if settings.discovery else None,
                  settings.mqtt_prefix, settings.hub_id, settings.test_interval * 1000)
@@ -94,7 +96,7 @@ def build(root="", machine=None):
     return hub, settings, board
 
 
-def _link(settings, outbox):
+def _link(settings, outbox, wall):
     try:
         from uplink.link import Link
     except ImportError:
@@ -102,12 +104,7 @@ def _link(settings, outbox):
     return Link(outbox, settings.hub_id, settings.secret, settings.mqtt_host,
                 port=settings.mqtt_port, prefix=settings.mqtt_prefix,
                 user=settings.mqtt_user, password=settings.mqtt_password,
-                keepalive_s=settings.keepalive, clock=_unix_time)
-
-
-def _unix_time():
-    # Whole seconds: signed payloads carry no floats (some ports return one).
-    return int(time.time())
+                keepalive_s=settings.keepalive, clock=wall)
 
 
 def _wifi(settings):

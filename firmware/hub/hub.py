@@ -25,7 +25,7 @@ class Hub:
 
     def __init__(self, panel, store, keypad=None, wired=None, sensors=None,
                  siren=None, buzzer=None, led=None, link=None, outbox=None,
-                 wdt=None, log=None, clock=None):
+                 wdt=None, log=None, clock=None, wallclock=None):
         self.panel = panel
         self.store = store
         self.keypad = keypad
@@ -39,6 +39,7 @@ class Hub:
         self.wdt = wdt
         self.log = log or _print
         self.clock = clock or time.time
+        self.wallclock = wallclock      # uplink.clock.Clock: NTP polling and its report
         self.adverts = []
         self.commands = []
         self.dropped_adverts = 0
@@ -57,6 +58,7 @@ class Hub:
         self.wake = None                # asyncio.Event, set by inputs from other tasks
         if link is not None:
             link.on_command = self.command
+            link.on_watermark = self._save_watermark
             link.set_state(panel.state)
         if led is not None:
             led.play(panel.state, panel.now)
@@ -76,10 +78,11 @@ class Hub:
             self.dropped_commands += 1
             return
         self.commands.append(cmd)
-        if "id" in cmd:
-            # Signed command ids only grow; keep the last one across reboots so
-            # a captured command cannot be replayed after a power cut.
-            self.store.save("link", {"cmd_id": cmd["id"]})
+
+    def _save_watermark(self, cid):
+        # Verified command ids only grow; keep the last one across reboots so
+        # a captured command cannot be replayed after a power cut.
+        self.store.save("link", {"cmd_id": cid})
 
     def announce(self, discovery_prefix, prefix, hub_id, test_every_ms):
         self.test_every_ms = test_every_ms
@@ -140,6 +143,8 @@ class Hub:
                 out.update(now)
         if self.link is not None:
             self.link.poll(now)   # new signals are already on flash: send them first
+            if self.wallclock is not None:
+                self.wallclock.poll_ntp(now, self.link.connected)
         if changed:
             self.save_state()
         for o in outs:
@@ -173,6 +178,8 @@ class Hub:
                 st["heard"] = self.sensors.heard
         if self.link is not None:
             st["link"] = self.link.stats
+        if self.wallclock is not None:
+            st["clock"] = self.wallclock.report()
         return st
 
     def _zone(self, now, zone, event):

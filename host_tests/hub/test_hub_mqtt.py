@@ -187,6 +187,8 @@ def test_commands_plain_signed_and_bad(rig):
     sim = hub()
     base = "%s/%s/" % (PREFIX, HUB)
     w = watcher([base + "state", base + "status"])
+    # Subscribed: the hub sends its signals only once both subscriptions are made.
+    assert m.wait(lambda: "E305" in [e["signal"]["code"] for e in m.events], timeout=20)
     m.publish("commands", b'{"action": "ARM_HOME", "code": "1234"}')     # Home Assistant
     assert w.wait(base + "state", b"arming")
     m.publish("commands", b'{"action": "DISARM", "code": "0000"}')       # wrong code
@@ -195,6 +197,10 @@ def test_commands_plain_signed_and_bad(rig):
                  b'{"action": "DISARM", "code": 1234}'):
         m.publish("commands", junk)
     m.publish("commands", b'{"action": "DISARM", "code": "1234"}', retain=True)   # stale
+    # A board's clock starts unset: signed commands wait until an ack has
+    # brought the monitor's time (the status topic says where it came from).
+    assert until(lambda: json.loads(w.seen.get(base + "status", b"{}") or b"{}")
+                 .get("clock", {}).get("source") == "monitor", timeout=20), w.seen
     m.publish("commands", wire.command(SECRET, HUB, 1, int(time.time()), "SOS",
                                        service="fire"))
     sim.wait_for(lambda o: o.get("siren") == "temporal3", timeout=10)

@@ -56,7 +56,3 @@ class StoryClock:
 
     def from_wall_ms(self, wall_ms):
         return int((wall_ms - self.zero_wall_ms) * self.speed)
-
-    def hub_clock_s(self, hub_epoch):
-        """The hub's own Unix clock (it runs `speed` times fast from its boot)."""
-        return int(hub_epoch + (time.time() - hub_epoch) * self.speed)

@@ -54,16 +54,15 @@ class World:
                                          calls=self.calls, time_scale=1.0 / self.speed),
                                 emit=self._monitor_line)
         self.monitor.start(timeout=boot_timeout)
-        self.hub_epoch = time.time()
+        # The hub's clock is the monitor's wall time (adopted from its acks),
+        # so the app signs commands with the wall time.
         self.app = App(self.broker.port, self.config["hub_id"], self.config["secret"],
-                       self.config["mqtt"].get("prefix", "alarm"),
-                       hub_clock=lambda: self.clock.hub_clock_s(self.hub_epoch))
-        self.hub = HubSim(os.path.join(self.workdir, "hub"), self.config, speed=self.speed)
-        self.hub.start(timeout=boot_timeout)
+                       self.config["mqtt"].get("prefix", "alarm"))
         # Wired loops closed before the hub's first scan: a loop it finds open
         # at boot is a real open zone (and the tamper switch an alarm).
-        for pin in self.sensors.wired_pins():
-            self.hub.level(pin, 0)
+        self.hub = HubSim(os.path.join(self.workdir, "hub"), self.config, speed=self.speed,
+                          levels={pin: 0 for pin in self.sensors.wired_pins()})
+        self.hub.start(timeout=boot_timeout)
         threading.Thread(target=self._watch_hub, daemon=True).start()
         boot = self.hub.wait_for(lambda o: "boot" in o or "trouble" in o, timeout=boot_timeout)
         if "trouble" in boot:
