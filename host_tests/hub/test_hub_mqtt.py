@@ -207,6 +207,11 @@ def test_commands_plain_signed_and_bad(rig):
     assert m.wait(lambda: "E461" in [e["signal"]["code"] for e in m.events], timeout=10)
     assert m.wait(lambda: "E110" in [e["signal"]["code"] for e in m.events], timeout=10)
     assert "E120" not in [e["signal"]["code"] for e in m.events]
+    # The board's clock was unset at boot (E305 carries seconds since boot);
+    # what was queued after the monitor's ack carries the monitor's time.
+    by_code = {e["signal"]["code"]: e for e in m.events}
+    assert by_code["E305"]["time"] < 1000000000, by_code["E305"]
+    assert abs(by_code["E110"]["time"] - time.time()) < 60, by_code["E110"]
     m.publish("commands", b"", retain=True)
     sim.wait_for(lambda o: "error" in o and "code must be a text" in o["error"])
     # The refusals are counted and reported on the status topic.
