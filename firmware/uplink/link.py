@@ -423,14 +423,14 @@ class Link:
         ts = body.get("ts")
         if not isinstance(cid, int) or cid <= self.watermark or not isinstance(ts, int):
             return None                     # replayed or reordered
-        c = self.clock
-        if c is None or not c.trusted():
+        wall = self.clock
+        if wall is None or not wall.trusted():
             # No trusted time yet (no ack with the monitor's time, no NTP):
             # the ts window cannot be applied, so the command is refused.
             self.stats["untimed_commands"] += 1
             return None
-        t = c.now()
-        if ts - t > c.window_s or t - ts > c.window_s:
+        t = wall.now()
+        if ts - t > wall.window_s or t - ts > wall.window_s:
             return None                     # outside the window
         self.watermark = cid
         if self.on_watermark is not None:
