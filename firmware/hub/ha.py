@@ -35,6 +35,8 @@ def slugs(names, numbers):
         s = slug(names[i]) or "zone"
         if s in seen or s == "zone":
             s = "%s_%d" % (s, numbers[i])
+        elif s == names[i]:
+            s = names[i]      # the name's own string: no second copy in the heap
         seen.append(s)
     return seen
 

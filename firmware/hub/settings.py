@@ -68,7 +68,7 @@ class HubSettings:
             # WPA2: 8..63 characters (or 64 hex digits); an open network has none.
             self.wifi_password = _text(wifi, "password", "wifi.", longest=64)
             if len(self.wifi_password) < 8:
-                raise ConfigError("wifi.password", "WPA needs 8..63 characters (or none: open network)")
+                raise ConfigError("wifi.password", "8..64 characters, or none (open network)")
         mqtt = _section(raw, "mqtt")
         self.mqtt_host = _text(mqtt, "host", "mqtt.")
         self.mqtt_port = _int(mqtt, "port", "mqtt.", 1883, 1, 65535)
@@ -81,8 +81,7 @@ class HubSettings:
             n = len(topic.encode())
             if n > SUBSCRIBE_TOPIC_MAX or "+" in topic or "#" in topic:
                 field = "hub_id" if len(self.hub_id) > len(self.mqtt_prefix) else "mqtt.prefix"
-                raise ConfigError(field, "makes the topic %s %d bytes: at most %d, no + or # "
-                                  "(umqtt.simple up to 1.7 subscribes to no longer topic)"
+                raise ConfigError(field, "topic %s: %d bytes, at most %d (umqtt.simple), no + #"
                                   % (topic, n, SUBSCRIBE_TOPIC_MAX))
         self.mqtt_tls = mqtt.get("tls", False) is True
         self.keepalive = _int(mqtt, "keepalive", "mqtt.", 30, 10, 600)
@@ -92,7 +91,7 @@ class HubSettings:
             or "homeassistant"
         ntp = raw.get("ntp", "pool.ntp.org")
         if ntp is not False and (not isinstance(ntp, str) or not ntp or len(ntp) > 64):
-            raise ConfigError("ntp", "an NTP server name or address, or false")
+            raise ConfigError("ntp", "an NTP server, or false")
         self.ntp = ntp or None
         self.sensors = []   # (mac, zone name, zone type, key, objects)
         self.wired = []     # (zone name, GPIO)
@@ -171,16 +170,17 @@ class Board:
 
     def check_pin(self, pin, field, output=False, pull_up=False):
         """Refuse a GPIO this board cannot use that way, naming the field."""
-        if not _within(pin, self.exist):
-            raise ConfigError(field, "GPIO %d does not exist on this board" % pin)
-        if _within(pin, self.flash):
-            raise ConfigError(field, "GPIO %d belongs to the flash/PSRAM" % pin)
         why = self.reserved.get(str(pin))
+        if not _within(pin, self.exist):
+            why = "does not exist"
+        elif _within(pin, self.flash):
+            why = "is the flash's"
+        elif why is not None:
+            why = "is reserved: " + why
+        elif (output or pull_up) and _within(pin, self.input_only):
+            why = "is input-only, no pull-up"
         if why is not None:
-            raise ConfigError(field, "GPIO %d is reserved by the board (%s)" % (pin, why))
-        if (output or pull_up) and _within(pin, self.input_only):
-            raise ConfigError(field, "GPIO %d is input-only without pull-up: %s"
-                              % (pin, "not an output" if output else "a wired loop needs a pull-up"))
+            raise ConfigError(field, "GPIO %d %s" % (pin, why))
 
     def check_inputs(self, wired, fields=None):
         used = self.rows + self.cols + [o[0] for o in (self.siren, self.buzzer, self.led) if o]

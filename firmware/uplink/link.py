@@ -107,10 +107,14 @@ class _SocketModule:
 
 
 class Link:
+    # While an alarm waits in the outbox the backoff stops growing past this
+    # (jittered down to half): it goes out within about a second of the
+    # broker's return, not after the tens of seconds the backoff had reached.
+    alarm_retry_ms = 1000
+
     def __init__(self, outbox, hub_id, secret, server, port=1883, prefix="alarm",
                  user=None, password=None, keepalive_s=30, timeout_ms=250,
                  backoff_min_ms=500, backoff_max_ms=60000, per_poll=4, resend_ms=30000,
-                 alarm_retry_ms=1000,
                  require_signed=True, on_command=None, clock=None, rand=None,
                  mqtt=None, plain_actions=("ARM_AWAY", "ARM_HOME", "DISARM")):
         self.outbox = outbox
@@ -124,10 +128,6 @@ class Link:
         self.timeout_s = timeout_ms / 1000
         self.backoff_min_ms = backoff_min_ms
         self.backoff_max_ms = backoff_max_ms
-        # While an alarm waits in the outbox the backoff stops growing past
-        # this (jittered down to half): it goes out within about a second of
-        # the broker's return, not after the tens of seconds the backoff reached.
-        self.alarm_retry_ms = alarm_retry_ms
         self.per_poll = per_poll
         self.resend_ms = resend_ms
         self.require_signed = require_signed

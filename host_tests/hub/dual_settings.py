@@ -79,7 +79,7 @@ def wired(*pins):
 
 def test_wired_zone_pins_are_checked_against_the_board():
     board = Board(_board("esp32_devkitc"))
-    for pin, why in ((6, "flash"), (11, "flash"), (34, "pull-up"), (39, "pull-up"),
+    for pin, why in ((6, "flash's"), (11, "flash's"), (34, "pull-up"), (39, "pull-up"),
                      (24, "not exist"), (20, "not exist"), (1, "reserved"), (3, "reserved"),
                      (13, "already used")):
         s = wired(18, pin)

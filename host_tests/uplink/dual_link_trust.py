@@ -110,7 +110,8 @@ def test_the_clock_is_set_only_by_a_signed_ack_that_answers_a_signal():
 
 def test_a_waiting_alarm_keeps_the_reconnect_backoff_short():
     link, broker, box, got, marks = rig(trusted_clock(), backoff_min_ms=500,
-                                        backoff_max_ms=60000, alarm_retry_ms=1000)
+                                        backoff_max_ms=60000)
+    assert link.alarm_retry_ms == 1000
     broker.down = True
     now = 0
     for _ in range(12):             # a long outage: the backoff grows to its maximum
