@@ -1,12 +1,14 @@
 # The hub's wall clock (Unix seconds), and whether it can be trusted.
 #
 # A board's RTC starts near its epoch at every boot and nothing on the board
-# sets it, so the clock is "unset" until a trusted source gives the time: the
-# monitoring side's signed acks carry its time (adopted only from an ack that
-# answers a signal sent on this connection, so a replayed old ack cannot wind
-# the clock back), and NTP where it is reachable. The RTC keeps counting in
-# between; each adoption corrects the drift. Signed commands are refused while
-# the clock is unset (docs/protocol.md): their `ts` window cannot be applied.
+# sets it, so the clock is "unset" until a source gives the time: the
+# monitoring side's signed acks carry its time (the link adopts it only from
+# an ack that answers a signal sent on this connection), and NTP where it is
+# reachable. NTP is unauthenticated, so it only sets a clock the monitor has
+# not set; the monitor's time always wins, also backwards (its clock is the one
+# its signed commands are stamped with). The RTC keeps counting in between;
+# each adoption corrects the drift. Signed commands are refused while the clock
+# is unset (docs/protocol.md): their `ts` window cannot be applied.
 import time
 from panel import ticks
 
@@ -34,7 +36,7 @@ class Clock:
         self._rtc = rtc or _rtc_seconds   # () -> the board's seconds since the Unix epoch
         self.offset = 0
         self.source = None       # None while unset, else "monitor" or "ntp"
-        self.refused = 0         # times offered and not adopted (implausible, or backwards)
+        self.refused = 0         # times offered and not adopted (implausible, or NTP over the monitor)
         self.ntp_host = ntp_host
         self.ntp_failures = 0
         self._ntp_next = None
@@ -52,8 +54,7 @@ class Clock:
                 or unix_s < EARLIEST:
             self.refused += 1
             return False
-        if self.source is not None and unix_s < self.now() - self.window_s:
-            # Backwards by more than the window: a stale message, not a correction.
+        if source == "ntp" and self.source == "monitor":
             self.refused += 1
             return False
         self.offset = unix_s - self._rtc()
@@ -67,7 +68,7 @@ class Clock:
         # One NTP query at most every ntp_retry_ms, and only while the uplink is
         # connected: the query resolves the host and waits for one UDP answer,
         # so it can hold the loop for up to about ntptime.timeout (1 s).
-        if not self.ntp_host or not online:
+        if not self.ntp_host or not online or self.source == "monitor":
             return
         if self._ntp_next is not None and ticks.diff(now_ms, self._ntp_next) < 0:
             return

@@ -104,8 +104,19 @@ def test_the_clock_is_set_only_by_a_signed_ack_that_answers_a_signal():
     assert clock.trusted()
     box.put(signal(9), clock.now())
     link.poll(50)
-    deliver(link, broker, "acks", wire.ack(SECRET, HUB, [9], NOW - 86400), 60)   # stale
-    assert abs(clock.now() - NOW) <= 1 and clock.refused == 2
+    deliver(link, broker, "acks", wire.ack(SECRET, HUB, [9], NOW - 600), 60)
+    assert abs(clock.now() - (NOW - 600)) <= 1     # the monitor's clock went back: followed
+    assert not clock.adopt(NOW + 86400, "ntp")      # unauthenticated NTP never overrides it
+    assert abs(clock.now() - (NOW - 600)) <= 1 and clock.refused == 2
+
+
+def test_ntp_sets_only_a_clock_the_monitor_has_not_set():
+    clock = Clock(rtc=Rtc())
+    assert clock.adopt(NOW, "ntp") and clock.source == "ntp"
+    assert clock.adopt(NOW + 30, "ntp")
+    assert clock.adopt(NOW + 10, "monitor") and abs(clock.now() - NOW - 10) <= 1
+    assert not clock.adopt(NOW + 99, "ntp") and clock.source == "monitor"
+    assert not clock.adopt(True, "monitor") and not clock.adopt("1800000000", "monitor")
 
 
 def test_a_waiting_alarm_keeps_the_reconnect_backoff_short():
@@ -131,3 +142,44 @@ def test_a_waiting_alarm_keeps_the_reconnect_backoff_short():
     assert link.connected
     link.poll(now + 10)
     assert broker.published[-1][0] == "alarm/hub-1/events"
+
+
+class FakeNtp:
+    # Stands in for micropython-lib's ntptime: host, timeout, time() in the
+    # port's epoch seconds (raises OSError when no answer comes).
+    def __init__(self, answer):
+        self.host = None
+        self.timeout = None
+        self.answer = answer
+        self.asked = 0
+
+    def time(self):
+        self.asked += 1
+        if self.answer is None:
+            raise OSError(110)
+        return self.answer
+
+
+def test_ntp_is_asked_only_while_online_and_at_most_every_retry():
+    import sys
+    import time
+    epoch_2000 = time.gmtime(0)[0] == 2000
+    fake = FakeNtp(None)
+    sys.modules["ntptime"] = fake
+    try:
+        clock = Clock(rtc=Rtc(), ntp_host="10.0.0.1")
+        clock.poll_ntp(0, False)
+        assert fake.asked == 0                      # offline: never
+        clock.poll_ntp(0, True)
+        assert fake.asked == 1 and clock.ntp_failures == 1 and not clock.trusted()
+        assert fake.host == "10.0.0.1" and fake.timeout == 1
+        clock.poll_ntp(clock.ntp_retry_ms - 10, True)
+        assert fake.asked == 1                      # not again before the retry time
+        fake.answer = NOW - (946684800 if epoch_2000 else 0)
+        clock.poll_ntp(clock.ntp_retry_ms, True)
+        assert fake.asked == 2 and clock.source == "ntp" and abs(clock.now() - NOW) <= 1
+        assert clock.adopt(NOW, "monitor")
+        clock.poll_ntp(clock.ntp_retry_ms + clock.ntp_every_ms, True)
+        assert fake.asked == 2                      # the monitor's time needs no NTP
+    finally:
+        del sys.modules["ntptime"]
