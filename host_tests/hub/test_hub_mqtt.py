@@ -60,9 +60,9 @@ class Watcher:
 def rig(broker, tmp_path):
     made = []
 
-    def hub(speed=20, **kw):
+    def hub(speed=20, config=None, **kw):
         kw.setdefault("levels", CLOSED_LOOPS)
-        sim = HubSim(str(tmp_path / "hub"), demo_config(broker.port), speed=speed, **kw)
+        sim = HubSim(str(tmp_path / "hub"), config or demo_config(broker.port), speed=speed, **kw)
         made.append(sim)
         sim.start()
         boot(sim)
@@ -224,3 +224,38 @@ def test_commands_plain_signed_and_bad(rig):
         time.sleep(0.2)
     assert link.get("bad_commands", 0) >= 5, st
     assert st["panel_refused"] >= 1
+
+
+def test_zone_names_people_give_and_home_assistant_commands(rig, broker):
+    """Zone names with a space, + and # (the broker drops a client that
+    publishes to such a topic, on every connect) and an arm from Home Assistant
+    without a code, rendered as Home Assistant renders the discovery template."""
+    import jinja2.sandbox
+    hub, monitor, watcher = rig
+    m = monitor(auto_ack=True)
+    cfg = demo_config(broker.port)
+    cfg["zones"][0]["name"] = "Front door"
+    cfg["zones"][6]["name"] = "Garage #2"
+    cfg["zones"][4]["name"] = "Living glass +"
+    base = "%s/%s/" % (PREFIX, HUB)
+    w = watcher(["homeassistant/#", base + "#"])
+    sim = hub(config=cfg)
+    assert m.wait(lambda: "E305" in [e["signal"]["code"] for e in m.events], timeout=20)
+    for level in ("front_door", "garage_2", "living_glass"):
+        w.wait(base + "zone/" + level)
+        w.wait("homeassistant/binary_sensor/%s/%s/config" % (HUB, level))
+    names = {json.loads(w.seen["homeassistant/binary_sensor/%s/%s/config" % (HUB, lv)])["name"]
+             for lv in ("front_door", "garage_2")}
+    assert names == {"Front door", "Garage #2"}
+    panel = json.loads(w.wait("homeassistant/alarm_control_panel/%s/panel/config" % HUB))
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment()
+    payload = env.from_string(panel["command_template"]).render(action="ARM_AWAY", code=None)
+    m.publish("commands", payload.encode())
+    assert w.wait(base + "state", b"arming")
+    # One connection all along: nothing the hub published made the broker drop it.
+    status = base + "status"
+    assert until(lambda: json.loads(w.seen.get(status, b"{}") or b"{}").get("steps", 0) > 0
+                 and json.loads(w.seen[status])["link"]["connects"] == 1, timeout=20), \
+        w.seen.get(status)
+    assert json.loads(w.seen[status])["link"]["failures"] == 0
+    assert "E461" not in [e["signal"]["code"] for e in m.events]
