@@ -22,9 +22,8 @@ EARLIEST = const(1577836800)     # 2020-01-01: any time before it is not a real 
 _EPOCH_2000 = const(946684800)   # ports whose time() counts from 2000-01-01
 
 
-def _epoch_offset():
-    # Seconds from the Unix epoch to the port's (gmtime(0) is that epoch).
-    return _EPOCH_2000 if time.gmtime(0)[0] == 2000 else 0
+# Seconds from the Unix epoch to the port's (gmtime(0) is the port's epoch).
+_EPOCH = _EPOCH_2000 if time.gmtime(0)[0] == 2000 else 0
 
 
 class Clock:
@@ -81,7 +80,7 @@ class Clock:
         try:
             ntptime.host = self.ntp_host
             ntptime.timeout = 1
-            t = ntptime.time() + _epoch_offset()
+            t = ntptime.time() + _EPOCH
         except Exception:
             self.ntp_failures += 1
             return
@@ -90,4 +89,4 @@ class Clock:
 
 
 def _rtc_seconds():
-    return int(time.time()) + _epoch_offset()
+    return int(time.time()) + _EPOCH
