@@ -259,3 +259,26 @@ def test_zone_names_people_give_and_home_assistant_commands(rig, broker):
         w.seen.get(status)
     assert json.loads(w.seen[status])["link"]["failures"] == 0
     assert "E461" not in [e["signal"]["code"] for e in m.events]
+
+
+def test_a_plain_command_with_a_huge_id_does_not_block_signed_ones_after_a_reboot(rig):
+    from uplink import wire
+    hub, monitor, watcher = rig
+    m = monitor(auto_ack=True)
+    base = "%s/%s/" % (PREFIX, HUB)
+    w = watcher([base + "status"])
+    sim = hub()
+    assert m.wait(lambda: "E305" in [e["signal"]["code"] for e in m.events], timeout=20)
+    m.publish("commands", b'{"action": "ARM_HOME", "code": "1234", "id": 999999999999}')
+    sim.wait_for(lambda o: o.get("state") == "arming", timeout=10)
+    sim.stop()
+    w.seen.clear()
+    again = hub()
+    count = len(m.events)
+    assert m.wait(lambda: "E305" in [e["signal"]["code"] for e in m.events[count:]], timeout=20)
+    assert until(lambda: json.loads(w.seen.get(base + "status", b"{}") or b"{}")
+                 .get("clock", {}).get("source") == "monitor", timeout=20), w.seen
+    m.publish("commands", wire.command(SECRET, HUB, 1, int(time.time()), "SOS",
+                                       service="medical"))
+    assert m.wait(lambda: "E100" in [e["signal"]["code"] for e in m.events], timeout=10)
+    again.wait_for(lambda o: o.get("signal", {}).get("code") == "E100", timeout=5)
