@@ -35,7 +35,9 @@ class Presence:
         self.base = "%s/%s" % (prefix, hub_id)
         self.hub_id = hub_id
         self.status_topic = self.base + "/status"
-        self.levels = ha.slugs(zones.names, zones.numbers)   # zone topic levels
+        levels = ha.slugs(zones.names, zones.numbers)        # zone topic levels
+        # Names that are already safe levels (the usual case) cost no list of their own.
+        self.levels = zones.names if levels == zones.names else levels
         self._next_status = None
         link.retained_topic = self._topic
         if discovery_prefix:

@@ -170,7 +170,7 @@ class Link:
         self.on_watermark = None
         self.stats = {"connects": 0, "failures": 0, "published": 0, "acked": 0,
                       "bad_acks": 0, "bad_commands": 0, "retained_ignored": 0,
-                      "commands": 0, "pings": 0, "command_errors": 0, "untimed_commands": 0}
+                      "commands": 0, "pings": 0, "command_errors": 0}
         self.last_error = None
 
     # ---- the hub loop's entry points ----
@@ -427,7 +427,7 @@ class Link:
         if wall is None or not wall.trusted():
             # No trusted time yet (no ack with the monitor's time, no NTP):
             # the ts window cannot be applied, so the command is refused.
-            self.stats["untimed_commands"] += 1
+            self.stats["untimed_commands"] = self.stats.get("untimed_commands", 0) + 1
             return None
         t = wall.now()
         if ts - t > wall.window_s or t - ts > wall.window_s:
