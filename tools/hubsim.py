@@ -145,11 +145,13 @@ class HubSim:
         self._send({"contacts": contacts, "id": self._contacts_id})
         return self._contacts_id
 
-    def keys(self, text, press_ms=60, gap_ms=60, timeout=10):
-        """Type keys one after another, as a person does: each key is held at
-        least press_ms and until the hub's scanner has taken it, and released
-        at least gap_ms and until the scanner has seen it up (on a loaded
-        machine the hub may not scan for longer than a person holds a key)."""
+    def keys(self, text, press_ms=0, gap_ms=0, timeout=10):
+        """Type keys one after another: each key is held until the hub's
+        scanner has taken it (and at least press_ms), then released until the
+        scanner has seen it up (and at least gap_ms). Waiting for the scans, not
+        for a time: a loaded machine may scan less often than a person holds a
+        key, and with SIM_SPEED the keypad's idle timeout (5 s of hub time) is
+        only 5/N real seconds between two presses."""
         for k in text:
             self.down(k)
             time.sleep(press_ms / 1000)

@@ -274,8 +274,8 @@ def test_a_plain_command_with_a_huge_id_does_not_block_signed_ones_after_a_reboo
     sim.wait_for(lambda o: o.get("state") == "arming", timeout=10)
     sim.stop()
     w.seen.clear()
-    again = hub()
     count = len(m.events)
+    again = hub()
     assert m.wait(lambda: "E305" in [e["signal"]["code"] for e in m.events[count:]], timeout=20)
     assert until(lambda: json.loads(w.seen.get(base + "status", b"{}") or b"{}")
                  .get("clock", {}).get("source") == "monitor", timeout=20), w.seen

@@ -27,9 +27,10 @@ _sock = None
 _buf = b""
 _last_poll = 0
 _MAX_ADVERTS = 64
-# The scanner needs 3 equal scans (drivers/keypad_scan.py); two more make sure
-# the step that debounced the keys has handed them to the panel.
-SCANS_SEEN = 5
+# The scanner needs 3 equal scans (drivers/keypad_scan.py); the step that
+# saw the third has handed the keys to the panel before the next scan starts.
+# One more for margin.
+SCANS_SEEN = 4
 _scan_pin = int(os.getenv("SIM_SCAN_PIN") or -1)
 _contacts_id = None
 _scans = 0
