@@ -3,6 +3,7 @@ events, acks them (or not), publishes commands. Used by the uplink and hub tests
 import json
 import queue
 import threading
+import time
 
 from tools import paths
 from waiting import until
@@ -64,7 +65,8 @@ class Monitor:
 
     def ack(self, seqs, signed=True):
         from uplink import wire
-        payload = wire.ack(self.secret, self.hub, seqs) if signed else json.dumps({"seqs": seqs})
+        payload = wire.ack(self.secret, self.hub, seqs, int(time.time())) if signed \
+            else json.dumps({"seqs": seqs})
         self.c.publish(self.base + "acks", payload, qos=1)
 
     def publish(self, topic, payload, retain=False):

@@ -16,5 +16,10 @@ class SystemClock:
         """Real seconds from now until clock time due_ms (0 when it has passed)."""
         return max(0.0, (due_ms - self.now_ms()) / 1000.0)
 
+    def unix_s(self):
+        """The wall time in what the service signs (acks, commands): the hubs
+        set their clocks from it and check commands against it, at real speed."""
+        return int(time.time())
+
 
 SYSTEM = SystemClock()

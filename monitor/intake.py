@@ -2,6 +2,7 @@
 
 Nothing from the network is trusted until the hub's own secret verifies it
 (docs/protocol.md: MAC over the canonical JSON, version 1, the topic's hub)."""
+
 from tools import paths
 
 paths.use_firmware_in_cpython()
@@ -54,8 +55,10 @@ def _good_signal(sig):
     return isinstance(sig.get("code"), str) and sig["seq"] >= 0
 
 
-def ack(secret, hub, seqs):
-    return wire.ack(secret, hub, seqs)
+def ack(secret, hub, seqs, time_s):
+    # With the monitor's time (its clock, as its signed commands carry it):
+    # the hub's clock is set from it.
+    return wire.ack(secret, hub, seqs, int(time_s))
 
 
 def sos_command(secret, hub, command_id, time_s, service):

@@ -257,7 +257,8 @@ class Receiver:
         self.hooks.after_commit(items, self.desk.out)
         for hub, seqs in acks.items():
             self.client.publish("%s/%s/acks" % (self.s.prefix, hub),
-                                intake.ack(self._secret(hub), hub, seqs), qos=1)
+                                intake.ack(self._secret(hub), hub, seqs,
+                                           self.clock.unix_s()), qos=1)
         self._deliver([line["id"] for line in self.desk.out])
         for item, result, err in done:
             if item[0] == "call":
@@ -371,7 +372,7 @@ class Receiver:
             return bytes(row["secret"]), cid
 
         secret, cid = self.submit(allocate).result(10)
-        payload = intake.sos_command(secret, hub, cid, self.clock.now_ms() // 1000, service)
+        payload = intake.sos_command(secret, hub, cid, self.clock.unix_s(), service)
         self.client.publish("%s/%s/commands" % (self.s.prefix, hub), payload, qos=1) \
             .wait_for_publish(5)
         return cid

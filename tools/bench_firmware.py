@@ -13,7 +13,7 @@ def main(what, root):
     from panel import panel, config  # noqa: F401
     from drivers import keypad_scan, inputs, outputs  # noqa: F401
     from radio import bthome, sensors, scanner, backlog  # noqa: F401
-    from uplink import outbox, link, wire  # noqa: F401
+    from uplink import outbox, link, wire, clock  # noqa: F401
     from umqtt import simple  # noqa: F401
     import asyncio  # noqa: F401
     gc.collect()

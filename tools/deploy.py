@@ -57,12 +57,13 @@ def load_board(name):
         return path, json.load(f)
 
 
-def board_config(path):
-    """The config as it goes on the board: validated, codes hashed."""
+def board_config(path, board=None):
+    """The config as it goes on the board: validated (against the board's pins
+    when given), codes hashed."""
     paths.use_firmware_in_cpython()
     from panel import codes
     from panel.config import Config, ConfigError
-    from hub.settings import HubSettings
+    from hub.settings import HubSettings, Board
     if not os.path.exists(path):
         fail("no config at %s: copy tools/demo/hub-config.json, edit it (Wi-Fi, broker, "
              "hub id, secret, zones, users) and pass CONFIG=that file" % path)
@@ -73,7 +74,9 @@ def board_config(path):
             fail("%s is not valid JSON: %s" % (path, e))
     try:
         Config(raw, os.urandom)
-        HubSettings(raw)
+        settings = HubSettings(raw)
+        if board is not None:
+            Board(board).check_inputs(settings.wired, settings.wired_fields)
     except ConfigError as e:
         fail("%s: %s" % (path, e))
     for user in raw.get("users", []):
@@ -94,8 +97,8 @@ def mpremote(port, *args, check=True):
 
 def deploy(port, board, config_path):
     check_port(port)
-    board_path, _ = load_board(board)
-    cfg = board_config(config_path)
+    board_path, board_raw = load_board(board)
+    cfg = board_config(config_path, board_raw)
     out = os.path.join(paths.BUILD, "deploy")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:

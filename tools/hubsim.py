@@ -27,7 +27,7 @@ BOARDS = os.path.join(paths.ROOT, "boards")
 
 class HubSim:
     def __init__(self, workdir, config=None, board="esp32_devkitc", speed=1, ticks_start=None,
-                 reset_cause=None, firmware=None):
+                 reset_cause=None, firmware=None, levels=None):
         self.workdir = workdir
         self.config = config
         self.board_name = board
@@ -37,6 +37,10 @@ class HubSim:
         self.ticks_start = ticks_start
         self.reset_cause = reset_cause
         self.firmware = firmware or paths.FIRMWARE
+        # Input levels from power-on ({pin: 0|1}): loops wired before the board starts.
+        self.levels = dict(levels or {})
+        self._contacts_id = 0
+        self._scanned = 0        # the last contacts id the keypad scanner has acted on
         self.proc = None
         self.lines = []          # JSON objects the hub printed, in order
         self.raw = []            # every stdout line, for failure messages
@@ -66,6 +70,8 @@ class HubSim:
         if self.ticks_start is not None:
             env["SIM_TICKS_START"] = str(self.ticks_start)
         env["SIM_QUIET"] = ",".join(str(p) for p in self.board["keypad"]["rows"])
+        env["SIM_SCAN_PIN"] = str(self.board["keypad"]["rows"][0])
+        env["SIM_LEVELS"] = ",".join("%d=%d" % kv for kv in sorted(self.levels.items()))
         if self.reset_cause:
             env["SIM_RESET_CAUSE"] = str(self.reset_cause)
         self.lines = []
@@ -128,20 +134,43 @@ class HubSim:
 
     def down(self, keys):
         """Hold these keys down (until up())."""
-        self._contacts = [self._key_contact(k) for k in keys]
-        self._send({"contacts": self._contacts})
+        self._set_contacts([self._key_contact(k) for k in keys])
 
     def up(self):
-        self._contacts = []
-        self._send({"contacts": []})
+        self._set_contacts([])
 
-    def keys(self, text, press_ms=60, gap_ms=60):
-        """Type keys one after another, as a person does (the scanner debounces ~30 ms)."""
+    def _set_contacts(self, contacts):
+        self._contacts = contacts
+        self._contacts_id += 1
+        self._send({"contacts": contacts, "id": self._contacts_id})
+        return self._contacts_id
+
+    def keys(self, text, press_ms=0, gap_ms=0, timeout=10):
+        """Type keys one after another: each key is held until the hub's
+        scanner has taken it (and at least press_ms), then released until the
+        scanner has seen it up (and at least gap_ms). Waiting for the scans, not
+        for a time: a loaded machine may scan less often than a person holds a
+        key, and with SIM_SPEED the keypad's idle timeout (5 s of hub time) is
+        only 5/N real seconds between two presses."""
         for k in text:
             self.down(k)
             time.sleep(press_ms / 1000)
+            self.wait_scanned(timeout)
             self.up()
             time.sleep(gap_ms / 1000)
+            self.wait_scanned(timeout)
+
+    def wait_scanned(self, timeout=10):
+        """Wait until the keypad scanner has acted on the keys last put down or up."""
+        want = self._contacts_id
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._scanned < want:
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc is not None and self.proc.poll() is not None):
+                    raise AssertionError("the hub never scanned the keys %r:\n%s"
+                                         % (self._contacts, "\n".join(self.raw[-20:])))
+                self._cond.wait(min(left, 0.2))
 
     def hold(self, keys, ms):
         self.down(keys)
@@ -197,6 +226,8 @@ class HubSim:
                 line, buf = buf.split(b"\n", 1)
                 msg = json.loads(line)
                 with self._cond:
+                    if "scanned" in msg:
+                        self._scanned = max(self._scanned, msg["scanned"])
                     if "pin" in msg:
                         self.pins[msg["pin"]] = msg["value"]
                         self.pin_log.append((time.monotonic(), msg["pin"], msg["value"]))

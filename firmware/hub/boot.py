@@ -43,7 +43,7 @@ def build(root="", machine=None):
     raw = read_json(root + "config.json")
     cfg = Config(raw, os.urandom)
     settings = HubSettings(raw)
-    board.check_inputs(settings.wired)
+    board.check_inputs(settings.wired, settings.wired_fields)
     for zone, _ in settings.wired:
         if cfg.zones.index(zone) < 0:
             raise ConfigError("zones", "wired zone %r unknown" % (zone,))
@@ -97,11 +97,13 @@ def build(root="", machine=None):
     cmd_id = recover.cmd_id(store, damage)
     if damage:
         panel.system_trouble(now, CID.MEMORY, "storage", damaged=damage)
-    link = _link(settings, outbox)
+    from uplink.clock import Clock
+    wall = Clock(ntp_host=settings.ntp)
+    link = _link(settings, outbox, wall)
     if link is not None:
-        link._last_cmd_id = cmd_id
+        link.watermark = cmd_id
     hub = Hub(panel, store, keypad=keypad, wired=wired, sensors=sensors, siren=siren,
-              buzzer=buzzer, led=led, link=link, outbox=outbox, clock=_unix_time)
+              buzzer=buzzer, led=led, link=link, outbox=outbox, clock=wall.now, wallclock=wall)
     hub.users_fingerprint = fingerprint
     hub.damaged = damage
     hub.announce(settings.discovery_prefix if settings.discovery else None,
@@ -126,7 +128,7 @@ def _resume(cfg, now, last_seq, snap, cause, damage):
                 cfg.zones.status[i] = 0
 
 
-def _link(settings, outbox):
+def _link(settings, outbox, wall):
     try:
         from uplink.link import Link
     except ImportError:
@@ -138,12 +140,7 @@ def _link(settings, outbox):
     return Link(outbox, settings.hub_id, settings.secret, settings.mqtt_host,
                 port=settings.mqtt_port, prefix=settings.mqtt_prefix,
                 user=settings.mqtt_user, password=settings.mqtt_password,
-                keepalive_s=settings.keepalive, clock=_unix_time, tls=tls)
-
-
-def _unix_time():
-    # Whole seconds: signed payloads carry no floats (some ports return one).
-    return int(time.time())
+                keepalive_s=settings.keepalive, clock=wall, tls=tls)
 
 
 def _wifi(settings):

@@ -26,7 +26,7 @@ class Hub:
 
     def __init__(self, panel, store, keypad=None, wired=None, sensors=None,
                  siren=None, buzzer=None, led=None, link=None, outbox=None,
-                 wdt=None, log=None, clock=None):
+                 wdt=None, log=None, clock=None, wallclock=None):
         self.panel = panel
         self.store = store
         self.keypad = keypad
@@ -41,6 +41,7 @@ class Hub:
         self.log = log or _print
         self._tls_refused = self._login_refused = 0
         self.clock = clock or time.time
+        self.wallclock = wallclock      # uplink.clock.Clock: NTP polling and its report
         self.adverts = Backlog(self.radio_queue)
         self.commands = []
         self.dropped_adverts = 0
@@ -60,6 +61,7 @@ class Hub:
         self.wake = None                # asyncio.Event, set by inputs from other tasks
         if link is not None:
             link.on_command = self.command
+            link.on_watermark = self._save_watermark
             link.set_state(panel.state)
         if led is not None:
             led.play(panel.state, panel.now)
@@ -80,10 +82,11 @@ class Hub:
             self.dropped_commands += 1
             return
         self.commands.append(cmd)
-        if "id" in cmd:
-            # Signed command ids only grow; keep the last one across reboots so
-            # a captured command cannot be replayed after a power cut.
-            self.store.save("link", {"cmd_id": cmd["id"]})
+
+    def _save_watermark(self, cid):
+        # Verified command ids only grow; keep the last one across reboots so
+        # a captured command cannot be replayed after a power cut.
+        self.store.save("link", {"cmd_id": cid})
 
     def announce(self, discovery_prefix, prefix, hub_id, test_every_ms):
         self.test_every_ms = test_every_ms
@@ -144,6 +147,8 @@ class Hub:
         if self.link is not None:
             self.link.poll(now)   # new signals are already on flash: send them first
             self._report_refusals(now)
+            if self.wallclock is not None:
+                self.wallclock.poll_ntp(now, self.link.connected)
         if changed or p.save_due:
             self.save_state()
         for o in outs:
@@ -193,6 +198,8 @@ class Hub:
                 st["heard"] = self.sensors.heard
         if self.link is not None:
             st["link"] = self.link.stats
+        if self.wallclock is not None:
+            st["clock"] = self.wallclock.report()
         return st
 
     def _zone(self, now, zone, event):

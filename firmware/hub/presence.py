@@ -35,6 +35,9 @@ class Presence:
         self.base = "%s/%s" % (prefix, hub_id)
         self.hub_id = hub_id
         self.status_topic = self.base + "/status"
+        levels = ha.slugs(zones.names, zones.numbers)        # zone topic levels
+        # Names that are already safe levels (the usual case) cost no list of their own.
+        self.levels = zones.names if levels == zones.names else levels
         self._next_status = None
         link.retained_topic = self._topic
         if discovery_prefix:
@@ -67,14 +70,15 @@ class Presence:
         if key == _PANEL_CONFIG:
             return ha.panel_topic(self.discovery_prefix, self.hub_id)
         kind = key & ~0xFF
-        name = self.zones.names[key & 0xFF]
+        level = self.levels[key & 0xFF]
         if kind == _ZONE_CONFIG:
-            return ha.zone_topic(self.discovery_prefix, self.hub_id, name)
-        return self.base + "/zone/" + name + ("/attributes" if kind == _ZONE_ATTRS else "")
+            return ha.zone_topic(self.discovery_prefix, self.hub_id, level)
+        return self.base + "/zone/" + level + ("/attributes" if kind == _ZONE_ATTRS else "")
 
     def _discovery(self, key):
         if key == _PANEL_CONFIG:
             return ha.panel_config(self.base, self.hub_id)
         i = key & 0xFF
         zs = self.zones
-        return ha.zone_config(self.base, self.hub_id, zs.numbers[i], zs.names[i], zs.types[i])
+        return ha.zone_config(self.base, self.hub_id, zs.numbers[i], zs.names[i], zs.types[i],
+                              self.levels[i])

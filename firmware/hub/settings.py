@@ -5,6 +5,18 @@ import binascii
 from panel.config import ConfigError, button_events
 from radio import bthome
 
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+# umqtt.simple up to 1.7.0 (frozen in stock v1.28) writes a SUBSCRIBE's
+# remaining length (2 id + 2 length + topic + 1 QoS) in one byte, so a topic
+# over 122 bytes breaks every connect; 1.8 encodes it properly.
+SUBSCRIBE_TOPIC_MAX = const(122)
+SUBSCRIBED = ("acks", "commands")     # the topics the link subscribes to
+
 
 def _text(d, key, where, required=True, longest=64):
     v = d.get(key)
@@ -22,6 +34,14 @@ def _int(d, key, where, default, lo, hi):
     return v
 
 
+def _slug_ok(text):
+    # An MQTT topic level Home Assistant accepts in a discovery topic.
+    for ch in text:
+        if not ("a" <= ch <= "z" or "A" <= ch <= "Z" or "0" <= ch <= "9" or ch in "-_"):
+            return False
+    return True
+
+
 def _section(raw, key):
     v = raw.get(key, {})
     if not isinstance(v, dict):
@@ -32,9 +52,8 @@ def _section(raw, key):
 class HubSettings:
     def __init__(self, raw):
         self.hub_id = _text(raw, "hub_id", "")
-        for ch in self.hub_id:
-            if not (ch.isalpha() or ch.isdigit() or ch in "-_"):
-                raise ConfigError("hub_id", "letters, digits, - and _ only (it is an MQTT topic level)")
+        if not _slug_ok(self.hub_id):
+            raise ConfigError("hub_id", "ASCII letters, digits, - and _ only (it is an MQTT topic level)")
         secret = _text(raw, "secret", "", longest=256)
         try:
             self.secret = binascii.unhexlify(secret)
@@ -43,27 +62,45 @@ class HubSettings:
         if len(self.secret) < 16:
             raise ConfigError("secret", "at least 16 random bytes (32 hex digits)")
         wifi = _section(raw, "wifi")
-        self.wifi_ssid = _text(wifi, "ssid", "wifi.", required=False)
-        self.wifi_password = wifi.get("password")
+        self.wifi_ssid = _text(wifi, "ssid", "wifi.", required=False, longest=32)
+        self.wifi_password = None
+        if wifi.get("password") not in (None, ""):
+            # WPA2: 8..63 characters (or 64 hex digits); an open network has none.
+            self.wifi_password = _text(wifi, "password", "wifi.", longest=64)
+            if len(self.wifi_password) < 8:
+                raise ConfigError("wifi.password", "8..64 characters, or none (open network)")
         mqtt = _section(raw, "mqtt")
         self.mqtt_host = _text(mqtt, "host", "mqtt.")
         self.mqtt_tls, self.mqtt_ca = _tls(mqtt)
         self.mqtt_port = _int(mqtt, "port", "mqtt.", 8883 if self.mqtt_tls else 1883, 1, 65535)
         self.mqtt_user, self.mqtt_password = _login(mqtt, self.hub_id)
         self.mqtt_prefix = _text(mqtt, "prefix", "mqtt.", required=False) or "alarm"
+        for leaf in SUBSCRIBED:
+            topic = "%s/%s/%s" % (self.mqtt_prefix, self.hub_id, leaf)
+            n = len(topic.encode())
+            if n > SUBSCRIBE_TOPIC_MAX or "+" in topic or "#" in topic:
+                field = "hub_id" if len(self.hub_id) > len(self.mqtt_prefix) else "mqtt.prefix"
+                raise ConfigError(field, "topic %s: %d bytes, at most %d (umqtt.simple), no + #"
+                                  % (topic, n, SUBSCRIBE_TOPIC_MAX))
         self.keepalive = _int(mqtt, "keepalive", "mqtt.", 30, 10, 600)
         self.test_interval = _int(mqtt, "test_interval", "mqtt.", 3600, 60, 86400)
         self.discovery = mqtt.get("discovery", True) is not False
         self.discovery_prefix = _text(mqtt, "discovery_prefix", "mqtt.", required=False) \
             or "homeassistant"
+        ntp = raw.get("ntp", "pool.ntp.org")
+        if ntp is not False and (not isinstance(ntp, str) or not ntp or len(ntp) > 64):
+            raise ConfigError("ntp", "an NTP server, or false")
+        self.ntp = ntp or None
         self.sensors = []   # (mac, zone name, zone type, key, objects, button events)
         self.wired = []     # (zone name, GPIO)
+        self.wired_fields = []   # the config field of each, for refusals
         zones = raw.get("zones", [])
         for n in range(len(zones)):
             z = zones[n]
             where = "zones[%d]." % n
             if "pin" in z:
                 self.wired.append((z.get("name"), _int(z, "pin", where, 0, 0, 48)))
+                self.wired_fields.append(where + "pin")
             if "mac" not in z:
                 continue
             try:
@@ -129,33 +166,96 @@ def _login(mqtt, hub_id):
 
 
 class Board:
-    # Pins of one board, from boards/<name>.json (copied to the hub as board.json).
+    # Pins of one board, from boards/<name>.json (copied to the hub as board.json),
+    # checked against the chip facts the file declares under "pins": which
+    # GPIOs exist, which the flash (and PSRAM) use, which are inputs without
+    # pull-ups, and which the board itself reserves (console, BOOT button).
     def __init__(self, raw):
         if not isinstance(raw, dict):
             raise ConfigError("board", "must be a JSON object")
         self.name = _text(raw, "name", "board.")
+        facts = raw.get("pins")
+        if not isinstance(facts, dict):
+            raise ConfigError("board.pins", "is required: the chip's GPIO facts")
+        self.exist = _ranges(facts, "exist")
+        self.flash = _ranges(facts, "flash")
+        self.input_only = _ranges(facts, "input_only")
+        reserved = facts.get("reserved", {})
+        if not isinstance(reserved, dict):
+            raise ConfigError("board.pins.reserved", "an object: GPIO -> what uses it")
+        self.reserved = reserved
         keypad = raw.get("keypad")
         if not isinstance(keypad, dict):
             raise ConfigError("board.keypad", "is required")
         self.rows = _pins(keypad, "rows", "board.keypad.")
         self.cols = _pins(keypad, "cols", "board.keypad.")
+        for i in range(len(self.rows)):
+            self.check_pin(self.rows[i], "board.keypad.rows[%d]" % i, output=True)
+        for i in range(len(self.cols)):
+            self.check_pin(self.cols[i], "board.keypad.cols[%d]" % i, pull_up=True)
         keymap = keypad.get("keys")
         if not isinstance(keymap, list) or len(keymap) != len(self.rows) \
                 or any(not isinstance(r, str) or len(r) != len(self.cols) for r in keymap):
             raise ConfigError("board.keypad.keys", "one text per row, one key per column")
         self.keymap = keymap
-        self.siren = _output(raw, "siren")
-        self.buzzer = _output(raw, "buzzer")
-        self.led = _output(raw, "led")
+        self.siren = self._output(raw, "siren")
+        self.buzzer = self._output(raw, "buzzer")
+        self.led = self._output(raw, "led")
         # GPIOs left free for wired zones and the tamper switch (a zone's "pin").
         self.inputs = raw.get("inputs", [])
 
-    def check_inputs(self, wired):
+    def check_pin(self, pin, field, output=False, pull_up=False):
+        """Refuse a GPIO this board cannot use that way, naming the field."""
+        why = self.reserved.get(str(pin))
+        if not _within(pin, self.exist):
+            why = "does not exist"
+        elif _within(pin, self.flash):
+            why = "is the flash's"
+        elif why is not None:
+            why = "is reserved: " + why
+        elif (output or pull_up) and _within(pin, self.input_only):
+            why = "is input-only, no pull-up"
+        if why is not None:
+            raise ConfigError(field, "GPIO %d %s" % (pin, why))
+
+    def check_inputs(self, wired, fields=None):
         used = self.rows + self.cols + [o[0] for o in (self.siren, self.buzzer, self.led) if o]
         for n in range(len(wired)):
             zone, pin = wired[n]
+            field = fields[n] if fields else "zones.%s.pin" % zone
+            self.check_pin(pin, field, pull_up=True)
             if pin in used:
-                raise ConfigError("zones.%s.pin" % zone, "GPIO %d is already used by the board" % pin)
+                raise ConfigError(field, "GPIO %d is already used by the board" % pin)
+            for m in range(n):
+                if wired[m][1] == pin:
+                    raise ConfigError(field, "GPIO %d is already the pin of %s" % (pin, wired[m][0]))
+
+    def _output(self, raw, key):
+        v = raw.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, dict):
+            raise ConfigError("board." + key, "must be an object with pin")
+        pin = _int(v, "pin", "board.%s." % key, 0, 0, 48)
+        self.check_pin(pin, "board.%s.pin" % key, output=True)
+        return (pin, v.get("active_high", True) is not False)
+
+
+def _ranges(facts, key):
+    # [[lo, hi], ...] inclusive GPIO ranges
+    v = facts.get(key, [])
+    if not isinstance(v, list) or any(not isinstance(r, list) or len(r) != 2
+                                      or not isinstance(r[0], int) or not isinstance(r[1], int)
+                                      for r in v):
+        raise ConfigError("board.pins." + key, "a list of [first, last] GPIO ranges")
+    return v
+
+
+def _within(pin, ranges):
+    for r in ranges:
+        if r[0] <= pin <= r[1]:
+            return True
+    return False
 
 
 def _pins(d, key, where):
@@ -163,12 +263,3 @@ def _pins(d, key, where):
     if not isinstance(v, list) or not v or any(not isinstance(p, int) for p in v):
         raise ConfigError(where + key, "a list of GPIO numbers")
     return v
-
-
-def _output(raw, key):
-    v = raw.get(key)
-    if v is None:
-        return None
-    if not isinstance(v, dict):
-        raise ConfigError("board." + key, "must be an object with pin")
-    return (_int(v, "pin", "board.%s." % key, 0, 0, 48), v.get("active_high", True) is not False)

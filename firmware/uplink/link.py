@@ -18,7 +18,8 @@
 # before every client call. Once connected, what umqtt reads goes through
 # uplink.inbound.Inbound: a bound on incoming messages, and the fixed header
 # of the packet read last (retain flag, PINGRESP) that umqtt does not pass on.
-# Uses only umqtt.simple API shared by 1.3.4 (PyPI) and 1.8.0 (frozen on ESP32).
+# Uses only the umqtt.simple API shared by 1.3.4 (PyPI), 1.7.0 (frozen in stock
+# v1.28) and 1.8.x (docs/protocol.md lists it; host_tests/uplink checks it).
 
 try:
     from micropython import const
@@ -29,6 +30,7 @@ except ImportError:
 from panel import ticks
 from uplink import wire
 from uplink.inbound import Inbound
+from uplink.outbox import priority, ALARM
 
 _IPPROTO_TCP = const(6)
 _TCP_NODELAY = const(1)
@@ -101,6 +103,11 @@ class _SocketModule:
 class Link:
     max_message = 4096      # bytes: a larger incoming message is dropped unread (counted)
 
+    # While an alarm waits in the outbox the backoff stops growing past this
+    # (jittered down to half): it goes out within about a second of the
+    # broker's return, not after the tens of seconds the backoff had reached.
+    alarm_retry_ms = 1000
+
     def __init__(self, outbox, hub_id, secret, server, port=1883, prefix="alarm",
                  user=None, password=None, keepalive_s=30, timeout_ms=250,
                  backoff_min_ms=500, backoff_max_ms=60000, per_poll=4, resend_ms=30000,
@@ -132,7 +139,7 @@ class Link:
         self._addresses = {}             # (host, port) -> getaddrinfo result
         self.on_command = on_command
         self.tls = tls                  # uplink.tls.Tls, or None for plain MQTT
-        self.clock = clock              # () -> unix seconds, for event time and command ts
+        self.clock = clock              # uplink.clock.Clock: command ts, time from acks
         self.rand = rand or _default_rand
         if mqtt is None:
             from umqtt import simple as mqtt
@@ -155,7 +162,10 @@ class Link:
         self.state = None               # Home Assistant state word to publish, retained
         self._state_sent = None
         self._sent = {}                 # seq -> ticks sent on this connection
-        self._last_cmd_id = 0
+        # The highest signed command id accepted (kept across reboots by the
+        # owner through on_watermark): only a verified command moves it.
+        self.watermark = 0
+        self.on_watermark = None
         self.stats = {"connects": 0, "failures": 0, "published": 0, "acked": 0,
                       "bad_acks": 0, "bad_commands": 0, "retained_ignored": 0,
                       "commands": 0, "pings": 0, "command_errors": 0, "oversize": 0}
@@ -267,8 +277,16 @@ class Link:
         delay = self.backoff_min_ms << (n if n < 16 else 16)
         if delay > self.backoff_max_ms:
             delay = self.backoff_max_ms
+        if delay > self.alarm_retry_ms and self._alarm_waiting():
+            delay = self.alarm_retry_ms
         half = delay // 2
         self.next_try = ticks.add(now, half + self.rand(half + 1))   # jitter: [delay/2, delay]
+
+    def _alarm_waiting(self):
+        for e in self.outbox.entries():
+            if priority(e[2]) == ALARM:
+                return True
+        return False
 
     def _close_sock(self):
         if self.sock is not None:
@@ -367,8 +385,16 @@ class Link:
         if seqs is None:
             self.stats["bad_acks"] += 1
             return
+        answers = False
         for s in seqs:
-            self._sent.pop(s, None)
+            if self._sent.pop(s, None) is not None:
+                answers = True
+        # The monitor's time, covered by the ack's MAC. Only from an ack that
+        # answers a signal sent on this connection: a replayed old ack must
+        # not set the clock to its old time.
+        t = obj.get("time")
+        if answers and t is not None and self.require_signed and self.clock is not None:
+            self.clock.adopt(t, "monitor")
         self.stats["acked"] += self.outbox.ack(seqs)
 
     def _on_command(self, msg):
@@ -384,6 +410,13 @@ class Link:
             if obj is None:
                 self.stats["bad_commands"] += 1
                 return
+        else:
+            # Unsigned: only what the panel needs, so nothing else in it (an
+            # "id" that would move the signed-command watermark) goes further.
+            plain = {"action": obj["action"], "code": obj.get("code")}
+            if "force" in obj:
+                plain["force"] = obj["force"]
+            obj = plain
         self.stats["commands"] += 1
         if self.on_command is not None:
             try:
@@ -398,11 +431,18 @@ class Link:
             return None
         cid = body.get("id")
         ts = body.get("ts")
-        if not isinstance(cid, int) or cid <= self._last_cmd_id or not isinstance(ts, int):
+        if not isinstance(cid, int) or cid <= self.watermark or not isinstance(ts, int):
             return None                     # replayed or reordered
-        if self.clock is not None:
-            t = self.clock()
-            if t > 1000000000 and (ts - t > 300 or t - ts > 300):
-                return None                 # outside the 5 min window (clock set)
-        self._last_cmd_id = cid
+        wall = self.clock
+        if wall is None or not wall.trusted():
+            # No trusted time yet (no ack with the monitor's time, no NTP):
+            # the ts window cannot be applied, so the command is refused.
+            self.stats["untimed_commands"] = self.stats.get("untimed_commands", 0) + 1
+            return None
+        t = wall.now()
+        if ts - t > wall.window_s or t - ts > wall.window_s:
+            return None                     # outside the window
+        self.watermark = cid
+        if self.on_watermark is not None:
+            self.on_watermark(cid)
         return body

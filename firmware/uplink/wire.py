@@ -157,9 +157,13 @@ def check_event(secret, payload, hub=None):
     return body
 
 
-def ack(secret, hub, seqs):
-    """A signed /acks payload (the monitoring side sends it)."""
-    return sign(secret, {"v": VERSION, "type": "ack", "hub": hub, "seqs": list(seqs)})
+def ack(secret, hub, seqs, time_s=None):
+    """A signed /acks payload (the monitoring side sends it), with its Unix time
+    when given: the hub sets its clock from it."""
+    body = {"v": VERSION, "type": "ack", "hub": hub, "seqs": list(seqs)}
+    if time_s is not None:
+        body["time"] = time_s
+    return sign(secret, body)
 
 
 def check_ack(obj, hub, secret=None):

@@ -11,7 +11,7 @@ import pytest
 
 from mqtt_monitor import Monitor
 from waiting import until
-from test_hub_process import DEMO, FRONT, boot, demo_config, door_advert
+from test_hub_process import CLOSED_LOOPS, DEMO, FRONT, boot, demo_config, door_advert
 from tools.hubsim import HubSim
 
 HUB = DEMO["hub_id"]
@@ -59,12 +59,29 @@ class Watcher:
         self.c.disconnect()
 
 
+def clear_retained(port, topics):
+    """Delete retained messages an earlier test's hub left (same hub id, one
+    broker for the run): a status read from them would be another hub's."""
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="clear-%d" % id(topics))
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    try:
+        for t in topics:
+            c.publish(t, b"", qos=1, retain=True).wait_for_publish(5)
+    finally:
+        c.loop_stop()
+        c.disconnect()
+
+
 @pytest.fixture
 def rig(broker, tmp_path):
     made = []
+    base = "%s/%s/" % (PREFIX, HUB)
+    clear_retained(broker.port, [base + "status", base + "state", base + "availability"])
 
-    def hub(speed=20, **kw):
-        sim = HubSim(str(tmp_path / "hub"), demo_config(broker.port), speed=speed, **kw)
+    def hub(speed=20, config=None, **kw):
+        kw.setdefault("levels", CLOSED_LOOPS)
+        sim = HubSim(str(tmp_path / "hub"), config or demo_config(broker.port), speed=speed, **kw)
         made.append(sim)
         sim.start()
         boot(sim)
@@ -133,8 +150,11 @@ def test_signals_are_signed_and_acks_clear_the_outbox(rig):
     assert codes[:2] == ["E305", "R401"]
     status = "%s/%s/status" % (PREFIX, HUB)
     w = watcher([status])
-    assert until(lambda: json.loads(w.seen.get(status, b'{"outbox": -1}'))["outbox"] == 0,
-                 timeout=20), w.seen.get(status)
+
+    def emptied():
+        st = json.loads(w.seen.get(status) or b"{}")
+        return st.get("outbox") == 0 and st["link"]["acked"] >= 2   # both acks taken
+    assert until(emptied, timeout=20), w.seen.get(status)
     sim.stop()
     again = hub()
     line = again.lines[[i for i, o in enumerate(again.lines) if "boot" in o][0]]
@@ -153,7 +173,8 @@ def test_a_broker_outage_loses_nothing_and_the_siren_keeps_time(rig, broker):
     sim.level(18, 1)                                     # burglary while offline
     sim.wait_pin(sim.siren_pin, 1, timeout=5)
     siren_s = time.monotonic() - t0
-    time.sleep(4)                                        # the abort window runs out offline
+    # The abort window runs out offline: the burglary is queued then.
+    sim.wait_for(lambda o: o.get("signal", {}).get("code") == "E130", timeout=20)
     sim.keys("1234C")
     sim.wait_for(lambda o: o.get("state") == "disarmed", timeout=10)
     sent = [o["signal"]["seq"] for o in sim.lines if "signal" in o]
@@ -189,6 +210,8 @@ def test_commands_plain_signed_and_bad(rig):
     sim = hub()
     base = "%s/%s/" % (PREFIX, HUB)
     w = watcher([base + "state", base + "status"])
+    # Subscribed: the hub sends its signals only once both subscriptions are made.
+    assert m.wait(lambda: "E305" in [e["signal"]["code"] for e in m.events], timeout=20)
     m.publish("commands", b'{"action": "ARM_HOME", "code": "1234"}')     # Home Assistant
     assert w.wait(base + "state", b"arming")
     m.publish("commands", b'{"action": "DISARM", "code": "0000"}')       # wrong code
@@ -197,12 +220,21 @@ def test_commands_plain_signed_and_bad(rig):
                  b'{"action": "DISARM", "code": 1234}'):
         m.publish("commands", junk)
     m.publish("commands", b'{"action": "DISARM", "code": "1234"}', retain=True)   # stale
+    # A board's clock starts unset: signed commands wait until an ack has
+    # brought the monitor's time (the status topic says where it came from).
+    assert until(lambda: json.loads(w.seen.get(base + "status", b"{}") or b"{}")
+                 .get("clock", {}).get("source") == "monitor", timeout=20), w.seen
     m.publish("commands", wire.command(SECRET, HUB, 1, int(time.time()), "SOS",
                                        service="fire"))
     sim.wait_for(lambda o: o.get("siren") == "temporal3", timeout=10)
     assert m.wait(lambda: "E461" in [e["signal"]["code"] for e in m.events], timeout=10)
     assert m.wait(lambda: "E110" in [e["signal"]["code"] for e in m.events], timeout=10)
     assert "E120" not in [e["signal"]["code"] for e in m.events]
+    # The board's clock was unset at boot (E305 carries seconds since boot);
+    # what was queued after the monitor's ack carries the monitor's time.
+    by_code = {e["signal"]["code"]: e for e in m.events}
+    assert by_code["E305"]["time"] < 1000000000, by_code["E305"]
+    assert abs(by_code["E110"]["time"] - time.time()) < 60, by_code["E110"]
     m.publish("commands", b"", retain=True)
     sim.wait_for(lambda o: "error" in o and "code must be a text" in o["error"])
     # The refusals are counted and reported on the status topic.
@@ -215,3 +247,61 @@ def test_commands_plain_signed_and_bad(rig):
         time.sleep(0.2)
     assert link.get("bad_commands", 0) >= 5, st
     assert st["panel_refused"] >= 1
+
+
+def test_zone_names_people_give_and_home_assistant_commands(rig, broker):
+    """Zone names with a space, + and # (the broker drops a client that
+    publishes to such a topic, on every connect) and an arm from Home Assistant
+    without a code, rendered as Home Assistant renders the discovery template."""
+    import jinja2.sandbox
+    hub, monitor, watcher = rig
+    m = monitor(auto_ack=True)
+    cfg = demo_config(broker.port)
+    cfg["zones"][0]["name"] = "Front door"
+    cfg["zones"][6]["name"] = "Garage #2"
+    cfg["zones"][4]["name"] = "Living glass +"
+    base = "%s/%s/" % (PREFIX, HUB)
+    w = watcher(["homeassistant/#", base + "#"])
+    sim = hub(config=cfg)
+    assert m.wait(lambda: "E305" in [e["signal"]["code"] for e in m.events], timeout=20)
+    for level in ("front_door", "garage_2", "living_glass"):
+        w.wait(base + "zone/" + level)
+        w.wait("homeassistant/binary_sensor/%s/%s/config" % (HUB, level))
+    names = {json.loads(w.seen["homeassistant/binary_sensor/%s/%s/config" % (HUB, lv)])["name"]
+             for lv in ("front_door", "garage_2")}
+    assert names == {"Front door", "Garage #2"}
+    panel = json.loads(w.wait("homeassistant/alarm_control_panel/%s/panel/config" % HUB))
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment()
+    payload = env.from_string(panel["command_template"]).render(action="ARM_AWAY", code=None)
+    m.publish("commands", payload.encode())
+    assert w.wait(base + "state", b"arming")
+    # One connection all along: nothing the hub published made the broker drop it.
+    status = base + "status"
+    assert until(lambda: json.loads(w.seen.get(status, b"{}") or b"{}").get("steps", 0) > 0
+                 and json.loads(w.seen[status])["link"]["connects"] == 1, timeout=20), \
+        w.seen.get(status)
+    assert json.loads(w.seen[status])["link"]["failures"] == 0
+    assert "E461" not in [e["signal"]["code"] for e in m.events]
+
+
+def test_a_plain_command_with_a_huge_id_does_not_block_signed_ones_after_a_reboot(rig):
+    from uplink import wire
+    hub, monitor, watcher = rig
+    m = monitor(auto_ack=True)
+    base = "%s/%s/" % (PREFIX, HUB)
+    w = watcher([base + "status"])
+    sim = hub()
+    assert m.wait(lambda: "E305" in [e["signal"]["code"] for e in m.events], timeout=20)
+    m.publish("commands", b'{"action": "ARM_HOME", "code": "1234", "id": 999999999999}')
+    sim.wait_for(lambda o: o.get("state") == "arming", timeout=10)
+    sim.stop()
+    w.seen.clear()
+    count = len(m.events)
+    again = hub()
+    assert m.wait(lambda: "E305" in [e["signal"]["code"] for e in m.events[count:]], timeout=20)
+    assert until(lambda: json.loads(w.seen.get(base + "status", b"{}") or b"{}")
+                 .get("clock", {}).get("source") == "monitor", timeout=20), w.seen
+    m.publish("commands", wire.command(SECRET, HUB, 1, int(time.time()), "SOS",
+                                       service="medical"))
+    assert m.wait(lambda: "E100" in [e["signal"]["code"] for e in m.events], timeout=10)
+    again.wait_for(lambda o: o.get("signal", {}).get("code") == "E100", timeout=5)

@@ -20,6 +20,9 @@ class FakeClock:
     def wait_s(self, due_ms):
         return 0.0
 
+    def unix_s(self):
+        return self.t // 1000
+
 
 class Phones:
     """The call provider: records each call placed; the test plays the person."""

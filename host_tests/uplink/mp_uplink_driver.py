@@ -11,6 +11,7 @@ import binascii
 
 from uplink.outbox import Outbox, MemStore
 from uplink.link import Link
+from uplink.clock import Clock
 
 KINDS = (("E", 130, "zone"), ("R", 401, "user"), ("E", 384, "zone"), ("E", 120, "user"))
 
@@ -43,6 +44,11 @@ def main():
         # it elsewhere (the TCP connect always goes to "host").
         tls = Tls(cfg["ca"], cfg.get("name") or cfg.get("host", "127.0.0.1"),
                   handshake_ms=cfg.get("handshake_ms", 2000))
+    # Plain micropython's time() is the host's Unix time: a hub whose clock was
+    # set (by an earlier ack) unless the test says the clock is unset.
+    wall = Clock(rtc=(lambda: int(time.time())) if cfg.get("clock_set", True) else (lambda: 0))
+    if cfg.get("clock_set", True):
+        wall.adopt(int(time.time()), "test")
     link = Link(box, cfg["hub"], binascii.unhexlify(cfg["secret"]), cfg.get("host", "127.0.0.1"),
                 cfg["port"], user=cfg.get("user"), password=cfg.get("password"), tls=tls,
                 prefix=cfg["prefix"], keepalive_s=cfg.get("keepalive", 10),
@@ -50,7 +56,7 @@ def main():
                 backoff_min_ms=cfg.get("backoff_min_ms", 100),
                 backoff_max_ms=cfg.get("backoff_max_ms", 1000),
                 per_poll=cfg.get("per_poll", 4), resend_ms=cfg.get("resend_ms", 1000),
-                on_command=on_command, clock=lambda: int(time.time()))
+                on_command=on_command, clock=wall)
     link.set_state("disarmed")
     n = cfg.get("n", 0)
     every = cfg.get("every_ms", 0)

@@ -2,11 +2,18 @@
 # simulation (tools/hubsim.py), shared by the machine, aioble and WDT shims.
 #
 # In (JSON per line): {"level": {"PIN": 0|1}}   input pin levels
-#                     {"contacts": [[ROW_PIN, COL_PIN], ...]}  keypad keys down
+#                     {"contacts": [[ROW_PIN, COL_PIN], ...], "id": N}  keypad keys down
 #                     {"advert": {"mac": "AA:..", "data": "HEX", "rssi": -60}}
 # Out:                {"pin": N, "value": 0|1}  an output pin changed
 #                     {"wdt": "start"|"expired"}
+#                     {"scanned": N}  the keypad was scanned SCANS_SEEN whole
+#                                     times since contacts N arrived: the hub
+#                                     has debounced them and acted on them
 # Without SIM_PORT in the environment nothing connects and inputs stay idle.
+# SIM_LEVELS="18=0,21=0" gives input levels from the first read on, as wires
+# already in place at power-on are (a loop closed only after boot would be
+# read open first). SIM_SCAN_PIN is the keypad's first row: the scanner drives
+# it low once per scan.
 import os
 import json
 import socket
@@ -20,6 +27,16 @@ _sock = None
 _buf = b""
 _last_poll = 0
 _MAX_ADVERTS = 64
+# The scanner needs 3 equal scans (drivers/keypad_scan.py); the step that
+# saw the third has handed the keys to the panel before the next scan starts.
+# One more for margin.
+SCANS_SEEN = 4
+_scan_pin = int(os.getenv("SIM_SCAN_PIN") or -1)
+_contacts_id = None
+_scans = 0
+for _kv in (os.getenv("SIM_LEVELS") or "").split(","):
+    if "=" in _kv:
+        levels[int(_kv.split("=")[0])] = int(_kv.split("=")[1])
 # Pins whose changes the simulation does not want to hear about (keypad rows,
 # which the scanner toggles every few ms).
 _QUIET = [int(p) for p in (os.getenv("SIM_QUIET") or "").split(",") if p]
@@ -75,14 +92,27 @@ def poll(force=False):
 
 
 def _handle(msg):
-    global contacts
+    global contacts, _contacts_id, _scans
     if "level" in msg:
         for k in msg["level"]:
             levels[int(k)] = msg["level"][k]
     if "contacts" in msg:
         contacts = [(r, c) for r, c in msg["contacts"]]
+        _contacts_id = msg.get("id")
+        _scans = 0
     if "advert" in msg and len(adverts) < _MAX_ADVERTS:
         adverts.append(msg["advert"])
+
+
+def driven_low(pin):
+    # An output went low: when it is the keypad's first row, a scan begins.
+    global _scans, _contacts_id
+    if pin != _scan_pin or _contacts_id is None:
+        return
+    _scans += 1
+    if _scans > SCANS_SEEN:
+        send({"scanned": _contacts_id})
+        _contacts_id = None
 
 
 def read(pin, default):

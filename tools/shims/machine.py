@@ -61,6 +61,8 @@ class Pin:
             _sim.driven[self.id] = v
             if self.mode == Pin.OUT:
                 _sim.send({"pin": self.id, "value": v})
+        if not v:
+            _sim.driven_low(self.id)
         return None
 
     def __call__(self, v=None):
@@ -107,3 +109,19 @@ class WDT:
 
     def feed(self):
         self.fed = utime.ticks_ms()
+
+
+class RTC:
+    # The board's real-time clock: at the epoch after every boot until set.
+    def __init__(self, id=0):
+        pass
+
+    def datetime(self, dt=None):
+        import time
+        if dt is None:
+            t = time.gmtime()
+            return (t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0)
+        time.set_rtc(time.mktime((dt[0], dt[1], dt[2], dt[4], dt[5], dt[6], 0, 0)))
+
+    def init(self, dt):
+        self.datetime(dt)

@@ -6,6 +6,12 @@
 # 2**30 wrap soon after boot. ticks_ms() never runs behind the built-in clock
 # and ticks_add/ticks_diff stay the built-in ones: asyncio's scheduler mixes
 # both clocks and keeps working, and its sleeps still take real time.
+#
+# time() is the board's RTC: it starts at the epoch at every boot (nothing on
+# a board sets it; the hub learns the real time from the monitor's acks or
+# NTP), so the firmware sees here what it sees on a board, never the host's
+# Unix time. It runs at real speed: the hub's adopted time then stays the
+# wall time that the monitoring side and the app sign with.
 import os
 from utime import *  # noqa: F401,F403
 import utime
@@ -13,7 +19,7 @@ import utime
 _SPEED = int(os.getenv("SIM_SPEED") or 1)
 _T0 = utime.ticks_ms()
 _OFFSET = (int(os.getenv("SIM_TICKS_START") or _T0) - _T0) & 0x3FFFFFFF
-_EPOCH = int(utime.time())   # the unix port returns a float; the ESP32 an int
+_RTC = [0]      # RTC seconds at _T0 (machine.RTC().datetime() sets it)
 
 
 def ticks_ms():
@@ -22,4 +28,16 @@ def ticks_ms():
 
 
 def time():
-    return _EPOCH + utime.ticks_diff(utime.ticks_ms(), _T0) * _SPEED // 1000
+    return _RTC[0] + utime.ticks_diff(utime.ticks_ms(), _T0) // 1000
+
+
+def set_rtc(seconds):
+    _RTC[0] = seconds - utime.ticks_diff(utime.ticks_ms(), _T0) // 1000
+
+
+def gmtime(secs=None):
+    return utime.gmtime(time() if secs is None else secs)
+
+
+def localtime(secs=None):
+    return utime.gmtime(time() if secs is None else secs)

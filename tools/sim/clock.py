@@ -57,11 +57,6 @@ class StoryClock:
     def from_wall_ms(self, wall_ms):
         return int((wall_ms - self.zero_wall_ms) * self.speed)
 
-    def hub_clock_s(self, hub_epoch):
-        """The hub's own Unix clock (it runs `speed` times fast from its boot)."""
-        return int(hub_epoch + (time.time() - hub_epoch) * self.speed)
-
-
 class FastClock:
     """The monitoring service's clock in a simulation: it runs `speed` times
     faster than the wall clock from the moment it is made, like the hub's, so
@@ -76,6 +71,11 @@ class FastClock:
 
     def wait_s(self, due_ms):
         return max(0.0, (due_ms - self.now_ms()) / 1000.0 / self.speed)
+
+    def unix_s(self):
+        # Only the service's timers run fast; what it signs carries the real
+        # wall time, which the hub's clock (set from the acks) keeps at real speed.
+        return int(time.time())
 
     def wall_ms(self, clock_ms):
         """The wall-clock ms at which this clock showed clock_ms."""

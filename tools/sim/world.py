@@ -83,16 +83,15 @@ class World:
                                 emit=self._monitor_line, provider=provider,
                                 clock=self.monitor_clock)
         self.monitor.start(timeout=boot_timeout)
-        self.hub_epoch = time.time()
+        # The hub's clock is the monitor's wall time (adopted from its signed
+        # acks, monitor.clock unix_s), so the app signs commands with the wall time.
         self.app = App(self.broker.port, hub_id, self.config["secret"], prefix,
-                       hub_clock=lambda: self.clock.hub_clock_s(self.hub_epoch),
                        auth=lambda c: self.broker.client_auth(c, "homeassistant"))
-        self.hub = HubSim(os.path.join(self.workdir, "hub"), self.config, speed=self.speed)
-        self.hub.start(timeout=boot_timeout)
         # Wired loops closed before the hub's first scan: a loop it finds open
         # at boot is a real open zone (and the tamper switch an alarm).
-        for pin in self.sensors.wired_pins():
-            self.hub.level(pin, 0)
+        self.hub = HubSim(os.path.join(self.workdir, "hub"), self.config, speed=self.speed,
+                          levels={pin: 0 for pin in self.sensors.wired_pins()})
+        self.hub.start(timeout=boot_timeout)
         threading.Thread(target=self._watch_hub, daemon=True).start()
         boot = self.hub.wait_for(lambda o: "boot" in o or "trouble" in o, timeout=boot_timeout)
         if "trouble" in boot:

@@ -1,0 +1,216 @@
+"""The hub's Home Assistant discovery against what Home Assistant accepts, and
+its command template rendered the way Home Assistant renders it and fed to the
+panel.
+
+The option names, abbreviations, device classes, features and the discovery
+topic pattern below are Home Assistant's (homeassistant/components/mqtt/:
+abbreviations.py, alarm_control_panel.py, binary_sensor.py, schemas.py,
+discovery.py; homeassistant/components/binary_sensor BinarySensorDeviceClass;
+https://www.home-assistant.io/integrations/alarm_control_panel.mqtt/ and
+binary_sensor.mqtt/). Its discovery schemas drop unknown keys silently, so a
+misspelt option would never show as an error there: it shows here."""
+import copy
+import json
+import os
+import re
+
+import jinja2.sandbox
+import pytest
+
+from tools import paths
+
+paths.use_firmware_in_cpython()
+from hub import ha  # noqa: E402
+from hub.presence import Presence  # noqa: E402
+from panel.config import Config  # noqa: E402
+from panel.panel import Panel  # noqa: E402
+from uplink.link import Link  # noqa: E402
+
+with open(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json")) as f:
+    DEMO = json.load(f)
+
+# discovery.py: <prefix>/<component>/[<node_id>/]<object_id>/config
+DISCOVERY_TOPIC = re.compile(r"^homeassistant/(?P<component>\w+)/(?:(?P<node_id>[a-zA-Z0-9_-]+)/)?"
+                             r"(?P<object_id>[a-zA-Z0-9_-]+)/config$")
+AVAILABILITY = {"availability", "availability_mode", "availability_template",
+                "availability_topic", "payload_available", "payload_not_available"}
+COMMON = AVAILABILITY | {"device", "enabled_by_default", "entity_category", "entity_picture",
+                         "icon", "json_attributes_template", "json_attributes_topic",
+                         "object_id", "default_entity_id", "unique_id", "platform", "origin",
+                         "qos", "encoding"}
+PANEL_OPTIONS = COMMON | {
+    "supported_features", "code", "code_arm_required", "code_disarm_required",
+    "code_trigger_required", "command_template", "command_topic", "name",
+    "payload_arm_away", "payload_arm_home", "payload_arm_night", "payload_arm_vacation",
+    "payload_arm_custom_bypass", "payload_disarm", "payload_trigger", "retain",
+    "state_topic", "value_template"}
+SENSOR_OPTIONS = COMMON | {"state_topic", "value_template", "device_class", "expire_after",
+                           "force_update", "name", "off_delay", "payload_off", "payload_on"}
+DEVICE_OPTIONS = {"configuration_url", "connections", "hw_version", "identifiers",
+                  "manufacturer", "model", "model_id", "name", "serial_number",
+                  "suggested_area", "sw_version", "via_device"}
+SUPPORTED_FEATURES = {"arm_home", "arm_away", "arm_night", "arm_vacation",
+                      "arm_custom_bypass", "trigger"}
+BINARY_SENSOR_CLASSES = {
+    "battery", "battery_charging", "carbon_monoxide", "cold", "connectivity", "door",
+    "garage_door", "gas", "heat", "light", "lock", "moisture", "motion", "moving",
+    "occupancy", "opening", "plug", "power", "presence", "problem", "running", "safety",
+    "smoke", "sound", "tamper", "update", "vibration", "window"}
+# Abbreviations the hub could use; each must stand for an option of the entity.
+ABBREVIATIONS = {"avty_t": "availability_topic", "cmd_t": "command_topic",
+                 "cmd_tpl": "command_template", "cod_arm_req": "code_arm_required",
+                 "cod_dis_req": "code_disarm_required", "dev": "device",
+                 "dev_cla": "device_class", "json_attr_t": "json_attributes_topic",
+                 "off_dly": "off_delay", "stat_t": "state_topic", "sup_feat": "supported_features",
+                 "uniq_id": "unique_id"}
+DEVICE_ABBREVIATIONS = {"ids": "identifiers", "mf": "manufacturer", "mdl": "model",
+                        "sw": "sw_version", "sa": "suggested_area", "cns": "connections"}
+# A topic level the hub publishes: what Home Assistant and every broker take.
+SAFE_LEVEL = re.compile(r"^[a-zA-Z0-9_-]+$")
+
+
+class RetainedLink:
+    """What Presence needs of the link: the retained entries, and their topics."""
+
+    def __init__(self):
+        self.retained = {}
+        self.retained_topic = None
+
+    def publish_retained(self, key, payload):
+        self.retained[key] = payload
+
+    def sent(self):
+        # (topic, payload bytes) as the link would send them.
+        out = []
+        for key, payload in self.retained.items():
+            if callable(payload):
+                payload = payload(key)
+            topic = key if isinstance(key, str) else self.retained_topic(key)
+            out.append((topic, payload))
+        return out
+
+
+def discovery(config):
+    cfg = Config(config, os.urandom)
+    link = RetainedLink()
+    Presence(link, cfg.zones, "homeassistant", "alarm", config["hub_id"])
+    return link.sent()
+
+
+def awkward():
+    """The demo house with the zone names people really give: spaces, + and #,
+    accents, and two names that slug alike."""
+    cfg = copy.deepcopy(DEMO)
+    names = ["Front door", "Back door +", "#1 window", "Küche Bewegung", "living/glass",
+             "Panic  button", "Garage door", "garage-door"]
+    for z, name in zip(cfg["zones"], names):
+        z["name"] = name
+    return cfg
+
+
+def expand(obj, table):
+    return {table.get(k, k): v for k, v in obj.items()}
+
+
+@pytest.mark.parametrize("config", [DEMO, awkward()], ids=["demo", "awkward_names"])
+def test_discovery_is_what_home_assistant_accepts(config):
+    sent = discovery(config)
+    topics = [t for t, _ in sent]
+    assert len(set(topics)) == len(topics)
+    for topic in topics:
+        levels = topic.split("/")
+        assert all(SAFE_LEVEL.match(level) for level in levels), topic
+    link = Link(None, config["hub_id"], b"k" * 16, "broker", prefix="alarm", mqtt=object())
+    published = set(topics) | {link.t_state, link.t_avail}
+    panels = sensors = 0
+    unique = set()
+    for topic, payload in sent:
+        if not topic.startswith("homeassistant/"):
+            continue
+        m = DISCOVERY_TOPIC.match(topic)
+        assert m, topic
+        assert m.group("node_id") == config["hub_id"]
+        cfg = expand(json.loads(payload), ABBREVIATIONS)
+        device = expand(cfg["device"], DEVICE_ABBREVIATIONS)
+        assert set(device) <= DEVICE_OPTIONS, set(device) - DEVICE_OPTIONS
+        assert device["identifiers"] == [config["hub_id"]]
+        assert cfg["unique_id"] not in unique
+        unique.add(cfg["unique_id"])
+        assert cfg["qos"] == 1
+        assert cfg["availability_topic"] == link.t_avail
+        if m.group("component") == "alarm_control_panel":
+            panels += 1
+            assert set(cfg) <= PANEL_OPTIONS, set(cfg) - PANEL_OPTIONS
+            assert set(cfg["supported_features"]) <= SUPPORTED_FEATURES
+            assert cfg["code"] == "REMOTE_CODE"
+            assert cfg["command_topic"] == link.t_commands
+            assert cfg["state_topic"] in published
+        else:
+            assert m.group("component") == "binary_sensor"
+            sensors += 1
+            assert set(cfg) <= SENSOR_OPTIONS, set(cfg) - SENSOR_OPTIONS
+            assert cfg["device_class"] in BINARY_SENSOR_CLASSES
+            assert cfg["state_topic"] in published, cfg["state_topic"]
+            assert cfg["json_attributes_topic"].startswith(cfg["state_topic"])
+    assert panels == 1 and sensors == len(config["zones"])
+
+
+def test_zone_names_stay_display_names():
+    sent = dict(discovery(awkward()))
+    names = sorted(json.loads(p)["name"] for t, p in sent.items()
+                   if t.startswith("homeassistant/binary_sensor/"))
+    assert "Back door +" in names and "Küche Bewegung" in names
+    levels = sorted(t.split("/")[3] for t in sent if t.startswith("homeassistant/binary_sensor/"))
+    assert levels == sorted(["front_door", "back_door", "1_window", "k_che_bewegung",
+                             "living_glass", "panic_button", "garage_door",
+                             "garage_door_8"]), levels
+
+
+def render(action, code):
+    """The command payload as Home Assistant builds it (MqttCommandTemplate:
+    its sandboxed Jinja2 environment, variables action and code)."""
+    panel_cfg = json.loads(ha.panel_config("alarm/hub", "hub"))
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment()
+    return env.from_string(panel_cfg["command_template"]).render(action=action, code=code)
+
+
+def panel(code_to_arm):
+    cfg = copy.deepcopy(DEMO)
+    cfg["code_to_arm"] = code_to_arm
+    p = Panel(Config(cfg, os.urandom), 0)
+    p.take()
+    return p
+
+
+# (action, code, code_to_arm) -> the state it leads to, and whether it counts
+# as a wrong code. Home Assistant sends a code-less arm when
+# code_arm_required is false; a disarm always carries one (REMOTE_CODE).
+CASES = [
+    ("ARM_AWAY", None, False, "arming", False),
+    ("ARM_HOME", None, False, "arming", False),
+    ("ARM_AWAY", None, True, "disarmed", False),
+    ("ARM_HOME", None, True, "disarmed", False),
+    ("ARM_AWAY", "1234", False, "arming", False),
+    ("ARM_HOME", "1234", True, "arming", False),
+    ("ARM_AWAY", "0000", False, "disarmed", True),
+    ("ARM_HOME", "", True, "disarmed", False),
+    ("DISARM", "1234", False, "disarmed", False),
+    ("DISARM", "0000", False, "disarmed", True),
+    ("DISARM", None, False, "disarmed", False),
+]
+
+
+@pytest.mark.parametrize("action,code,code_to_arm,state,wrong", CASES)
+def test_home_assistant_commands_reach_the_panel_as_meant(action, code, code_to_arm, state,
+                                                          wrong):
+    payload = render(action, code)
+    cmd = json.loads(payload)
+    assert cmd["action"] == action
+    assert cmd["code"] == (code if code is not None else None)
+    p = panel(code_to_arm)
+    p.command(1000, cmd)
+    outs = p.take()
+    codes = [o["signal"]["code"] for o in outs if "signal" in o]
+    assert ("E461" in codes) == wrong, (payload, outs)
+    states = [o["state"] for o in outs if "state" in o]
+    assert (states[-1] if states else "disarmed") == state, (payload, outs)
