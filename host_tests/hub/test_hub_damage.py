@@ -8,8 +8,7 @@ import os
 
 import pytest
 
-from test_hub_process import boot, demo_config, hub  # noqa: F401 (fixture)
-from test_hub_reset_monitor import closed
+from test_hub_process import CLOSED_LOOPS, boot, demo_config, hub  # noqa: F401 (fixture)
 
 
 def write_data(tmp_path, **files):
@@ -35,7 +34,7 @@ def test_damaged_files_boot_armed_with_every_readable_alarm_and_say_so(hub, tmp_
                sensors=json.dumps(["not", "a", "dict"]),
                link=json.dumps({"cmd_id": "12"}),
                users=b"\xff\xfe{{{")
-    sim = closed(hub(speed=20))
+    sim = hub(speed=20)
     line = boot(sim)
     assert line["state"] == "armed_home"                   # armed from what it read
     assert line["damaged"] == {"outbox": 1, "panel": 3, "sensors": 1, "link": 1, "users": 1}
@@ -53,7 +52,7 @@ def test_damaged_files_boot_armed_with_every_readable_alarm_and_say_so(hub, tmp_
 def test_a_damaged_panel_file_with_an_empty_outbox_never_reuses_a_seq(hub, tmp_path):
     write_data(tmp_path, outbox=json.dumps({"v": 1, "last_seq": 41, "dropped": 0, "epoch": 5})
                + "\n" + json.dumps(["ack", [41]]) + "\n", panel="{")
-    sim = closed(hub(speed=20))
+    sim = hub(speed=20)
     line = boot(sim)
     assert line["damaged"] == {"panel": 1}
     assert [s["seq"] for s in sim.signals()[:2]] == [42, 43]
@@ -79,7 +78,7 @@ def test_a_config_value_of_the_wrong_type_ends_in_the_trouble_mode(hub, change):
 def test_a_wifi_password_of_the_wrong_type_is_refused_by_validation(hub):
     # Once a TypeError at connect (a crash at boot on a board); now the config
     # check names the field and the hub waits in trouble mode, never a traceback.
-    sim = closed(hub(demo_config(wifi={"ssid": "home", "password": 1234}), speed=20))
+    sim = hub(demo_config(wifi={"ssid": "home", "password": 1234}), speed=20)
     line = sim.wait_for(lambda o: o.get("trouble") == "config")
     assert line["field"] == "wifi.password", line
     assert not any("Traceback" in r for r in sim.raw), sim.raw
@@ -95,7 +94,8 @@ def test_the_damage_is_on_the_status_topic_and_reaches_the_monitor(broker, tmp_p
         entry(2, "E120"), ""]))
     m = Monitor(broker.port, PREFIX, HUB, SECRET)
     w = Watcher(broker.port, ["%s/%s/status" % (PREFIX, HUB)])
-    sim = closed(HubSim(str(tmp_path / "hub"), demo_config(broker.port), speed=20).start())
+    sim = HubSim(str(tmp_path / "hub"), demo_config(broker.port), speed=20,
+                 levels=CLOSED_LOOPS).start()
     try:
         boot(sim)
         assert m.wait(lambda: {1, 2, 3, 4} <= set(m.seqs()), timeout=15)   # the kept alarms too

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from test_hub_process import DEMO, boot, demo_config
+from test_hub_process import CLOSED_LOOPS, DEMO, boot, demo_config
 from tools.hubsim import HubSim
 from waiting import until
 
@@ -24,18 +24,10 @@ def service(broker, tmp_path):
     db = str(tmp_path / "monitor.db")
     store = Store(db)
     accounts.add(store, HUB, SECRET, [{"name": "Owner", "phone": "+1 555 0100"}])
-    rx = Receiver(Settings(db=db, port=broker.port, prefix=PREFIX, time_scale=0.01)).start()
+    rx = Receiver(Settings(db=db, port=broker.port, prefix=PREFIX)).start()
     yield rx, store
     rx.stop()
     store.close()
-
-
-def closed(sim):
-    # The wired loops closed before the firmware first reads them (it reads
-    # them only after building itself): no tamper alarm from a boot race.
-    sim.level(18, 0)
-    sim.level(21, 0)
-    return sim
 
 
 def stored(store):
@@ -49,7 +41,7 @@ def cases(store):
 def test_a_wiped_hub_panics_and_a_case_opens(broker, service, tmp_path):
     rx, store = service
     workdir = str(tmp_path / "hub")
-    sim = closed(HubSim(workdir, demo_config(broker.port), speed=20).start())
+    sim = HubSim(workdir, demo_config(broker.port), speed=20, levels=CLOSED_LOOPS).start()
     try:
         boot(sim)
         sim.keys("1234B")
@@ -60,7 +52,7 @@ def test_a_wiped_hub_panics_and_a_case_opens(broker, service, tmp_path):
     finally:
         sim.stop()
     shutil.rmtree(workdir + "/data")                    # a reflash wipes the hub's files
-    sim = closed(HubSim(workdir, demo_config(broker.port), speed=20).start())
+    sim = HubSim(workdir, demo_config(broker.port), speed=20, levels=CLOSED_LOOPS).start()
     try:
         boot(sim)
         sim.keys("D")

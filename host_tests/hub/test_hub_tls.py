@@ -12,7 +12,7 @@ import pytest
 
 from mqtt_monitor import Monitor
 from test_hub_mqtt import Watcher
-from test_hub_process import DEMO, FRONT, boot, demo_config, door_advert
+from test_hub_process import CLOSED_LOOPS, DEMO, FRONT, boot, demo_config, door_advert
 from tools.hubsim import HubSim
 from waiting import until
 
@@ -36,7 +36,8 @@ def rig(secure_broker, tmp_path):
     made = []
 
     def hub(config=None, speed=20):
-        sim = HubSim(str(tmp_path / "hub"), config or tls_config(secure_broker), speed=speed)
+        sim = HubSim(str(tmp_path / "hub"), config or tls_config(secure_broker), speed=speed,
+                     levels=CLOSED_LOOPS)
         made.append(sim)
         sim.start()
         boot(sim)

@@ -38,7 +38,7 @@ def test_a_known_seq_with_another_body_opens_its_case_and_a_reset_trouble(db, mo
     assert len(lines.where(plan="trouble", step="open")) == 1     # one case for the reset
     assert rx.counters()["seq_reset"] == 2 and rx.counters()["stored"] == 5
     assert len(query(db, "SELECT * FROM signals WHERE seq = 2")) == 2
-    from monitor.console.views import next_step
+    from monitor.web.views import next_step
     case = query(db, "SELECT * FROM cases WHERE plan = 'trouble'")[0]
     assert "sequence numbers started again" in next_step(None, case)   # what the operator reads
 
