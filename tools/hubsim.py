@@ -177,6 +177,11 @@ class HubSim:
         time.sleep(ms / 1000)
         self.up()
 
+    def person(self, ms):
+        """A person is at the keypad: hub time at real speed for `ms` real ms,
+        so a person's pace fits the keypad's timeouts at any speed."""
+        self._send({"person_ms": int(ms)})
+
     def level(self, pin, value):
         """Set an input pin's level (a wired loop: 0 closed, 1 open or cut)."""
         self._send({"level": {str(pin): value}})

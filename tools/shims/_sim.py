@@ -4,6 +4,8 @@
 # In (JSON per line): {"level": {"PIN": 0|1}}   input pin levels
 #                     {"contacts": [[ROW_PIN, COL_PIN], ...], "id": N}  keypad keys down
 #                     {"advert": {"mac": "AA:..", "data": "HEX", "rssi": -60}}
+#                     {"person_ms": MS}  a person types: hub time at real speed
+#                                        for MS real ms (shims/time.py)
 # Out:                {"pin": N, "value": 0|1}  an output pin changed
 #                     {"wdt": "start"|"expired"}
 #                     {"scanned": N}  the keypad was scanned SCANS_SEEN whole
@@ -102,6 +104,9 @@ def _handle(msg):
         _scans = 0
     if "advert" in msg and len(adverts) < _MAX_ADVERTS:
         adverts.append(msg["advert"])
+    if "person_ms" in msg:
+        import time     # the shim beside this one
+        time.person(msg["person_ms"])
 
 
 def driven_low(pin):

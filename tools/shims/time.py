@@ -20,11 +20,33 @@ _SPEED = int(os.getenv("SIM_SPEED") or 1)
 _T0 = utime.ticks_ms()
 _OFFSET = (int(os.getenv("SIM_TICKS_START") or _T0) - _T0) & 0x3FFFFFFF
 _RTC = [0]      # RTC seconds at _T0 (machine.RTC().datetime() sets it)
+# How far ticks_ms() ran ahead of the built-in clock: [since (built-in ticks),
+# ms ahead then, rate, real speed until (built-in ticks) or None]. A person at
+# the simulated keypad types at a person's pace whatever SIM_SPEED is, so while
+# someone types (person()) the hub's ticks run at real speed: the keypad's 5 s
+# between two keys stays 5 real seconds. The rate never drops below 1, so
+# ticks_ms() still never runs behind the built-in clock.
+_AHEAD = [_T0, 0, _SPEED, None]
+
+
+def _ahead(now):
+    since, ahead, rate, until = _AHEAD
+    if until is not None and utime.ticks_diff(now, until) >= 0:
+        ahead += utime.ticks_diff(until, since) * (rate - 1)
+        _AHEAD[:] = [until, ahead, _SPEED, None]
+        since, rate = until, _SPEED
+    return ahead + utime.ticks_diff(now, since) * (rate - 1)
 
 
 def ticks_ms():
     now = utime.ticks_ms()
-    return utime.ticks_add(now, _OFFSET + utime.ticks_diff(now, _T0) * (_SPEED - 1))
+    return utime.ticks_add(now, (_OFFSET + _ahead(now)) & 0x3FFFFFFF)
+
+
+def person(ms):
+    """Hub time at real speed for the next `ms` real milliseconds (a person types)."""
+    now = utime.ticks_ms()
+    _AHEAD[:] = [now, _ahead(now), 1, utime.ticks_add(now, ms)]
 
 
 def time():

@@ -101,11 +101,11 @@ class Page:
     def act(self, verb, body):
         w = self.world
         if verb == "keys":
-            w.keys(_text(body, "keys"))
+            w.keys(_text(body, "keys"), person=True)
         elif verb == "hold":
             w.hold(_keys(body), _int(body, "ms"))
         elif verb == "down":
-            w.down(_keys(body))
+            w.down(_keys(body), person=True)
         elif verb == "up":
             w.up()
         elif verb == "zone":

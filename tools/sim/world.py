@@ -21,6 +21,9 @@ Event = collections.namedtuple("Event", "source obj received")
 # Real ms a key stays down and up: the scanner needs 3 stable scans of its
 # 10 ms loop, whatever the speed.
 KEY_MS = 45
+# A person's next key comes within the keypad's 5 s entry timeout of real time:
+# each key from the page keeps hub time at real speed this long.
+PERSON_MS = 6000
 DEBOUNCE_MS = 35
 
 
@@ -169,8 +172,12 @@ class World:
 
     # ---- inputs ----
 
-    def keys(self, text):
+    def keys(self, text, person=False):
+        """person: typed by a person at the page, who types at a person's pace
+        whatever the speed: the hub's time runs at real speed meanwhile."""
         with self._lock:
+            if person:
+                self.hub.person(PERSON_MS)
             self.hub.keys(text, press_ms=KEY_MS, gap_ms=KEY_MS)
 
     def hold(self, keys, ms):
@@ -178,8 +185,10 @@ class World:
         with self._lock:
             self.hub.hold(list(keys), ms / self.speed + DEBOUNCE_MS)
 
-    def down(self, keys):
+    def down(self, keys, person=False):
         with self._lock:
+            if person:
+                self.hub.person(PERSON_MS)
             self.hub.down(list(keys))
 
     def up(self):
