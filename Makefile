@@ -11,12 +11,14 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 all: test
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	@# Debian's python3 ships venv without ensurepip unless python3-venv is installed.
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); apt-get update -qq && \
 	  apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(PY) tools/fetch_umqtt.py
+	@# The project itself, editable: the one import setup for host code (pyproject.toml).
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m tools.fetch_umqtt
 	touch $(STAMP)
 
 venv: $(STAMP)

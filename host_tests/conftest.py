@@ -7,18 +7,13 @@ and `name[micropython]` (run by the real host `micropython`, all of a module's
 tests in one process).
 """
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+from tools import paths
 
-from tools import paths  # noqa: E402
 
-paths.use_firmware_in_cpython()
 RUNTIMES = ("cpython", "micropython")
 
 
@@ -69,11 +64,9 @@ class DualModule(pytest.File):
         import importlib.util
         spec = importlib.util.spec_from_file_location(self.path.stem, str(self.path))
         mod = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, str(self.path.parent))
-        try:
-            spec.loader.exec_module(mod)
-        finally:
-            sys.path.remove(str(self.path.parent))
+        # Its sibling helpers (fakes, consts) import by name: pytest.ini's
+        # pythonpath lists the test folders.
+        spec.loader.exec_module(mod)
         names = [n for n in sorted(vars(mod)) if n.startswith("test_") and callable(getattr(mod, n))]
         for name in names:
             for rt in RUNTIMES:

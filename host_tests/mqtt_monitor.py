@@ -5,10 +5,8 @@ import queue
 import threading
 import time
 
-from tools import paths
 from waiting import until
 
-paths.use_firmware_in_cpython()
 
 
 class Monitor:

@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tools import paths, replay
 
-paths.use_firmware_in_cpython()
-from panel.replay import MAX_T, Replay  # noqa: E402
+from panel.replay import MAX_T, Replay
 
 FIELDS = ["t", "keys", "hold", "ms", "zone", "event", "command", "until", "note", "config",
           "action", "bogus"]

@@ -9,10 +9,8 @@ import uuid
 import paho.mqtt.client as mqtt
 
 from monitor.clock import SYSTEM
-from tools import paths
 
-paths.use_firmware_in_cpython()
-from uplink import wire  # noqa: E402
+from uplink import wire
 
 
 class Hubs:

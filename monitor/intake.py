@@ -3,10 +3,8 @@
 Nothing from the network is trusted until the hub's own secret verifies it
 (docs/protocol.md: MAC over the canonical JSON, version 1, the topic's hub)."""
 
-from tools import paths
 
-paths.use_firmware_in_cpython()
-from uplink import wire  # noqa: E402
+from uplink import wire
 
 MAX_PAYLOAD = 4096
 

@@ -4,10 +4,8 @@ follows a call. No database, no clock, no MQTT: cases.py applies the result.
 Which plan a Contact ID code starts, and what it is called, comes from the
 table the hub uses too (firmware/panel/contact_id.py). See docs/monitoring.md
 for the plans in prose."""
-from tools import paths
 
-paths.use_firmware_in_cpython()
-from panel import contact_id as CID  # noqa: E402
+from panel import contact_id as CID
 
 SERVICES = ("police", "fire", "medical")
 CANCELLABLE = ("burglar", "panic", "sos")

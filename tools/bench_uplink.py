@@ -22,9 +22,8 @@ from tools import paths
 from tools.broker import Broker
 from tools.hubsim import HubSim, HOST_LIB
 
-paths.use_firmware_in_cpython()
-from radio import bthome  # noqa: E402
-from uplink import wire  # noqa: E402
+from radio import bthome
+from uplink import wire
 
 LONG_PRESS = 0x04     # the button event a panic zone trips on by default
 

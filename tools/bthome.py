@@ -13,10 +13,8 @@ import binascii
 import json
 import sys
 
-from tools import paths
 
-paths.use_firmware_in_cpython()
-from radio import bthome  # noqa: E402
+from radio import bthome
 
 
 def _hex(text):

@@ -60,7 +60,6 @@ def load_board(name):
 def board_config(path, board=None):
     """The config as it goes on the board: validated (against the board's pins
     when given), codes hashed."""
-    paths.use_firmware_in_cpython()
     from panel import codes
     from panel.config import Config, ConfigError
     from hub.settings import HubSettings, Board

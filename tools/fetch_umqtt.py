@@ -19,10 +19,7 @@ import tarfile
 import urllib.parse
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-
-from tools import paths  # noqa: E402
+from tools import paths
 
 PROJECT = "micropython-umqtt-simple"     # PEP 503 normalised name
 FILENAME = "micropython-umqtt.simple-1.3.4.tar.gz"

@@ -5,12 +5,9 @@
 import os
 import sys
 
-from tools import paths
-
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    paths.use_firmware_in_cpython()
     from panel import codes
     if len(argv) != 1 or not codes.valid_code(argv[0]):
         print("usage: python -m tools.hashcode CODE   (4 to 8 digits)", file=sys.stderr)

@@ -27,8 +27,3 @@ def micropython_env(*extra_dirs):
     env = dict(os.environ)
     env["MICROPYPATH"] = ":".join(list(extra_dirs) + [FIRMWARE, ".frozen"])
     return env
-
-
-def use_firmware_in_cpython():
-    if FIRMWARE not in sys.path:
-        sys.path.insert(0, FIRMWARE)

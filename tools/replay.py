@@ -16,7 +16,6 @@ from tools import paths
 
 def run_cpython(stream, write, tick0=0):
     """Replay in this process; returns False when the config was refused."""
-    paths.use_firmware_in_cpython()
     from panel.replay import Replay
     r = Replay(write, os.urandom, tick0)
     for line in stream:

@@ -19,12 +19,11 @@ import pytest
 
 from tools import paths
 
-paths.use_firmware_in_cpython()
-from hub import ha  # noqa: E402
-from hub.presence import Presence  # noqa: E402
-from panel.config import Config  # noqa: E402
-from panel.panel import Panel  # noqa: E402
-from uplink.link import Link  # noqa: E402
+from hub import ha
+from hub.presence import Presence
+from panel.config import Config
+from panel.panel import Panel
+from uplink.link import Link
 
 with open(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json")) as f:
     DEMO = json.load(f)

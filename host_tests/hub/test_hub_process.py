@@ -12,8 +12,7 @@ import pytest
 from tools import paths
 from tools.hubsim import HubSim
 
-paths.use_firmware_in_cpython()
-from radio import bthome  # noqa: E402
+from radio import bthome
 
 with open(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json")) as f:
     DEMO = json.load(f)

@@ -6,10 +6,8 @@ import sys
 
 import pytest
 
+from procs import using
 from tools import paths
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procs import using  # noqa: E402
 
 STORIES = os.path.join(paths.ROOT, "tools", "demo", "stories")
 SPEED = 20

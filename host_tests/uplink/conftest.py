@@ -5,7 +5,6 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -20,7 +19,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 @pytest.fixture(scope="session")
 def umqtt_lib():
-    sys.path.insert(0, paths.ROOT)
     from tools import fetch_umqtt
     fetch_umqtt.fetch()
     return fetch_umqtt.HOST_LIB

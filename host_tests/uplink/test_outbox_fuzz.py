@@ -5,9 +5,7 @@ import json
 
 from hypothesis import given, settings, strategies as st
 
-from tools import paths
 
-paths.use_firmware_in_cpython()
 from uplink.outbox import MemStore, Outbox  # noqa: E402
 
 ENTRY = st.integers(1, 500).map(lambda s: ("entry", s))

@@ -11,7 +11,6 @@ import os
 
 from tools import paths
 
-paths.use_firmware_in_cpython()
 import fake_umqtt  # noqa: E402
 
 LINK = os.path.join(paths.FIRMWARE, "uplink", "link.py")

@@ -7,10 +7,8 @@ import time
 
 import paho.mqtt.client as mqtt
 
-from tools import paths
 
-paths.use_firmware_in_cpython()
-from uplink import wire  # noqa: E402
+from uplink import wire
 
 # The hub takes these unsigned (with a user code), like Home Assistant sends them.
 PLAIN = ("ARM_AWAY", "ARM_HOME", "DISARM")

@@ -2,11 +2,9 @@
 (hub console lines, monitor timeline steps) and the inputs a person gave."""
 import threading
 
-from tools import paths
 from tools.sim import pretty
 
-paths.use_firmware_in_cpython()
-from drivers import outputs  # noqa: E402
+from drivers import outputs
 
 # One-shot sounds (chirps, key beeps) play over a continuous pattern: the page
 # names the continuous one.

@@ -3,10 +3,8 @@ receive. A BLE zone sends an encrypted BTHome v2 advert from its MAC with its
 bind key, as a Shelly BLU sensor does; a wired zone changes a pin level."""
 import time
 
-from tools import paths
 
-paths.use_firmware_in_cpython()
-from radio import bthome  # noqa: E402
+from radio import bthome
 
 # The BTHome object each zone type reports when the config names none.
 _OBJECT = {"contact": "door", "motion": "motion", "glass_break": "vibration",
