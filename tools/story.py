@@ -9,7 +9,6 @@ callee. Story time is hub time: the hub's clock runs N times faster than the
 wall clock (--speed N), so a step at t waits t/N real ms, and the monitor's
 ring and answer times shrink by N as well. Output: one JSON line per event,
 in story-time order, each with "t" (ms) and "source" ("hub" or "monitor")."""
-import argparse
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ import sys
 import tempfile
 import time
 
+from monitor import terminal
 from tools.sim import demo, pretty
 from tools.sim.sensors import Sensors, UnknownZone
 from tools.sim.storyfile import StoryError, parse
@@ -31,8 +31,13 @@ GRACE_S = 0.4
 
 
 def load(path):
-    with open(path) as f:
-        story = parse(f, os.path.basename(path))
+    try:
+        with open(path, encoding="utf-8") as f:
+            story = parse(f, os.path.basename(path))
+    except OSError as e:
+        raise StoryError("cannot read the story %s: %s" % (path, e.strerror or e))
+    except UnicodeDecodeError:
+        raise StoryError("cannot read the story %s: it is not UTF-8 text" % path)
     config = demo.hub_config(story.config)
     account = demo.account(config, story.account)
     sensors = Sensors(config)
@@ -87,26 +92,23 @@ def _apply(world, item):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m tools.story", description=__doc__.split("\n")[0])
+    ap = terminal.Parser(prog="python -m tools.story", description=__doc__.split("\n")[0])
     ap.add_argument("files", nargs="+", metavar="FILE", help="story, JSON Lines")
-    ap.add_argument("--speed", type=int, default=DEFAULT_SPEED,
+    ap.add_argument("--speed", type=terminal.whole(1, variable="SPEED"), default=DEFAULT_SPEED,
                     help="hub clock / wall clock (default %d; 1 = real time)" % DEFAULT_SPEED)
-    ap.add_argument("--settle", type=int, default=DEFAULT_SETTLE_MS, metavar="MS",
+    ap.add_argument("--settle", type=terminal.whole(0), default=DEFAULT_SETTLE_MS, metavar="MS",
                     help="story ms to keep watching after the last step (default %d)"
                     % DEFAULT_SETTLE_MS)
     ap.add_argument("--pretty", action="store_true", help="a readable timeline instead of JSON")
     ap.add_argument("--workdir", help="keep the run's files here (default: a temporary "
                     "directory, removed afterwards)")
     args = ap.parse_args(argv)
-    if args.speed < 1:
-        ap.error("--speed must be 1 or more")
     # SIGTERM unwinds like Ctrl-C, so the broker and the hub are always stopped.
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     try:
         loaded = [(path,) + load(path) for path in args.files]
-    except (OSError, StoryError, ValueError) as e:
-        print("error: %s" % e, file=sys.stderr)
-        return 2
+    except (StoryError, ValueError) as e:
+        terminal.refuse(ap.prog, str(e))
     status = 0
     for i, (path, story, config, account) in enumerate(loaded):
         workdir = args.workdir and os.path.join(args.workdir, "%d-%s" % (
@@ -129,4 +131,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    terminal.run(main)
