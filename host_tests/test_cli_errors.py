@@ -15,6 +15,7 @@ SCENARIO = os.path.join(paths.ROOT, "host_tests", "scenarios", "away_entry_alarm
 def cli(*args, env=None, cwd=None, stdout=subprocess.PIPE):
     environ = dict(os.environ)
     environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + environ.get("PATH", "")
+    environ["PYTHONPATH"] = paths.ROOT      # for a command run in another folder
     environ.update(env or {})
     return subprocess.run([sys.executable, "-m", *args], cwd=cwd or paths.ROOT, env=environ,
                           stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
@@ -99,3 +100,84 @@ def test_replay_pretty_shows_a_refused_config():
                           text=True, cwd=paths.ROOT, timeout=60)
     assert done.returncode == 2
     assert "zones[0].type" in done.stdout and "laser" in done.stdout
+
+
+# ---- python -m monitor ----
+
+SECRET_HEX = "00112233445566778899aabbccddeeff"
+VERBAL = {"MONITOR_VERBAL_PASSWORD": "blue heron"}
+
+
+def test_account_add_names_a_secret_that_is_not_hex_and_makes_no_store(tmp_path):
+    db = tmp_path / "m.db"
+    line = refused(cli("monitor", "account", "add", "hub-1", "--secret", "zz", "--db", str(db),
+                       env=VERBAL), "--secret", "hex")
+    assert "zz" not in line                 # a secret, even a mistyped one, is not echoed
+    assert not db.exists()
+
+
+def test_a_database_folder_that_does_not_exist_is_named(tmp_path):
+    db = str(tmp_path / "nope" / "x.db")
+    refused(cli("monitor", "account", "add", "hub-1", "--secret", SECRET_HEX, "--db", db,
+                env=VERBAL), "--db", str(tmp_path / "nope"), "does not exist")
+    for args in (["account", "list"], ["cases"], ["stats"], ["operator", "list"]):
+        refused(cli("monitor", *args, "--db", db), "--db", "does not exist")
+
+
+@pytest.mark.parametrize("args", [["account", "list"], ["account", "show", "hub-1"],
+                                  ["cases"], ["case", "1"], ["stats"], ["operator", "list"],
+                                  ["broker", "write", "--dir", "broker"]])
+def test_reading_commands_refuse_a_missing_store_and_create_none(args, tmp_path):
+    refused(cli("monitor", *args, cwd=str(tmp_path)), "--db monitor.db", "no case store")
+    assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_a_file_that_is_not_a_store_is_named(tmp_path):
+    db = tmp_path / "notes.db"
+    db.write_text("my shopping list\n")
+    refused(cli("monitor", "cases", "--db", str(db)), "--db", str(db), "not a database")
+
+
+def test_cases_and_accounts_say_when_there_are_none(tmp_path):
+    db = str(tmp_path / "m.db")
+    done = cli("monitor", "account", "add", "hub-1", "--secret", SECRET_HEX, "--db", db,
+               env=VERBAL)
+    assert done.returncode == 0, done.stderr
+    done = cli("monitor", "cases", "--db", db)
+    assert (done.returncode, done.stdout) == (0, "") and "no cases" in done.stderr
+    done = cli("monitor", "cases", "--open", "--db", db)
+    assert "no open cases" in done.stderr
+    done = cli("monitor", "operator", "list", "--db", db)
+    assert (done.returncode, done.stdout) == (0, "") and "no operators" in done.stderr
+    done = cli("monitor", "account", "list", "--db", db)
+    assert done.stdout.split("\t")[0] == "hub-1" and done.stderr == ""
+
+
+def test_run_without_a_broker_says_so_at_once(tmp_path):
+    import socket
+    import time
+    with socket.socket() as s:      # a port that was free a moment ago: nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    began = time.monotonic()
+    done = cli("monitor", "run", "--port", str(port), "--db", str(tmp_path / "m.db"))
+    assert time.monotonic() - began < 10
+    refused(done, "no MQTT broker", "127.0.0.1:%d" % port)
+
+
+def test_monitor_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    db = str(tmp_path / "m.db")
+    assert cli("monitor", "account", "add", "hub-1", "--secret", SECRET_HEX, "--db", db,
+               env=VERBAL).returncode == 0
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        done = cli("monitor", "account", "show", "hub-1", "--db", db, stdout=w)
+    finally:
+        os.close(w)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_a_usage_mistake_is_one_line():
+    refused(cli("monitor", "account"), "action")
+    refused(cli("monitor", "case", "seven"), "'seven'")
