@@ -181,3 +181,11 @@ def test_monitor_output_into_a_closed_pipe_ends_quietly(tmp_path):
 def test_a_usage_mistake_is_one_line():
     refused(cli("monitor", "account"), "action")
     refused(cli("monitor", "case", "seven"), "'seven'")
+
+
+def test_account_add_without_a_password_source_refuses_and_makes_no_store(tmp_path):
+    db = tmp_path / "m.db"
+    env = {k: "" for k in ("MONITOR_VERBAL_PASSWORD",)}
+    refused(cli("monitor", "account", "add", "hub-1", "--secret", SECRET_HEX, "--db", str(db),
+                env=env), "no verbal password", "--password-file")
+    assert not db.exists()
