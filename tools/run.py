@@ -9,7 +9,6 @@ firmware under the host micropython (the demo config, tools/demo/hub-config.json
 virtual BTHome sensors, the monitoring endpoint with the demo account
 (tools/demo/account.json) and its operator console (a demo operator with a
 fresh password, printed), and the page on 127.0.0.1. Ctrl-C stops all of it."""
-import argparse
 import json
 import os
 import secrets
