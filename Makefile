@@ -7,7 +7,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all test bench run demo clean distclean venv flash deploy console
+.PHONY: all test bench run demo clean distclean venv flash deploy console check
 
 all: test
 
@@ -42,6 +42,10 @@ flash: $(STAMP)
 
 deploy: $(STAMP)
 	$(PY) -m tools.deploy deploy --port "$(PORT)" --board "$(BOARD)" --config "$(or $(CONFIG),config.json)"
+
+# CONFIG checked as deploy checks it (and against BOARD's pins when given), without a board.
+check: $(STAMP)
+	$(PY) -m tools.deploy check --config "$(or $(CONFIG),config.json)" $(if $(BOARD),--board "$(BOARD)")
 
 console: $(STAMP)
 	$(PY) -m tools.deploy console --port "$(PORT)"

@@ -90,3 +90,72 @@ def test_without_a_board_the_commands_fail_fast(target):
     assert done.returncode != 0
     assert "no board at /dev/ttyUSB99" in done.stderr
     assert time.monotonic() - t0 < 30
+
+
+# ---- make check: the config (and the board's pins) without a board ----
+
+def _check(*args):
+    return subprocess.run([sys.executable, "-m", "tools.deploy", "check", *args],
+                          cwd=paths.ROOT, capture_output=True, text=True, timeout=60)
+
+
+def _demo_config(tmp_path, change=None):
+    with open(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json")) as f:
+        cfg = json.load(f)
+    if change:
+        change(cfg)
+    path = tmp_path / "my-config.json"
+    path.write_text(json.dumps(cfg))
+    return str(path)
+
+
+def _one_line_refusal(done, *names):
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+    for name in names:
+        assert name in done.stderr, (name, done.stderr)
+
+
+def test_check_passes_a_good_config_with_or_without_a_board(tmp_path):
+    path = _demo_config(tmp_path)
+    before = open(path).read()
+    for board in ([], ["--board", "esp32_devkitc"]):
+        done = _check("--config", path, *board)
+        assert done.returncode == 0, done.stderr
+        assert "good" in done.stdout and done.stderr == ""
+    assert open(path).read() == before          # codes are hashed on the board, not here
+
+
+def test_check_names_the_bad_field(tmp_path):
+    def laser(cfg):
+        cfg["zones"][2]["type"] = "laser"
+    _one_line_refusal(_check("--config", _demo_config(tmp_path, laser)),
+                      "my-config.json", "zones[2].type", "laser")
+
+
+def test_check_against_a_board_names_a_pin_it_cannot_use(tmp_path):
+    def wired_on_34(cfg):
+        cfg["zones"].append({"number": 9, "name": "Garage", "type": "contact",
+                             "wired": True, "pin": 34})
+    path = _demo_config(tmp_path, wired_on_34)
+    _one_line_refusal(_check("--config", path, "--board", "esp32_devkitc"),
+                      "zones[8].pin", "34")
+
+
+def test_check_names_a_broken_board_file_and_an_unknown_board(tmp_path):
+    with open(os.path.join(paths.ROOT, "boards", "esp32_devkitc.json")) as f:
+        board = json.load(f)
+    board["keypad"]["rows"][0] = 7                  # a flash pin
+    own = tmp_path / "my-board.json"
+    own.write_text(json.dumps(board))
+    _one_line_refusal(_check("--config", _demo_config(tmp_path), "--board", str(own)),
+                      "my-board.json", "board.keypad.rows[0]")
+    _one_line_refusal(_check("--config", _demo_config(tmp_path), "--board", "esp99"),
+                      "esp99", "esp32_devkitc")
+    _one_line_refusal(_check("--config", str(tmp_path / "none.json")), "none.json")
+
+
+def test_make_check_runs_the_check():
+    done = make("-n", "check", "CONFIG=my-config.json", "BOARD=esp32_devkitc")
+    assert "tools.deploy check --config \"my-config.json\" --board \"esp32_devkitc\"" \
+        in done.stdout

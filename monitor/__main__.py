@@ -1,5 +1,4 @@
-import sys
-
+from monitor import terminal
 from monitor.cli import main
 
-sys.exit(main())
+terminal.run(main)

@@ -4,25 +4,31 @@ import getpass
 import json
 import logging
 import os
+import socket
+import sqlite3
 import sys
 
-from monitor import accounts, operators
+from monitor import accounts, operators, terminal
 from monitor.store import Store, loads
 
 PASSWORD_ENV = "MONITOR_VERBAL_PASSWORD"
 
 OPERATOR_ENV = "MONITOR_OPERATOR_PASSWORD"
 
+# How long `run` waits for the broker to take a TCP connection before saying
+# there is none (the subscription itself may take longer: TLS, the login).
+BROKER_PROBE_S = 5
+
 
 class NoPassword(accounts.AccountError):
     pass
 
 
-class _Parser(argparse.ArgumentParser):
-    # No abbreviations: `--password` must not quietly mean `--password-file`.
-    def __init__(self, *args, **kw):
-        kw["allow_abbrev"] = False
-        super().__init__(*args, **kw)
+class Refused(Exception):
+    """A person's mistake or a missing piece, said in one line (exit status 2)."""
+
+
+_Parser = terminal.Parser
 
 
 def parser():
@@ -101,8 +107,13 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return COMMANDS[args.cmd](args)
-    except (accounts.AccountError, operators.OperatorError, ValueError, OSError) as e:
+    except BrokenPipeError:
+        raise       # the reader went away: terminal.run ends quietly
+    except (Refused, accounts.AccountError, operators.OperatorError, ValueError, OSError) as e:
         print("error: %s" % e, file=sys.stderr)
+        return 2
+    except sqlite3.Error as e:      # e.g. --db names a file that is not a case store
+        print("error: --db %s: %s" % (args.db, e), file=sys.stderr)
         return 2
 
 
@@ -125,6 +136,19 @@ def secret_input(what, path, env, confirm=False, prompt=True):
 
 def _db(sp):
     sp.add_argument("--db", default="monitor.db", help="case store (SQLite file)")
+
+
+def open_store(args, create=False):
+    """The case store at --db. Without `create` (the commands that only read,
+    or change what must already be there) a missing store is refused rather
+    than left behind empty in whatever folder the command ran in."""
+    folder = os.path.dirname(os.path.abspath(args.db))
+    if not os.path.isdir(folder):
+        raise Refused("--db %s: the folder %s does not exist" % (args.db, folder))
+    if not create and not os.path.exists(args.db):
+        raise Refused("--db %s: there is no case store there (give --db the file `python -m "
+                      "monitor run` uses; `account add` makes a new one)" % args.db)
+    return Store(args.db)
 
 
 def run_options(run):
@@ -186,8 +210,16 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
     from monitor.receiver import Receiver
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
-    rx = Receiver(settings(args), provider=provider, clock=clock, hooks=hooks)
-    rx.start(timeout=30)
+    s = settings(args)
+    open_store(args, create=True).close()       # a bad --db is named before the broker
+    _reach_broker(s.host, s.port)
+    rx = Receiver(s, provider=provider, clock=clock, hooks=hooks)
+    try:
+        rx.start(timeout=30)
+    except RuntimeError:
+        raise Refused("the MQTT broker at %s:%d took the connection but not our subscription "
+                      "in 30 s: check --ca, --mqtt-user and --mqtt-password-file (the broker's "
+                      "log says why)" % (s.host, s.port)) from None
     web = None
     if args.console_port is not None:
         from monitor.web import WebConfig, WebServer
@@ -215,6 +247,15 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
     return 0
 
 
+def _reach_broker(host, port):
+    """Say at once that no broker listens, instead of retrying in the background."""
+    try:
+        socket.create_connection((host, port), timeout=BROKER_PROBE_S).close()
+    except OSError as e:
+        raise Refused("no MQTT broker at %s:%d (%s): start mosquitto, or give --host and --port"
+                      % (host, port, e.strerror or e or "no answer")) from None
+
+
 def _mqtt_password(path, user):
     if path is None:
         return None
@@ -229,11 +270,16 @@ def _mqtt_password(path, user):
 
 
 def cmd_account(args):
-    store = Store(args.db)
+    if args.action in ("add", "edit"):
+        return _account_change(args)
+    store = open_store(args)
     if args.action == "list":
-        for hub in accounts.all_hubs(store):
+        hubs = accounts.all_hubs(store)
+        for hub in hubs:
             a = accounts.get(store, hub)
             print("%s\t%s\t%d contacts\t%s" % (hub, a["policy"], len(a["contacts"]), a["address"]))
+        if not hubs:
+            print("no accounts in %s" % args.db, file=sys.stderr)
         return 0
     if args.action == "show":
         a = accounts.get(store, args.hub)
@@ -246,12 +292,19 @@ def cmd_account(args):
         from monitor.web.owner import link_url
         print(link_url(args.url, token))
         return 0
-    password = verbal_password(args)
+    raise ValueError("account %s: unknown action" % args.action)
+
+
+def _account_change(args):
+    # Everything the person typed is checked before the store is opened, so a
+    # mistake leaves no store behind.
     contacts = [accounts.parse_contact(c) for c in args.contact] if args.contact else None
-    secret = bytes.fromhex(args.secret) if args.secret else None
+    secret = _hex_secret(args.secret) if args.secret else None
+    if args.action == "add" and secret is None:
+        raise accounts.AccountError("--secret is required")
+    password = verbal_password(args)
+    store = open_store(args, create=args.action == "add")
     if args.action == "add":
-        if secret is None:
-            raise accounts.AccountError("--secret is required")
         accounts.add(store, args.hub, secret, contacts or [], password, args.policy
                      or "if_no_one_cancels", args.address or "", bool(args.call_next_contacts),
                      args.test_interval or accounts.DEFAULT_TEST_INTERVAL_S)
@@ -260,6 +313,15 @@ def cmd_account(args):
                       args.call_next_contacts, args.test_interval)
     print(json.dumps(accounts.get(store, args.hub)))
     return 0
+
+
+def _hex_secret(text):
+    try:
+        return bytes.fromhex(text)
+    except ValueError as e:
+        # Not the text itself: a secret, even a mistyped one, is not echoed.
+        raise accounts.AccountError("--secret is not hex (%s): give the hub's secret as hex "
+                                    "digits, as in its config.json" % e) from None
 
 
 def secret_input(what, path, env, confirm=False, prompt=True):
@@ -302,33 +364,40 @@ def verbal_password(args):
 
 
 def cmd_operator(args):
-    store = Store(args.db)
     if args.action == "list":
+        store = open_store(args)
         operators.ensure_schema(store)
-        for op in operators.listing(store):
+        ops = operators.listing(store)
+        for op in ops:
             print("%s\t%s" % (op["name"], op["role"]))
+        if not ops:
+            print("no operators in %s" % args.db, file=sys.stderr)
         return 0
     password = secret_input("password for %s" % args.name, args.password_file, OPERATOR_ENV,
                             confirm=True)
     if password is None:
         raise operators.OperatorError("no password: give --password-file FILE, set $%s, "
                                       "or run on a terminal to be asked" % OPERATOR_ENV)
-    operators.add(store, args.name, password, args.role)
+    operators.add(open_store(args, create=True), args.name, password, args.role)
     print("operator %s added (%s)" % (args.name, args.role))
     return 0
 
 
 def cmd_cases(args):
-    store = Store(args.db)
+    store = open_store(args)
     sql = "SELECT * FROM cases" + (" WHERE status = 'open'" if args.open else "") + " ORDER BY id"
-    for r in store.q(sql):
+    rows = store.q(sql)
+    for r in rows:
         print("%d\t%s\t%s\t%s\t%s\t%s" % (r["id"], r["hub"], r["plan"], r["service"] or "-",
                                           r["status"], r["end_reason"] or r["waiting"] or ""))
+    if not rows:
+        # On stderr: a person sees it, a script counting lines still counts none.
+        print("no %scases in %s" % ("open " if args.open else "", args.db), file=sys.stderr)
     return 0
 
 
 def cmd_case(args):
-    store = Store(args.db)
+    store = open_store(args)
     case = store.one("SELECT * FROM cases WHERE id = ?", args.id)
     if case is None:
         raise ValueError("no case %d" % args.id)
@@ -341,7 +410,7 @@ def cmd_case(args):
 
 
 def cmd_stats(args):
-    print(json.dumps(Store(args.db).counters(), sort_keys=True))
+    print(json.dumps(open_store(args).counters(), sort_keys=True))
     return 0
 
 
@@ -352,7 +421,9 @@ def cmd_bench(args):
 
 def cmd_broker(args):
     from monitor import broker_access
-    hubs = sorted(set(accounts.all_hubs(Store(args.db))) | set(args.hub))
+    # With hubs named on the command line, a store is not needed: one is not made.
+    known = [] if args.hub and not os.path.exists(args.db) else accounts.all_hubs(open_store(args))
+    hubs = sorted(set(known) | set(args.hub))
     access = broker_access.write(args.dir, hubs, args.prefix, args.discovery_prefix,
                                  names=args.name or ("localhost", "127.0.0.1"),
                                  port=args.port, bind=args.bind)

@@ -3,6 +3,7 @@
     python -m tools.deploy flash   --port /dev/ttyUSB0 --board esp32_devkitc --firmware FW.bin
     python -m tools.deploy deploy  --port /dev/ttyUSB0 --board esp32_devkitc [--config config.json]
     python -m tools.deploy console --port /dev/ttyUSB0
+    python -m tools.deploy check   --config config.json [--board esp32_devkitc]
 
 flash erases the chip and writes a MicroPython firmware image with esptool at
 the board's offset (0x1000 on the ESP32, 0x0 on the S3). deploy checks the
@@ -10,7 +11,9 @@ config with the firmware's own validators, replaces plain codes by salted hashes
 (a board never stores a code in clear), compiles the firmware with mpy-cross,
 copies it, the board's pin map and the config with mpremote, installs aioble
 with `mpremote mip` when the board lacks it, and resets the board. Without a
-board at --port every command stops at once and says so.
+board at --port every command stops at once and says so. check needs no board:
+it validates the config (and the board's pin map, and the config's pins on it,
+when --board is given) exactly as deploy does, and changes nothing.
 
 A pseudo-terminal (socat in front of the host micropython) stands in for a
 board in the tests: there mpremote must `resume` (a soft reset would end the
@@ -28,8 +31,12 @@ from tools import mpy_build, paths
 BOARDS = os.path.join(paths.ROOT, "boards")
 
 
+# The command being run, to open its error lines (`check: ...`, `deploy: ...`).
+_command = "deploy"
+
+
 def fail(msg):
-    print("deploy: " + msg, file=sys.stderr)
+    print("%s: %s" % (_command, msg), file=sys.stderr)
     sys.exit(2)
 
 
@@ -49,12 +56,27 @@ def is_pty(port):
 
 
 def load_board(name):
+    """(path, raw) of a board in boards/ (or a board file of one's own, by its
+    path), its pin map checked by the firmware's own Board."""
     path = os.path.join(BOARDS, (name or "") + ".json")
+    if name and name.endswith(".json") and os.path.exists(name):
+        path = name
     if not name or not os.path.exists(path):
         names = sorted(f[:-5] for f in os.listdir(BOARDS) if f.endswith(".json"))
         fail("unknown BOARD %r: one of %s" % (name, ", ".join(names)))
     with open(path) as f:
-        return path, json.load(f)
+        try:
+            raw = json.load(f)
+        except ValueError as e:
+            fail("%s is not valid JSON: %s" % (path, e))
+    paths.use_firmware_in_cpython()
+    from panel.config import ConfigError
+    from hub.settings import Board
+    try:
+        Board(raw)
+    except ConfigError as e:
+        fail("%s: %s" % (path, e))
+    return path, raw
 
 
 def board_config(path, board=None):
@@ -66,11 +88,13 @@ def board_config(path, board=None):
     if not os.path.exists(path):
         fail("no config at %s: copy tools/demo/hub-config.json, edit it (Wi-Fi, broker, "
              "hub id, secret, zones, users) and pass CONFIG=that file" % path)
-    with open(path) as f:
-        try:
+    try:
+        with open(path, encoding="utf-8") as f:
             raw = json.load(f)
-        except ValueError as e:
-            fail("%s is not valid JSON: %s" % (path, e))
+    except OSError as e:
+        fail("cannot read the config %s: %s" % (path, e.strerror or e))
+    except ValueError as e:
+        fail("%s is not valid JSON: %s" % (path, e))
     try:
         Config(raw, os.urandom)
         settings = HubSettings(raw)
@@ -82,6 +106,15 @@ def board_config(path, board=None):
         if "code" in user:
             user["code_hash"] = codes.make_hash(user.pop("code"), os.urandom(codes.SALT_BYTES))
     return raw
+
+
+def check(config_path, board):
+    """deploy's validation alone: no board, no build, nothing written."""
+    board_path, board_raw = load_board(board) if board else (None, None)
+    cfg = board_config(config_path, board_raw)
+    print("%s: good%s (hub %s, %d zones, %d users)"
+          % (config_path, " on %s" % os.path.basename(board_path) if board_path else "",
+             cfg.get("hub_id"), len(cfg.get("zones", [])), len(cfg.get("users", []))))
 
 
 def mpremote(port, *args, check=True):
@@ -146,13 +179,17 @@ def console(port):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m tools.deploy")
-    ap.add_argument("command", choices=("flash", "deploy", "console"))
+    ap.add_argument("command", choices=("flash", "deploy", "console", "check"))
     ap.add_argument("--port", default=os.getenv("PORT"))
     ap.add_argument("--board", default=os.getenv("BOARD"))
     ap.add_argument("--firmware", default=os.getenv("FIRMWARE"))
     ap.add_argument("--config", default=os.getenv("CONFIG") or "config.json")
     a = ap.parse_args(argv)
-    if a.command == "flash":
+    global _command
+    _command = a.command
+    if a.command == "check":
+        check(a.config, a.board)
+    elif a.command == "flash":
         flash(a.port, a.board, a.firmware)
     elif a.command == "deploy":
         deploy(a.port, a.board, a.config)

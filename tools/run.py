@@ -9,7 +9,6 @@ firmware under the host micropython (the demo config, tools/demo/hub-config.json
 virtual BTHome sensors, the monitoring endpoint with the demo account
 (tools/demo/account.json) and its operator console (a demo operator with a
 fresh password, printed), and the page on 127.0.0.1. Ctrl-C stops all of it."""
-import argparse
 import json
 import os
 import secrets
@@ -19,7 +18,7 @@ import sys
 import tempfile
 import threading
 
-from monitor import operators
+from monitor import operators, terminal
 from monitor.store import Store
 from monitor.web import WebConfig, WebServer
 from tools.sim import demo
@@ -27,27 +26,36 @@ from tools.sim.house import House
 from tools.sim.web import Page
 from tools.sim.world import World
 
+MAX_PORT = 65535
+
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m tools.run", description=__doc__.split("\n")[0])
-    ap.add_argument("--speed", type=int, default=int(os.environ.get("SPEED") or 1),
+    ap = terminal.Parser(prog="python -m tools.run", description=__doc__.split("\n")[0])
+    # String defaults from the environment go through `type` like typed ones, so
+    # `make run PORT=abc` is refused in one line, naming the variable.
+    ap.add_argument("--speed", type=terminal.whole(1, variable="SPEED"),
+                    default=os.environ.get("SPEED") or "1",
                     help="hub clock / wall clock (default 1: real time; env SPEED)")
-    ap.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8080),
+    ap.add_argument("--port", type=terminal.whole(0, MAX_PORT, "PORT"),
+                    default=os.environ.get("PORT") or "8080",
                     help="page port on 127.0.0.1 (default 8080; 0: any free port)")
-    ap.add_argument("--console-port", type=int,
-                    default=int(os.environ["CONSOLE_PORT"]) if os.environ.get("CONSOLE_PORT")
-                    else None,
+    ap.add_argument("--console-port", type=terminal.whole(0, MAX_PORT, "CONSOLE_PORT"),
+                    default=os.environ.get("CONSOLE_PORT") or None,
                     help="operator console port on 127.0.0.1 (default: the page's port + 1, "
                          "any free port when that is 0; env CONSOLE_PORT)")
     ap.add_argument("--config", help="hub config.json (default: the demo's)")
     ap.add_argument("--account", help="monitoring account JSON (default: the demo's)")
     args = ap.parse_args(argv)
-    if args.speed < 1:
-        ap.error("--speed must be 1 or more")
     if args.console_port is None:
-        args.console_port = args.port + 1 if args.port else 0
-    config = demo.hub_config(path=os.path.abspath(args.config) if args.config else None)
-    account = demo.account(config, _read(args.account) if args.account else None)
+        args.console_port = args.port + 1 if 0 < args.port < MAX_PORT else 0
+    try:
+        config = demo.hub_config(path=os.path.abspath(args.config) if args.config else None)
+    except (OSError, ValueError) as e:
+        terminal.refuse(ap.prog, "--config %s: %s" % (args.config, _why(e)))
+    try:
+        account = demo.account(config, _read(args.account) if args.account else None)
+    except (OSError, ValueError) as e:
+        terminal.refuse(ap.prog, "--account %s: %s" % (args.account, _why(e)))
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -118,10 +126,14 @@ def _on_a_port(make, port):
         return make(0)
 
 
+def _why(e):
+    return e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+
+
 def _read(path):
     with open(path) as f:
         return json.load(f)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    terminal.run(main)

@@ -53,7 +53,7 @@ def main(argv=None):
             provider = callee.AutomaticCallee(int(args.answer_delay * 1000))
         hooks = Fault(args.fault) if args.fault else None
         return cli.cmd_run(args, provider=provider, hooks=hooks)
-    except (accounts.AccountError, ValueError) as e:
+    except (cli.Refused, accounts.AccountError, ValueError) as e:
         print("error: %s" % e, file=sys.stderr)
         return 2
 

@@ -3,7 +3,8 @@ callee behaviour, each at "t" ms of story (hub) time.
 
     {"config": {...}}      hub config fields laid over tools/demo/hub-config.json
     {"account": {...}}     monitoring account fields over tools/demo/account.json
-    {"t": 0, "keys": "1234A"}
+    {"t": 0, "keys": "1234A"}              the keypad must answer ok (see expected_keypad)
+    {"t": 0, "keys": "1111A", "expect": "wrong_code"}
     {"t": 0, "hold": ["*", "#"], "ms": 2500}
     {"t": 0, "zone": "front_door", "event": "open"}
     {"t": 0, "command": {"action": "SOS", "service": "fire"}}
@@ -15,6 +16,11 @@ import json
 
 KEYS = "0123456789ABCD*#"
 ACTIONS = ("keys", "hold", "zone", "command", "until", "callee")
+# The keypad's answers (docs/panel.md, "Keypad"), for a keys line's "expect".
+KEYPAD_RESULTS = ("ok", "error", "wrong_code", "locked", "ready", "not_ready", "aborted",
+                  "bypassed", "unbypassed", "user_saved", "user_deleted")
+# Keys that end an entry: the keypad answers each one (D, panic, answers nothing).
+ENTER_KEYS = "ABC#"
 
 
 class StoryError(ValueError):
@@ -69,15 +75,28 @@ def parse(lines, name="story"):
     return story
 
 
+def expected_keypad(item):
+    """The keypad answer a step implies, or None: a keys line ending an entry
+    implies "ok" (an arming or disarming that happened) unless it says "expect"."""
+    if "keys" not in item:
+        return None
+    return item.get("expect") or ("ok" if item["keys"][-1] in ENTER_KEYS else None)
+
+
 def _check(item):
     found = [a for a in ACTIONS if a in item]
     if len(found) != 1:
         return "one of %s per line" % ", ".join(ACTIONS)
     a = found[0]
     v = item[a]
+    if "expect" in item and a != "keys":
+        return "expect goes with keys: the keypad's answer to them"
     if a == "keys":
         if not isinstance(v, str) or not v or any(k not in KEYS for k in v):
             return "keys must be a text of keypad keys (%s)" % KEYS
+        if "expect" in item and item["expect"] not in KEYPAD_RESULTS:
+            return "expect %r: the keypad answers one of %s" % (item["expect"],
+                                                               ", ".join(KEYPAD_RESULTS))
     elif a == "hold":
         if not isinstance(v, list) or not v or any(k not in KEYS for k in v):
             return "hold must be a list of keypad keys"
