@@ -69,7 +69,6 @@ def load_board(name):
             raw = json.load(f)
         except ValueError as e:
             fail("%s is not valid JSON: %s" % (path, e))
-    paths.use_firmware_in_cpython()
     from panel.config import ConfigError
     from hub.settings import Board
     try:
