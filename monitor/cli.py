@@ -117,23 +117,6 @@ def main(argv=None):
         return 2
 
 
-
-def secret_input(what, path, env, confirm=False, prompt=True):
-    """A password from a file, the environment or a prompt: never from argv,
-    which any user on the machine can read in `ps`. None when there is none."""
-    if path:
-        with open(path) as f:
-            return f.read().rstrip("\r\n")
-    if os.environ.get(env):
-        return os.environ[env]
-    if not prompt or not sys.stdin.isatty():
-        return None
-    first = getpass.getpass("%s: " % what)
-    if confirm and first and getpass.getpass("again: ") != first:
-        raise ValueError("the two entries differ")
-    return first or None
-
-
 def _db(sp):
     sp.add_argument("--db", default="monitor.db", help="case store (SQLite file)")
 
