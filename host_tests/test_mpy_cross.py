@@ -40,6 +40,8 @@ def test_the_board_image_leaves_out_only_host_files_nothing_on_the_board_imports
         with open(os.path.join(paths.FIRMWARE, rel)) as f:
             text = f.read()
         for host in mpy_build.HOST_ONLY:
+            if host == "micropython.py":
+                continue   # CPython's stand-in: the board imports its built-in module
             mod = host[:-3].replace("/", ".")
             pkg, _, name = mod.rpartition(".")
             assert mod not in text and ("from %s import %s" % (pkg, name)) not in text, rel

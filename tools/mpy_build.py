@@ -9,11 +9,12 @@ from tools import paths
 
 OUT = os.path.join(paths.BUILD, "mpy")
 
-# Firmware files the hub never imports: the scenario replay core runs on the host
-# (tools/replay.py, under CPython and the host micropython, from source), so it
-# stays off the board and out of its flash budget. host_tests/test_mpy_cross.py
-# still compiles it with every other firmware file.
-HOST_ONLY = ("panel/replay.py",)
+# Firmware files that stay off the board and out of its flash budget (host_tests/
+# test_mpy_cross.py still compiles them with every other firmware file): the
+# scenario replay core, which the hub never imports (tools/replay.py runs it on
+# the host, under CPython and the host micropython, from source), and CPython's
+# stand-in for the built-in `micropython` module (the board has the real one).
+HOST_ONLY = ("panel/replay.py", "micropython.py")
 
 # -O3 leaves out the line-number tables (and any `if __debug__`/assert code,
 # which the firmware has none of): about 5 KB of flash. The cost: a traceback
