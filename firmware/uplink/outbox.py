@@ -15,11 +15,7 @@
 # Pure logic: no sockets, no clocks.
 import json
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from micropython import const
 
 from panel import contact_id as CID
 from panel.contact_id import ALARM, LOW, OVERFLOW, TROUBLE  # noqa: F401 (part of this API)

@@ -17,11 +17,7 @@
 import binascii
 import hashlib
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from micropython import const
 
 try:
     import time
