@@ -13,11 +13,9 @@ OUT = os.path.join(paths.BUILD, "mpy")
 # test_mpy_cross.py still compiles them with every other firmware file):
 # - the scenario replay core, which the hub never imports (tools/replay.py runs
 #   it on the host, under CPython and the host micropython, from source);
-# - CPython's stand-in for the built-in `micropython` module (the board has the
-#   real one);
 # - the BTHome encoder: the hub only decodes; the simulation, the tests and the
 #   bench encode.
-HOST_ONLY = ("panel/replay.py", "micropython.py", "radio/bthome_encode.py")
+HOST_ONLY = ("panel/replay.py", "radio/bthome_encode.py")
 # The packages' __init__.py hold only comments (host_tests/test_mpy_cross.py
 # checks): MicroPython imports a directory without one, so the board goes
 # without them (about 30 bytes of .mpy each). CPython's imports keep them.

@@ -10,7 +10,11 @@ from panel import zones as Z
 from hub import ha
 from radio.sensors import news
 
-from micropython import const
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
 
 _ZONE_STATE = const(0x100)
 _ZONE_ATTRS = const(0x200)

@@ -5,7 +5,11 @@ import binascii
 from panel.config import ConfigError, button_events
 from radio import bthome
 
-from micropython import const
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
 
 # umqtt.simple up to 1.7.0 (frozen in stock v1.28) writes a SUBSCRIBE's
 # remaining length (2 id + 2 length + topic + 1 QoS) in one byte, so a topic

@@ -5,7 +5,11 @@
 # what each event is called, how the hub's outbox ranks it when full, and which
 # response plan an E signal starts. Kept as one text and searched, not as
 # tuples (as radio/bthome.py does): on the board the hub only ever asks rank().
-from micropython import const
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
 
 MEDICAL = const(100)
 FIRE = const(110)

@@ -1,7 +1,11 @@
 # The zone table: static settings per zone plus its live status.
 # Kept as parallel lists and bytearrays rather than one object per zone so 32
 # zones cost a few hundred bytes of heap on the board, not several KB.
-from micropython import const
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
 
 # Armed modes a zone is active in.
 HOME = const(1)

@@ -8,7 +8,11 @@
 # So the scan task only queues here; the loop takes the whole batch at once,
 # oldest first, and each sensor's encrypted adverts in counter order, before
 # any replay check. Plain sensors have no counter: their arrival order stands.
-from micropython import const
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
 
 _ENCRYPTED = const(0x01)
 _VERSION_MASK = const(0xE0)

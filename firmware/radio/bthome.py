@@ -10,7 +10,11 @@ import binascii
 
 from crypto import ccm
 
-from micropython import const
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
 
 UUID = const(0xFCD2)
 _ENCRYPTED = const(0x01)

@@ -6,7 +6,11 @@ import binascii
 from crypto import ccm
 from radio.bthome import BTHomeError, spec, object_id, parse_mac, _key_bytes, _nonce
 
-from micropython import const
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
 
 # As in radio/bthome.py (a const with a leading _ is not a module attribute).
 _ENCRYPTED = const(0x01)

@@ -9,7 +9,11 @@
 import asyncio
 from radio import bthome
 
-from micropython import const
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
 
 _AD_SERVICE_DATA_16 = const(0x16)
 _UUID_LO = const(0xD2)   # 0xFCD2, little endian

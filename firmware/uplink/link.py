@@ -21,7 +21,11 @@
 # Uses only the umqtt.simple API shared by 1.3.4 (PyPI), 1.7.0 (frozen in stock
 # v1.28) and 1.8.x (docs/protocol.md lists it; host_tests/uplink checks it).
 
-from micropython import const
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
 
 from panel import ticks
 from uplink import wire

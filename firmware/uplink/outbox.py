@@ -15,7 +15,11 @@
 # Pure logic: no sockets, no clocks.
 import json
 
-from micropython import const
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
 
 from panel import contact_id as CID
 from panel.contact_id import ALARM, LOW, OVERFLOW, TROUBLE  # noqa: F401 (part of this API)

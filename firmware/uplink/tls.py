@@ -17,7 +17,11 @@
 import binascii
 import hashlib
 
-from micropython import const
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
 
 try:
     import time
