@@ -177,7 +177,7 @@ def outage(work, down_s=90.0):
         sub.clear()
         broker.stop()
         t_down = time.monotonic()
-        sim.advert(button["mac"], bthome.encode([("packet_id", 7), ("button", 1)],
+        sim.advert(button["mac"], bthome.encode([("packet_id", 7), ("button", LONG_PRESS)],
                                                 button["mac"], key, 7).hex())
         sim.wait_for(lambda o: o.get("signal", {}).get("code") == "E120", timeout=10)
         time.sleep(max(0.0, down_s - (time.monotonic() - t_down)))

@@ -279,3 +279,25 @@ def test_the_case_is_told_in_words_with_its_code_and_countdown(db, monitor, hubs
     said = [s.get("words") for s in client.get("/api/cases/%d" % c["id"]).json()["timeline"]]
     assert said == ["Burglary \u2014 front door (entry/exit)", None,
                     "Recent closing", "Keypad cancel by owner"]
+
+
+def test_a_standing_duress_case_stays_in_the_queue_until_an_operator_closes_it(db, monitor, hubs):
+    # Police are sent at once, but only a person ends a duress case: until then
+    # the hub's alarms join it and nobody is called (monitor/queue.py).
+    add_account(db)
+    add_operator(db)
+    rx, lines = monitor(calls="console", ring_s=600)
+    client, _ = client_for(rx)
+    csrf = login(client)
+    h = hubs()
+    h.signal("hub-1", "E121", user=9, name="duress")
+    case = lines.wait(step="dispatch")["case"]
+    queued = client.get("/api/cases").json()["cases"]
+    assert [(c["id"], c["status"]) for c in queued] == [(case, "dispatched")]
+    assert "close the case" in queued[0]["next"]
+    r = post(client, "/api/cases/%d/cancel" % case, csrf=csrf)
+    assert r.status_code != 200                          # nothing cancels a duress
+    r = post(client, "/api/cases/%d/close" % case, csrf=csrf)
+    assert r.status_code == 200, r.text
+    assert client.get("/api/cases").json()["cases"] == []
+    assert lines.wait(step="close", case=case)["reason"] == "operator"

@@ -9,7 +9,8 @@ import asyncio
 
 from monitor.cases import Refused
 
-ACTIONS = ("call", "answered", "no_answer", "password", "request", "dispatch", "cancel")
+ACTIONS = ("call", "answered", "no_answer", "password", "request", "dispatch", "cancel",
+           "close")
 TIMEOUT_S = 10
 
 
@@ -54,6 +55,9 @@ def engine_fn(operator, case_id, action, body):
             return desk.request(_live_call(desk, case_id, "answered"), request)
         if action == "dispatch":
             return desk.operator_dispatch(case_id)
+        if action == "close":
+            # The responders are done (a standing duress case ends only this way).
+            return desk.operator_close(case_id)
         return desk.operator_cancel(case_id)
     return run
 

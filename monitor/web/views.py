@@ -5,24 +5,14 @@ Times a person waits on are given as deadlines (Unix ms) with the server's
 `now_ms`, so the page counts down without trusting the browser's clock."""
 import json
 
-from monitor import accounts
+from monitor import accounts, timeline
+from monitor.queue import open_cases
+from monitor.timeline import TIMELINE_SQL
 from monitor.web import words
-
-TIMELINE_SQL = ("SELECT timeline.*, cases.plan, cases.hub FROM timeline "
-                "JOIN cases ON cases.id = timeline.case_id ")
-URGENCY = ("CASE plan WHEN 'duress' THEN 0 WHEN 'panic' THEN 1 WHEN 'sos' THEN 1 "
-           "WHEN 'burglar' THEN 2 ELSE 3 END")
-
 
 def line(row):
     """A timeline row as the JSON line the service emits, plus its words."""
-    out = {"t": row["t"], "source": "monitor", "case": row["case_id"], "plan": row["plan"],
-           "hub": row["hub"], "step": row["step"], "id": row["id"]}
-    for k in ("contact", "service", "reason"):
-        if row[k] is not None:
-            out[k] = row[k]
-    if row["detail"]:
-        out.update(json.loads(row["detail"]))
+    out = timeline.line(row)
     if out.get("code"):
         out["words"] = words.describe(out["code"], out.get("name"))
     return out
@@ -51,18 +41,16 @@ def waits(store, c):
 
 
 def queue(store, now_ms):
-    rows = store.q("SELECT cases.*, accounts.address FROM cases JOIN accounts USING (hub) "
-                   "WHERE status = 'open' ORDER BY " + URGENCY + ", id")
+    """The engine's queue (monitor.queue: overdue first, then by plan; standing
+    duress cases too), with what a person reads and waits on."""
     out = []
-    for r in rows:
-        c = dict(r)
+    for c in open_cases(store):
         code, what = _opening(store, c["id"])
         out.append(dict({"id": c["id"], "hub": c["hub"], "plan": c["plan"],
-                         "service": c["service"], "address": c["address"], "code": code,
-                         "what": what, "waiting": c["waiting"], "opened_ms": c["opened_ms"],
+                         "service": c["service"], "status": c["status"],
+                         "address": c["address"], "code": code, "what": what,
+                         "waiting": c["waiting"], "opened_ms": c["opened_ms"],
                          "next": next_step(store, c)}, **waits(store, c)))
-    # Overdue held cases go to the top of the queue.
-    out.sort(key=lambda c: not c["overdue"])
     return {"now_ms": now_ms, "cases": out}
 
 
@@ -81,7 +69,7 @@ def case(store, case_id, now_ms):
     contact = next((p for p in acct["contacts"] if p["position"] == position), None)
     code, what = _opening(store, case_id)
     fields = ("id", "hub", "plan", "service", "status", "waiting", "contact", "keypad_cancel",
-              "trouble", "opened_ms", "ended_ms", "end_reason")
+              "trouble", "opened_ms", "ended_ms", "end_reason", "closed_ms")
     return {"now_ms": now_ms,
             "case": dict({k: c[k] for k in fields}, code=code, what=what, **waits(store, c)),
             "account": acct, "call": dict(call) if call else None,
@@ -97,8 +85,11 @@ TROUBLE_ADVICE = {
 
 
 def next_step(store, c):
+    if c["plan"] == "duress" and c["status"] == "dispatched" and not c.get("closed_ms"):
+        return ("Police sent. Do not call the premises or the contacts; close the case "
+                "when the responders are done.")
     if c["status"] != "open":
-        return "Ended: %s (%s)." % (c["status"], c["end_reason"])
+        return "Ended: %s (%s)." % (c["status"], c.get("end_reason"))
     if c["plan"] == "trouble":
         return TROUBLE_ADVICE.get(c["trouble"], "Hub trouble: check the hub, then close the case.")
     if c["plan"] == "duress":

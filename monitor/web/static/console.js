@@ -199,6 +199,7 @@ async function loadCase() {
     $(id).disabled = !talking;
   $("btn-dispatch").disabled = !open || c.plan === "trouble";
   $("btn-cancel").disabled = !open || c.plan === "duress";
+  $("btn-close").disabled = c.status !== "dispatched" || !!c.closed_ms;
   const ol = $("timeline");
   const have = new Set([...ol.children].map((li) => li.dataset.id));
   for (const s of caseData.timeline) {
@@ -235,6 +236,7 @@ function wireCase() {
   $("btn-req-none").onclick = () => act("request", {request: null});
   $("btn-dispatch").onclick = () => act("dispatch");
   $("btn-cancel").onclick = () => act("cancel");
+  $("btn-close").onclick = () => act("close");
 }
 
 // ---- account ----
