@@ -45,8 +45,9 @@ class Monitor:
 
     def _on_message(self, c, userdata, msg):
         from uplink import wire
+        from uplink import wire_host
         if msg.topic == self.base + "events":
-            body = wire.check_event(self.secret, msg.payload, self.hub)
+            body = wire_host.check_event(self.secret, msg.payload, self.hub)
             with self.lock:
                 if body is None:
                     self.bad.append(msg.payload)
@@ -63,7 +64,8 @@ class Monitor:
 
     def ack(self, seqs, signed=True):
         from uplink import wire
-        payload = wire.ack(self.secret, self.hub, seqs, int(time.time())) if signed \
+        from uplink import wire_host
+        payload = wire_host.ack(self.secret, self.hub, seqs, int(time.time())) if signed \
             else json.dumps({"seqs": seqs})
         self.c.publish(self.base + "acks", payload, qos=1)
 

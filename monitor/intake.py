@@ -5,6 +5,7 @@ Nothing from the network is trusted until the hub's own secret verifies it
 
 
 from uplink import wire
+from uplink import wire_host
 
 MAX_PAYLOAD = 4096
 
@@ -44,7 +45,7 @@ def check(payload, topic_hub, secret_of):
     body = wire.verify(secret, obj)
     if body is None:
         raise Rejected("bad_mac", topic_hub)
-    if wire.check_event(secret, obj, topic_hub) is None or not _good_signal(body["signal"]):
+    if wire_host.check_event(secret, obj, topic_hub) is None or not _good_signal(body["signal"]):
         raise Rejected("bad_event", topic_hub)
     return body
 
@@ -56,8 +57,8 @@ def _good_signal(sig):
 def ack(secret, hub, seqs, time_s):
     # With the monitor's time (its clock, as its signed commands carry it):
     # the hub's clock is set from it.
-    return wire.ack(secret, hub, seqs, int(time_s))
+    return wire_host.ack(secret, hub, seqs, int(time_s))
 
 
 def sos_command(secret, hub, command_id, time_s, service):
-    return wire.command(secret, hub, command_id, time_s, "SOS", service=service)
+    return wire_host.command(secret, hub, command_id, time_s, "SOS", service=service)

@@ -24,6 +24,7 @@ from tools.hubsim import HubSim, HOST_LIB
 
 from radio import bthome
 from uplink import wire
+from uplink import wire_host
 
 LONG_PRESS = 0x04     # the button event a panic zone trips on by default
 
@@ -95,11 +96,11 @@ def hub_latency(port, n, gap_ms, work):
     acker = []
 
     def on_event(payload):
-        body = wire.check_event(secret, payload, hub_id)
+        body = wire_host.check_event(secret, payload, hub_id)
         if body is None:
             return
         arrived.setdefault(body["signal"]["seq"], time.time_ns())
-        acker[0].publish(base + "acks", wire.ack(secret, hub_id, [body["signal"]["seq"]],
+        acker[0].publish(base + "acks", wire_host.ack(secret, hub_id, [body["signal"]["seq"]],
                                                              int(time.time())), qos=1)
 
     sub = Sub(port, base + "events", on_event)
@@ -161,10 +162,10 @@ def outage(work, down_s=90.0):
     sub = []
 
     def on_event(payload):
-        body = wire.check_event(secret, payload, hub_id)
+        body = wire_host.check_event(secret, payload, hub_id)
         if body is not None:
             got.setdefault(body["signal"]["code"], time.monotonic())
-            sub[0].c.publish(base + "acks", wire.ack(secret, hub_id, [body["signal"]["seq"]],
+            sub[0].c.publish(base + "acks", wire_host.ack(secret, hub_id, [body["signal"]["seq"]],
                                                       int(time.time())), qos=1)
 
     sim = HubSim(os.path.join(work, "hub-outage"), cfg, levels={18: 0, 21: 0}).start()

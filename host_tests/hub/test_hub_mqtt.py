@@ -205,6 +205,7 @@ def test_a_hub_killed_before_the_ack_sends_again_after_restart(rig):
 
 def test_commands_plain_signed_and_bad(rig):
     from uplink import wire
+    from uplink import wire_host
     hub, monitor, watcher = rig
     m = monitor(auto_ack=True)
     sim = hub()
@@ -224,7 +225,7 @@ def test_commands_plain_signed_and_bad(rig):
     # brought the monitor's time (the status topic says where it came from).
     assert until(lambda: json.loads(w.seen.get(base + "status", b"{}") or b"{}")
                  .get("clock", {}).get("source") == "monitor", timeout=20), w.seen
-    m.publish("commands", wire.command(SECRET, HUB, 1, int(time.time()), "SOS",
+    m.publish("commands", wire_host.command(SECRET, HUB, 1, int(time.time()), "SOS",
                                        service="fire"))
     sim.wait_for(lambda o: o.get("siren") == "temporal3", timeout=10)
     assert m.wait(lambda: "E461" in [e["signal"]["code"] for e in m.events], timeout=10)
@@ -286,6 +287,7 @@ def test_zone_names_people_give_and_home_assistant_commands(rig, broker):
 
 def test_a_plain_command_with_a_huge_id_does_not_block_signed_ones_after_a_reboot(rig):
     from uplink import wire
+    from uplink import wire_host
     hub, monitor, watcher = rig
     m = monitor(auto_ack=True)
     base = "%s/%s/" % (PREFIX, HUB)
@@ -301,7 +303,7 @@ def test_a_plain_command_with_a_huge_id_does_not_block_signed_ones_after_a_reboo
     assert m.wait(lambda: "E305" in [e["signal"]["code"] for e in m.events[count:]], timeout=20)
     assert until(lambda: json.loads(w.seen.get(base + "status", b"{}") or b"{}")
                  .get("clock", {}).get("source") == "monitor", timeout=20), w.seen
-    m.publish("commands", wire.command(SECRET, HUB, 1, int(time.time()), "SOS",
+    m.publish("commands", wire_host.command(SECRET, HUB, 1, int(time.time()), "SOS",
                                        service="medical"))
     assert m.wait(lambda: "E100" in [e["signal"]["code"] for e in m.events], timeout=10)
     again.wait_for(lambda o: o.get("signal", {}).get("code") == "E100", timeout=5)

@@ -79,7 +79,8 @@ def test_everything_works_through_tls_and_the_acl(rig, secure_broker):
     ha.c.publish(BASE + "commands", b'{"action": "ARM_HOME", "code": "1234"}', qos=1)
     assert ha.wait(BASE + "state", b"arming")
     from uplink import wire
-    m.publish("commands", wire.command(SECRET, HUB, 1, int(time.time()), "SOS", service="fire"))
+    from uplink import wire_host
+    m.publish("commands", wire_host.command(SECRET, HUB, 1, int(time.time()), "SOS", service="fire"))
     sim.wait_for(lambda o: o.get("siren") == "temporal3", timeout=15)
     assert m.wait(lambda: "E110" in [e["signal"]["code"] for e in m.events], timeout=15)
     codes = [e["signal"]["code"] for e in m.events]

@@ -3,6 +3,7 @@ import json
 import time
 
 from uplink import wire
+from uplink import wire_host
 
 from desk_helpers import SECRET, add_account, query
 from engine_rig import Rig
@@ -32,7 +33,7 @@ def test_bad_input_is_rejected_counted_and_never_acted_on(db, monitor, hubs):
     v2 = json.loads(_alarm(6))
     v2["v"] = 2
     h.publish("hub-1", "events", wire.sign(SECRET, v2))                     # another version
-    h.publish("hub-1", "events", wire.ack(SECRET, "hub-1", [7]))            # an ack is no event
+    h.publish("hub-1", "events", wire_host.ack(SECRET, "hub-1", [7]))            # an ack is no event
     want = {"rejected": 9, "rejected_unknown_hub": 1, "rejected_bad_mac": 2,
             "rejected_malformed": 2, "rejected_oversize": 1, "rejected_bad_event": 3}
     assert until(lambda: rx.counters() == want), rx.counters()

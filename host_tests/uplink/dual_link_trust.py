@@ -3,6 +3,7 @@
 # signal, refused backwards), signed commands refused while no time is
 # trusted, and the reconnect backoff held short while an alarm waits.
 from uplink import wire
+from uplink import wire_host
 from uplink.clock import Clock
 from uplink.link import Link
 from uplink.outbox import Outbox, MemStore
@@ -56,12 +57,12 @@ def test_an_unsigned_command_never_moves_the_watermark():
     deliver(link, broker, "commands", b'{"action": "DISARM", "code": "1234", "id": 999999999}')
     assert got == [{"action": "DISARM", "code": "1234"}]      # no id passes on
     assert link.watermark == 0 and marks == []
-    deliver(link, broker, "commands", wire.command(SECRET, HUB, 5, NOW, "SOS", service="fire"))
+    deliver(link, broker, "commands", wire_host.command(SECRET, HUB, 5, NOW, "SOS", service="fire"))
     assert got[-1]["action"] == "SOS" and got[-1]["id"] == 5
     assert link.watermark == 5 and marks == [5]
-    deliver(link, broker, "commands", wire.command(SECRET, HUB, 5, NOW, "SOS", service="fire"))
+    deliver(link, broker, "commands", wire_host.command(SECRET, HUB, 5, NOW, "SOS", service="fire"))
     assert len(got) == 2 and link.stats["bad_commands"] == 1   # a replay
-    forged = wire.command(b"x" * 32, HUB, 6, NOW, "SOS", service="fire")
+    forged = wire_host.command(b"x" * 32, HUB, 6, NOW, "SOS", service="fire")
     deliver(link, broker, "commands", forged)
     assert link.watermark == 5 and marks == [5]
 
@@ -70,18 +71,18 @@ def test_signed_commands_wait_for_a_trusted_clock():
     clock = Clock(rtc=Rtc())
     link, broker, box, got, marks = rig(clock)
     link.poll(0)
-    deliver(link, broker, "commands", wire.command(SECRET, HUB, 1, NOW, "SOS", service="medical"))
+    deliver(link, broker, "commands", wire_host.command(SECRET, HUB, 1, NOW, "SOS", service="medical"))
     assert got == [] and link.stats["untimed_commands"] == 1 and marks == []
     assert not clock.trusted()
     box.put(signal(1), clock.now())
     link.poll(10)
     assert broker.published[-1][0] == "alarm/hub-1/events"
-    deliver(link, broker, "acks", wire.ack(SECRET, HUB, [1], NOW), 20)
+    deliver(link, broker, "acks", wire_host.ack(SECRET, HUB, [1], NOW), 20)
     assert clock.trusted() and clock.source == "monitor" and abs(clock.now() - NOW) <= 1
-    deliver(link, broker, "commands", wire.command(SECRET, HUB, 2, NOW, "SOS", service="medical"))
+    deliver(link, broker, "commands", wire_host.command(SECRET, HUB, 2, NOW, "SOS", service="medical"))
     assert got[-1]["id"] == 2
     # ...and then the window applies.
-    deliver(link, broker, "commands", wire.command(SECRET, HUB, 3, NOW - 3600, "SOS",
+    deliver(link, broker, "commands", wire_host.command(SECRET, HUB, 3, NOW - 3600, "SOS",
                                                    service="medical"))
     assert len(got) == 1 and link.watermark == 2
 
@@ -90,21 +91,21 @@ def test_the_clock_is_set_only_by_a_signed_ack_that_answers_a_signal():
     clock = Clock(rtc=Rtc())
     link, broker, box, got, marks = rig(clock)
     link.poll(0)
-    deliver(link, broker, "acks", wire.ack(SECRET, HUB, [7], NOW))      # answers nothing sent
+    deliver(link, broker, "acks", wire_host.ack(SECRET, HUB, [7], NOW))      # answers nothing sent
     assert not clock.trusted()
     box.put(signal(7), clock.now())
     link.poll(10)
-    deliver(link, broker, "acks", wire.ack(b"x" * 32, HUB, [7], NOW))   # forged
+    deliver(link, broker, "acks", wire_host.ack(b"x" * 32, HUB, [7], NOW))   # forged
     assert not clock.trusted() and link.stats["bad_acks"] == 1
-    deliver(link, broker, "acks", wire.ack(SECRET, HUB, [7], 12345))    # not a real time
+    deliver(link, broker, "acks", wire_host.ack(SECRET, HUB, [7], 12345))    # not a real time
     assert not clock.trusted() and clock.refused == 1
     box.put(signal(8), clock.now())
     link.poll(30)
-    deliver(link, broker, "acks", wire.ack(SECRET, HUB, [8], NOW), 40)
+    deliver(link, broker, "acks", wire_host.ack(SECRET, HUB, [8], NOW), 40)
     assert clock.trusted()
     box.put(signal(9), clock.now())
     link.poll(50)
-    deliver(link, broker, "acks", wire.ack(SECRET, HUB, [9], NOW - 600), 60)
+    deliver(link, broker, "acks", wire_host.ack(SECRET, HUB, [9], NOW - 600), 60)
     assert abs(clock.now() - (NOW - 600)) <= 1     # the monitor's clock went back: followed
     assert not clock.adopt(NOW + 86400, "ntp")      # unauthenticated NTP never overrides it
     assert abs(clock.now() - (NOW - 600)) <= 1 and clock.refused == 2

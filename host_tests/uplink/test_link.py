@@ -2,6 +2,7 @@
 import time
 
 from uplink import wire
+from uplink import wire_host
 
 from uplink_consts import HUB, SECRET
 
@@ -90,15 +91,15 @@ def test_broker_outage_loses_nothing_and_never_stalls_the_loop(broker, start_dri
 def test_malformed_acks_and_commands_are_counted_and_dropped(start_driver, monitor):
     m = monitor(auto_ack=False)
     # A retained command left on the broker must not be acted on when the hub connects.
-    stale = wire.command(SECRET, HUB, 1, int(time.time()), "DISARM", code="1234")
+    stale = wire_host.command(SECRET, HUB, 1, int(time.time()), "DISARM", code="1234")
     m.publish("commands", stale, retain=True)
     d = start_driver(n=2, run_ms=30000, resend_ms=60000)
     d.ev("up")
     assert m.wait(lambda: len(m.seqs()) == 2)
     bad_acks = [b"", b"\xff\xfe", b"{", b"[1,2]", b'{"seqs":"1"}', b'{"seqs":[1,"2"]}',
                 b'{"seqs":[1.5]}',
-                wire.ack(b"wrong secret", HUB, [1, 2]),
-                wire.ack(SECRET, "other-hub", [1, 2])]
+                wire_host.ack(b"wrong secret", HUB, [1, 2]),
+                wire_host.ack(SECRET, "other-hub", [1, 2])]
     for p in bad_acks:
         m.publish("acks", p)
     m.ack([1, 2], signed=False)          # unsigned acks are refused by default
@@ -106,15 +107,15 @@ def test_malformed_acks_and_commands_are_counted_and_dropped(start_driver, monit
     bad_cmds = [b"", b"not json", b"\xff", b"[]", b'{"action":1}',
                 b'{"action":"PANIC"}',                 # unsigned PANIC/SOS: refused
                 b'{"action":"SOS","service":"police"}',
-                wire.command(b"wrong secret", HUB, 5, now, "ARM_AWAY"),
-                wire.command(SECRET, "other-hub", 5, now, "ARM_AWAY"),
-                wire.command(SECRET, HUB, 5, now - 3600, "ARM_AWAY")]       # stale ts
+                wire_host.command(b"wrong secret", HUB, 5, now, "ARM_AWAY"),
+                wire_host.command(SECRET, "other-hub", 5, now, "ARM_AWAY"),
+                wire_host.command(SECRET, HUB, 5, now - 3600, "ARM_AWAY")]       # stale ts
     for p in bad_cmds:
         m.publish("commands", p)
-    m.publish("commands", wire.command(SECRET, HUB, 7, now, "ARM_HOME", code="1234"))
+    m.publish("commands", wire_host.command(SECRET, HUB, 7, now, "ARM_HOME", code="1234"))
     cmd = d.ev("command")["cmd"]
     assert cmd["action"] == "ARM_HOME" and cmd["code"] == "1234" and cmd["id"] == 7
-    m.publish("commands", wire.command(SECRET, HUB, 7, now, "ARM_HOME", code="1234"))  # replay
+    m.publish("commands", wire_host.command(SECRET, HUB, 7, now, "ARM_HOME", code="1234"))  # replay
     # Home Assistant's unsigned form for arm/disarm goes through; the panel checks its code.
     m.publish("commands", b'{"action": "DISARM", "code": "1234"}')
     cmd = d.ev("command")["cmd"]

@@ -9,6 +9,7 @@ import paho.mqtt.client as mqtt
 
 
 from uplink import wire
+from uplink import wire_host
 
 # The hub takes these unsigned (with a user code), like Home Assistant sends them.
 PLAIN = ("ARM_AWAY", "ARM_HOME", "DISARM")
@@ -60,7 +61,7 @@ class App:
             return json.dumps(cmd).encode()
         self.next_id += 1
         fields = {k: v for k, v in cmd.items() if k != "action"}
-        return wire.command(self.secret, self.hub_id, self.next_id, self.hub_clock(),
+        return wire_host.command(self.secret, self.hub_id, self.next_id, self.hub_clock(),
                             cmd["action"], **fields)
 
     def command(self, cmd):
