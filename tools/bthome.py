@@ -15,6 +15,7 @@ import sys
 
 
 from radio import bthome
+from radio import bthome_host
 
 
 def _hex(text):
@@ -45,7 +46,7 @@ def cmd_decode(args):
         result = bthome.decode(data, args.mac, key)
     except bthome.BTHomeError as e:
         return _fail(e.reason, mac=args.mac, data=data.hex())
-    result["values"] = bthome.values(result)
+    result["values"] = bthome_host.values(result)
     print(json.dumps(result))
     return 0
 

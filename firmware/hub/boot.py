@@ -63,7 +63,6 @@ def build(root="", machine=None):
 
     from drivers.keypad_scan import KeypadScanner
     from drivers.inputs import WiredInputs
-    from drivers import outputs
     from radio.sensors import Sensors
     from uplink.outbox import Outbox, FileStore
     Pin = machine.Pin
@@ -71,15 +70,9 @@ def build(root="", machine=None):
     cols = [Pin(p, Pin.IN, Pin.PULL_UP) for p in board.cols]
     keypad = KeypadScanner(rows, cols, board.keymap)
     wired = WiredInputs([(z, Pin(p, Pin.IN, Pin.PULL_UP)) for z, p in settings.wired])
-    siren = buzzer = led = None
-    if board.siren:
-        siren = outputs.PatternOutput(Pin(board.siren[0], Pin.OUT), outputs.SIREN,
-                                      outputs.SIREN_ONCE, board.siren[1])
-    if board.buzzer:
-        buzzer = outputs.PatternOutput(Pin(board.buzzer[0], Pin.OUT), outputs.BUZZER,
-                                       outputs.BUZZER_ONCE, board.buzzer[1])
-    if board.led:
-        led = outputs.PatternOutput(Pin(board.led[0], Pin.OUT), outputs.LED, None, board.led[1])
+    siren = _out(Pin, board, "siren")
+    buzzer = _out(Pin, board, "buzzer")
+    led = _out(Pin, board, "led")
     sensors = Sensors()
     for mac, zone, ztype, key, objects, presses in settings.sensors:
         sensors.add(mac, zone, ztype, key, objects, presses)
@@ -110,6 +103,15 @@ def build(root="", machine=None):
                  settings.mqtt_prefix, settings.hub_id, settings.test_interval * 1000)
     hub.settle(now)    # the restart signal and resumed state are on flash at once
     return hub, settings, board
+
+
+def _out(Pin, board, name):
+    # The board's output `name` (siren, buzzer, led) with its patterns, or None.
+    from drivers import outputs as O
+    o = getattr(board, name)
+    name = name.upper()
+    return o and O.PatternOutput(Pin(o[0], Pin.OUT), getattr(O, name),
+                                 getattr(O, name + "_ONCE", None), o[1])
 
 
 def _resume(cfg, now, last_seq, snap, cause, damage):
@@ -176,14 +178,9 @@ def safe_mode(error, root=""):
     print(json.dumps({"trouble": kind, "field": getattr(error, "field", "?"), "error": why}))
     led = buzzer = None
     try:
-        from drivers import outputs
         board = Board(read_json(root + "board.json"))
-        if board.led:
-            led = outputs.PatternOutput(machine.Pin(board.led[0], machine.Pin.OUT),
-                                        outputs.LED, None, board.led[1])
-        if board.buzzer:
-            buzzer = outputs.PatternOutput(machine.Pin(board.buzzer[0], machine.Pin.OUT),
-                                           outputs.BUZZER, outputs.BUZZER_ONCE, board.buzzer[1])
+        led = _out(machine.Pin, board, "led")
+        buzzer = _out(machine.Pin, board, "buzzer")
     except Exception:           # no board file either: the console still says why
         pass
     n = 0

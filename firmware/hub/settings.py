@@ -2,7 +2,7 @@
 # BLE sensors behind zones) and the board's pin map. Like the panel's config,
 # every refusal names the field.
 import binascii
-from panel.config import ConfigError, button_events
+from panel.config import ConfigError, button_events, _str
 from radio import bthome
 
 try:
@@ -19,12 +19,8 @@ SUBSCRIBED = ("acks", "commands")     # the topics the link subscribes to
 
 
 def _text(d, key, where, required=True, longest=64):
-    v = d.get(key)
-    if v is None and not required:
-        return None
-    if not isinstance(v, str) or not v or len(v) > longest:
-        raise ConfigError(where + key, "must be a text of 1..%d characters" % longest)
-    return v
+    if required or d.get(key) is not None:
+        return _str(d, key, where + key, longest)
 
 
 def _int(d, key, where, default, lo, hi):

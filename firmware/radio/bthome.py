@@ -165,16 +165,6 @@ def spec(oid):
     return None if i < 0 else _spec_at(i + 1)
 
 
-def all_objects():
-    """Every known object, as spec() gives them, in id order."""
-    out = []
-    i = 1
-    while i < len(_TABLE):
-        out.append(_spec_at(i))
-        i = _TABLE.index("\n", i) + 1
-    return out
-
-
 class BTHomeError(Exception):
     def __init__(self, reason):
         super().__init__(reason)
@@ -335,20 +325,6 @@ def _decode(service_data, mac, key):
         payload = data[pos:]
     _decode_objects(payload, result)
     return result
-
-
-def values(result):
-    """A flat {name: value} view of decode()'s objects; repeats get _2, _3..."""
-    flat = {}
-    for obj in result["objects"]:
-        name = obj["name"]
-        k = name
-        i = 1
-        while k in flat:
-            i += 1
-            k = "%s_%d" % (name, i)
-        flat[k] = obj["value"]
-    return flat
 
 
 def object_id(name_or_id):

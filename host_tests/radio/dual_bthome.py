@@ -3,6 +3,7 @@ import binascii
 
 from crypto import ccm
 from radio import bthome
+from radio import bthome_host
 from radio.bthome import BTHomeError
 
 h = binascii.unhexlify
@@ -28,7 +29,7 @@ def test_published_vector_temperature_humidity():
     assert r["mac"] == MAC
     assert [(o["id"], o["name"], o["value"]) for o in r["objects"]] == [
         (0x02, "temperature", 25.06), (0x03, "humidity", 50.55)]
-    assert bthome.values(r) == {"temperature": 25.06, "humidity": 50.55}
+    assert bthome_host.values(r) == {"temperature": 25.06, "humidity": 50.55}
 
 
 def test_published_vector_motion():
@@ -52,7 +53,7 @@ def test_plain_packet():
     # Shelly BLU H&T style: packet id, battery, humidity (uint8), temperature (0.1)
     r = bthome.decode(h("40000c01642e3245e1ff"), MAC)
     assert r["encrypted"] is False and r["counter"] is None
-    assert bthome.values(r) == {"packet_id": 12, "battery": 100, "humidity": 50,
+    assert bthome_host.values(r) == {"packet_id": 12, "battery": 100, "humidity": 50,
                                 "temperature": -3.1}
 
 
@@ -60,7 +61,7 @@ def test_trigger_flag_and_button_events():
     r = bthome.decode(h("44" "3a01" "3a04" "3a80" "3a00"), MAC)
     assert r["trigger"] is True
     assert [o["event"] for o in r["objects"]] == ["press", "long_press", "hold_press", None]
-    assert bthome.values(r) == {"button": 1, "button_2": 4, "button_3": 0x80, "button_4": 0}
+    assert bthome_host.values(r) == {"button": 1, "button_2": 4, "button_3": 0x80, "button_4": 0}
 
 
 def test_mac_included_in_packet_is_used():
@@ -82,7 +83,7 @@ def test_alarm_objects_round_trip():
 
 
 def test_every_object_round_trips_at_its_extremes():
-    for spec in bthome.all_objects():
+    for spec in bthome_host.all_objects():
         oid, size, signed, dec, mult = spec[0], spec[2], spec[3], spec[4], spec[5]
         if not size:
             continue        # text, raw, command: dual_bthome_objects.py
@@ -129,7 +130,7 @@ def test_wrong_version():
 
 def test_unknown_object_ends_decoding_and_keeps_what_came_before():
     r = bthome.decode(h("4002ca09fe00"), MAC)
-    assert bthome.values(r) == {"temperature": 25.06} and r["unknown"] == 2
+    assert bthome_host.values(r) == {"temperature": 25.06} and r["unknown"] == 2
 
 
 def test_key_mismatches():
@@ -180,7 +181,7 @@ def _only_bthome_errors(data, key, mac=MAC):
 
 def test_fuzz_garbage_only_raises_bthome_error():
     rng = _Lcg(2024)
-    ids = [o[0] for o in bthome.all_objects()]
+    ids = [o[0] for o in bthome_host.all_objects()]
     decoded = 0
     for i in range(3000):
         kind = i % 4

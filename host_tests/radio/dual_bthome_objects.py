@@ -3,6 +3,7 @@
 import binascii
 
 from radio import bthome
+from radio import bthome_host
 from radio.bthome import BTHomeError
 from radio.sensors import Sensors
 
@@ -20,7 +21,7 @@ def _objects(hexpayload):
 
 
 def test_every_id_of_the_format_table_is_known():
-    known = [o[0] for o in bthome.all_objects()]
+    known = [o[0] for o in bthome_host.all_objects()]
     missing = [("%02x" % i) for i in TABLE_IDS if i not in known]
     assert missing == [], missing
 
