@@ -27,7 +27,8 @@ _UUID_LE = b"\xd2\xfc"
 
 # One object per line: id (2 hex digits), bytes (1 digit), u(nsigned)/s(igned),
 # scale, then a space and the name; "3a1u0 button" is id 0x3A, 1 byte, unsigned,
-# scale 0 (run together: four bytes of flash fewer a line than spaced out).
+# scale 0 (run together: four bytes of flash fewer a line than spaced out). The
+# commonest, "1u0", is left out: "3a button" says the same.
 # Value = raw / 10**scale, or raw * M / 10**D for a scale "D*M" (0x58 steps
 # by 0.35). Size "v": a length byte comes first (text, raw, command). Ids,
 # sizes and scales follow the BTHome v2 format table (bthome.io/format).
@@ -36,8 +37,8 @@ _UUID_LE = b"\xd2\xfc"
 # over 10 KB of heap. Ascending ids, so a name shared by several ids finds the
 # lowest first.
 _TABLE = """
-001u0 packet_id
-011u0 battery
+00 packet_id
+01 battery
 022s2 temperature
 032u2 humidity
 043u2 pressure
@@ -45,46 +46,46 @@ _TABLE = """
 062u2 mass_kg
 072u2 mass_lb
 082s2 dew_point
-091u0 count
+09 count
 0a3u3 energy
 0b3u2 power
 0c2u3 voltage
 0d2u0 pm2_5
 0e2u0 pm10
-0f1u0 generic_boolean
-101u0 power_on
-111u0 opening
+0f generic_boolean
+10 power_on
+11 opening
 122u0 co2
 132u0 tvoc
 142u2 moisture
-151u0 battery_low
-161u0 battery_charging
-171u0 carbon_monoxide
-181u0 cold
-191u0 connectivity
-1a1u0 door
-1b1u0 garage_door
-1c1u0 gas_detected
-1d1u0 heat
-1e1u0 light
-1f1u0 lock
-201u0 moisture_detected
-211u0 motion
-221u0 moving
-231u0 occupancy
-241u0 plug
-251u0 presence
-261u0 problem
-271u0 running
-281u0 safety
-291u0 smoke
-2a1u0 sound
-2b1u0 tamper
-2c1u0 vibration
-2d1u0 window
-2e1u0 humidity
-2f1u0 moisture
-3a1u0 button
+15 battery_low
+16 battery_charging
+17 carbon_monoxide
+18 cold
+19 connectivity
+1a door
+1b garage_door
+1c gas_detected
+1d heat
+1e light
+1f lock
+20 moisture_detected
+21 motion
+22 moving
+23 occupancy
+24 plug
+25 presence
+26 problem
+27 running
+28 safety
+29 smoke
+2a sound
+2b tamper
+2c vibration
+2d window
+2e humidity
+2f moisture
+3a button
 3bvu0 command
 3c2u0 dimmer
 3d2u0 count
@@ -122,12 +123,12 @@ _TABLE = """
 5d2s3 current
 5e2u2 direction
 5f2u1 precipitation
-601u0 channel
+60 channel
 612u0 rotational_speed
 624s6 speed
 634s6 acceleration
-641u0 light_level
-651u0 settings_revision
+64 light_level
+65 settings_revision
 f02u0 device_type
 f14u0 firmware_version
 f23u0 firmware_version
@@ -150,6 +151,8 @@ COMMAND_EVENTS = {0x00: "off", 0x01: "on", 0x02: "toggle", 0x03: "step_up", 0x04
 def _spec_at(i):
     # The (id, name, bytes, signed, decimals, multiplier) of the line at i.
     head, name = _TABLE[i:_TABLE.index("\n", i)].split()
+    if len(head) == 2:
+        head += "1u0"
     oid, size, sign, scale = head[:2], head[2], head[3], head[4:]
     mult = 1
     if "*" in scale:
