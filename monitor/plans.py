@@ -2,10 +2,11 @@
 follows a call. No database, no clock, no MQTT: cases.py applies the result.
 
 Which plan a Contact ID code starts, and what it is called, comes from the
-table the hub uses too (firmware/panel/contact_id.py). See docs/monitoring.md
+Contact ID table (firmware/panel/contact_id_table.py). See docs/monitoring.md
 for the plans in prose."""
 
 from panel import contact_id as CID
+from panel import contact_id_table as CID_TABLE
 
 SERVICES = ("police", "fire", "medical")
 CANCELLABLE = ("burglar", "panic", "sos")
@@ -34,7 +35,7 @@ def classify(signal):
     (OPEN, plan, service) | (ATTACH, plan, None) | (KEYPAD_CANCEL,) | (TEST_REPORT,) | (STORE,)
     """
     parsed = _parse(signal.get("code"))
-    spec = CID.spec(parsed[1]) if parsed and parsed[0] == "E" else None
+    spec = CID_TABLE.spec(parsed[1]) if parsed and parsed[0] == "E" else None
     if spec is None or spec[2] is None:
         return (STORE,)
     _, _, plan, service, _ = spec
@@ -57,7 +58,7 @@ def event_words(code, name=None):
     """What a person reads for a signal: "Burglary — front door (entry/exit)",
     "Keypad cancel by owner"; from the shared Contact ID table."""
     parsed = _parse(code)
-    spec = CID.spec(parsed[1]) if parsed else None
+    spec = CID_TABLE.spec(parsed[1]) if parsed else None
     if spec is None:
         text = "Unknown event"
     else:

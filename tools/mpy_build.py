@@ -17,9 +17,10 @@ OUT = os.path.join(paths.BUILD, "mpy")
 #   bench encode; and the object table's listing and decode()'s flat view
 #   (radio/bthome_host.py), which only the bthome CLI and the tests use;
 # - the wire messages only the monitoring side makes or checks (check_event,
-#   ack, command): the hub sends events and checks acks and commands.
+#   ack, command): the hub sends events and checks acks and commands;
+# - the Contact ID table (names, plans, services): the hub only ranks signals.
 HOST_ONLY = ("panel/replay.py", "radio/bthome_encode.py", "uplink/wire_host.py",
-             "radio/bthome_host.py")
+             "radio/bthome_host.py", "panel/contact_id_table.py")
 # The packages' __init__.py hold only comments (host_tests/test_mpy_cross.py
 # checks): MicroPython imports a directory without one, so the board goes
 # without them (about 30 bytes of .mpy each). CPython's imports keep them.

@@ -94,8 +94,9 @@ def test_duress_and_trouble_place_no_calls():
 
 def test_the_hub_and_the_service_read_one_table():
     from panel import contact_id as CID
+    from panel import contact_id_table as CID_TABLE
     from uplink import outbox
-    known = CID.events()
+    known = CID_TABLE.events()
     assert [e[0] for e in known] == sorted(e[0] for e in known)
     for event, rank, plan, service, words in known:
         assert outbox.priority({"qualifier": "E", "event": event}) == rank
