@@ -210,6 +210,9 @@ class Link:
 
     # ---- connection ----
 
+    def _count(self, name, n=1):
+        self.stats[name] = self.stats.get(name, 0) + n
+
     def _timeout(self):
         if self.sock is not None:
             self.sock.settimeout(self.timeout_s)
@@ -253,7 +256,7 @@ class Link:
         self._retained_sent = set()
         self.last_tx = self.last_rx = now
         self.ping_sent = None
-        self.stats["connects"] += 1
+        self._count("connects")
 
     def _real_socket(self):
         s = self.mqtt.socket
@@ -261,14 +264,14 @@ class Link:
 
     def _drop(self, now, err):
         self.last_error = err
-        self.stats["failures"] += 1
+        self._count("failures")
         reason = getattr(err, "reason", None)      # uplink.tls.TlsError
         if reason is not None:
-            self.stats["tls_failures"] = self.stats.get("tls_failures", 0) + 1
+            self._count("tls_failures")
             self.stats["tls_error"] = reason
         elif isinstance(err, getattr(self.mqtt, "MQTTException", ())) and err.args:
             # The broker's CONNACK refusal: 4 bad user name or password, 5 not authorised.
-            self.stats["refused"] = self.stats.get("refused", 0) + 1
+            self._count("refused")
             self.stats["refused_rc"] = err.args[0]
         self._close_sock()
         self.connected = False
@@ -335,13 +338,13 @@ class Link:
                 # It can never be signed (a float slipped in): holding it would
                 # block every signal behind it, so count it and let it go.
                 self.outbox.ack([seq])
-                self.stats["unsendable"] = self.stats.get("unsendable", 0) + 1
+                self._count("unsendable")
                 continue
             self._timeout()
             c.publish(self.t_events, payload, False, 1)   # returns on PUBACK
             self._sent[seq] = now
             self.last_tx = self.last_rx = now
-            self.stats["published"] += 1
+            self._count("published")
             budget -= 1
         for _ in range(self.per_poll):
             if not self.connected:
@@ -362,7 +365,7 @@ class Link:
                 self._timeout()
                 c.ping()
                 self.ping_sent = self.last_tx = now
-                self.stats["pings"] += 1
+                self._count("pings")
 
     # ---- incoming ----
 
@@ -377,13 +380,13 @@ class Link:
                 self._on_command(msg)
         except Exception as e:
             self.last_error = e
-            self.stats["command_errors"] += 1
+            self._count("command_errors")
 
     def _on_ack(self, msg):
         obj = wire.parse(msg)
         seqs = wire.check_ack(obj, self.hub_id, self.secret if self.require_signed else None)
         if seqs is None:
-            self.stats["bad_acks"] += 1
+            self._count("bad_acks")
             return
         answers = False
         for s in seqs:
@@ -395,20 +398,20 @@ class Link:
         t = obj.get("time")
         if answers and t is not None and self.require_signed and self.clock is not None:
             self.clock.adopt(t, "monitor")
-        self.stats["acked"] += self.outbox.ack(seqs)
+        self._count("acked", self.outbox.ack(seqs))
 
     def _on_command(self, msg):
         if self.inbound is not None and self.inbound.op & 1:
-            self.stats["retained_ignored"] += 1   # a stale command kept by the broker
+            self._count("retained_ignored")   # a stale command kept by the broker
             return
         obj = wire.parse(msg)
         if obj is None or not isinstance(obj.get("action"), str):
-            self.stats["bad_commands"] += 1
+            self._count("bad_commands")
             return
         if "mac" in obj or self.require_signed and obj.get("action") not in self.plain_actions:
             obj = self._check_signed(obj)
             if obj is None:
-                self.stats["bad_commands"] += 1
+                self._count("bad_commands")
                 return
         else:
             # Unsigned: only what the panel needs, so nothing else in it (an
@@ -417,13 +420,13 @@ class Link:
             if "force" in obj:
                 plain["force"] = obj["force"]
             obj = plain
-        self.stats["commands"] += 1
+        self._count("commands")
         if self.on_command is not None:
             try:
                 self.on_command(obj)
             except Exception as e:
                 self.last_error = e
-                self.stats["command_errors"] += 1
+                self._count("command_errors")
 
     def _check_signed(self, obj):
         body = wire.verify(self.secret, obj)
@@ -437,7 +440,7 @@ class Link:
         if wall is None or not wall.trusted():
             # No trusted time yet (no ack with the monitor's time, no NTP):
             # the ts window cannot be applied, so the command is refused.
-            self.stats["untimed_commands"] = self.stats.get("untimed_commands", 0) + 1
+            self._count("untimed_commands")
             return None
         t = wall.now()
         if ts - t > wall.window_s or t - ts > wall.window_s:

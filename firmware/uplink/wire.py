@@ -82,19 +82,11 @@ def canonical(v):
     return "".join(out).encode()
 
 
-def mac(secret, obj):
-    """Hex HMAC-SHA256 over the canonical form of obj, ignoring a "mac" member."""
-    if "mac" in obj:
-        obj = dict(obj)
-        del obj["mac"]
-    return hexdigest(secret, canonical(obj))
-
-
 def sign(secret, obj):
     """The canonical bytes of obj with its "mac" member added."""
     body = dict(obj)
     body.pop("mac", None)
-    body["mac"] = mac(secret, body)
+    body["mac"] = hexdigest(secret, canonical(body))
     return canonical(body)
 
 
