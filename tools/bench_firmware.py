@@ -35,8 +35,8 @@ def main(what, root):
     for step in range(400):
         now += 10
         i = step % len(macs)
-        data = bthome.encode([("packet_id", step & 0xFF), ("battery", 90), ("door", step & 1)],
-                             macs[i], keys[i], 100 + step)
+        data = bthome_encode.encode([("packet_id", step & 0xFF), ("battery", 90), ("door", step & 1)],
+                                    macs[i], keys[i], 100 + step)
         h.advert(macs[i], data, -60)
         h.step(now)
     gc.collect()

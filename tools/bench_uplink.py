@@ -23,6 +23,7 @@ from tools.broker import Broker
 from tools.hubsim import HubSim, HOST_LIB
 
 from radio import bthome
+from radio import bthome_encode
 from uplink import wire
 from uplink import wire_host
 
@@ -116,8 +117,8 @@ def hub_latency(port, n, gap_ms, work):
     seq0 = max(arrived) if arrived else 1
     for i in range(n):
         counter += 1
-        adv = bthome.encode([("packet_id", counter & 0xFF), ("button", LONG_PRESS)],
-                            button["mac"], key, counter).hex()
+        adv = bthome_encode.encode([("packet_id", counter & 0xFF), ("button", LONG_PRESS)],
+                                   button["mac"], key, counter).hex()
         sent[seq0 + 1 + i] = time.time_ns()
         sim.advert(button["mac"], adv)
         time.sleep(gap_ms / 1000)
@@ -132,7 +133,7 @@ def hub_latency(port, n, gap_ms, work):
     for i in range(burst):
         counter += 1
         press = [("packet_id", counter & 0xFF), ("button", LONG_PRESS)]
-        sim.advert(button["mac"], bthome.encode(press, button["mac"], key, counter).hex())
+        sim.advert(button["mac"], bthome_encode.encode(press, button["mac"], key, counter).hex())
         time.sleep(0.004)    # 250 adverts/s offered: more than any house sends
     deadline = time.monotonic() + 60
     while not all(s in arrived for s in range(first, first + burst)) and time.monotonic() < deadline:
@@ -178,8 +179,8 @@ def outage(work, down_s=90.0):
         sub.clear()
         broker.stop()
         t_down = time.monotonic()
-        sim.advert(button["mac"], bthome.encode([("packet_id", 7), ("button", LONG_PRESS)],
-                                                button["mac"], key, 7).hex())
+        sim.advert(button["mac"], bthome_encode.encode([("packet_id", 7), ("button", LONG_PRESS)],
+                                                       button["mac"], key, 7).hex())
         sim.wait_for(lambda o: o.get("signal", {}).get("code") == "E120", timeout=10)
         time.sleep(max(0.0, down_s - (time.monotonic() - t_down)))
         broker.start()

@@ -15,6 +15,7 @@ import sys
 
 
 from radio import bthome
+from radio import bthome_encode
 from radio import bthome_host
 
 
@@ -79,7 +80,7 @@ def cmd_encode(args):
     except (binascii.Error, ValueError):
         return _fail("bad key")
     try:
-        data = bthome.encode(objects, args.mac, key, args.counter, args.trigger)
+        data = bthome_encode.encode(objects, args.mac, key, args.counter, args.trigger)
     except bthome.BTHomeError as e:
         return _fail(e.reason)
     print(data.hex())

@@ -343,15 +343,3 @@ def object_id(name_or_id):
     if i < 0:
         raise BTHomeError("unknown object %s" % (name_or_id,))
     return int(_TABLE[_TABLE.rindex("\n", 0, i) + 1:][:2], 16)
-
-
-def encode(objects, mac, key=None, counter=0, trigger=False):
-    """Service data for `objects`, each a (name or id, value) pair or a dict
-    with "id" or "name" and "value". They are sent in the order given (the
-    spec asks senders for ascending ids). With `key` the packet is encrypted;
-    `counter` must then grow with every packet the device sends."""
-    # The hub only decodes. The encoder serves the simulation, the tests and
-    # the bench, on the host: it lives in radio/bthome_encode.py, which the
-    # board image leaves out (tools/mpy_build.py HOST_ONLY), saving 0.8 KB.
-    from radio.bthome_encode import encode
-    return encode(objects, mac, key, counter, trigger)

@@ -1,6 +1,6 @@
 # Encoding BTHome v2 service data, so the simulation, the tests and the bench
-# can play real sensors. Host-only: the hub only decodes (radio/bthome.py,
-# whose encode() calls this), so the board image leaves this file out.
+# can play real sensors. Host-only: the hub only decodes (radio/bthome.py),
+# so the board image leaves this file out.
 import binascii
 
 from crypto import ccm
@@ -66,7 +66,10 @@ def _encode_variable(oid, name, value, out):
 
 
 def encode(objects, mac, key=None, counter=0, trigger=False):
-    """Service data for `objects`: see radio.bthome.encode."""
+    """Service data for `objects`, each a (name or id, value) pair or a dict
+    with "id" or "name" and "value". They are sent in the order given (the
+    spec asks senders for ascending ids). With `key` the packet is encrypted;
+    `counter` must then grow with every packet the device sends."""
     payload = bytearray()
     for obj in objects:
         if isinstance(obj, dict):

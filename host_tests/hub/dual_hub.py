@@ -9,6 +9,7 @@ from drivers.keypad_scan import KeypadScanner
 from drivers.inputs import WiredInputs
 from drivers import outputs
 from radio import bthome
+from radio import bthome_encode
 from radio.sensors import Sensors
 from hub.store import Store
 from hub.hub import Hub
@@ -103,7 +104,7 @@ def test_an_advert_trips_its_zone_and_the_queue_is_bounded():
     r.keys("1234B")
     r.run(61000)
     for pid in range(40):                 # a flood between two loop passes
-        r.hub.advert(MAC, bthome.encode([("packet_id", pid), ("window", pid % 2)], MAC), -60)
+        r.hub.advert(MAC, bthome_encode.encode([("packet_id", pid), ("window", pid % 2)], MAC), -60)
     assert r.hub.dropped_adverts == 40 - r.hub.radio_queue
     r.run(20)
     assert r.panel.state == "triggered"

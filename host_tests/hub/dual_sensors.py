@@ -1,5 +1,6 @@
 # BLE sensors: only fresh, authentic adverts from enrolled sensors reach the panel.
 from radio import bthome
+from radio import bthome_encode
 from radio.sensors import Sensors
 from radio.scanner import service_data
 
@@ -16,7 +17,7 @@ def sensors():
 
 
 def door(value, counter, pid):
-    return bthome.encode([("packet_id", pid), ("battery", 90), ("door", value)], MAC, KEYB, counter)
+    return bthome_encode.encode([("packet_id", pid), ("battery", 90), ("door", value)], MAC, KEYB, counter)
 
 
 def test_door_opens_and_closes():
@@ -52,7 +53,7 @@ def test_forged_and_plain_adverts_from_a_keyed_sensor_are_rejected():
     good = bytearray(door(1, 10, 1))
     good[-1] ^= 1
     assert s.advert(MAC, bytes(good)) == []
-    plain = bthome.encode([("door", 1)], MAC)
+    plain = bthome_encode.encode([("door", 1)], MAC)
     assert s.advert(MAC, plain) == []
     assert s.counts["forged"] == 2
 
@@ -72,20 +73,20 @@ def test_garbage_is_counted_never_raised():
 def test_unknown_sensors_are_ignored_unless_enrolling():
     s = sensors()
     other = "AA:BB:CC:DD:EE:FF"
-    assert s.advert(other, bthome.encode([("motion", 1)], other)) == []
+    assert s.advert(other, bthome_encode.encode([("motion", 1)], other)) == []
     assert s.heard == {}
     s.enrolling = True
-    s.advert(other, bthome.encode([("motion", 1)], other), -70)
+    s.advert(other, bthome_encode.encode([("motion", 1)], other), -70)
     assert s.heard == {other: (-70, False)}
 
 
 def test_repeated_packet_id_is_one_trip():
     s = sensors()
     m = "3C:2E:F5:00:00:04"
-    adv = bthome.encode([("packet_id", 7), ("motion", 1)], m)
+    adv = bthome_encode.encode([("packet_id", 7), ("motion", 1)], m)
     assert s.advert(m, adv) == [("hall_motion", "motion"), ("hall_motion", "checkin")]
     assert s.advert(m, adv) == [("hall_motion", "checkin")]
-    adv = bthome.encode([("packet_id", 8), ("motion", 1)], m)
+    adv = bthome_encode.encode([("packet_id", 8), ("motion", 1)], m)
     assert s.advert(m, adv) == [("hall_motion", "motion"), ("hall_motion", "checkin")]
 
 
@@ -94,7 +95,7 @@ def test_battery_low_has_hysteresis():
     m = "3C:2E:F5:00:00:04"
     ev = []
     for pid, pct in ((1, 50), (2, 19), (3, 21), (4, 18), (5, 30)):
-        ev.extend(e for z, e in s.advert(m, bthome.encode([("packet_id", pid), ("battery", pct)], m))
+        ev.extend(e for z, e in s.advert(m, bthome_encode.encode([("packet_id", pid), ("battery", pct)], m))
                   if e != "checkin")
     assert ev == ["battery_ok", "battery_low", "battery_ok"]
 
@@ -103,9 +104,9 @@ def test_button_press_is_a_panic_press_and_glass_break_follows_its_object():
     s = Sensors()
     s.add("00:00:00:00:00:06", "panic_button", "panic")
     s.add("00:00:00:00:00:05", "living_glass", "glass_break", objects=["vibration"])
-    b = bthome.encode([("packet_id", 1), ("button", 4)], "00:00:00:00:00:06")
+    b = bthome_encode.encode([("packet_id", 1), ("button", 4)], "00:00:00:00:00:06")
     assert ("panic_button", "press") in s.advert("00:00:00:00:00:06", b)
-    v = bthome.encode([("packet_id", 1), ("vibration", 1)], "00:00:00:00:00:05")
+    v = bthome_encode.encode([("packet_id", 1), ("vibration", 1)], "00:00:00:00:00:05")
     assert ("living_glass", "glass_break") in s.advert("00:00:00:00:00:05", v)
 
 

@@ -13,6 +13,7 @@ from tools import paths
 from tools.hubsim import HubSim
 
 from radio import bthome
+from radio import bthome_encode
 
 with open(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json")) as f:
     DEMO = json.load(f)
@@ -33,8 +34,8 @@ def demo_config(port=CLOSED_PORT, **changes):
 
 def door_advert(value, counter, zone=FRONT):
     key = bytes.fromhex(zone["key"])
-    return bthome.encode([("packet_id", counter & 0xFF), ("battery", 88), ("door", value)],
-                         zone["mac"], key, counter).hex()
+    return bthome_encode.encode([("packet_id", counter & 0xFF), ("battery", 88), ("door", value)],
+                                zone["mac"], key, counter).hex()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 # out newest first; the hub must still see a door open before it closes, and
 # never take the older advert for a replay of the newer one.
 from radio import bthome
+from radio import bthome_encode
 from radio.sensors import Sensors
 from panel.config import Config
 from panel.panel import Panel
@@ -14,11 +15,11 @@ KEY = bytes(range(16))
 
 
 def door(value, counter):
-    return bthome.encode([("packet_id", counter & 0xFF), ("door", value)], DOOR, KEY, counter)
+    return bthome_encode.encode([("packet_id", counter & 0xFF), ("door", value)], DOOR, KEY, counter)
 
 
 def window(value, pid):
-    return bthome.encode([("packet_id", pid), ("window", value)], WINDOW)
+    return bthome_encode.encode([("packet_id", pid), ("window", value)], WINDOW)
 
 
 class _Store:
@@ -120,7 +121,7 @@ def test_strangers_adverts_take_no_room_from_our_sensors():
     hub = rig()
     for n in range(100):                        # the neighbours' BTHome sensors
         mac = "AA:BB:CC:00:00:%02X" % n
-        hub.advert(mac, bthome.encode([("packet_id", n), ("motion", 1)], mac), -80)
+        hub.advert(mac, bthome_encode.encode([("packet_id", n), ("motion", 1)], mac), -80)
     hub.advert(DOOR, door(1, 50), -60)
     assert hub.dropped_adverts == 0
     hub.step(1010)
@@ -131,6 +132,6 @@ def test_strangers_adverts_take_no_room_from_our_sensors():
 def test_strangers_are_still_heard_while_enrolling():
     hub = rig()
     hub.sensors.enrolling = True
-    hub.advert("AA:BB:CC:00:00:01", bthome.encode([("motion", 1)], "AA:BB:CC:00:00:01"), -80)
+    hub.advert("AA:BB:CC:00:00:01", bthome_encode.encode([("motion", 1)], "AA:BB:CC:00:00:01"), -80)
     hub.step(1010)
     assert "AA:BB:CC:00:00:01" in hub.sensors.heard

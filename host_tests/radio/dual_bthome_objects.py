@@ -3,6 +3,7 @@
 import binascii
 
 from radio import bthome
+from radio import bthome_encode
 from radio import bthome_host
 from radio.bthome import BTHomeError
 from radio.sensors import Sensors
@@ -16,7 +17,7 @@ TABLE_IDS = list(range(0x00, 0x30)) + list(range(0x3A, 0x66)) + [0xF0, 0xF1, 0xF
 
 
 def _objects(hexpayload):
-    r = bthome.decode(bthome.encode([], MAC)[:1] + h(hexpayload), MAC)
+    r = bthome.decode(bthome_encode.encode([], MAC)[:1] + h(hexpayload), MAC)
     return [(o["id"], o["value"]) for o in r["objects"]], r["unknown"]
 
 
@@ -95,7 +96,7 @@ def test_new_objects_round_trip_through_the_encoder():
     objs = [(0x3B, 0x02), (0x53, "hi"), (0x54, "0102"), (0x58, 7.0), (0x62, -0.000001),
             (0x63, 2147.483647), (0x64, 200), (0x65, 1)]
     for key in (None, KEY):
-        r = bthome.decode(bthome.encode(objs, MAC, key, 3), MAC, key)
+        r = bthome.decode(bthome_encode.encode(objs, MAC, key, 3), MAC, key)
         got = [(o["id"], o["value"]) for o in r["objects"]]
         assert got == objs, got
 

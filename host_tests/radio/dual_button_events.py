@@ -3,6 +3,7 @@
 import os
 
 from radio import bthome
+from radio import bthome_encode
 from radio.sensors import Sensors
 from panel.config import Config, ConfigError, button_events
 
@@ -21,7 +22,7 @@ def _panics(events=None):
         s = Sensors()
         s.add(BUTTON, "panic_button", "panic", button_events=events)
         pid += 1
-        adv = bthome.encode([("packet_id", pid), ("button", CODES[name])], BUTTON)
+        adv = bthome_encode.encode([("packet_id", pid), ("button", CODES[name])], BUTTON)
         out[name] = ("panic_button", "press") in s.advert(BUTTON, adv)
     return out
 

@@ -6,6 +6,7 @@ import binascii
 import _sim
 import aioble
 from radio import bthome
+from radio import bthome_encode
 from radio.scanner import Scanner
 
 DOOR = "3C:2E:F5:00:00:01"
@@ -19,7 +20,7 @@ def _advert(mac, data, rssi=-60):
 
 
 def _door(value, counter):
-    return bthome.encode([("packet_id", counter & 0xFF), ("door", value)], DOOR, KEY, counter)
+    return bthome_encode.encode([("packet_id", counter & 0xFF), ("door", value)], DOOR, KEY, counter)
 
 
 async def _collect(duration_ms):

@@ -5,6 +5,7 @@ import time
 
 
 from radio import bthome
+from radio import bthome_encode
 
 # The BTHome object each zone type reports when the config names none.
 _OBJECT = {"contact": "door", "motion": "motion", "glass_break": "vibration",
@@ -96,4 +97,4 @@ class Sensors:
         elif event not in ("checkin", "battery_low", "battery_ok"):
             raise ValueError("unknown zone event %r" % event)
         objects.sort(key=lambda o: bthome.object_id(o[0]))   # BTHome asks for ascending ids
-        return bthome.encode(objects, z.mac, z.key, z.counter)
+        return bthome_encode.encode(objects, z.mac, z.key, z.counter)
