@@ -82,6 +82,7 @@ def board_config(path, board=None):
     """The config as it goes on the board: validated (against the board's pins
     when given), codes hashed."""
     from panel import codes
+    from panel import codes_host
     from panel.config import Config, ConfigError
     from hub.settings import HubSettings, Board
     if not os.path.exists(path):
@@ -103,7 +104,7 @@ def board_config(path, board=None):
         fail("%s: %s" % (path, e))
     for user in raw.get("users", []):
         if "code" in user:
-            user["code_hash"] = codes.make_hash(user.pop("code"), os.urandom(codes.SALT_BYTES))
+            user["code_hash"] = codes_host.make_hash(user.pop("code"), os.urandom(codes.SALT_BYTES))
     return raw
 
 

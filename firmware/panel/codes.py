@@ -18,10 +18,6 @@ def _digest(code, salt, iterations):
     return h
 
 
-def make_hash(code, salt, iterations=ITERATIONS):
-    return stored_form(iterations, salt, _digest(code, salt, iterations))
-
-
 def stored_form(iterations, salt, digest):
     return "s256$%d$%s$%s" % (
         iterations, binascii.hexlify(salt).decode(), binascii.hexlify(digest).decode())

@@ -145,9 +145,7 @@ class Panel:
                 self._local_alarm()
         elif state == TRIGGERED:
             self._set_state(TRIGGERED)
-            if self.siren != "temporal3":
-                self._sound("steady")
-            self.siren_end = ticks.add(now, self.cfg.siren_time)
+            self._siren("steady")
             self.held = held
             self._release_held()
         else:
@@ -704,9 +702,7 @@ class Panel:
         self._stop_exit()
         self._set_state(TRIGGERED)
         self._buzz("off")
-        if self.siren != "temporal3":
-            self._sound("steady")
-        self.siren_end = ticks.add(self.now, self.cfg.siren_time)
+        self._siren("steady")
         batch = [("E", event, i)]
         if first and self.exit_error:
             batch.append(("E", CID.EXIT_ERROR, i))
@@ -728,8 +724,7 @@ class Panel:
         self.emergency = event
         self._show_state()
         if event == CID.FIRE:
-            self._sound("temporal3")
-            self.siren_end = ticks.add(self.now, self.cfg.siren_time)
+            self._siren("temporal3")
         else:
             self._buzz("alarm")
 
@@ -753,9 +748,7 @@ class Panel:
             self._stop_exit()
             self._set_state(TRIGGERED)
             self._buzz("off")
-            if self.siren != "temporal3":
-                self._sound("steady")
-            self.siren_end = ticks.add(self.now, self.cfg.siren_time)
+            self._siren("steady")
         if user is not None:
             self._user_signal("E", event, user, name, sos=sos)
         elif zone is None:
@@ -804,6 +797,12 @@ class Panel:
         if s != self.state:
             self.state = s
             self.out.append({"state": s})
+
+    def _siren(self, pattern):
+        # The siren for the siren time; "steady" leaves a fire's temporal3 on.
+        if pattern != "steady" or self.siren != "temporal3":
+            self._sound(pattern)
+        self.siren_end = ticks.add(self.now, self.cfg.siren_time)
 
     def _sound(self, pattern):
         if pattern != self.siren:
