@@ -206,7 +206,8 @@ def make_server_cert(directory, names, ca_dir=None):
 
 
 def cert_pin(path):
-    """SHA-256 (hex) of a PEM certificate's DER bytes (uplink.tls.fingerprint on the hub)."""
+    """SHA-256 (hex) of a PEM certificate's DER bytes (the tests compare it with
+    uplink.tls_host.fingerprint)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     with open(path, "rb") as f:

@@ -86,13 +86,6 @@ class _Ccm:
         return bytes(x[j] ^ s0[j] for j in range(self.m))
 
 
-def encrypt(key, nonce, plaintext, aad=b"", mic_len=4):
-    """(ciphertext, mic) for `plaintext` under `key` and a never-reused `nonce`."""
-    c = _Ccm(key, nonce, mic_len)
-    mic = c.tag(aad, plaintext)
-    return bytes(c.crypt(plaintext)), mic
-
-
 def decrypt(key, nonce, ciphertext, mic, aad=b""):
     """The plaintext, or None when the MIC does not match (wrong key, forged or
     damaged packet). The MIC length is taken from `mic`."""

@@ -62,7 +62,7 @@ class Hub:
         if link is not None:
             link.on_command = self.command
             link.on_watermark = self._save_watermark
-            link.set_state(panel.state)
+            link.state = panel.state
         if led is not None:
             led.play(panel.state, panel.now)
 
@@ -221,7 +221,7 @@ class Hub:
                 if self.led is not None:
                     self.led.play(o["state"], now)
                 if self.link is not None:
-                    self.link.set_state(o["state"])
+                    self.link.state = o["state"]
             elif "siren" in o:
                 if self.siren is not None:
                     self.siren.play(o["siren"], now)

@@ -3,7 +3,7 @@
 # so the board image leaves this file out.
 import binascii
 
-from crypto import ccm
+from crypto import ccm_host
 from radio.bthome import BTHomeError, spec, object_id, parse_mac, _key_bytes, _nonce
 
 try:
@@ -87,6 +87,6 @@ def encode(objects, mac, key=None, counter=0, trigger=False):
         raise BTHomeError("counter out of range")
     counter4 = bytes((counter & 0xFF, (counter >> 8) & 0xFF,
                       (counter >> 16) & 0xFF, (counter >> 24) & 0xFF))
-    ct, mic = ccm.encrypt(key, _nonce(parse_mac(mac), info, counter4), payload,
-                          mic_len=_MIC_LEN)
+    ct, mic = ccm_host.encrypt(key, _nonce(parse_mac(mac), info, counter4), payload,
+                               mic_len=_MIC_LEN)
     return bytes((info,)) + ct + counter4 + mic

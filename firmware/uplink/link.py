@@ -173,9 +173,6 @@ class Link:
 
     # ---- the hub loop's entry points ----
 
-    def set_state(self, word):
-        self.state = word
-
     def publish_retained(self, key, payload):
         """Keep `payload` retained on topic `key` (or retained_topic(key)); sent
         when connected, again after reconnects. A callable payload is built then,

@@ -15,7 +15,6 @@
 # `handshake_ms`, so a broker that accepts TCP and never answers costs the alarm
 # loop a bounded pause, like any other failed connect.
 import binascii
-import hashlib
 
 try:
     from micropython import const
@@ -67,11 +66,6 @@ def pem_to_der(pem):
     if len(der) < 64 or der[0] != 0x30:
         raise ValueError("not a DER certificate inside the PEM")
     return der
-
-
-def fingerprint(der):
-    """SHA-256 of a certificate's DER bytes, hex: the CA's pin, safe to print."""
-    return binascii.hexlify(hashlib.sha256(der).digest()).decode()
 
 
 def reason_of(err):
@@ -144,7 +138,6 @@ class Tls:
     # round trips on a slow Wi-Fi, and still well inside the 8 s watchdog.
     def __init__(self, ca_pem, server_hostname, handshake_ms=4000, ssl=None):
         self.der = pem_to_der(ca_pem)
-        self.ca_sha256 = fingerprint(self.der)
         self.hostname = server_hostname
         self.handshake_ms = handshake_ms
         if ssl is None:

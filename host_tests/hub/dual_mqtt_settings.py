@@ -2,7 +2,8 @@
 # that is the hub's own, refusals that name the field and never echo a secret.
 from panel.config import ConfigError
 from hub.settings import HubSettings
-from uplink.tls import pem_to_der, fingerprint, reason_of
+from uplink.tls import pem_to_der, reason_of
+from uplink.tls_host import fingerprint
 
 # A throwaway CA made for this test (EC P-256); its SHA-256 pin, from openssl:
 # openssl x509 -outform DER | sha256sum

@@ -35,9 +35,10 @@ def test_unknown_id_keeps_the_objects_before_it():
 
 def test_unknown_id_in_an_encrypted_advert_keeps_the_door_opening():
     from crypto import ccm
+    from crypto import ccm_host
     counter = h("0a000000")
     nonce = bthome.parse_mac(MAC) + b"\xd2\xfc\x41" + counter
-    ct, mic = ccm.encrypt(KEY, nonce, h("1a01" "e70000"))
+    ct, mic = ccm_host.encrypt(KEY, nonce, h("1a01" "e70000"))
     r = bthome.decode(b"\x41" + ct + counter + mic, MAC, KEY)
     assert r["objects"] == [{"id": 0x1A, "name": "door", "value": 1}]
     assert r["unknown"] == 3 and r["counter"] == 10
@@ -51,9 +52,10 @@ def test_sensor_opens_on_a_partly_known_advert_and_counts_the_rest():
     s = Sensors()
     s.add(MAC, "front_door", "contact", KEY)
     from crypto import ccm
+    from crypto import ccm_host
     counter = h("0b000000")
     nonce = bthome.parse_mac(MAC) + b"\xd2\xfc\x41" + counter
-    ct, mic = ccm.encrypt(KEY, nonce, h("0001" "1a01" "ee05"))
+    ct, mic = ccm_host.encrypt(KEY, nonce, h("0001" "1a01" "ee05"))
     assert s.advert(MAC, b"\x41" + ct + counter + mic) == [("front_door", "open"),
                                                            ("front_door", "checkin")]
     assert s.counts["unknown_objects"] == 1 and s.counts["accepted"] == 1

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 from hypothesis import given, settings, strategies as st
 
 from crypto import ccm
+from crypto import ccm_host
 from tools import paths
 
 PEER = settings(max_examples=200, deadline=None, derandomize=True, database=None)
@@ -23,7 +24,7 @@ mics = st.sampled_from([BTHOME_MIC, 4, 6, 8, 10, 12, 14, 16])
 @PEER
 @given(keys, nonces, st.binary(max_size=70), st.binary(max_size=40), mics)
 def test_we_seal_as_cryptography_does(key, nonce, plain, aad, mic_len):
-    ct, mic = ccm.encrypt(key, nonce, plain, aad, mic_len)
+    ct, mic = ccm_host.encrypt(key, nonce, plain, aad, mic_len)
     assert ct + mic == AESCCM(key, tag_length=mic_len).encrypt(nonce, plain, aad or None)
 
 
@@ -66,9 +67,10 @@ def _vectors():
 _MP = """
 import sys, json, binascii
 from crypto import ccm
+from crypto import ccm_host
 h = binascii.unhexlify
 for key, nonce, plain, aad, sealed, m in json.loads(sys.stdin.read()):
-    ct, mic = ccm.encrypt(h(key), h(nonce), h(plain), h(aad), m)
+    ct, mic = ccm_host.encrypt(h(key), h(nonce), h(plain), h(aad), m)
     back = ccm.decrypt(h(key), h(nonce), h(sealed)[:-m], h(sealed)[-m:], h(aad))
     bad = bytearray(h(sealed))
     bad[0] ^= 1

@@ -57,7 +57,7 @@ def main():
                 backoff_max_ms=cfg.get("backoff_max_ms", 1000),
                 per_poll=cfg.get("per_poll", 4), resend_ms=cfg.get("resend_ms", 1000),
                 on_command=on_command, clock=wall)
-    link.set_state("disarmed")
+    link.state = "disarmed"
     n = cfg.get("n", 0)
     every = cfg.get("every_ms", 0)
     run_ms = cfg.get("run_ms", 20000)
