@@ -153,10 +153,6 @@ def check_ack(obj, hub, secret=None):
     if not isinstance(seqs, list):
         return None
     for s in seqs:
-        if not _is_int(s):
+        if not isinstance(s, int) or s is True or s is False:
             return None
     return seqs
-
-
-def _is_int(v):
-    return isinstance(v, int) and v is not True and v is not False

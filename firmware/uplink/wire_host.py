@@ -1,7 +1,7 @@
 # The wire format's messages that only the monitoring side (and the tests, the
 # simulation, the bench) makes or checks: the hub sends events and checks acks and
 # commands (uplink/wire.py). Left off the board image (tools/mpy_build.py HOST_ONLY).
-from uplink.wire import VERSION, sign, verify, _is_int
+from uplink.wire import VERSION, sign, verify
 
 
 def check_event(secret, payload, hub=None):
@@ -33,3 +33,7 @@ def command(secret, hub, cid, time_s, action, **fields):
     for k in fields:
         body[k] = fields[k]
     return sign(secret, body)
+
+
+def _is_int(v):
+    return isinstance(v, int) and v is not True and v is not False
