@@ -14,11 +14,11 @@ from uplink_consts import HUB, SECRET
 from waiting import until
 
 from monitor import broker_access
+from uplink_driver import Driver
 
 
 @pytest.fixture
 def tls_driver(secure_broker, umqtt_lib, request):
-    from conftest import Driver
     drivers = []
     access = secure_broker.access
 
