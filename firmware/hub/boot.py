@@ -98,7 +98,7 @@ def build(root="", machine=None):
     hub = Hub(panel, store, keypad=keypad, wired=wired, sensors=sensors, siren=siren,
               buzzer=buzzer, led=led, link=link, outbox=outbox, clock=wall.now, wallclock=wall)
     hub.users_fingerprint = fingerprint
-    hub.damaged = damage
+    hub.damaged = damage or None    # nothing damaged: no dict kept for the life of the hub
     hub.announce(settings.discovery_prefix if settings.discovery else None,
                  settings.mqtt_prefix, settings.hub_id, settings.test_interval * 1000)
     hub.settle(now)    # the restart signal and resumed state are on flash at once

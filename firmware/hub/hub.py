@@ -52,7 +52,7 @@ class Hub:
         self._counters_dirty = False
         self._counters_saved = None
         self.users_fingerprint = None   # ties saved codes to the config they came from
-        self.damaged = {}               # hub files damaged at boot: name -> records lost
+        self.damaged = None             # hub files damaged at boot: name -> records lost
         self.presence = None            # what the broker shows of the hub, once announced
         self.test_every_ms = None       # periodic test signal (E602)
         self._next_test = None
