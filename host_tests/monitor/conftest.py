@@ -156,3 +156,18 @@ def service(broker, prefix, db):
     yield start
     for s in made:
         s.stop()
+
+
+@pytest.fixture
+def console():
+    """console(rx, **WebConfig fields) -> a started WebServer, stopped after the test."""
+    from monitor.web import WebConfig, WebServer
+    made = []
+
+    def start(rx, **config):
+        web = WebServer(rx, WebConfig(**config)).start()
+        made.append(web)
+        return web
+    yield start
+    for web in made:
+        web.stop()

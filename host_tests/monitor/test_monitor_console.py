@@ -41,21 +41,6 @@ def page(browser):
     pg.close()
 
 
-@pytest.fixture
-def console():
-    """console(rx, **WebConfig fields) -> a started WebServer, stopped after the test."""
-    from monitor.web import WebConfig, WebServer
-    made = []
-
-    def start(rx, **config):
-        web = WebServer(rx, WebConfig(**config)).start()
-        made.append(web)
-        return web
-    yield start
-    for web in made:
-        web.stop()
-
-
 def click(page, selector):
     page.locator(selector).click(delay=HAND_MS)
 

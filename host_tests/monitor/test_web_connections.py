@@ -8,24 +8,9 @@ import threading
 import time
 
 import httpx
-import pytest
 
 from desk_helpers import SECRET, add_account
 from web_helpers import OP_PASSWORD, add_operator
-
-
-@pytest.fixture
-def console():
-    from monitor.web import WebConfig, WebServer
-    made = []
-
-    def start(rx, **config):
-        web = WebServer(rx, WebConfig(**config)).start()
-        made.append(web)
-        return web
-    yield start
-    for web in made:
-        web.stop()
 
 
 def address(web):
