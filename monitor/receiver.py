@@ -54,6 +54,8 @@ class Settings:
     tls_ca: str = None           # the broker's CA (PEM file): TLS, and the broker's name checked
     username: str = None         # the monitor's own broker login (broker_access.MONITOR_USER)
     password: str = None
+    dc09_port: int = None        # SIA DC-09 listener (monitor/dc09/): off unless given; 0: any
+    dc09_host: str = "127.0.0.1"
 
 
 class Hooks:
@@ -90,6 +92,7 @@ class Receiver:
         self._api_lock = threading.Lock()
         self.engine = None
         self.client = None
+        self.dc09 = None            # the DC-09 listener, when Settings.dc09_port is set
         self.handled = collections.Counter()    # this process only; the store has the totals
 
     # ---- life cycle ----
@@ -104,6 +107,14 @@ class Receiver:
         self._redeliver()
         self.engine = threading.Thread(target=self._run, name="monitor-engine", daemon=True)
         self.engine.start()
+        if self.s.dc09_port is not None:
+            # Before the broker: a second path is there for when the first is not.
+            from monitor.dc09.listener import Listener
+            try:
+                self.dc09 = Listener(self, self.s.dc09_host, self.s.dc09_port).start()
+            except Exception:
+                self.stop()
+                raise
         cid = self.s.client_id or "monitor-%d-%s" % (os.getpid(), uuid.uuid4().hex[:6])
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid,
                                   clean_session=True, protocol=mqtt.MQTTv311)
@@ -124,6 +135,8 @@ class Receiver:
 
     def stop(self):
         self.stopping.set()
+        if self.dc09:
+            self.dc09.stop()
         if self.client:
             self.client.disconnect()
             self.client.loop_stop()
