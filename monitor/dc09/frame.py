@@ -100,12 +100,16 @@ def read(raw, account_of):
         # Without a time the message could be replayed whenever: the standard
         # requires one with encryption.
         return _refused("no_timestamp", *echo, hub=hub)
+    # Our [Isig ...] field is read from event.x_data: with extended data left
+    # in, pysiaalarm would add the account's key to its answer.
+    event.extended_data = None
     if not event.valid_timestamp:
-        event.extended_data = None
         return Verdict(REFUSED, event.create_response(), "out_of_window", hub=hub,
                        account=number)
+    if event.response != ResponseType.ACK:
+        return _refused("malformed", *echo, hub=hub)      # e.g. a NULL without content
     if event.message_type == MessageTypes.NULL:
-        return Verdict(SUPERVISION, _ack(event), hub=hub, account=number)
+        return Verdict(SUPERVISION, event.create_response(), hub=hub, account=number)
     if event.message_type != MessageTypes.ADMCID:
         return _refused("unsupported", *echo, hub=hub)
     qualifier = QUALIFIERS.get(event.event_qualifier)
@@ -123,17 +127,7 @@ def read(raw, account_of):
             "dc09": {"account": number, "partition": event.partition,
                      "sequence": event.sequence,
                      "time": event.timestamp.isoformat() if event.timestamp else None}}
-    return Verdict(SIGNAL, _ack(event), hub=hub, body=body, account=number)
-
-
-def _ack(event):
-    # Our [Isig ...] field is read: with it left in, pysiaalarm would add the
-    # account's key to the answer.
-    event.extended_data = None
-    answer = event.create_response()
-    if event.response != ResponseType.ACK:      # pysiaalarm disagrees: say why, loudly
-        raise ValueError("pysiaalarm answers %s to a message we accept" % event.response)
-    return answer
+    return Verdict(SIGNAL, event.create_response(), hub=hub, body=body, account=number)
 
 
 def _refused(reason, sequence="0000", receiver="", line="L0", account=None, hub=None):
