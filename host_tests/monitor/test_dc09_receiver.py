@@ -272,3 +272,52 @@ def test_connections_are_bounded_and_idle_ones_closed(db, dc09):
     assert answer_of(endless.answer())[0] == "DUH"
     assert endless.answer() is None
     assert until(lambda: rx.counters().get("dc09_rejected_oversize") == 1)
+
+
+def test_with_the_broker_down_signals_come_by_dc09_once_and_mqtt_adds_nothing(db, tmp_path):
+    """Both paths on, the broker dies during an alarm: every signal reaches the
+    service over DC-09, once, in order; when the broker is back the hub's MQTT
+    resends are acked and duplicate nothing."""
+    from monitor.hubs import Hubs
+    from tools.broker import Broker
+    import time
+    broker = Broker(str(tmp_path / "mosquitto")).start()
+    add_account(db, dc09=ACCOUNT, dc09_secret=KEYS[16])
+    rx = Receiver(Settings(db=db, port=broker.port, prefix="down", dc09_port=0)).start()
+    h = Hubs(broker.port, "down", {"hub-1": SECRET})
+    try:
+        broker.stop()
+        link = Link(rx.dc09.port)
+        alarm = [(1, "E", 130, 2), (2, "E", 134, 1), (3, "R", 130, 2), (4, "E", 401, 1)]
+        for seq, q, event, n in alarm:
+            got = link.ask(contact_id(ACCOUNT, EPOCH, seq, q, event, n, key=KEYS[16]))
+            assert answer_of(got, ACCOUNT, KEYS[16])[:2] == ("ACK", "%04d" % seq)
+        rows = signals(db)
+        assert [(r["seq"], r["code"]) for r in rows] == [(1, "E130"), (2, "E134"), (3, "R130"),
+                                                         (4, "E401")]
+        assert len(query(db, "SELECT * FROM cases WHERE plan = 'burglar'")) == 1
+        broker.start()
+        events = {seq: _mqtt_event(seq, "%s%03d" % (q, event), zone=n)
+                  for seq, q, event, n in alarm}
+        last = [0.0]
+
+        def all_acked():
+            # As the hub's outbox does: resend what is unacked, now and then.
+            if time.monotonic() - last[0] > 0.5:
+                last[0] = time.monotonic()
+                for seq, payload in events.items():
+                    if ("hub-1", seq) not in h.acked:
+                        h.publish("hub-1", "events", payload)
+            return all(("hub-1", seq) in h.acked for seq in events)
+        assert until(all_acked, timeout=30)
+        rows = signals(db)
+        assert len(rows) == 4 and {r["paths"] for r in rows} == {"dc09,mqtt"}
+        assert len(query(db, "SELECT * FROM cases WHERE plan = 'burglar'")) == 1
+        counts = rx.counters()
+        assert counts["stored"] == 4 and counts["dc09_stored"] == 4
+        assert "seq_reset" not in counts
+        link.close()
+    finally:
+        h.close()
+        rx.stop()
+        broker.stop()
