@@ -212,10 +212,19 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
                         stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     s = settings(args)
     open_store(args, create=True).close()       # a bad --db is named before the broker
-    _reach_broker(s.host, s.port)
+    broker_up = True
+    try:
+        _reach_broker(s.host, s.port)
+    except Refused as e:
+        if s.dc09_port is None:
+            raise
+        # With DC-09 on, the service is not blind without the broker: it starts,
+        # and MQTT connects when the broker is back.
+        broker_up = False
+        print("monitor: %s; receiving by DC-09 meanwhile" % e, file=sys.stderr, flush=True)
     rx = Receiver(s, provider=provider, clock=clock, hooks=hooks)
     try:
-        rx.start(timeout=30)
+        rx.start(timeout=30 if broker_up else 1, need_broker=broker_up)
     except RuntimeError:
         raise Refused("the MQTT broker at %s:%d took the connection but not our subscription "
                       "in 30 s: check --ca, --mqtt-user and --mqtt-password-file (the broker's "
@@ -239,9 +248,10 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
     if rx.dc09 is not None:
         print("monitor: DC-09 on %s:%d" % (rx.dc09.host, rx.dc09.port), file=sys.stderr,
               flush=True)
-    print("monitor: subscribed on %s:%d%s" % (args.host, rx.s.port,
-                                              " (TLS)" if args.ca else ""),
-          file=sys.stderr, flush=True)
+    if rx.subscribed.is_set():
+        print("monitor: subscribed on %s:%d%s" % (args.host, rx.s.port,
+                                                  " (TLS)" if args.ca else ""),
+              file=sys.stderr, flush=True)
     try:
         rx.serve_forever()
     finally:

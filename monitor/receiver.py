@@ -97,7 +97,9 @@ class Receiver:
 
     # ---- life cycle ----
 
-    def start(self, timeout=10):
+    def start(self, timeout=10, need_broker=True):
+        """need_broker=False: carry on when the broker cannot be reached in time
+        (the DC-09 path works meanwhile; MQTT keeps trying in the background)."""
         self.store = Store(self.s.db)
         self.desk = Desk(self.store, self.provider, clock=self.clock,
                          ring_ms=int(self.s.ring_s * 1000), hold_ms=int(self.s.hold_s * 1000),
@@ -129,6 +131,10 @@ class Receiver:
         self.client.connect_async(self.s.host, self.s.port, keepalive=30)
         self.client.loop_start()
         if not self.subscribed.wait(timeout):
+            if not need_broker:
+                log.warning("no MQTT subscription on %s:%d yet: receiving by DC-09 only "
+                            "until the broker takes it", self.s.host, self.s.port)
+                return self
             self.stop()
             raise RuntimeError("could not subscribe on %s:%d" % (self.s.host, self.s.port))
         return self

@@ -86,3 +86,53 @@ def test_run_with_a_dc09_port_receives_and_acks(db, service):
     opened = s.lines.wait(step="open")
     assert opened["hub"] == "hub-1" and opened["code"] == "E110" and opened["via"] == "dc09"
     link.close()
+
+
+def test_run_with_dc09_starts_without_the_broker_and_takes_mqtt_when_it_comes(db, tmp_path):
+    """A service restarted during a broker outage is not blind: DC-09 works at
+    once, and MQTT joins when the broker is back."""
+    import threading
+    import time
+    from monitor.hubs import Hubs
+    from tools.broker import Broker, free_port
+    from waiting import until
+    assert add(db, "hub-1", "--dc09-account", "12AB").returncode == 0
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--db", db, "--port",
+                             str(port), "--prefix", "late", "--dc09-port", "0", "--jsonl"],
+                            cwd=paths.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True)
+    err, out = [], []
+    threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True).start()
+    threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True).start()
+    broker = h = None
+    try:
+        assert until(lambda: re.search(r"DC-09 on 127\.0\.0\.1:(\d+)", "".join(err)),
+                     timeout=20), err
+        said = "".join(err)
+        assert "no MQTT broker" in said and "receiving by DC-09 meanwhile" in said
+        link = Link(int(re.search(r"DC-09 on 127\.0\.0\.1:(\d+)", said).group(1)))
+        assert answer_of(link.ask(contact_id("12AB", 3, 1, "E", 130, 4)))[:2] == ("ACK", "0001")
+        assert until(lambda: any('"step": "open"' in l for l in out))
+        broker = Broker(str(tmp_path / "mosquitto"), port=port).start()
+        h = Hubs(port, "late", {"hub-1": SECRET})
+        from uplink import wire
+        payload = wire.event(SECRET, "hub-1", int(time.time()),
+                             {"code": "E134", "event": 134, "qualifier": "E", "seq": 2,
+                              "zone": 1}, 3)
+        last = [0.0]
+
+        def acked():
+            if time.monotonic() - last[0] > 0.5:      # resent until acked, as a hub does
+                last[0] = time.monotonic()
+                h.publish("hub-1", "events", payload)
+            return ("hub-1", 2) in h.acked
+        assert until(acked, timeout=30), "".join(err)
+        link.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if h:
+            h.close()
+        if broker:
+            broker.stop()
