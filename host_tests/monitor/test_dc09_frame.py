@@ -45,8 +45,10 @@ def test_every_contact_id_event_the_panel_raises_reads_back_with_its_zone_or_use
     for spec in CID_TABLE.events():
         event = spec[0]
         for q in ("E", "R"):
-            for account, key in (("12AB", None), ("CAFE", KEYS[32])):
-                v = read(contact_id(account, 42, 17, q, event, 7, key=key))
+            for account, key, inside in (("12AB", None, True), ("CAFE", KEYS[32], True),
+                                         ("12AB", None, False), ("CAFE", KEYS[32], False)):
+                v = read(contact_id(account, 42, 17, q, event, 7, key=key,
+                                    account_inside=inside))
                 assert v.kind == frame.SIGNAL, (q, event, v)
                 sig = v.body["signal"]
                 assert sig["code"] == "%s%03d" % (q, event) and sig["seq"] == 17

@@ -53,6 +53,7 @@ class Listener:
 
     def _run(self):
         self._loop = loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         try:
             self._server = loop.run_until_complete(asyncio.start_server(
                 self._client, self.host, self.port, limit=frame.MAX_LINE))
@@ -68,9 +69,12 @@ class Listener:
             loop.run_forever()
         finally:
             self._server.close()
-            for task in asyncio.all_tasks(loop):
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
                 task.cancel()
-            loop.run_until_complete(asyncio.sleep(0))
+            # Let every connection's task end (and close its socket) before the loop goes.
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.close()
 
     async def _client(self, reader, writer):
@@ -83,7 +87,7 @@ class Listener:
         self.clients += 1
         try:
             await self._serve(reader, writer, peer)
-        except (ConnectionError, asyncio.CancelledError):
+        except (ConnectionError, asyncio.CancelledError, asyncio.TimeoutError):
             pass
         except Exception:
             log.exception("DC-09 connection from %s", peer)
@@ -104,8 +108,7 @@ class Listener:
                 # as the rest of it cannot be told from the next message.
                 self._count("oversize")
                 log.warning("DC-09 message refused: oversize (from %s)", peer)
-                writer.write(frame.duh())
-                await writer.drain()
+                await self._say(writer, frame.duh())
                 return
             if not raw.strip():
                 continue
@@ -121,8 +124,12 @@ class Listener:
                             "closed", peer, e.__class__.__name__)
                 return
             self.rx.handled[verdict.outcome] += 1
-            writer.write(verdict.answer)
-            await writer.drain()
+            await self._say(writer, verdict.answer)
+
+    async def _say(self, writer, answer):
+        # A peer that sends and never reads must not hold its slot for ever.
+        writer.write(answer)
+        await asyncio.wait_for(writer.drain(), self.answer_s)
 
     def _count(self, reason):
         self.rx.handled["dc09_rejected"] += 1
