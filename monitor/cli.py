@@ -191,7 +191,21 @@ def run_options(run):
     run.add_argument("--dc09-host", default="127.0.0.1", metavar="ADDR",
                      help="the address the DC-09 listener binds (default 127.0.0.1; "
                           "0.0.0.0 for hubs on the network)")
+    run.add_argument("--dc09-window", type=_window, default=(40, 20), metavar="BEHIND,AHEAD",
+                     help="DC-09 time stamps accepted this many seconds behind and ahead of "
+                          "the service's clock (default 40,20, as pysiaalarm); others get NAK")
     run.add_argument("-v", "--verbose", action="store_true")
+
+
+def _window(text):
+    behind, sep, ahead = text.partition(",")
+    try:
+        window = (int(behind), int(ahead))
+    except ValueError:
+        window = None
+    if not sep or window is None or min(window) < 0:
+        raise argparse.ArgumentTypeError("give seconds behind,ahead, e.g. 40,20")
+    return window
 
 
 def settings(args):
@@ -203,7 +217,8 @@ def settings(args):
                     share=args.share, ring_s=args.ring_timeout, hold_s=args.hold_time,
                     follow_up_s=args.follow_up_window, test_grace_s=args.test_grace,
                     redeliver_s=args.redeliver_after, jsonl=args.jsonl,
-                    dc09_port=args.dc09_port, dc09_host=args.dc09_host)
+                    dc09_port=args.dc09_port, dc09_host=args.dc09_host,
+                    dc09_window=args.dc09_window)
 
 
 def cmd_run(args, provider=None, clock=None, hooks=None):

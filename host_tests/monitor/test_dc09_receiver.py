@@ -321,3 +321,11 @@ def test_with_the_broker_down_signals_come_by_dc09_once_and_mqtt_adds_nothing(db
         h.close()
         rx.stop()
         broker.stop()
+
+
+def test_the_time_window_is_configurable(db, dc09):
+    rx, lines, link = dc09(dc09_window=(7200, 20))
+    late = contact_id(ACCOUNT, EPOCH, 1, "E", 130, 1, when=_old(60))
+    assert answer_of(link.ask(late))[0] == "ACK"
+    early = contact_id(ACCOUNT, EPOCH, 2, "E", 130, 1, when=_old(-5))     # 5 min ahead
+    assert answer_of(link.ask(early))[0] == "NAK"

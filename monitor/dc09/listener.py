@@ -22,8 +22,9 @@ ANSWER_S = 30.0         # the engine's commit; beyond it the panel resends anywa
 
 class Listener:
     def __init__(self, rx, host="127.0.0.1", port=0, max_clients=MAX_CLIENTS, idle_s=IDLE_S,
-                 answer_s=ANSWER_S):
+                 answer_s=ANSWER_S, window=frame.WINDOW):
         self.rx = rx
+        self.window = tuple(window)
         self.host = host
         self.port = port
         self.max_clients = max_clients
@@ -112,7 +113,8 @@ class Listener:
                 return
             if not raw.strip():
                 continue
-            fut = self.rx.submit(lambda desk, raw=raw: intake.handle(desk, raw, peer))
+            fut = self.rx.submit(lambda desk, raw=raw: intake.handle(desk, raw, peer,
+                                                                      self.window))
             try:
                 # Shielded: a timeout here must not cancel the engine's future,
                 # which the engine still resolves when it gets to it.
