@@ -65,6 +65,10 @@ def parser():
                             "$%s, else asked for on a terminal; none: unencrypted)"
                             % DC09_KEY_ENV)
         a.add_argument("--dc09-key", help=argparse.SUPPRESS)
+        if name == "edit":
+            a.add_argument("--no-dc09", action="store_true",
+                           help="the hub no longer reports by DC-09: forget its DC-09 "
+                                "account number and key")
     link = asub.add_parser("link", help="make the owner's app link for an account (prints the URL)")
     _db(link)
     link.add_argument("hub")
@@ -342,7 +346,7 @@ def _account_change(args):
     else:
         accounts.edit(store, args.hub, secret, contacts, password, args.policy, args.address,
                       args.call_next_contacts, args.test_interval, dc09=dc09,
-                      dc09_secret=dc09_secret)
+                      dc09_secret=dc09_secret, dc09_off=args.no_dc09)
     print(json.dumps(accounts.get(store, args.hub)))
     return 0
 

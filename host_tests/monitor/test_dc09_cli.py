@@ -50,6 +50,12 @@ def test_the_dc09_account_and_key_from_a_file_or_the_environment(db, tmp_path):
     assert done.returncode == 0, done.stderr
     assert query(db, "SELECT dc09_key FROM accounts WHERE hub = 'hub-3'")[0]["dc09_key"] == \
         KEYS[24]
+    done = monitor_cli("account", "edit", "hub-1", "--no-dc09", "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["dc09_account"] is None
+    assert query(db, "SELECT dc09_key FROM accounts WHERE hub = 'hub-1'")[0]["dc09_key"] is None
+    done = add(db, "hub-4", "--dc09-account", "12AB")        # the number is free again
+    assert done.returncode == 0, done.stderr
 
 
 def test_bad_dc09_settings_are_refused_in_one_line(db, tmp_path):
