@@ -142,3 +142,21 @@ def test_run_with_dc09_starts_without_the_broker_and_takes_mqtt_when_it_comes(db
             h.close()
         if broker:
             broker.stop()
+
+
+def test_a_dc09_port_in_use_is_said_in_one_line(db):
+    import socket
+    from tools.broker import free_port
+    assert add(db, "hub-1", "--dc09-account", "12AB").returncode == 0
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        done = monitor_cli("run", "--db", db, "--port", str(free_port()), "--dc09-port",
+                           str(port))
+    finally:
+        taken.close()
+    assert done.returncode == 2, done.stderr
+    assert "error: DC-09 listener on 127.0.0.1:%d" % port in done.stderr
+    assert "Traceback" not in done.stderr
