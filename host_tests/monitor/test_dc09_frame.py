@@ -66,3 +66,15 @@ def test_any_content_behind_a_good_crc_gets_a_verdict_and_an_answer(head, conten
     _check(read(framed(head + content)))
     if head.startswith('"*'):       # what a wrong key decrypts to, in effect
         _check(read(framed(head + content.encode().hex().upper())))
+
+
+def test_the_answer_echoes_the_receiver_and_line_as_sent():
+    for receiver, line in (("R0", "L0"), ("R1F", "L7"), ("", "L0")):
+        for account, key in (("12AB", None), ("CAFE", KEYS[32])):
+            v = read(contact_id(account, 1, 5, "E", 130, 1, key=key, receiver=receiver,
+                                line=line))
+            assert v.kind == frame.SIGNAL
+            head = v.answer.decode()[9:]
+            assert head.startswith('"%sACK"0005%s%s#%s[' % ("*" if key else "", receiver,
+                                                           line, account)), v.answer
+            assert "None" not in v.answer.decode()
