@@ -37,8 +37,7 @@ function input(path, body) {
 }
 
 function showError(text) {
-  const d = document.getElementById("keypad-display");
-  d.textContent = "! " + text;
+  document.getElementById("kp-entry").textContent = "! " + text;
 }
 
 function el(tag, attrs, ...children) {
@@ -50,10 +49,80 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+// The keypad's display: what the panel asks for now (with its countdown), then
+// the entry being typed, masked, until the keypad answers or forgets it.
+const KEYPAD_WORDS = {ok: "OK", error: "Not understood", wrong_code: "Wrong code",
+  locked: "Locked out: wait", ready: "Ready again", not_ready: "Not ready: close the open zones",
+  aborted: "Alarm aborted", bypassed: "Zone bypassed", unbypassed: "Zone watched again",
+  user_saved: "Code saved", user_deleted: "User deleted"};
+const FORGET_MS = 5000;         // the keypad forgets an unfinished entry (docs/panel.md)
+const ANSWER_MS = 3000;         // how long the keypad's answer stays on the display
+let typed = "", typedAt = 0, answer = "", answerAt = 0, keypadSeen = null;
+
+function press(k) {
+  typed += k;
+  typedAt = Date.now();
+  answer = "";
+  drawEntry();
+  const b = document.querySelector(`#keypad [data-key="${k}"]`);
+  if (b) { b.classList.add("pressed"); setTimeout(() => b.classList.remove("pressed"), 150); }
+  input("/api/keys", {keys: k});
+}
+
+function drawEntry() {
+  const now = Date.now();
+  if (typed && now - typedAt > FORGET_MS) typed = "";
+  if (answer && now - answerAt > ANSWER_MS) answer = "";
+  const shown = typed ? typed.replace(/[0-9]/g, "•") : answer;
+  setText(document.getElementById("kp-entry"), shown || " ");
+}
+
+// The computer's keyboard types on the keypad: digits, A-D, * and # (Enter is #).
+function keyboard(e) {
+  if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+  if (e.target.closest && e.target.closest("input, textarea, select")) return;
+  let k = e.key.length === 1 ? e.key.toUpperCase() : (e.key === "Enter" ? "#" : "");
+  if (!KEYS.includes(k)) return;
+  e.preventDefault();
+  press(k);
+}
+
+function prompt(s) {
+  const c = s.countdown, left = c && c.left_s != null ? ` — ${c.left_s} s` : "";
+  if (c && c.what === "entry") return "Enter code to disarm" + left;
+  if (c && c.what === "exit") return "Exit delay: leave now" + left;
+  if (c && c.what === "abort") return "ALARM: code + C to abort" + left;
+  return {disarmed: "Code + A (Away) or B (Home) to arm", armed_home: "Code + C to disarm",
+          armed_away: "Code + C to disarm", triggered: "ALARM: code + C to silence",
+          arming: "Exit delay: leave now", pending: "Enter code to disarm"}[s.panel.state] || "";
+}
+
+function drawKeypad(s) {
+  if (keypadSeen !== null && s.panel.keypad_n > keypadSeen) {
+    typed = "";                                   // the keypad took the entry
+    answer = KEYPAD_WORDS[s.panel.keypad] || s.panel.keypad;
+    answerAt = Date.now();
+  }
+  keypadSeen = s.panel.keypad_n;
+  setText(document.getElementById("kp-prompt"), prompt(s) || " ");
+  drawEntry();
+}
+
+const COUNTDOWN = {exit: "Armed in", entry: "Alarm in", abort: "Monitoring center told in"};
+
+function drawCountdown(c) {
+  const box = document.getElementById("countdown");
+  box.hidden = !c || c.left_s == null;
+  if (box.hidden) return;
+  box.dataset.what = c.what;
+  setText(box, `${COUNTDOWN[c.what]} ${c.left_s} s`);
+}
+
 function buildKeypad() {
   const pad = document.getElementById("keypad");
+  document.addEventListener("keydown", keyboard);
   for (const k of KEYS) {
-    const b = el("button", {"data-key": k, onclick: () => input("/api/keys", {keys: k})}, k);
+    const b = el("button", {"data-key": k, onclick: () => press(k)}, k);
     if (KEY_HELP[k]) b.append(el("small", {}, KEY_HELP[k]));
     pad.append(b);
   }
@@ -163,8 +232,8 @@ function hubSeconds(ms) { return `${Math.max(0, Math.round(ms * lastState.speed 
 
 function drawRing(cases) {
   const left = document.getElementById("ring-left");
-  const c = cases.find(c => c.call && c.ring_due_ms);
-  if (left && c) setText(left, `It rings out in ${hubSeconds(c.ring_due_ms - lastState.now_ms)} (hub time).`);
+  const c = cases.find(c => c.call && c.ring_left_s != null);
+  if (left && c) setText(left, `It rings out in ${c.ring_left_s} s.`);
 }
 
 function drawCases(cases) {
@@ -210,7 +279,9 @@ function drawConsole(con) {
 function drawLog(lines) {
   const log = document.getElementById("log");
   for (const line of lines) {
-    log.prepend(el("li", {}, `${(line.t / 1000).toFixed(1).padStart(7)} s  ${line.source.padEnd(7)} ${line.text}`));
+    const hub = line.t == null ? "" : `hub time ${(line.t / 1000).toFixed(1)} s`;
+    log.prepend(el("li", {"data-source": line.source, title: hub},
+                   el("time", {}, line.clock), " ", line.text));
   }
   while (log.children.length > 300) log.lastChild.remove();
 }
@@ -229,7 +300,8 @@ function draw(s) {
   const tr = document.getElementById("trouble");
   tr.hidden = !s.trouble;
   if (s.trouble) tr.textContent = "Hub trouble: " + (s.trouble.error || JSON.stringify(s.trouble));
-  if (s.panel.keypad) document.getElementById("keypad-display").textContent = s.panel.keypad;
+  drawKeypad(s);
+  drawCountdown(s.countdown);
   drawOutputs(s.outputs, s.panel);
   drawZones(s.zones);
   drawPhone(s.cases);
