@@ -17,6 +17,7 @@ _STEP = {
     "overdue": "held past its hold time: top of the operator's queue",
     "close": "closed ({reason})",
     "operator": "operator {operator}: {reason}",
+    "app": "owner's app: {reason}",
 }
 
 
@@ -29,6 +30,8 @@ def step_text(line):
         fields["words"] = words(line["code"], line.get("name"))
     if line.get("step") == "open":
         text += " for %s" % (fields.get("words") or line.get("reason"))
+    if line.get("step") == "app" and line.get("result"):
+        text += " (%s verbal password)" % line["result"]
     return text.format(**fields)
 
 

@@ -133,9 +133,6 @@ function buildKeypad() {
   hold.addEventListener("pointerdown", () => { held = true; input("/api/down", {keys: ["*", "#"]}); });
   hold.addEventListener("pointerup", up);
   hold.addEventListener("pointerleave", up);
-  for (const b of document.querySelectorAll("[data-sos]")) {
-    b.onclick = () => post("/api/command", {command: {action: "SOS", service: b.dataset.sos}});
-  }
 }
 
 function drawZones(zones) {
@@ -274,6 +271,10 @@ function drawConsole(con) {
   box.hidden = false;
   box.replaceChildren("Operator console: ", el("a", {href: con.url, target: "_blank"}, con.url),
     ` (log in as ${con.user} / ${con.password})`);
+  if (con.app) {
+    document.getElementById("app-link").href = con.app;
+    document.getElementById("app").hidden = false;
+  }
 }
 
 function drawLog(lines) {
