@@ -9,14 +9,11 @@ import shutil
 import sys
 import time
 
+from browsing import CHROMIUM, FLAGS, HAND_MS, Console, ensure_chromium, real_s
 from running import Running
-from tools import debian, paths
+from tools import paths
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SPEED = 20
-HAND_MS = 120          # press-to-release of a normal click
 
 
 # Real ms for a wait of `s` seconds of hub time, with room for a busy machine.
@@ -24,35 +21,12 @@ def hub_s(s):
     return (s / SPEED + 10) * 1000
 
 
-# Real ms for what a person acts within (the entry delay, the abort window, the
-# phone's ring): real seconds at any speed (tools/sim/house.py, tools/run.py).
-def real_s(s):
-    return (s + 10) * 1000
-
-
 KEY_GAP_S = 1 / 3          # a person types 3 keys a second
-
-
-class Console:
-    """Every console message and uncaught exception of a page: a test fails on any."""
-
-    def __init__(self, page):
-        self.seen = []
-        page.on("console", lambda m: self.seen.append("%s: %s" % (m.type, m.text))
-                if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e: self.seen.append("exception: %s" % e))
-
-    def assert_clean(self):
-        assert self.seen == [], self.seen
 
 
 # After a key from the page, hub time runs at real speed for this long, so a
 # person's typing fits the keypad's timeout (tools/sim/world.py PERSON_MS).
 TYPING_MS = 6000
-
-
-def ensure_chromium():
-    debian.ensure("chromium")
 
 
 def test_break_in_by_clicking_ends_with_police_dispatched(tmp_path):
@@ -69,6 +43,7 @@ def test_break_in_by_clicking_ends_with_police_dispatched(tmp_path):
                 viewport={"width": 1280, "height": 1000})
             try:
                 page = browser.new_page()
+                console = Console(page)
                 page.goto(run.url)
                 state = page.locator("#state")
                 expect(state).to_have_attribute("data-state", "disarmed", timeout=10000)
@@ -98,6 +73,7 @@ def test_break_in_by_clicking_ends_with_police_dispatched(tmp_path):
                     timeout=real_s(30))
                 expect(case).to_have_attribute("data-status", "dispatched")
                 expect(page.locator("#phone")).to_be_hidden()
+                console.assert_clean()
                 page.locator("#guide").evaluate("d => d.open = false")
                 # Every run leaves its picture in build/; the README's copy in
                 # docs/ is made once (delete it to make a new one).

@@ -106,18 +106,9 @@ def history(store, hub, wall_ms):
                      "WHERE cases.hub = ? AND cases.plan != 'duress' "
                      "AND timeline.step IN ('dispatch', 'cancel') ORDER BY timeline.id DESC "
                      "LIMIT ?", hub, HISTORY):
-        text = ("%s sent (%s)" % ((r["service"] or "police").capitalize(), _reason(r["reason"]))
-                if r["step"] == "dispatch" else "Alarm cancelled (%s)" % _reason(r["reason"]))
+        why = words.reason(r["reason"])
+        text = ("%s sent (%s)" % ((r["service"] or "police").capitalize(), why)
+                if r["step"] == "dispatch" else "Alarm cancelled (%s)" % why)
         out.append({"t": wall_ms(r["t"]), "text": text})
     out.sort(key=lambda x: -x["t"])
     return out[:HISTORY]
-
-
-REASONS = {"no_answer": "nobody answered", "wrong_password": "wrong verbal password",
-           "requested": "asked for on the call", "confirmed": "confirmed on the call",
-           "owner_app": "in the owner's app", "confirmed_in_app": "confirmed in the owner's app",
-           "operator": "by the monitoring center", "duress": "duress"}
-
-
-def _reason(reason):
-    return REASONS.get(reason, str(reason or "").replace("_", " "))

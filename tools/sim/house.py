@@ -3,6 +3,7 @@
 import threading
 import time
 
+from monitor.web import words
 from tools.sim import happened, pretty
 from tools.sim.clock import HubTime
 
@@ -137,7 +138,7 @@ class House:
         if kind in _END:
             case["status"] = _END[kind]
             case["ended"] = {"step": kind, "service": step.get("service"),
-                             "reason": step.get("reason")}
+                             "reason": words.reason(step.get("reason"))}
             case["call"] = None
 
     def zone_set(self, name, event):

@@ -46,6 +46,8 @@ function drawStatus(h) {
   st.dataset.state = h.state || "";
   text(st, STATE[h.state] || (h.state ? h.state.replace(/_/g, " ") : "Waiting for the hub…"));
   text($("online"), h.online === false ? "The hub is offline." : "");
+  text($("state-help"), h.state === "triggered" && !h.alarm
+       ? "The siren sounds until you disarm with your code." : "");
   text($("open-zones"), h.open.length ? "Open: " + h.open.join(", ")
                                       : h.state ? "All doors and windows closed." : "");
 }
