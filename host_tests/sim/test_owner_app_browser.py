@@ -4,12 +4,15 @@ open door, and when the panic button is pressed by mistake, cancel the false
 alarm with the verbal password (a wrong one cancels nothing) before anyone is
 sent. At 390 px nothing scrolls sideways; a browser notification tells of the
 alarm (the owner allowed them); the console stays clean on both pages."""
+import os
 import re
+import shutil
 import sys
 import time
 
 from browsing import CHROMIUM, FLAGS, HAND_MS, Console, ensure_chromium
 from running import Running
+from tools import paths
 
 SPEED = 10
 PHONE = {"width": 390, "height": 844}
@@ -96,6 +99,13 @@ def test_the_owner_arms_disarms_and_cancels_a_false_alarm_on_a_phone(tmp_path):
                 expect(house.locator("#phone")).to_have_attribute("data-status", "ringing",
                                                                   timeout=10000)
                 assert app.evaluate("window.__shown") == ["Panic \u2014 panic button"]
+                # Every run leaves its picture in build/; the docs' copy is made once
+                # (delete docs/owner-app.png to make a new one).
+                os.makedirs(paths.BUILD, exist_ok=True)
+                shot = os.path.join(paths.BUILD, "owner-app.png")
+                app.screenshot(path=shot, full_page=True)
+                if not os.path.exists(os.path.join(paths.ROOT, "docs", "owner-app.png")):
+                    shutil.copy(shot, os.path.join(paths.ROOT, "docs", "owner-app.png"))
 
                 app.fill("#verbal", "green kite")
                 app.click("#cancel-alarm", delay=HAND_MS)
