@@ -1,5 +1,6 @@
 """What the house page shows, built only from the events the system emits
 (hub console lines, monitor timeline steps) and the inputs a person gave."""
+import queue
 import threading
 import time
 
@@ -43,6 +44,9 @@ class House:
         self.arm_mode = "away"     # the exit delay's length: the last arming the page asked for
         self.countdown = None      # {"what": exit|entry|abort, "deadline": hub ticks}
         self.last_state = None
+        self._person_windows = queue.Queue()
+        threading.Thread(target=self._ask_person_windows, name="house-person",
+                         daemon=True).start()
         self.zones = {z.name: ("closed" if z.type in ("contact", "tamper") or z.kind == "wired"
                                else None) for z in world.sensors.zones}
         self.cases = {}
@@ -71,8 +75,17 @@ class House:
                 if text is not None:
                     self._log(ev.received, text, line)
         if person is not None:
-            # Not on this reader thread: the world's input lock may be held by typing.
-            threading.Thread(target=self.world.person, args=person, daemon=True).start()
+            self._person_windows.put(person)
+
+    def _ask_person_windows(self):
+        # Off the reader threads (the world's input lock may be held by typing),
+        # one after another in the order the hub's lines asked for them.
+        while True:
+            window = self._person_windows.get()
+            try:
+                self.world.person(*window)
+            except OSError:         # the hub is gone (stopping): nothing left to slow
+                return
 
     def _count_down(self, obj):
         """Follow the deadlines a person acts within: the countdown to show, and
