@@ -151,7 +151,8 @@ class House:
         if kind in _END:
             case["status"] = _END[kind]
             case["ended"] = {"step": kind, "service": step.get("service"),
-                             "reason": words.reason(step.get("reason"))}
+                             "reason": step.get("reason"),
+                             "because": words.reason(step.get("reason"))}
             case["call"] = None
 
     def zone_set(self, name, event):

@@ -13,6 +13,8 @@ const STATE_HELP = {
   pending: "Entry delay: type the code and C (or #) now, or the alarm goes off.",
   triggered: "ALARM. Type the code and C to silence it.",
 };
+const STATE_WORDS = {disarmed: "Disarmed", arming: "Exit delay", armed_home: "Armed Home",
+                     armed_away: "Armed Away", pending: "Entry delay", triggered: "Alarm"};
 const ACTION = {open: "Open", close: "Close", motion: "Walk past", glass_break: "Break the glass",
                 press: "Press", alarm: "Smoke!", tamper: "Tamper", tamper_restore: "Restore"};
 const SERVICE = {police: "Police", fire: "Fire brigade", medical: "Ambulance"};
@@ -248,8 +250,8 @@ function drawCases(cases) {
     if (c.ended && !ending.firstChild) {
       ending.append(c.ended.step === "dispatch"
         ? el("div", {class: "dispatch", "data-service": c.ended.service},
-             `${SERVICE[c.ended.service] || c.ended.service} dispatched (${c.ended.reason})`)
-        : el("div", {class: "cancelled"}, `Cancelled, nobody sent (${c.ended.reason})`));
+             `${SERVICE[c.ended.service] || c.ended.service} dispatched (${c.ended.because})`)
+        : el("div", {class: "cancelled"}, `Cancelled, nobody sent (${c.ended.because})`));
     }
     const steps = card.querySelector(".steps");
     for (const s of c.steps.slice(steps.children.length)) steps.append(el("li", {}, s));
@@ -296,7 +298,7 @@ function draw(s) {
   document.getElementById("online").textContent = s.online || "?";
   const st = document.getElementById("state");
   st.dataset.state = s.panel.state || "";
-  st.textContent = (s.panel.state || "starting").replace("_", " ");
+  st.textContent = STATE_WORDS[s.panel.state] || (s.panel.state || "starting").replace("_", " ");
   document.getElementById("state-help").textContent = STATE_HELP[s.panel.state] || "";
   const tr = document.getElementById("trouble");
   tr.hidden = !s.trouble;
