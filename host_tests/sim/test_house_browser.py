@@ -100,9 +100,14 @@ def test_a_held_case_is_worked_with_normal_clicks(tmp_path):
     account = json.load(open(os.path.join(paths.ROOT, "tools", "demo", "account.json")))
     account["policy"] = "only_if_i_say"
     (tmp_path / "account.json").write_text(json.dumps(account))
+    # No abort window: it lasts real seconds, and this test is about the held case.
+    config = json.load(open(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json")))
+    config["abort_window"] = 0
+    (tmp_path / "hub-config.json").write_text(json.dumps(config))
     (tmp_path / "run").mkdir()
     run = Running([sys.executable, "-m", "tools.run", "--speed", str(SPEED), "--port", "0",
-                   "--account", str(tmp_path / "account.json")], tmp_path / "run")
+                   "--account", str(tmp_path / "account.json"),
+                   "--config", str(tmp_path / "hub-config.json")], tmp_path / "run")
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch_persistent_context(
@@ -122,8 +127,8 @@ def test_a_held_case_is_worked_with_normal_clicks(tmp_path):
                 page.locator('[data-zone="living_window"] [data-event="open"]').click(
                     delay=HAND_MS)
                 case = page.locator('.case[data-plan="burglar"]')
-                # The abort window and the ring: real seconds (a person acts within them).
-                expect(case).to_have_attribute("data-status", "held", timeout=real_s(60))
+                # The ring: real seconds (a person acts within it).
+                expect(case).to_have_attribute("data-status", "held", timeout=real_s(30))
                 case_id = case.get_attribute("data-case")
                 call_next = page.locator("#op-call-" + case_id)
                 expect(call_next).to_be_visible()
