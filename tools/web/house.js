@@ -159,8 +159,15 @@ function drawZones(zones) {
   }
 }
 
+// What each output's pattern means, as a person hears or sees it.
+const PATTERN = {off: "off", steady: "sounding", temporal3: "fire pattern", exit: "exit beeps",
+                 exit_fast: "exit beeps, faster", entry: "entry beeps", alarm: "alarm",
+                 trouble: "trouble beeps"};
+
 function drawOutputs(outputs, panel) {
-  const names = {siren: panel.siren, buzzer: panel.buzzer, led: panel.state};
+  const names = {siren: PATTERN[panel.siren] || panel.siren,
+                 buzzer: PATTERN[panel.buzzer] || panel.buzzer,
+                 led: STATE_WORDS[panel.state] || panel.state};
   for (const [name, o] of Object.entries(outputs)) {
     const box = document.getElementById("out-" + name);
     if (!box) continue;

@@ -104,6 +104,10 @@ function describe(s) {
   const when = new Date(s.t).toLocaleTimeString();
   const bits = [s.step];
   if (s.step === "operator") bits.push(s.reason + " by " + s.operator);
+  else if (s.step === "app") {
+    bits[0] = "owner's app";
+    bits.push(s.reason + (s.result ? " (" + s.result + " verbal password)" : ""));
+  }
   else {
     if (s.words) bits.push(s.words + " [" + s.code + "]");
     else if (s.code) bits.push(s.code);
