@@ -113,7 +113,7 @@ class HubTime:
         mono = time.monotonic() if mono is None else mono
         slow = sum(max(0.0, min(end, mono) - max(start, since)) for start, end in self.windows)
         ran = (mono - since) * self.speed - slow * (self.speed - 1)
-        return (ticks + int(ran * 1000)) % WRAP
+        return (ticks + round(ran * 1000)) % WRAP
 
     def left_ms(self, deadline, mono=None):
         """Hub ms until the hub's tick `deadline` (0 once past)."""
