@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 
 from monitor import accounts, operators
 from monitor.cases import Refused
-from monitor.web import owner_case
+from monitor.web import owner_case, views
 from monitor.web.auth import Denied
 from monitor.web.guard import json_body
 
@@ -58,15 +58,10 @@ def _hub(request):
     return web, web.auth.require(request, "owner")["subject"]
 
 
-def _wall(web):
-    wall = getattr(web.rx.clock, "wall_ms", None)
-    return (lambda ms: int(wall(ms))) if wall else (lambda ms: ms)
-
-
 def _home(web, hub):
     web.hubview.start()
     return dict(web.hubview.of(hub), alarm=owner_case.alarm_view(web.store, hub),
-                history=owner_case.history(web.store, hub, _wall(web)))
+                history=owner_case.history(web.store, hub, views.wall_of(web.rx.clock)))
 
 
 async def home(request):

@@ -81,18 +81,19 @@ class Page:
         since = request.query_params.get("since", "0")
         snap = self.house.snapshot(int(since) if since.isdigit() else 0)
         snap["console"] = self.console
+        now = int(time.time() * 1000)
         # The waits the service counts (the ring timeout, a held case), as the console shows them.
         if self.store is None:
             self.store = Store(self.world.monitor.s.db, create=False)
         for case in snap["cases"]:
             row = self.store.one("SELECT * FROM cases WHERE id = ?", case["id"])
             if row is not None and row["status"] == "open":
-                case.update(views.waits(self.store, dict(row)))
+                case.update(views.waits(self.store, dict(row),
+                                        views.wall_of(self.world.monitor_clock)))
                 if case.get("ring_due_ms"):
                     # Real seconds: the person on the page's phone counts them.
-                    case["ring_left_s"] = round(
-                        self.world.monitor_clock.wait_s(case["ring_due_ms"]))
-        snap["now_ms"] = int(time.time() * 1000)
+                    case["ring_left_s"] = max(0, round((case["ring_due_ms"] - now) / 1000))
+        snap["now_ms"] = now
         return JSONResponse(snap)
 
     # ---- the house: the simulation's own inputs ----

@@ -233,8 +233,8 @@ function caseCard(c) {
 
 function setText(node, value) { if (node.textContent !== value) node.textContent = value; }
 
-// The service counts in wall-clock ms; the page in hub time.
-function hubSeconds(ms) { return `${Math.max(0, Math.round(ms * lastState.speed / 1000))} s`; }
+// The service's waits come as wall-clock ms (monitor/web/views.py wall_of): real seconds.
+function realSeconds(ms) { return `${Math.max(0, Math.round(ms / 1000))} s`; }
 
 function drawRing(cases) {
   const left = document.getElementById("ring-left");
@@ -266,7 +266,7 @@ function drawCases(cases) {
     const op = card.querySelector(".operator");
     op.hidden = !!(c.ended || c.call);
     if (!op.hidden) setText(op.firstChild, c.held_since_ms
-      ? `Operator (held for ${hubSeconds(lastState.now_ms - c.held_since_ms)}): ` : "Operator: ");
+      ? `Operator (held for ${realSeconds(lastState.now_ms - c.held_since_ms)}): ` : "Operator: ");
     const want = prev ? prev.nextSibling : box.firstChild;
     if (want !== card) box.insertBefore(card, want);
     prev = card;
