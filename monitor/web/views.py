@@ -73,8 +73,10 @@ def case(store, case_id, now_ms, wall=None):
     acct = accounts.get(store, c["hub"])
     call = store.one("SELECT id, contact, status, password_ok FROM calls WHERE case_id = ? "
                      "AND status IN ('ringing', 'answered') ORDER BY id DESC LIMIT 1", case_id)
-    timeline = [line(r) for r in store.q(TIMELINE_SQL + "WHERE case_id = ? ORDER BY timeline.id",
-                                         case_id)]
+    wall = wall or (lambda ms: ms)
+    # Each step's time as a person's clock showed it (the page prints it).
+    timeline = [dict(line(r), t=wall(r["t"])) for r in store.q(
+        TIMELINE_SQL + "WHERE case_id = ? ORDER BY timeline.id", case_id)]
     # The one on the phone, else the one Call contact would ring (Desk.operator_call: the next).
     position = call["contact"] if call else (c["contact"] or 0) + 1
     contact = next((p for p in acct["contacts"] if p["position"] == position), None)
