@@ -54,9 +54,12 @@ def acl_text(hubs, prefix="alarm", discovery_prefix="homeassistant"):
     lines = ["# written by python -m monitor broker write; anonymous clients get nothing",
              "", "user %s" % MONITOR_USER]
     # The monitor reads events (also as a shared subscription) and availability,
-    # acks every hub and sends signed commands (the app's SOS).
-    for leaf in ("events", "availability", "state", "status"):
+    # acks every hub and sends signed commands (the owner's app: SOS, arm,
+    # disarm). The app shows the state and which zones are open, named as the
+    # hub's discovery configs name them.
+    for leaf in ("events", "availability", "state", "status", "zone/#"):
         lines.append("topic read %s/+/%s" % (prefix, leaf))
+    lines.append("topic read %s/binary_sensor/#" % discovery_prefix)
     lines.append("topic read $share/+/%s/+/events" % prefix)
     lines.append("topic write %s/+/acks" % prefix)
     lines.append("topic write %s/+/commands" % prefix)

@@ -21,5 +21,10 @@ class SystemClock:
         set their clocks from it and check commands against it, at real speed."""
         return int(time.time())
 
+    def wall_ms(self, clock_ms):
+        """The wall-clock ms at which this clock showed clock_ms (what a person's
+        clock said then; a simulation's faster clock maps it back)."""
+        return clock_ms
+
 
 SYSTEM = SystemClock()

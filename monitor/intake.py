@@ -60,5 +60,5 @@ def ack(secret, hub, seqs, time_s):
     return wire_host.ack(secret, hub, seqs, int(time_s))
 
 
-def sos_command(secret, hub, command_id, time_s, service):
-    return wire_host.command(secret, hub, command_id, time_s, "SOS", service=service)
+def command(secret, hub, command_id, time_s, action, **fields):
+    return wire_host.command(secret, hub, command_id, time_s, action, **fields)

@@ -380,7 +380,10 @@ class Receiver:
         """Send the hub a signed SOS command, as the customer's app does."""
         if service not in ("police", "fire", "medical"):
             raise Refused("service must be police, fire or medical")
+        return self.send_command(hub, "SOS", service=service)
 
+    def send_command(self, hub, action, **fields):
+        """Send the hub a signed command (the owner's app: SOS, arm, disarm with a code)."""
         def allocate(desk):
             row = desk.store.one("SELECT secret, last_command_id FROM accounts WHERE hub = ?", hub)
             if row is None:
@@ -393,8 +396,7 @@ class Receiver:
             return bytes(row["secret"]), cid
 
         secret, cid = self.submit(allocate).result(10)
-        payload = intake.sos_command(secret, hub, cid, self.clock.unix_s(), service)
+        payload = intake.command(secret, hub, cid, self.clock.unix_s(), action, **fields)
         self.client.publish("%s/%s/commands" % (self.s.prefix, hub), payload, qos=1) \
             .wait_for_publish(5)
         return cid
-

@@ -20,13 +20,16 @@ import threading
 
 from monitor import operators, terminal
 from monitor.store import Store
-from monitor.web import WebConfig, WebServer
+from monitor.web import WebConfig, WebServer, owner
 from tools.sim import demo
 from tools.sim.house import House
 from tools.sim.web import Page
 from tools.sim.world import World
 
 MAX_PORT = 65535
+# The phone rings this many real seconds at any speed: a person at the page
+# answers it (the service's clock runs N times fast, so its timeout is N times this).
+RING_REAL_S = 30
 
 
 def main(argv=None):
@@ -63,7 +66,8 @@ def main(argv=None):
     workdir = tempfile.mkdtemp(prefix="alarm-run-")
     world = page = console = None
     try:
-        world = World(workdir, config, account, speed=args.speed, calls="console")
+        world = World(workdir, config, account, speed=args.speed, calls="console",
+                      ring_s=RING_REAL_S * args.speed)
         house = House(world)
         world.listener = house.on_event
         print("starting mosquitto, the hub (micropython) and the monitoring endpoint...",
@@ -74,6 +78,7 @@ def main(argv=None):
         console = _on_a_port(lambda port: WebServer(world.monitor, WebConfig(port=port)),
                              args.console_port).start()
         login["url"] = console.url + "/"
+        login["app"] = owner_link(world.monitor.s.db, config["hub_id"], console.url)
         page = _on_a_port(lambda port: Page(world, house, port=port, operator=login["user"],
                                             console=login), args.port).start()
         access = world.broker.access
@@ -88,6 +93,7 @@ def main(argv=None):
               % (page.url, args.speed), flush=True)
         print("The operator console: %s  user %s  password %s"
               % (login["url"], login["user"], login["password"]), flush=True)
+        print("The owner's app (a phone-sized page): %s" % login["app"], flush=True)
         while not stop.wait(0.5):
             if world.hub.proc.poll() is not None:
                 print("the hub process ended (exit %s); stopping" % world.hub.proc.returncode)
@@ -116,6 +122,15 @@ def demo_operator(db):
     finally:
         store.close()
     return login
+
+
+def owner_link(db, hub, base):
+    """The owner's app link for the demo hub (as `monitor account link` makes one)."""
+    store = Store(db)
+    try:
+        return owner.link_url(base, operators.link_owner(store, hub))
+    finally:
+        store.close()
 
 
 def _on_a_port(make, port):

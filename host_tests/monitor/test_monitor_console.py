@@ -214,9 +214,15 @@ def test_the_owners_app_link_sends_sos_for_that_hub(db, monitor, hubs, console, 
     page.goto(url)
     page.wait_for_url("**/app")
     page.wait_for_selector("#hub:text('hub-1')")
-    for service in ("police", "fire", "medical"):
-        click(page, "#sos-" + service)
-        page.wait_for_selector("#sent:text('%s')" % service)
+    click(page, "#sos-fire")                    # a tap in a pocket: "No" sends nothing
+    click(page, "#sos-no")
+    page.wait_for_selector("#sos-confirm", state="hidden")
+    for service, words in (("police", "the police"), ("fire", "the fire brigade"),
+                           ("medical", "an ambulance")):
+        click(page, "#sos-" + service)          # asks first: nothing is sent yet
+        page.wait_for_selector("#sos-question:text('%s')" % words)
+        click(page, "#sos-yes")
+        page.wait_for_selector("#sent:text('Help requested: %s')" % words)
     with h.lock:
         assert h.lock.wait_for(lambda: len(h.commands) >= 3, 5)
     assert [c and (c["action"], c["service"], c["hub"], c["type"]) for c in h.commands] == \

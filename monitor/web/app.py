@@ -15,6 +15,7 @@ from monitor.cases import Refused
 from monitor.store import Store
 from monitor.web import owner, routes
 from monitor.web.auth import Auth, Denied
+from monitor.web.hubview import HubView
 from monitor.web.guard import (BadRequest, OneBodyLength, SameOriginWrites,
                                SecurityHeaders)
 from monitor.web.live import LiveFeed
@@ -35,6 +36,7 @@ class Web:
         operators.ensure_schema(self.store)
         self.auth = Auth(self)
         self.live = LiveFeed(self.db, config)
+        self.hubview = HubView(rx.s)      # the owner's app's view of the hubs (started on use)
         self.bound_url = None
 
     def base_url(self, request=None):
@@ -46,6 +48,7 @@ class Web:
 
     def close(self):
         self.live.stop()
+        self.hubview.stop()
         self.store.close()
 
 
@@ -55,6 +58,10 @@ def _page(name):
     async def serve(request):
         return FileResponse(path, media_type="text/html; charset=utf-8")
     return serve
+
+
+async def _favicon(request):
+    return FileResponse(os.path.join(STATIC, "favicon.svg"), media_type="image/svg+xml")
 
 
 def _error(status):
@@ -96,6 +103,12 @@ def build(web):
         Route("/app/link/{token}", owner.open_link),
         Route("/api/app", owner.whoami),
         Route("/api/app/sos", owner.sos, methods=["POST"]),
+        Route("/api/app/home", owner.home),
+        Route("/api/app/command", owner.command, methods=["POST"]),
+        Route("/api/app/cancel", owner.cancel, methods=["POST"]),
+        Route("/api/app/confirm", owner.confirm, methods=["POST"]),
+        # Asked for by every browser: an answer, not a 404 in the console.
+        Route("/favicon.ico", _favicon),
         Route("/health", routes.health),
         Mount("/static", StaticFiles(directory=STATIC)),
     ]

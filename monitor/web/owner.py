@@ -1,15 +1,22 @@
 """The owner's app: per account. The owner opens the link made for their
 account (`monitor account link HUB`), which starts an owner session for that
-hub alone; the app's SOS goes to the session's hub, never to one the request
-names."""
+hub alone; everything the app does (SOS, arm, disarm, cancel or confirm an
+alarm) goes to the session's hub, never to one the request names."""
 import asyncio
+import re
 
 from starlette.responses import JSONResponse, RedirectResponse
 
 from monitor import accounts, operators
 from monitor.cases import Refused
+from monitor.web import owner_case, views
 from monitor.web.auth import Denied
 from monitor.web.guard import json_body
+
+# The hub takes these from the app signed, with the owner's code (checked by the
+# panel like a keypad entry: wrong ones count toward the keypad's lockout).
+ARMING = ("ARM_AWAY", "ARM_HOME", "DISARM")
+CODE = re.compile(r"^[0-9]{4,8}$")
 
 
 def link_url(base, token):
@@ -44,3 +51,53 @@ async def sos(request):
         raise Refused("service must be police, fire or medical")
     cid = await asyncio.to_thread(web.rx.send_sos, sess["subject"], service)
     return JSONResponse({"sent": True, "service": service, "command_id": cid})
+
+
+def _hub(request):
+    web = request.app.state.web
+    return web, web.auth.require(request, "owner")["subject"]
+
+
+def _home(web, hub):
+    web.hubview.start()
+    return dict(web.hubview.of(hub), alarm=owner_case.alarm_view(web.store, hub),
+                history=owner_case.history(web.store, hub, views.wall_of(web.rx.clock)))
+
+
+async def home(request):
+    """The hub now: state, online, open zones, the alarm to act on, history in words."""
+    web, hub = _hub(request)
+    return JSONResponse(_home(web, hub))
+
+
+async def command(request):
+    web, hub = _hub(request)
+    body = await json_body(request)
+    action, code = body.get("action"), body.get("code")
+    if action not in ARMING:
+        raise Refused("action must be one of %s" % ", ".join(ARMING))
+    if code in (None, "") and action != "DISARM":
+        code = None                     # a code-less arm, when the hub allows it
+    elif not isinstance(code, str) or not CODE.match(code):
+        raise Refused("the code is 4 to 8 digits")
+    fields = {"code": code} if code else {}
+    cid = await asyncio.to_thread(web.rx.send_command, hub, action, **fields)
+    return JSONResponse({"sent": True, "action": action, "command_id": cid})
+
+
+async def _engine(web, fn):
+    fut = web.rx.submit(fn)
+    return await asyncio.wait_for(asyncio.wrap_future(fut), 10)
+
+
+async def cancel(request):
+    """Cancel alarm: the verbal password, as on the monitoring center's call."""
+    web, hub = _hub(request)
+    body = await json_body(request)
+    return JSONResponse(await _engine(web, owner_case.cancel_fn(hub, body.get("password"))))
+
+
+async def confirm(request):
+    """Confirm emergency: the monitoring center sends help without waiting for the call."""
+    web, hub = _hub(request)
+    return JSONResponse(await _engine(web, owner_case.confirm_fn(hub)))

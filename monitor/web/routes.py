@@ -28,13 +28,14 @@ def _int(text, what):
 async def queue(request):
     web = _web(request)
     web.auth.require(request)
-    return JSONResponse(views.queue(web.store, _now_ms(web)))
+    return JSONResponse(views.queue(web.store, _now_ms(web), views.wall_of(web.rx.clock)))
 
 
 async def case(request):
     web = _web(request)
     web.auth.require(request)
-    found = views.case(web.store, _int(request.path_params["case"], "case"), _now_ms(web))
+    found = views.case(web.store, _int(request.path_params["case"], "case"), _now_ms(web),
+                       views.wall_of(web.rx.clock))
     if found is None:
         raise Denied(404, "no case %s" % request.path_params["case"])
     return JSONResponse(found)

@@ -87,5 +87,6 @@ class WebServer:
 
     def stop(self):
         self.web.live.stop()
+        self.web.hubview.stop()
         self.serving.stop()
         self.web.store.close()

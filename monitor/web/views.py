@@ -26,8 +26,18 @@ def _opening(store, case_id):
     return code, words.describe(code, detail.get("name")) if code else ""
 
 
-def waits(store, c):
-    """The deadlines a person is waiting on: the ring timeout, how long held."""
+def wall_of(clock):
+    """fn(clock ms) -> wall ms for the service's clock: what a person's clock
+    showed then (the same on the real clock; a simulation's faster clock maps
+    back), so a countdown on a page counts real seconds."""
+    wall = getattr(clock, "wall_ms", None)
+    return (lambda ms: None if ms is None else int(wall(ms))) if wall else (lambda ms: ms)
+
+
+def waits(store, c, wall=None):
+    """The deadlines a person is waiting on: the ring timeout, how long held
+    (as wall ms, see wall_of)."""
+    wall = wall or (lambda ms: ms)
     ring = store.one("SELECT timers.due_ms FROM timers JOIN calls ON calls.id = timers.call_id "
                      "WHERE timers.case_id = ? AND timers.kind = 'ring' "
                      "AND calls.status = 'ringing' ORDER BY timers.due_ms LIMIT 1", c["id"])
@@ -36,11 +46,12 @@ def waits(store, c):
         row = store.one("SELECT t FROM timeline WHERE case_id = ? AND step = 'hold' "
                         "ORDER BY id DESC LIMIT 1", c["id"])
         held = row["t"] if row else None
-    return {"ring_due_ms": ring["due_ms"] if ring else None, "held_since_ms": held,
+    return {"ring_due_ms": wall(ring["due_ms"]) if ring else None,
+            "held_since_ms": wall(held) if held is not None else None,
             "overdue": bool(c.get("overdue"))}
 
 
-def queue(store, now_ms):
+def queue(store, now_ms, wall=None):
     """The engine's queue (monitor.queue: overdue first, then by plan; standing
     duress cases too), with what a person reads and waits on."""
     out = []
@@ -50,11 +61,11 @@ def queue(store, now_ms):
                          "service": c["service"], "status": c["status"],
                          "address": c["address"], "code": code, "what": what,
                          "waiting": c["waiting"], "opened_ms": c["opened_ms"],
-                         "next": next_step(store, c)}, **waits(store, c)))
+                         "next": next_step(store, c)}, **waits(store, c, wall)))
     return {"now_ms": now_ms, "cases": out}
 
 
-def case(store, case_id, now_ms):
+def case(store, case_id, now_ms, wall=None):
     row = store.one("SELECT * FROM cases WHERE id = ?", case_id)
     if row is None:
         return None
@@ -62,8 +73,10 @@ def case(store, case_id, now_ms):
     acct = accounts.get(store, c["hub"])
     call = store.one("SELECT id, contact, status, password_ok FROM calls WHERE case_id = ? "
                      "AND status IN ('ringing', 'answered') ORDER BY id DESC LIMIT 1", case_id)
-    timeline = [line(r) for r in store.q(TIMELINE_SQL + "WHERE case_id = ? ORDER BY timeline.id",
-                                         case_id)]
+    wall = wall or (lambda ms: ms)
+    # Each step's time as a person's clock showed it (the page prints it).
+    timeline = [dict(line(r), t=wall(r["t"])) for r in store.q(
+        TIMELINE_SQL + "WHERE case_id = ? ORDER BY timeline.id", case_id)]
     # The one on the phone, else the one Call contact would ring (Desk.operator_call: the next).
     position = call["contact"] if call else (c["contact"] or 0) + 1
     contact = next((p for p in acct["contacts"] if p["position"] == position), None)
@@ -71,7 +84,8 @@ def case(store, case_id, now_ms):
     fields = ("id", "hub", "plan", "service", "status", "waiting", "contact", "keypad_cancel",
               "trouble", "opened_ms", "ended_ms", "end_reason", "closed_ms")
     return {"now_ms": now_ms,
-            "case": dict({k: c[k] for k in fields}, code=code, what=what, **waits(store, c)),
+            "case": dict({k: c[k] for k in fields}, code=code, what=what,
+                         **waits(store, c, wall)),
             "account": acct, "call": dict(call) if call else None,
             "contact_to_call": contact, "next": next_step(store, c), "timeline": timeline}
 

@@ -80,3 +80,42 @@ class FastClock:
     def wall_ms(self, clock_ms):
         """The wall-clock ms at which this clock showed clock_ms."""
         return self.epoch_ms + (clock_ms - self.epoch_ms) / self.speed
+
+
+class HubTime:
+    """The hub's ticks now, as the page counts down to a hub deadline: from the
+    last line the hub printed (its ticks, when it was read), its ticks running
+    `speed` times fast except while a person is at the page (person(): real
+    speed, as tools/shims/time.py runs them)."""
+
+    def __init__(self, speed):
+        self.speed = speed
+        self.ref = None            # (ticks, monotonic s) of the newest hub line
+        self.windows = []          # [(start, end)] monotonic s of real speed, merged
+
+    def sample(self, ticks, received):
+        self.ref = (ticks, received)
+
+    def person(self, start, end):
+        """Real speed from `start` until `end` (monotonic s); a window that
+        overlaps the last one sets its new end (World.person decides it)."""
+        if self.windows and start <= self.windows[-1][1]:
+            self.windows[-1] = (self.windows[-1][0], end)
+        else:
+            self.windows.append((start, end))
+        del self.windows[:-8]
+
+    def now(self, mono=None):
+        """The hub's ticks now (None before its first line)."""
+        if self.ref is None:
+            return None
+        ticks, since = self.ref
+        mono = time.monotonic() if mono is None else mono
+        slow = sum(max(0.0, min(end, mono) - max(start, since)) for start, end in self.windows)
+        ran = (mono - since) * self.speed - slow * (self.speed - 1)
+        return (ticks + round(ran * 1000)) % WRAP
+
+    def left_ms(self, deadline, mono=None):
+        """Hub ms until the hub's tick `deadline` (0 once past)."""
+        now = self.now(mono)
+        return None if now is None else max(0, _signed(deadline - now))

@@ -1,5 +1,6 @@
 """Story output lines as a timeline a person can read (`make demo`)."""
 from monitor.plans import words
+from monitor.web.words import reason
 
 _STEP = {
     "open": "case opened",
@@ -17,6 +18,7 @@ _STEP = {
     "overdue": "held past its hold time: top of the operator's queue",
     "close": "closed ({reason})",
     "operator": "operator {operator}: {reason}",
+    "app": "owner's app: {reason}",
 }
 
 
@@ -27,8 +29,12 @@ def step_text(line):
                                             "service", "code", "operator")}
     if line.get("code"):
         fields["words"] = words(line["code"], line.get("name"))
+    if line.get("step") in ("dispatch", "cancel"):
+        fields["reason"] = reason(line.get("reason"))
     if line.get("step") == "open":
         text += " for %s" % (fields.get("words") or line.get("reason"))
+    if line.get("step") == "app" and line.get("result"):
+        text += " (%s verbal password)" % line["result"]
     return text.format(**fields)
 
 

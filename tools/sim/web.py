@@ -25,11 +25,19 @@ from monitor.web.guard import (BadRequest, OneBodyLength, SameOriginWrites,
                                SecurityHeaders, json_body)
 from monitor.web.server import Uvicorn
 from tools import paths
+from tools.sim import happened
 
 WEB = os.path.join(paths.ROOT, "tools", "web")
 STATIC = {"/": ("house.html", "text/html; charset=utf-8"),
           "/house.css": ("house.css", "text/css; charset=utf-8"),
-          "/house.js": ("house.js", "text/javascript; charset=utf-8")}
+          "/house.js": ("house.js", "text/javascript; charset=utf-8"),
+          # Asked for by every browser: an answer, not a 404 in the console.
+          "/favicon.ico": ("favicon.svg", "image/svg+xml"),
+          "/favicon.svg": ("favicon.svg", "image/svg+xml")}
+
+# Which exit delay the page counts down: the arming it asked for last.
+ARM_KEYS = {"A": "away", "B": "home"}
+ARM_ACTIONS = {"ARM_AWAY": "away", "ARM_HOME": "home"}
 
 
 class Page:
@@ -73,14 +81,19 @@ class Page:
         since = request.query_params.get("since", "0")
         snap = self.house.snapshot(int(since) if since.isdigit() else 0)
         snap["console"] = self.console
+        now = int(time.time() * 1000)
         # The waits the service counts (the ring timeout, a held case), as the console shows them.
         if self.store is None:
             self.store = Store(self.world.monitor.s.db, create=False)
         for case in snap["cases"]:
             row = self.store.one("SELECT * FROM cases WHERE id = ?", case["id"])
             if row is not None and row["status"] == "open":
-                case.update(views.waits(self.store, dict(row)))
-        snap["now_ms"] = int(time.time() * 1000)
+                case.update(views.waits(self.store, dict(row),
+                                        views.wall_of(self.world.monitor_clock)))
+                if case.get("ring_due_ms"):
+                    # Real seconds: the person on the page's phone counts them.
+                    case["ring_left_s"] = max(0, round((case["ring_due_ms"] - now) / 1000))
+        snap["now_ms"] = now
         return JSONResponse(snap)
 
     # ---- the house: the simulation's own inputs ----
@@ -99,9 +112,12 @@ class Page:
         return handle
 
     def act(self, verb, body):
-        w = self.world
+        w, h = self.world, self.house
         if verb == "keys":
-            w.keys(_text(body, "keys"), person=True)
+            keys = _text(body, "keys")
+            if keys[-1] in ARM_KEYS:
+                h.arm_mode = ARM_KEYS[keys[-1]]
+            w.keys(keys, person=True)
         elif verb == "hold":
             w.hold(_keys(body), _int(body, "ms"))
         elif verb == "down":
@@ -111,12 +127,17 @@ class Page:
         elif verb == "zone":
             zone, event = _text(body, "zone"), _text(body, "event")
             w.zone(zone, event)
-            self.house.zone_set(w.sensors.find(zone).name, event)
+            name = w.sensors.find(zone).name
+            h.zone_set(name, event)
+            h.note(happened.zone_text(name, event))
         elif verb == "command":
             cmd = body.get("command")
             if not isinstance(cmd, dict) or not isinstance(cmd.get("action"), str):
                 raise BadRequest("command needs an action")
+            if cmd["action"] in ARM_ACTIONS:
+                h.arm_mode = ARM_ACTIONS[cmd["action"]]
             w.command(cmd)
+            h.note(happened.command_text(cmd))
 
     # ---- the monitoring center: the service's actions ----
 

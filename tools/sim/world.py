@@ -29,15 +29,19 @@ DEBOUNCE_MS = 35
 
 class World:
     def __init__(self, workdir, config, account, speed=1, calls="auto", listener=None,
-                 secure=True):
+                 secure=True, ring_s=None):
         """calls: "auto", the automatic callee answers as the story scripts it;
         "console", a person does (the page, the operator console).
-        secure: the broker takes TLS and a login per client, with the ACL."""
+        secure: the broker takes TLS and a login per client, with the ACL.
+        ring_s: the service's ring timeout on its fast clock (default: its own 30 s)."""
         self.workdir = workdir
         self.config = config
         self.account = account
         self.speed = speed
         self.calls = calls
+        self.ring_s = ring_s
+        self.person_until = 0.0           # monotonic s: hub time at real speed until then
+        self.on_person = None             # fn(start, end) told of each real-speed window
         self.listener = listener          # fn(Event), called on reader threads
         # The broker as an install runs it (TLS, a login per client, the ACL),
         # unless a caller wants the bare one.
@@ -82,6 +86,8 @@ class World:
         # The service runs on a clock as fast as the hub's: its 30 s ring and a
         # contact's 2 s pick-up take the same story time at any speed.
         self.monitor_clock = FastClock(self.speed)
+        if self.ring_s is not None:
+            login["ring_s"] = self.ring_s
         self.monitor = Receiver(Settings(db=db, port=self.broker.port, prefix=prefix, **login),
                                 emit=self._monitor_line, provider=provider,
                                 clock=self.monitor_clock)
@@ -177,7 +183,7 @@ class World:
         whatever the speed: the hub's time runs at real speed meanwhile."""
         with self._lock:
             if person:
-                self.hub.person(PERSON_MS)
+                self._person(PERSON_MS)
             self.hub.keys(text, press_ms=KEY_MS, gap_ms=KEY_MS)
 
     def hold(self, keys, ms):
@@ -188,8 +194,25 @@ class World:
     def down(self, keys, person=False):
         with self._lock:
             if person:
-                self.hub.person(PERSON_MS)
+                self._person(PERSON_MS)
             self.hub.down(list(keys))
+
+    def person(self, ms, shrink=False):
+        """Hub time at real speed for at least the next `ms` real ms: a person
+        must act within it (types a code, answers an entry delay). shrink: for
+        exactly `ms` (what they had to act within is over)."""
+        with self._lock:
+            self._person(ms, shrink)
+
+    def _person(self, ms, shrink=False):
+        # A window grows, never shrinks by itself: a key typed in the entry delay
+        # leaves the rest of the delay at real speed (the shim sets its end anew).
+        now = time.monotonic()
+        until = now + ms / 1000.0 if shrink else max(self.person_until, now + ms / 1000.0)
+        self.person_until = until
+        self.hub.person(int((until - now) * 1000))
+        if self.on_person is not None:
+            self.on_person(now, until)
 
     def up(self):
         with self._lock:

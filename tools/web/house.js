@@ -13,6 +13,8 @@ const STATE_HELP = {
   pending: "Entry delay: type the code and C (or #) now, or the alarm goes off.",
   triggered: "ALARM. Type the code and C to silence it.",
 };
+const STATE_WORDS = {disarmed: "Disarmed", arming: "Exit delay", armed_home: "Armed Home",
+                     armed_away: "Armed Away", pending: "Entry delay", triggered: "Alarm"};
 const ACTION = {open: "Open", close: "Close", motion: "Walk past", glass_break: "Break the glass",
                 press: "Press", alarm: "Smoke!", tamper: "Tamper", tamper_restore: "Restore"};
 const SERVICE = {police: "Police", fire: "Fire brigade", medical: "Ambulance"};
@@ -37,8 +39,7 @@ function input(path, body) {
 }
 
 function showError(text) {
-  const d = document.getElementById("keypad-display");
-  d.textContent = "! " + text;
+  document.getElementById("kp-entry").textContent = "! " + text;
 }
 
 function el(tag, attrs, ...children) {
@@ -50,10 +51,80 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+// The keypad's display: what the panel asks for now (with its countdown), then
+// the entry being typed, masked, until the keypad answers or forgets it.
+const KEYPAD_WORDS = {ok: "OK", error: "Not understood", wrong_code: "Wrong code",
+  locked: "Locked out: wait", ready: "Ready again", not_ready: "Not ready: close the open zones",
+  aborted: "Alarm aborted", bypassed: "Zone bypassed", unbypassed: "Zone watched again",
+  user_saved: "Code saved", user_deleted: "User deleted"};
+const FORGET_MS = 5000;         // the keypad forgets an unfinished entry (docs/panel.md)
+const ANSWER_MS = 3000;         // how long the keypad's answer stays on the display
+let typed = "", typedAt = 0, answer = "", answerAt = 0, keypadSeen = null;
+
+function press(k) {
+  typed += k;
+  typedAt = Date.now();
+  answer = "";
+  drawEntry();
+  const b = document.querySelector(`#keypad [data-key="${k}"]`);
+  if (b) { b.classList.add("pressed"); setTimeout(() => b.classList.remove("pressed"), 150); }
+  input("/api/keys", {keys: k});
+}
+
+function drawEntry() {
+  const now = Date.now();
+  if (typed && now - typedAt > FORGET_MS) typed = "";
+  if (answer && now - answerAt > ANSWER_MS) answer = "";
+  const shown = typed ? typed.replace(/[0-9]/g, "•") : answer;
+  setText(document.getElementById("kp-entry"), shown || " ");
+}
+
+// The computer's keyboard types on the keypad: digits, A-D, * and # (Enter is #).
+function keyboard(e) {
+  if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+  if (e.target.closest && e.target.closest("input, textarea, select")) return;
+  let k = e.key.length === 1 ? e.key.toUpperCase() : (e.key === "Enter" ? "#" : "");
+  if (!KEYS.includes(k)) return;
+  e.preventDefault();
+  press(k);
+}
+
+function prompt(s) {
+  const c = s.countdown, left = c && c.left_s != null ? ` — ${c.left_s} s` : "";
+  if (c && c.what === "entry") return "Enter code to disarm" + left;
+  if (c && c.what === "exit") return "Exit delay: leave now" + left;
+  if (c && c.what === "abort") return "ALARM: code + C to abort" + left;
+  return {disarmed: "Code + A (Away) or B (Home) to arm", armed_home: "Code + C to disarm",
+          armed_away: "Code + C to disarm", triggered: "ALARM: code + C to silence",
+          arming: "Exit delay: leave now", pending: "Enter code to disarm"}[s.panel.state] || "";
+}
+
+function drawKeypad(s) {
+  if (keypadSeen !== null && s.panel.keypad_n > keypadSeen) {
+    typed = "";                                   // the keypad took the entry
+    answer = KEYPAD_WORDS[s.panel.keypad] || s.panel.keypad;
+    answerAt = Date.now();
+  }
+  keypadSeen = s.panel.keypad_n;
+  setText(document.getElementById("kp-prompt"), prompt(s) || " ");
+  drawEntry();
+}
+
+const COUNTDOWN = {exit: "Armed in", entry: "Alarm in", abort: "Monitoring center told in"};
+
+function drawCountdown(c) {
+  const box = document.getElementById("countdown");
+  box.hidden = !c || c.left_s == null;
+  if (box.hidden) return;
+  box.dataset.what = c.what;
+  setText(box, `${COUNTDOWN[c.what]} ${c.left_s} s`);
+}
+
 function buildKeypad() {
   const pad = document.getElementById("keypad");
+  document.addEventListener("keydown", keyboard);
   for (const k of KEYS) {
-    const b = el("button", {"data-key": k, onclick: () => input("/api/keys", {keys: k})}, k);
+    const b = el("button", {"data-key": k, onclick: () => press(k)}, k);
     if (KEY_HELP[k]) b.append(el("small", {}, KEY_HELP[k]));
     pad.append(b);
   }
@@ -64,9 +135,6 @@ function buildKeypad() {
   hold.addEventListener("pointerdown", () => { held = true; input("/api/down", {keys: ["*", "#"]}); });
   hold.addEventListener("pointerup", up);
   hold.addEventListener("pointerleave", up);
-  for (const b of document.querySelectorAll("[data-sos]")) {
-    b.onclick = () => post("/api/command", {command: {action: "SOS", service: b.dataset.sos}});
-  }
 }
 
 function drawZones(zones) {
@@ -91,8 +159,15 @@ function drawZones(zones) {
   }
 }
 
+// What each output's pattern means, as a person hears or sees it.
+const PATTERN = {off: "off", steady: "sounding", temporal3: "fire pattern", exit: "exit beeps",
+                 exit_fast: "exit beeps, faster", entry: "entry beeps", alarm: "alarm",
+                 trouble: "trouble beeps"};
+
 function drawOutputs(outputs, panel) {
-  const names = {siren: panel.siren, buzzer: panel.buzzer, led: panel.state};
+  const names = {siren: PATTERN[panel.siren] || panel.siren,
+                 buzzer: PATTERN[panel.buzzer] || panel.buzzer,
+                 led: STATE_WORDS[panel.state] || panel.state};
   for (const [name, o] of Object.entries(outputs)) {
     const box = document.getElementById("out-" + name);
     if (!box) continue;
@@ -158,13 +233,13 @@ function caseCard(c) {
 
 function setText(node, value) { if (node.textContent !== value) node.textContent = value; }
 
-// The service counts in wall-clock ms; the page in hub time.
-function hubSeconds(ms) { return `${Math.max(0, Math.round(ms * lastState.speed / 1000))} s`; }
+// The service's waits come as wall-clock ms (monitor/web/views.py wall_of): real seconds.
+function realSeconds(ms) { return `${Math.max(0, Math.round(ms / 1000))} s`; }
 
 function drawRing(cases) {
   const left = document.getElementById("ring-left");
-  const c = cases.find(c => c.call && c.ring_due_ms);
-  if (left && c) setText(left, `It rings out in ${hubSeconds(c.ring_due_ms - lastState.now_ms)} (hub time).`);
+  const c = cases.find(c => c.call && c.ring_left_s != null);
+  if (left && c) setText(left, `It rings out in ${c.ring_left_s} s.`);
 }
 
 function drawCases(cases) {
@@ -182,8 +257,8 @@ function drawCases(cases) {
     if (c.ended && !ending.firstChild) {
       ending.append(c.ended.step === "dispatch"
         ? el("div", {class: "dispatch", "data-service": c.ended.service},
-             `${SERVICE[c.ended.service] || c.ended.service} dispatched (${c.ended.reason})`)
-        : el("div", {class: "cancelled"}, `Cancelled, nobody sent (${c.ended.reason})`));
+             `${SERVICE[c.ended.service] || c.ended.service} dispatched (${c.ended.because})`)
+        : el("div", {class: "cancelled"}, `Cancelled, nobody sent (${c.ended.because})`));
     }
     const steps = card.querySelector(".steps");
     for (const s of c.steps.slice(steps.children.length)) steps.append(el("li", {}, s));
@@ -191,7 +266,7 @@ function drawCases(cases) {
     const op = card.querySelector(".operator");
     op.hidden = !!(c.ended || c.call);
     if (!op.hidden) setText(op.firstChild, c.held_since_ms
-      ? `Operator (held for ${hubSeconds(lastState.now_ms - c.held_since_ms)}): ` : "Operator: ");
+      ? `Operator (held for ${realSeconds(lastState.now_ms - c.held_since_ms)}): ` : "Operator: ");
     const want = prev ? prev.nextSibling : box.firstChild;
     if (want !== card) box.insertBefore(card, want);
     prev = card;
@@ -205,12 +280,18 @@ function drawConsole(con) {
   box.hidden = false;
   box.replaceChildren("Operator console: ", el("a", {href: con.url, target: "_blank"}, con.url),
     ` (log in as ${con.user} / ${con.password})`);
+  if (con.app) {
+    document.getElementById("app-link").href = con.app;
+    document.getElementById("app").hidden = false;
+  }
 }
 
 function drawLog(lines) {
   const log = document.getElementById("log");
   for (const line of lines) {
-    log.prepend(el("li", {}, `${(line.t / 1000).toFixed(1).padStart(7)} s  ${line.source.padEnd(7)} ${line.text}`));
+    const hub = line.t == null ? "" : `hub time ${(line.t / 1000).toFixed(1)} s`;
+    log.prepend(el("li", {"data-source": line.source, title: hub},
+                   el("time", {}, line.clock), " ", line.text));
   }
   while (log.children.length > 300) log.lastChild.remove();
 }
@@ -224,12 +305,13 @@ function draw(s) {
   document.getElementById("online").textContent = s.online || "?";
   const st = document.getElementById("state");
   st.dataset.state = s.panel.state || "";
-  st.textContent = (s.panel.state || "starting").replace("_", " ");
+  st.textContent = STATE_WORDS[s.panel.state] || (s.panel.state || "starting").replace("_", " ");
   document.getElementById("state-help").textContent = STATE_HELP[s.panel.state] || "";
   const tr = document.getElementById("trouble");
   tr.hidden = !s.trouble;
   if (s.trouble) tr.textContent = "Hub trouble: " + (s.trouble.error || JSON.stringify(s.trouble));
-  if (s.panel.keypad) document.getElementById("keypad-display").textContent = s.panel.keypad;
+  drawKeypad(s);
+  drawCountdown(s.countdown);
   drawOutputs(s.outputs, s.panel);
   drawZones(s.zones);
   drawPhone(s.cases);

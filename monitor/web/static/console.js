@@ -1,4 +1,4 @@
-// The console pages and the owner's app. Data from /api/*; live changes from
+// The console pages (the owner's app is app.js). Data from /api/*; live changes from
 // the /api/stream Server-Sent Events (which cases changed, a few times a second).
 // Live updates change what is on screen in place (rows and buttons keyed by
 // id), never rebuild it: a button must not be swapped under a pressed pointer.
@@ -104,6 +104,10 @@ function describe(s) {
   const when = new Date(s.t).toLocaleTimeString();
   const bits = [s.step];
   if (s.step === "operator") bits.push(s.reason + " by " + s.operator);
+  else if (s.step === "app") {
+    bits[0] = "owner's app";
+    bits.push(s.reason + (s.result ? " (" + s.result + " verbal password)" : ""));
+  }
   else {
     if (s.words) bits.push(s.words + " [" + s.code + "]");
     else if (s.code) bits.push(s.code);
@@ -338,29 +342,8 @@ function wireLogin() {
   };
 }
 
-// ---- the owner's app ----
-
-async function wireApp() {
-  try {
-    const me = await api("/api/app");
-    csrf = me.csrf;
-    text($("hub"), me.hub);
-    text($("address"), me.address);
-  } catch (e) { showError(e); return; }
-  for (const b of document.querySelectorAll("button.sos")) {
-    b.onclick = async () => {
-      showError(null);
-      try {
-        await api("/api/app/sos", {service: b.dataset.service});
-        text($("sent"), "Help requested: " + b.dataset.service + ". We are calling you.");
-      } catch (e) { showError(e); }
-    };
-  }
-}
-
 async function main() {
   if (page === "login") return wireLogin();
-  if (page === "app") return wireApp();
   const me = await whoami();
   if (page === "queue") { await loadQueue(); live(() => loadQueue().catch(showError)); }
   if (page === "case") {

@@ -1,0 +1,115 @@
+"""The owner's app beside the monitoring case, as Ring's app does it: during
+an alarm the owner cancels with the verbal password (a wrong one cancels
+nothing) or confirms the emergency (help is sent at once); arm and disarm go
+to the hub as signed commands with the owner's code; what happened reads in
+words. A duress case is never shown: the app may be in the coercer's hands.
+In-process through the framework's test client, with the real broker and the
+real service."""
+import time
+
+from desk_helpers import PASSWORD, add_account, case_row, query
+from web_helpers import client_for, post
+
+from monitor import operators
+from monitor.store import Store
+
+
+def owner_app(rx, db, hub="hub-1"):
+    store = Store(db)
+    try:
+        token = operators.link_owner(store, hub)
+    finally:
+        store.close()
+    client, _ = client_for(rx)
+    assert client.get("/app/link/" + token, follow_redirects=False).status_code == 303
+    csrf = client.get("/api/app").json()["csrf"]
+    return client, csrf
+
+
+def test_cancel_with_the_verbal_password_or_confirm_the_emergency(db, monitor, hubs):
+    add_account(db)
+    rx, lines = monitor(calls="console", ring_s=600)
+    h = hubs()
+    app, csrf = owner_app(rx, db)
+    assert app.get("/api/app/home").json()["alarm"] is None
+    assert post(app, "/api/app/cancel", {"password": PASSWORD}, csrf=csrf).status_code == 409
+
+    h.signal("hub-1", "E134", zone=1, name="front_door")
+    case = lines.wait(step="call")["case"]
+    alarm = app.get("/api/app/home").json()["alarm"]
+    assert alarm["id"] == case and alarm["calling"] == "ringing"
+    assert alarm["what"].startswith("Burglary — front door")
+
+    # A wrong password cancels nothing; the check is recorded, never the words said.
+    r = post(app, "/api/app/cancel", {"password": "green kite"}, csrf=csrf)
+    assert r.status_code == 200 and r.json() == {"cancelled": False, "password": "wrong"}
+    assert case_row(db, case)["status"] == "open"
+    assert post(app, "/api/app/cancel", {"password": " "}, csrf=csrf).status_code == 409
+    assert post(app, "/api/app/cancel", {"password": PASSWORD}).status_code == 403  # no CSRF
+    r = post(app, "/api/app/cancel", {"password": PASSWORD}, csrf=csrf)
+    assert r.status_code == 200 and r.json()["cancelled"] is True
+    row = case_row(db, case)
+    assert row["status"] == "cancelled" and row["end_reason"] == "owner_app"
+    steps = query(db, "SELECT step, reason, detail FROM timeline WHERE case_id = ?", case)
+    assert [(s["step"], s["reason"]) for s in steps if s["step"] == "app"] == \
+        [("app", "cancel"), ("app", "cancel")]
+    assert not any("green kite" in (s["detail"] or "") or PASSWORD in (s["detail"] or "")
+                   for s in steps)
+    assert query(db, "SELECT status FROM calls WHERE case_id = ?", case) == [{"status": "ended"}]
+    home = app.get("/api/app/home").json()
+    assert home["alarm"] is None
+    texts = [x["text"] for x in home["history"]]
+    assert "Alarm cancelled (in the owner's app)" in texts
+    assert any(t.startswith("Burglary — front door") for t in texts)
+
+    # Confirm: the plan's service is sent without waiting for the call.
+    h.signal("hub-1", "E120", zone=0, name="keypad")
+    case2 = lines.wait(step="call", plan="panic")["case"]
+    r = post(app, "/api/app/confirm", {}, csrf=csrf)
+    assert r.status_code == 200 and r.json()["service"] == "police"
+    row = case_row(db, case2)
+    assert row["status"] == "dispatched" and row["end_reason"] == "confirmed_in_app"
+    assert "Police sent (confirmed in the owner's app)" in \
+        [x["text"] for x in app.get("/api/app/home").json()["history"]]
+
+
+def test_a_duress_case_never_shows_in_the_app(db, monitor, hubs):
+    add_account(db)
+    rx, lines = monitor(calls="console", ring_s=600)
+    h = hubs()
+    app, csrf = owner_app(rx, db)
+    h.signal("hub-1", "E401", user=1, name="owner")
+    h.signal("hub-1", "E121", user=9, name="duress")
+    h.signal("hub-1", "E134", zone=1, name="front_door")    # joins the duress case
+    lines.wait(step="dispatch", plan="duress")
+    deadline = time.monotonic() + 10
+    while len(query(db, "SELECT id FROM signals")) < 3:
+        assert time.monotonic() < deadline, "the service never took the three signals"
+        time.sleep(0.05)
+    home = app.get("/api/app/home").json()
+    assert home["alarm"] is None
+    assert [x["text"] for x in home["history"]] == ["Opening (disarm) by owner"]
+    # Nothing to cancel or confirm, said as when there is no alarm at all.
+    for path, body in (("/api/app/cancel", {"password": PASSWORD}), ("/api/app/confirm", {})):
+        r = post(app, path, body, csrf=csrf)
+        assert r.status_code == 409 and "no alarm" in r.json()["error"]
+
+
+def test_arm_and_disarm_go_signed_with_the_owners_code(db, monitor, hubs):
+    add_account(db)
+    rx, _ = monitor(calls="console")
+    h = hubs()
+    app, csrf = owner_app(rx, db)
+    for body in ({"action": "ARM_AWAY", "code": "12ab"}, {"action": "DISARM"},
+                 {"action": "PANIC", "code": "1234"}, {"action": "DISARM", "code": 1234}):
+        assert post(app, "/api/app/command", body, csrf=csrf).status_code == 409, body
+    assert post(app, "/api/app/command", {"action": "ARM_AWAY", "code": "1234"}).status_code == 403
+    for body in ({"action": "ARM_AWAY", "code": "1234"}, {"action": "DISARM", "code": "1234"},
+                 {"action": "ARM_HOME", "code": "", "hub": "hub-2"}):
+        assert post(app, "/api/app/command", body, csrf=csrf).status_code == 200, body
+    with h.lock:
+        assert h.lock.wait_for(lambda: len(h.commands) >= 3, 10)
+    assert [(c["hub"], c["action"], c.get("code")) for c in h.commands] == \
+        [("hub-1", "ARM_AWAY", "1234"), ("hub-1", "DISARM", "1234"), ("hub-1", "ARM_HOME", None)]
+    ids = [c["id"] for c in h.commands]
+    assert ids == sorted(set(ids))

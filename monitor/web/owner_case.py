@@ -1,0 +1,114 @@
+"""The owner's app and the monitoring case, as Ring's app does it: during an
+alarm the owner cancels it with the verbal password, or confirms the emergency
+and help is sent at once (docs/monitoring.md, "The owner's app").
+
+Engine functions (run by Receiver.submit inside the engine's transaction) and
+the reads the app shows. A duress case is never shown and never answers
+differently from no alarm at all: the app may be in the coercer's hands."""
+import json
+
+from monitor import accounts, plans
+from monitor.cases import Refused
+from monitor.web import words
+
+NO_ALARM = "there is no alarm to cancel or confirm now"
+HISTORY = 30
+BY = "owner's app"
+DURESS_CODE = "121"
+
+
+def duress_open(store, hub):
+    return store.one("SELECT id FROM cases WHERE hub = ? AND plan = 'duress' AND "
+                     "closed_ms IS NULL", hub) is not None
+
+
+def alarm(store, hub):
+    """The hub's open alarm case the owner may act on (None under duress)."""
+    if duress_open(store, hub):
+        return None
+    marks = ",".join("?" * len(plans.CANCELLABLE))
+    row = store.one("SELECT * FROM cases WHERE hub = ? AND status = 'open' AND plan IN (%s) "
+                    "ORDER BY id DESC LIMIT 1" % marks, hub, *plans.CANCELLABLE)
+    return dict(row) if row else None
+
+
+def cancel_fn(hub, spoken):
+    """fn(desk): cancel the alarm if `spoken` is the verbal password. A wrong
+    one is recorded on the case (never the password) and changes nothing else:
+    the monitoring center still calls."""
+    if not isinstance(spoken, str) or not spoken.strip():
+        raise Refused("type your verbal password")
+
+    def run(desk):
+        case = alarm(desk.store, hub)
+        if case is None:
+            raise Refused(NO_ALARM)
+        ok = accounts.check_password(desk.store, hub, spoken)
+        desk.step(case, "app", reason="cancel", result="right" if ok else "wrong", by=BY)
+        if not ok:
+            return {"cancelled": False, "password": "wrong"}
+        desk.cancel(case, "owner_app")
+        return {"cancelled": True, "case": case["id"]}
+    return run
+
+
+def confirm_fn(hub):
+    """fn(desk): the owner confirms the emergency: the case's service is sent now."""
+    def run(desk):
+        case = alarm(desk.store, hub)
+        if case is None:
+            raise Refused(NO_ALARM)
+        desk.step(case, "app", reason="confirm", by=BY)
+        desk.dispatch(case, "confirmed_in_app")
+        return {"dispatched": True, "case": case["id"], "service": case["service"] or "police"}
+    return run
+
+
+def alarm_view(store, hub):
+    case = alarm(store, hub)
+    if case is None:
+        return None
+    row = store.one("SELECT detail, reason FROM timeline WHERE case_id = ? AND step = 'open' "
+                    "ORDER BY id LIMIT 1", case["id"])
+    detail = json.loads(row["detail"]) if row and row["detail"] else {}
+    code = detail.get("code")
+    call = store.one("SELECT status FROM calls WHERE case_id = ? AND status IN "
+                     "('ringing', 'answered') ORDER BY id DESC LIMIT 1", case["id"])
+    return {"id": case["id"], "plan": case["plan"], "service": case["service"],
+            "what": words.describe(code, detail.get("name")) if code else case["plan"],
+            "code": code, "calling": call["status"] if call else None}
+
+
+def history(store, hub, wall_ms):
+    """What happened at the hub, newest first, in words: the signals it sent and
+    how each case ended. Nothing of a duress case, nor anything while one is open."""
+    hidden = [(r["opened_ms"], r["closed_ms"]) for r in store.q(
+        "SELECT opened_ms, closed_ms FROM cases WHERE hub = ? AND plan = 'duress'", hub)]
+
+    # The engine takes a hub's signals in order and stamps each as it takes it,
+    # so the duress disarm that follows the E121 is stamped no earlier than its case.
+    def shown(t):
+        return not any(start <= t and (end is None or t <= end) for start, end in hidden)
+
+    out = []
+    for r in store.q("SELECT code, body, received_ms FROM signals WHERE hub = ? "
+                     "ORDER BY id DESC LIMIT ?", hub, HISTORY * 2):
+        if r["code"].endswith(DURESS_CODE) or not shown(r["received_ms"]):
+            continue
+        try:
+            name = json.loads(r["body"]).get("signal", {}).get("name")
+        except (ValueError, AttributeError):
+            name = None
+        out.append({"t": wall_ms(r["received_ms"]), "code": r["code"],
+                    "text": words.describe(r["code"], name)})
+    for r in store.q("SELECT cases.plan, timeline.step, timeline.service, timeline.reason, "
+                     "timeline.t FROM timeline JOIN cases ON cases.id = timeline.case_id "
+                     "WHERE cases.hub = ? AND cases.plan != 'duress' "
+                     "AND timeline.step IN ('dispatch', 'cancel') ORDER BY timeline.id DESC "
+                     "LIMIT ?", hub, HISTORY):
+        why = words.reason(r["reason"])
+        text = ("%s sent (%s)" % ((r["service"] or "police").capitalize(), why)
+                if r["step"] == "dispatch" else "Alarm cancelled (%s)" % why)
+        out.append({"t": wall_ms(r["t"]), "text": text})
+    out.sort(key=lambda x: -x["t"])
+    return out[:HISTORY]
