@@ -9,7 +9,8 @@ from monitor import store as store_module
 from monitor.store import MIGRATIONS, Store
 
 
-def test_a_store_made_before_versioning_is_brought_up_to_date(db):
+def test_a_store_made_before_versioning_is_brought_up_to_date(sqlite_db):
+    db = sqlite_db
     old = sqlite3.connect(db)
     old.executescript(store_module.SCHEMA_1)    # what every earlier version created
     old.execute("INSERT INTO accounts (hub, secret, created_ms) VALUES ('hub-1', x'00', 1)")
@@ -27,7 +28,46 @@ def test_a_store_made_before_versioning_is_brought_up_to_date(db):
 
 def test_a_new_store_has_every_version(db):
     add_account(db)
-    assert query(db, "PRAGMA user_version")[0]["user_version"] == len(MIGRATIONS)
+    s = Store(db)
+    assert s.version() == len(MIGRATIONS)
+    s.close()
+
+
+def test_postgresql_starts_from_the_baseline_and_runs_every_later_version(pg_databases):
+    """A plain ADD COLUMN appended to MIGRATIONS (as later versions are) runs on
+    PostgreSQL too, once, with PostgreSQL's types; two stores opening a new
+    database at once make its tables once."""
+    import threading
+    url = pg_databases.empty()
+    later = ["ALTER TABLE accounts ADD COLUMN test_extra_account TEXT;\n"
+             "ALTER TABLE accounts ADD COLUMN test_extra_ms INTEGER NOT NULL DEFAULT 0",
+             "CREATE TABLE test_extra (id INTEGER PRIMARY KEY, token BLOB NOT NULL)"]
+    MIGRATIONS.extend(later)
+    try:
+        errors = []
+
+        def open_it():
+            try:
+                Store(url).close()
+            except Exception as e:      # reported below
+                errors.append(e)
+        both = [threading.Thread(target=open_it) for _ in range(2)]
+        for t in both:
+            t.start()
+        for t in both:
+            t.join(30)
+        assert errors == []
+        s = Store(url)
+        assert s.version() == len(MIGRATIONS)
+        with s.tx():
+            s.x("INSERT INTO accounts (hub, secret, created_ms, test_extra_ms) "
+                "VALUES ('hub-1', ?, 1, ?)", b"\x00" * 16, 2 ** 40)
+            assert s.insert("INSERT INTO test_extra (token) VALUES (?)", b"\x01") == 1
+        assert s.one("SELECT test_extra_ms FROM accounts")["test_extra_ms"] == 2 ** 40
+        assert bytes(s.one("SELECT token FROM test_extra")["token"]) == b"\x01"
+        s.close()
+    finally:
+        del MIGRATIONS[-len(later):]
 
 
 def test_the_service_takes_calls_at_the_console_unless_a_provider_plugs_in(db):
