@@ -1,0 +1,70 @@
+"""Several workers on one store, one of them killed mid-burst: real mosquitto,
+real worker processes (SIGKILL), the real store on each backend."""
+import collections
+import os
+import time
+
+from desk_helpers import add_account, query
+from waiting import until
+
+HUBS = 200
+PER_HUB = 10
+RING_S = 2.0        # so the killed worker leaves calls ringing: the survivor ends them
+
+
+def test_a_worker_killed_mid_burst_loses_nothing_and_the_survivor_finishes_its_timers(
+        db, service, hubs):
+    secrets = {"hub-%03d" % i: os.urandom(32) for i in range(HUBS)}
+    for hub, secret in secrets.items():
+        add_account(db, hub, secret=secret, contacts=1, password=None)
+    doomed, survivor = [service("--share", "desk", "--ring-timeout", str(RING_S),
+                                "--redeliver-after", "1") for _ in range(2)]
+    h = hubs(secrets)
+    for n in range(PER_HUB):
+        for hub in secrets:
+            # One burglary per hub among routine signals: 200 cases, each
+            # with a call that rings out and then a dispatch.
+            h.signal(hub, "E130" if n == 3 else ("E602" if n % 2 else "R401"), zone=1)
+    total = HUBS * PER_HUB
+
+    # Mid-burst: the doomed worker has stored some and placed calls whose
+    # ring timers are still to fire, and the burst is not all acked yet.
+    assert until(lambda: doomed.lines.where(step="call") and len(h.acked) >= total // 5,
+                 timeout=60), (len(h.acked), doomed.err[-5:])
+    doomed.kill9()
+    at_kill = len(h.acked)
+    called_by_doomed = {l["case"] for l in doomed.lines.where(step="call")}
+    ended_by_doomed = {l["case"] for l in doomed.lines.where(step="no_answer")}
+    left_ringing = called_by_doomed - ended_by_doomed
+    assert at_kill < total and left_ringing, (at_kill, len(called_by_doomed))
+
+    # The hubs resend what was not acked; the survivor takes everything.
+    assert h.wait_acked(timeout=60, resend_s=2), (total - len(h.acked), survivor.err[-5:])
+    assert until(lambda: len(query(db, "SELECT case_id FROM dispatches")) == HUBS, timeout=30,
+                 every=0.2)
+
+    # Every signal stored once, and counted once.
+    signals = query(db, "SELECT hub, seq FROM signals")
+    assert len(signals) == total and len({(s["hub"], s["seq"]) for s in signals}) == total
+    assert query(db, "SELECT n FROM counters WHERE name = 'stored'") == [{"n": total}]
+    # Every case decided once: one burglary case per hub, each called once,
+    # rung out once, dispatched once; no step of any case happened twice.
+    cases = query(db, "SELECT id, hub, status FROM cases WHERE plan = 'burglar'")
+    assert len(cases) == HUBS and {c["hub"] for c in cases} == set(secrets)
+    assert all(c["status"] == "dispatched" for c in cases)
+    twice = query(db, "SELECT case_id, step, COUNT(*) AS n FROM timeline "
+                      "GROUP BY case_id, step HAVING COUNT(*) > 1")
+    assert twice == [], twice
+    steps = collections.Counter(r["step"] for r in query(db, "SELECT step FROM timeline"))
+    assert steps["dispatch"] == steps["call"] == steps["no_answer"] == HUBS, steps
+    assert query(db, "SELECT * FROM timers WHERE kind = 'ring'") == []
+
+    # The survivor rang out the calls the doomed worker had left ringing.
+    ended_by_survivor = {l["case"] for l in survivor.lines.where(step="no_answer")}
+    assert left_ringing <= ended_by_survivor
+    # And delivered the steps the doomed one had committed but not yet emitted.
+    ids = {r["id"] for r in query(db, "SELECT id FROM timeline")}
+    assert until(lambda: ids <= {l["id"] for l in doomed.lines.all + survivor.lines.all},
+                 timeout=20)
+    print("\n%d signals, %d hubs; worker killed at %d acked with %d calls ringing; "
+          "the survivor finished them" % (total, HUBS, at_kill, len(left_ringing)))
