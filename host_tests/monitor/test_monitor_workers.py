@@ -1,11 +1,17 @@
 """Several workers on one store, one of them killed mid-burst: real mosquitto,
 real worker processes (SIGKILL), the real store on each backend."""
 import collections
+import json
 import os
+import re
+import socket
 import time
+
+import httpx
 
 from desk_helpers import add_account, query
 from waiting import until
+from web_helpers import OP_PASSWORD, add_operator
 
 HUBS = 200
 PER_HUB = 10
@@ -68,3 +74,54 @@ def test_a_worker_killed_mid_burst_loses_nothing_and_the_survivor_finishes_its_t
                  timeout=20)
     print("\n%d signals, %d hubs; worker killed at %d acked with %d calls ringing; "
           "the survivor finished them" % (total, HUBS, at_kill, len(left_ringing)))
+
+
+def _live_stream(web, cookie):
+    """The console's live stream on a raw socket, as a browser holds it open."""
+    host, port = web.url.rsplit("/", 1)[1].split(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.sendall(b"GET /api/stream HTTP/1.1\r\nHost: %s:%s\r\nCookie: op_session=%s\r\n\r\n"
+              % (host.encode(), port.encode(), cookie.encode()))
+    return s
+
+
+def test_a_console_on_one_worker_shows_the_cases_another_worker_writes(db, monitor, hubs,
+                                                                         console):
+    """On PostgreSQL workers commit side by side and the console hears of each
+    step through LISTEN/NOTIFY; on SQLite it follows the timeline's ids."""
+    secrets = {"hub-%02d" % i: os.urandom(32) for i in range(20)}
+    for hub, secret in secrets.items():
+        add_account(db, hub, secret=secret, contacts=1, password=None)
+    add_operator(db)
+    (rx_a, lines_a), (rx_b, lines_b) = [monitor(share="desk", ring_s=600) for _ in range(2)]
+    web = console(rx_a)
+    with httpx.Client(base_url=web.url) as c:
+        cookie = c.post("/api/login", json={"name": "ann", "password": OP_PASSWORD},
+                        headers={"Origin": web.url}).cookies["op_session"]
+    s = _live_stream(web, cookie)
+    try:
+        got = b""
+        while b": live" not in got:
+            got += s.recv(4096)
+        h = hubs(secrets)
+        for hub in secrets:
+            h.signal(hub, "E130", zone=1)
+        assert h.wait_acked(timeout=30, resend_s=5)
+        # The shared subscription split the alarms: each worker opened cases.
+        assert until(lambda: len(lines_a.where(step="open")) + len(lines_b.where(step="open"))
+                     == len(secrets))
+        by_b = {l["case"] for l in lines_b.where(step="open")}
+        assert by_b and lines_a.where(step="open")
+        told = set()
+        deadline = time.monotonic() + 10
+        while not by_b <= told and time.monotonic() < deadline:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                got += s.recv(65536)
+            except socket.timeout:
+                break
+            for data in re.findall(rb"event: changed\ndata: (\{.*?\})\n", got):
+                told |= set(json.loads(data)["cases"])
+        assert by_b <= told, (sorted(by_b - told), sorted(told))
+    finally:
+        s.close()
