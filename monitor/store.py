@@ -178,6 +178,7 @@ class Store:
         self.postgres = pg.is_url(db)
         self._counts = []           # this transaction's counter increments (see count)
         self._held = set()          # hubs this transaction holds (see lock_hubs)
+        self._in_tx = False
         if create and not self.postgres:
             _private_files(db)
         self._connect()
@@ -252,16 +253,19 @@ class Store:
         self._counts = []
         self._held = set()
         self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+        self._in_tx = True
         try:
             yield self.db
             self._flush_counts()
         except BaseException:
             self._counts = []
+            self._in_tx = False
             try:
                 self.db.execute("ROLLBACK")
             except ERRORS:
                 pass            # the connection is gone: so is the transaction
             raise
+        self._in_tx = False
         self.db.execute("COMMIT")
 
     @contextlib.contextmanager
@@ -322,6 +326,8 @@ class Store:
         and in name order: a counter row is shared by every worker, so it is
         locked as briefly as can be and always in the same order."""
         self._counts.append((name, n))
+        if not self._in_tx:
+            self._flush_counts()        # on its own, outside a transaction
 
     def _flush_counts(self):
         totals = {}
