@@ -79,3 +79,37 @@ def test_the_service_takes_calls_at_the_console_unless_a_provider_plugs_in(db):
         Receiver(Settings(db=db, calls="auto"))
     callee = AutomaticCallee()
     assert Receiver(Settings(db=db), provider=callee).provider is callee
+
+
+def test_on_postgresql_a_hub_is_held_by_one_transaction_at_a_time(pg_databases):
+    """What stands in for BEGIN IMMEDIATE (monitor/pg.py): a second transaction
+    on the same hub waits for the first to commit, then reads what it wrote;
+    another hub does not wait."""
+    import threading
+    from waiting import until
+    url = pg_databases.fresh()
+    add_account(url, "hub-1")
+    a, b, watch = Store(url), Store(url), Store(url)
+    seen = []
+
+    def second():
+        with b.tx():
+            b.lock_hubs(["hub-2"])          # another hub: not held up
+            seen.append("hub-2 held")
+            b.lock_hubs(["hub-1"])
+            seen.append(b.one("SELECT availability FROM accounts WHERE hub = 'hub-1'")[0])
+    with a.tx():
+        assert a.lock_hubs(["hub-1"]) and not a.lock_hubs(["hub-1"])   # again: already held
+        a.x("UPDATE accounts SET availability = 'offline' WHERE hub = 'hub-1'")
+        t = threading.Thread(target=second)
+        t.start()
+        # b waits on hub-1's advisory lock (as the server sees it), not on anything else.
+        assert until(lambda: watch.one("SELECT COUNT(*) FROM pg_stat_activity WHERE "
+                                       "datname = current_database() AND wait_event_type = 'Lock' "
+                                       "AND wait_event = 'advisory'")[0]
+                     == 1)
+        assert seen == ["hub-2 held"]
+    t.join(10)
+    assert seen == ["hub-2 held", "offline"]
+    for s in (a, b, watch):
+        s.close()
