@@ -67,36 +67,42 @@ class Desk:
             # The step that tells of the signal itself says it came another way.
             detail.setdefault("via", self.via)
         detail = {k: v for k, v in detail.items() if v is not None}
-        cur = self.store.db.execute(
+        step_id = self.store.insert(
             "INSERT INTO timeline (case_id, t, step, contact, service, reason, detail) "
             "VALUES (?,?,?,?,?,?,?)",
-            (case["id"], t, step, contact, service, reason,
-             json.dumps(detail, sort_keys=True) if detail else None))
+            case["id"], t, step, contact, service, reason,
+            json.dumps(detail, sort_keys=True) if detail else None)
         self.store.db.execute("INSERT INTO outbox (id, claimed_ms) VALUES (?, ?)",
-                              (cur.lastrowid, t))
+                              (step_id, t))
         line = {"t": t, "source": "monitor", "case": case["id"], "plan": case["plan"],
                 "hub": case["hub"], "step": step}
         for k, v in (("contact", contact), ("service", service), ("reason", reason)):
             if v is not None:
                 line[k] = v
         line.update(detail)
-        line["id"] = cur.lastrowid
+        line["id"] = step_id
         self.out.append(line)
 
     def case(self, case_id):
+        """The case, read while its hub is held (Store.lock_hubs): what is
+        decided from it cannot be decided at once by another worker."""
         row = self.store.one("SELECT * FROM cases WHERE id = ?", case_id)
+        if row is not None and self.store.lock_hubs([row["hub"]]):
+            row = self.store.one("SELECT * FROM cases WHERE id = ?", case_id)  # now current
         return dict(row) if row else None
 
     def _set(self, case, **fields):
-        for k, v in fields.items():
-            self.store.db.execute("UPDATE cases SET %s = ? WHERE id = ?" % k, (v, case["id"]))
-            case[k] = v
+        # One statement for all of them: on PostgreSQL each is a round trip.
+        if fields:
+            self.store.db.execute("UPDATE cases SET %s WHERE id = ?"
+                                  % ", ".join("%s = ?" % k for k in fields),
+                                  tuple(fields.values()) + (case["id"],))
+            case.update(fields)
 
     def open_case(self, hub, plan, service=None, reason=None, trouble=None, **detail):
-        cur = self.store.db.execute(
+        case = self.case(self.store.insert(
             "INSERT INTO cases (hub, plan, service, trouble, opened_ms) VALUES (?,?,?,?,?)",
-            (hub, plan, service, trouble, self.now()))
-        case = self.case(cur.lastrowid)
+            hub, plan, service, trouble, self.now()))
         self.step(case, "open", service=service, reason=reason, **detail)
         return case
 
@@ -140,6 +146,7 @@ class Desk:
         epoch = body.get("epoch")
         if not isinstance(epoch, int) or isinstance(epoch, bool):
             epoch = None
+        self.store.lock_hubs([hub])
         code = str(sig.get("code"))
         if epoch is not None:
             known = self.store.one("SELECT id, paths FROM signals WHERE hub = ? AND epoch = ? "
@@ -153,10 +160,12 @@ class Desk:
         if known is not None:
             self._came_by(known, path)
             return False        # a resend: the same body again
-        signal_id = self.store.db.execute(
+        signal_id = self.store.insert(
             "INSERT INTO signals (hub, seq, epoch, code, body, received_ms, paths) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (hub, sig["seq"], epoch, code, text, self.now(), path)).lastrowid
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            hub, sig["seq"], epoch, code, text, self.now(), path)
+        if signal_id is None:
+            return False
         before, self.via = self.via, (path if path != "mqtt" else None)
         try:
             self._act(hub, sig, epoch, signal_id)
@@ -253,8 +262,8 @@ class Desk:
         # Order by seq, not arrival: a keypad cancel that overtook its alarm counts.
         # Within this hub's epoch: a cancel from before its seqs started again is not later.
         later = self.store.one("SELECT seq, body FROM signals WHERE hub = ? AND code = ? "
-                               "AND seq > ? AND epoch IS ? ORDER BY seq LIMIT 1", hub,
-                               plans.KEYPAD_CANCEL_CODE, seq, epoch)
+                               "AND seq > ? AND epoch IS NOT DISTINCT FROM ? "
+                               "ORDER BY seq LIMIT 1", hub, plans.KEYPAD_CANCEL_CODE, seq, epoch)
         if later is not None:
             self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, later["seq"],
                                 json.loads(later["body"])["signal"].get("name"))
@@ -294,9 +303,9 @@ class Desk:
             self._decide(case, position, answered=False, password_ok=False, request=None)
             return None
         t = self.now()
-        call_id = self.store.db.execute(
+        call_id = self.store.insert(
             "INSERT INTO calls (case_id, contact, status, placed_ms) VALUES (?,?,'ringing',?)",
-            (case["id"], position, t)).lastrowid
+            case["id"], position, t)
         self.store.db.execute("DELETE FROM timers WHERE case_id = ? AND kind = 'hold_due'",
                               (case["id"],))
         self._set(case, waiting="answer", contact=position, hold_until_ms=None, overdue=0)
@@ -313,11 +322,12 @@ class Desk:
              json.dumps(payload) if payload is not None else None))
 
     def _live_call(self, call_id, statuses):
-        call = self.store.one("SELECT * FROM calls WHERE id = ?", call_id)
-        if call is None or call["status"] not in statuses:
+        row = self.store.one("SELECT case_id FROM calls WHERE id = ?", call_id)
+        if row is None:
             return None, None
-        case = self.case(call["case_id"])
-        if case["status"] != "open":
+        case = self.case(row["case_id"])        # holds the hub: the call is read current
+        call = self.store.one("SELECT * FROM calls WHERE id = ?", call_id)
+        if call["status"] not in statuses or case["status"] != "open":
             return None, None
         return dict(call), case
 
@@ -402,6 +412,8 @@ class Desk:
         if case["plan"] == "trouble":
             raise Refused("a trouble case has no service to dispatch")
         service = service or case["service"] or "police"
+        # At most once, whatever was read: the primary key refuses a second row
+        # (the item fails and rolls back whole), and the hub is held besides.
         self.store.db.execute("INSERT INTO dispatches (case_id, service, reason, t) "
                               "VALUES (?,?,?,?)", (case["id"], service, reason, self.now()))
         self._end(case, "dispatched", reason)
@@ -426,6 +438,8 @@ class Desk:
         case = self._open(case_id)
         if case["plan"] not in plans.CANCELLABLE:
             raise Refused("the %s plan places no calls" % case["plan"])
+        # A read, but a current one: _open() holds the case's hub, and every path
+        # that places or ends a call holds it too (Store.lock_hubs).
         if self.store.one("SELECT 1 FROM calls WHERE case_id = ? AND status IN "
                           "('ringing', 'answered')", case_id):
             raise Refused("a call is already in progress")
@@ -492,12 +506,14 @@ class Desk:
                 self.close_trouble(case, "test_received")
 
     def arm_test_timer(self, hub, since_ms):
+        self.store.lock_hubs([hub])
         row = self.store.one("SELECT test_interval_s FROM accounts WHERE hub = ?", hub)
         self.store.db.execute("DELETE FROM timers WHERE kind = 'test_due' AND hub = ?", (hub,))
         due = since_ms + row["test_interval_s"] * 1000 + self.test_grace_ms
         self.timer(due, "test_due", hub=hub)
 
     def availability(self, hub, state):
+        self.store.lock_hubs([hub])
         row = self.store.one("SELECT availability FROM accounts WHERE hub = ?", hub)
         if row is None or state not in ("online", "offline") or row["availability"] == state:
             return

@@ -221,12 +221,18 @@ class Receiver:
                     break
                 items.append(nxt)
             try:
-                if items:
+                # The MQTT messages in one transaction (their hubs locked up front,
+                # see _batch); each console call in its own, as it may touch any hub.
+                msgs = [item for item in items if item[0] == "msg"]
+                groups = ([msgs] if msgs else []) + [[item] for item in items
+                                                     if item[0] != "msg"]
+                for group in groups:
                     try:
-                        self._batch(items)
+                        self._batch(group)
                     except Exception as e:
                         # Nothing of the batch was stored, so nothing was acked: hubs
-                        # resend. The console's callers must not wait forever though.
+                        # resend. The console's callers must not wait forever though
+                        # (nor those of the groups after it, which will not run now).
                         for item in items:
                             if item[0] == "call" and not item[2].done():
                                 item[2].set_exception(e)
@@ -262,6 +268,9 @@ class Receiver:
         done = []
         with self.store.tx():
             self._begin()
+            # Every hub of the batch held before anything is read, in one go and
+            # in order (Store.lock_hubs): no worker waits on another in a cycle.
+            self.store.lock_hubs(self._hubs_of(items))
             for item in items:
                 mark = len(self.desk.out)
                 try:
@@ -287,6 +296,14 @@ class Receiver:
                     item[2].set_exception(err)
                 else:
                     item[2].set_result(result)
+
+    def _hubs_of(self, items):
+        hubs = set()
+        for item in items:
+            if item[0] == "msg":
+                hubs.add(intake.hub_of(item[1], self.s.prefix, "events")
+                         or intake.hub_of(item[1], self.s.prefix, "availability"))
+        return hubs
 
     def _item(self, item, acks):
         if item[0] == "call":
@@ -331,6 +348,7 @@ class Receiver:
         if not missing:
             return
         with self.store.tx():
+            self.store.lock_hubs([row["hub"] for row in missing])
             for row in missing:
                 if not self.store.one("SELECT 1 FROM timers WHERE kind = 'test_due' AND hub = ?",
                                       row["hub"]):
@@ -385,6 +403,7 @@ class Receiver:
     def send_command(self, hub, action, **fields):
         """Send the hub a signed command (the owner's app: SOS, arm, disarm with a code)."""
         def allocate(desk):
+            desk.store.lock_hubs([hub])
             row = desk.store.one("SELECT secret, last_command_id FROM accounts WHERE hub = ?", hub)
             if row is None:
                 raise Refused("no account %s" % hub)
