@@ -42,6 +42,7 @@ class Hub:
         self._tls_refused = self._login_refused = 0
         self.clock = clock or time.time
         self.wallclock = wallclock      # uplink.clock.Clock: NTP polling and its report
+        self.dc09 = None                # uplink.dc09_link.Dc09: the DC-09 report path
         self.adverts = Backlog(self.radio_queue)
         self.commands = []
         self.dropped_adverts = 0
@@ -149,6 +150,8 @@ class Hub:
             self._report_refusals(now)
             if self.wallclock is not None:
                 self.wallclock.poll_ntp(now, self.link.connected)
+        if self.dc09 is not None:
+            self.dc09.poll(now)   # bounded like the link's; a path that is down waits its backoff
         if changed or p.save_due:
             self.save_state()
         for o in outs:
@@ -198,6 +201,8 @@ class Hub:
                 st["heard"] = self.sensors.heard
         if self.link is not None:
             st["link"] = self.link.stats
+        if self.dc09 is not None:
+            st["dc09"] = self.dc09.stats
         if self.wallclock is not None:
             st["clock"] = self.wallclock.report()
         return st

@@ -65,8 +65,21 @@ class HubSettings:
             self.wifi_password = _text(wifi, "password", "wifi.", longest=64)
             if len(self.wifi_password) < 8:
                 raise ConfigError("wifi.password", "8..64 characters, or none (open network)")
+        paths = raw.get("paths", ["mqtt"])
+        if not isinstance(paths, list) or paths not in (["mqtt"], ["dc09"], ["mqtt", "dc09"],
+                                                        ["dc09", "mqtt"]):
+            raise ConfigError("paths", 'the report paths: ["mqtt"], ["dc09"] or both')
+        self.paths = paths
+        ack = raw.get("path_ack", "all")
+        if ack not in ("all", "first"):
+            raise ConfigError("path_ack", '"all" (every path acks a signal) or "first"')
+        self.ack_first = ack == "first"
+        self.dc09 = None
+        if "dc09" in paths:
+            from hub.settings_dc09 import dc09     # only then: an MQTT-only hub goes without
+            self.dc09 = dc09(raw.get("dc09"))
         mqtt = _section(raw, "mqtt")
-        self.mqtt_host = _text(mqtt, "host", "mqtt.")
+        self.mqtt_host = _text(mqtt, "host", "mqtt.", "mqtt" in paths)
         self.mqtt_tls, self.mqtt_ca = _tls(mqtt)
         self.mqtt_port = _int(mqtt, "port", "mqtt.", 8883 if self.mqtt_tls else 1883, 1, 65535)
         self.mqtt_user, self.mqtt_password = _login(mqtt, self.hub_id)

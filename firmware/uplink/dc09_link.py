@@ -14,8 +14,8 @@
 # made with, and the message goes again after the backoff. DUH: the receiver
 # cannot use it (unknown account or code); the signal is held for `duh_ms` and
 # the ones behind it go on, so one refused signal never blocks the path and
-# none is thrown away. A NULL left unanswered marks the path down ("up" in
-# stats), like any failure.
+# none is thrown away. A NULL left unanswered marks the path down (stats "up"
+# false, on the hub's status topic), like any failure.
 try:
     from micropython import const
 except ImportError:
@@ -69,9 +69,8 @@ class Dc09:
         self.next_try = None          # ticks of the next connect or send (None: now)
         self.last_ok = None           # ticks of the last answer, or of the connect
         self.held = {}                # seq -> ticks: refused (DUH), sent again then
-        self.up = False
-        self.stats = {"connects": 0, "failures": 0, "sent": 0, "acked": 0, "naks": 0,
-                      "duh": 0, "timeouts": 0, "bad_answers": 0, "nulls": 0}
+        self.stats = {"up": False, "connects": 0, "failures": 0, "sent": 0, "acked": 0,
+                      "naks": 0, "duh": 0, "timeouts": 0, "bad_answers": 0, "nulls": 0}
 
     # ---- the hub loop's entry point ----
 
@@ -206,7 +205,7 @@ class Dc09:
         self.waiting = None
         self.last_ok = now
         self.failures = 0
-        self.up = True
+        self.stats["up"] = True
 
     # ---- failures ----
 
@@ -214,7 +213,7 @@ class Dc09:
         self.stats["failures"] += 1
         self.stats["error"] = str(err)
         self._close()
-        self.up = False
+        self.stats["up"] = False
         self.waiting = None
         self.failures += 1
         n = self.failures - 1

@@ -49,7 +49,7 @@ def main():
         st = json.dumps(link.stats)
         if st != seen:
             seen = st
-            out(ev="stats", stats=link.stats, outbox=box.seqs(), up=link.up)
+            out(ev="stats", stats=link.stats, outbox=box.seqs(), up=link.stats["up"])
         elapsed = time.ticks_diff(now, start)
         if until_empty and not len(box) or elapsed >= run_ms:
             break
@@ -58,7 +58,7 @@ def main():
         time.sleep_ms(cfg.get("loop_ms", 5))
     link.close()
     out(ev="done", stats=link.stats, outbox=box.seqs(), max_gap_ms=max_gap, offset=link.offset,
-        up=link.up)
+        up=link.stats["up"])
 
 
 main()
