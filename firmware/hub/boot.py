@@ -79,8 +79,7 @@ def build(root="", machine=None):
     sensors.restore_counters(recover.counters(store, damage))
 
     now = time.ticks_ms() & 0x3FFFFFFF
-    outbox = Outbox(FileStore(root + "data/outbox"), paths=settings.paths,
-                    first=settings.ack_first)
+    outbox = Outbox(FileStore(root + "data/outbox"))
     recover.count(damage, "outbox", outbox.damaged)
     if outbox.epoch is None:
         # New or lost data: a new epoch, so that even a seq the monitor has
@@ -98,9 +97,8 @@ def build(root="", machine=None):
         link.watermark = cmd_id
     hub = Hub(panel, store, keypad=keypad, wired=wired, sensors=sensors, siren=siren,
               buzzer=buzzer, led=led, link=link, outbox=outbox, clock=wall.now, wallclock=wall)
-    if settings.dc09 is not None:
-        from uplink.dc09_link import Dc09    # only then: its code costs the board's heap
-        hub.dc09 = Dc09(outbox, clock=wall.now, **settings.dc09)
+    if settings.dc09:
+        settings.dc09(hub, wall)     # hub/dc09.py: puts the DC-09 path on the loop
     hub.users_fingerprint = fingerprint
     hub.damaged = damage or None    # nothing damaged: no dict kept for the life of the hub
     hub.announce(settings.discovery_prefix if settings.discovery else None,
@@ -135,8 +133,8 @@ def _resume(cfg, now, last_seq, snap, cause, damage):
 
 
 def _link(settings, outbox, wall):
-    if "mqtt" not in settings.paths:
-        return None
+    if settings.mqtt_host is None:
+        return None     # DC-09 only (hub/dc09.py)
     try:
         from uplink.link import Link
     except ImportError:

@@ -23,6 +23,7 @@ class Hub:
     counters_save_ms = 10000  # sensor counters are saved at most this often when idle
     enrol_ms = 120000        # how long the hub lists unknown sensors after *8#
     radio_stall_ms = 90000   # no scan (re)started for this long: the radio task is dead
+    dc09 = None              # uplink.dc09_link.Dc09 when the hub reports over DC-09 too
 
     def __init__(self, panel, store, keypad=None, wired=None, sensors=None,
                  siren=None, buzzer=None, led=None, link=None, outbox=None,
@@ -42,7 +43,6 @@ class Hub:
         self._tls_refused = self._login_refused = 0
         self.clock = clock or time.time
         self.wallclock = wallclock      # uplink.clock.Clock: NTP polling and its report
-        self.dc09 = None                # uplink.dc09_link.Dc09: the DC-09 report path
         self.adverts = Backlog(self.radio_queue)
         self.commands = []
         self.dropped_adverts = 0
@@ -150,7 +150,7 @@ class Hub:
             self._report_refusals(now)
             if self.wallclock is not None:
                 self.wallclock.poll_ntp(now, self.link.connected)
-        if self.dc09 is not None:
+        if self.dc09:
             self.dc09.poll(now)   # bounded like the link's; a path that is down waits its backoff
         if changed or p.save_due:
             self.save_state()
@@ -201,8 +201,6 @@ class Hub:
                 st["heard"] = self.sensors.heard
         if self.link is not None:
             st["link"] = self.link.stats
-        if self.dc09 is not None:
-            st["dc09"] = self.dc09.stats
         if self.wallclock is not None:
             st["clock"] = self.wallclock.report()
         return st

@@ -46,6 +46,7 @@ def _section(raw, key):
 
 
 class HubSettings:
+    dc09 = None    # or the DC-09 path's settings (hub/dc09.py)
     def __init__(self, raw):
         self.hub_id = _text(raw, "hub_id", "")
         if not _slug_ok(self.hub_id):
@@ -65,21 +66,8 @@ class HubSettings:
             self.wifi_password = _text(wifi, "password", "wifi.", longest=64)
             if len(self.wifi_password) < 8:
                 raise ConfigError("wifi.password", "8..64 characters, or none (open network)")
-        paths = raw.get("paths", ["mqtt"])
-        if not isinstance(paths, list) or paths not in (["mqtt"], ["dc09"], ["mqtt", "dc09"],
-                                                        ["dc09", "mqtt"]):
-            raise ConfigError("paths", 'the report paths: ["mqtt"], ["dc09"] or both')
-        self.paths = paths
-        ack = raw.get("path_ack", "all")
-        if ack not in ("all", "first"):
-            raise ConfigError("path_ack", '"all" (every path acks a signal) or "first"')
-        self.ack_first = ack == "first"
-        self.dc09 = None
-        if "dc09" in paths:
-            from hub.settings_dc09 import dc09     # only then: an MQTT-only hub goes without
-            self.dc09 = dc09(raw.get("dc09"))
         mqtt = _section(raw, "mqtt")
-        self.mqtt_host = _text(mqtt, "host", "mqtt.", "mqtt" in paths)
+        self.mqtt_host = _text(mqtt, "host", "mqtt.", "paths" not in raw)
         self.mqtt_tls, self.mqtt_ca = _tls(mqtt)
         self.mqtt_port = _int(mqtt, "port", "mqtt.", 8883 if self.mqtt_tls else 1883, 1, 65535)
         self.mqtt_user, self.mqtt_password = _login(mqtt, self.hub_id)
@@ -100,6 +88,9 @@ class HubSettings:
         if ntp is not False and (not isinstance(ntp, str) or not ntp or len(ntp) > 64):
             raise ConfigError("ntp", "an NTP server, or false")
         self.ntp = ntp or None
+        if "paths" in raw:
+            from hub.dc09 import paths     # only then: an MQTT-only hub goes without
+            paths(self, raw)
         self.sensors = []   # (mac, zone name, zone type, key, objects, button events)
         self.wired = []     # (zone name, GPIO)
         self.wired_fields = []   # the config field of each, for refusals

@@ -32,10 +32,11 @@ _MAX_ANSWER = const(512)     # bytes: a longer "answer" is not one
 
 
 class Dc09:
-    path = "dc09"
     alarm_retry_ms = 1000    # as uplink/link.py: an alarm never waits out a long backoff
     window_s = 300           # an encrypted ACK's time may differ this much from the stamps
 
+    # outbox: the Outbox, or with MQTT reporting too its DC-09 View
+    # (uplink/outbox_paths.py): the signals this path still owes, in seq order.
     def __init__(self, outbox, host, port, account, key=None, receiver=None, line="0",
                  clock=None, supervision_s=600, timeout_ms=250, answer_ms=10000,
                  backoff_min_ms=500, backoff_max_ms=60000, duh_ms=600000,
@@ -109,8 +110,6 @@ class Dc09:
         seq = None
         for e in self.outbox.entries():
             s = e[0]
-            if self.outbox.done(s, self.path):
-                continue
             h = self.held.get(s)
             if h is not None:
                 if ticks.diff(now, h) < 0:
@@ -193,7 +192,7 @@ class Dc09:
                 self.stats["bad_answers"] += 1   # an old ACK played back
                 return
             if w[0] is not None:
-                self.outbox.ack([w[0]], self.path)
+                self.outbox.ack([w[0]])
                 self.stats["acked"] += 1
         elif kind == "DUH":
             self.stats["duh"] += 1
@@ -228,7 +227,7 @@ class Dc09:
 
     def _alarm_waiting(self):
         for e in self.outbox.entries():
-            if priority(e[2]) == ALARM and not self.outbox.done(e[0], self.path):
+            if priority(e[2]) == ALARM:
                 return True
         return False
 

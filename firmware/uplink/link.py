@@ -326,8 +326,7 @@ class Link:
                 break
             seq = e[0]
             sent = self._sent.get(seq)
-            if sent is not None and ticks.diff(now, sent) < self.resend_ms \
-                    or self.outbox.done(seq, "mqtt"):    # acked here, not yet over DC-09
+            if sent is not None and ticks.diff(now, sent) < self.resend_ms:
                 continue
             try:
                 payload = wire.event(self.secret, self.hub_id, e[1], e[2],
@@ -396,7 +395,7 @@ class Link:
         t = obj.get("time")
         if answers and t is not None and self.require_signed and self.clock is not None:
             self.clock.adopt(t, "monitor")
-        self._count("acked", self.outbox.ack(seqs, "mqtt"))
+        self._count("acked", self.outbox.ack(seqs))
 
     def _on_command(self, msg):
         if self.inbound is not None and self.inbound.op & 1:

@@ -11,9 +11,6 @@
 # the dropped seqs. At most one overflow entry is queued: a newer one replaces it
 # and carries its list. The queue is saved through an injected store after every
 # change, as JSON lines; FileStore is the flash adapter (write new file, rename).
-# With two report paths (MQTT and SIA DC-09) each path acks on its own: a
-# signal stays until every path has acked it, or with first=True until one
-# has; `acked` holds the paths that already did (journal: ["ack",[seqs],path]).
 #
 # Pure logic: no sockets, no clocks.
 import json
@@ -98,12 +95,9 @@ class Outbox:
     # ack costs one short append instead of rewriting every queued signal.
     journal_limit = 32
 
-    def __init__(self, store=None, capacity=64, paths=None, first=False):
+    def __init__(self, store=None, capacity=64):
         self.store = store if store is not None else MemStore()
         self.capacity = capacity
-        self.paths = paths     # None or one path: an ack removes the signal
-        self.first = first
-        self.acked = None      # seq -> [paths that acked it], while another has not
         self.items = []        # [seq, time_s, signal], ascending seq
         self.last_seq = 0      # highest seq ever queued: seed the panel's seq with it
         self.dropped = 0       # signals dropped since the queue was created
@@ -147,49 +141,17 @@ class Outbox:
             self._save()
         return None if victim is None else victim[0]
 
-    def ack(self, seqs, path=None):
-        """Take `path`'s ack of seqs. Returns how many entries were removed."""
-        if path is not None and self.paths and len(self.paths) > 1:
-            mine = [e[0] for e in self.items if e[0] in seqs and not self.done(e[0], path)]
-            if not mine:
-                return 0
-            self._record(["ack", mine, path])
-            seqs = self._mark(mine, path)
-            if not seqs:
-                return 0
+    def ack(self, seqs):
+        """Remove the acknowledged seqs. Returns how many entries were removed."""
         keep = [e for e in self.items if e[0] not in seqs]
         n = len(self.items) - len(keep)
         if n:
             gone = [e[0] for e in self.items if e[0] in seqs]
             self.items = keep
-            self._forget(gone)
             self._record(["ack", gone])
         return n
 
-    def done(self, seq, path):
-        """True when `path` has acked seq (and another path has not yet)."""
-        a = self.acked
-        return a is not None and path in a.get(seq, ())
-
     # ---- internals ----
-
-    def _mark(self, seqs, path):
-        # The seqs (of queued entries) whose signal is now done with.
-        if self.acked is None:
-            self.acked = {}
-        gone = []
-        for seq in seqs:
-            a = self.acked.setdefault(seq, [])
-            if path not in a:
-                a.append(path)
-            if self.first or all(p in a for p in self.paths):
-                gone.append(seq)
-        return gone
-
-    def _forget(self, seqs):
-        if self.acked:
-            for seq in seqs:
-                self.acked.pop(seq, None)
 
     def _insert(self, entry):
         items = self.items
@@ -207,7 +169,6 @@ class Outbox:
 
     def _drop(self, victim, time_s):
         self.items.remove(victim)
-        self._forget([victim[0]])     # its seq now carries an overflow report no path sent
         self.dropped += 1
         lost = []
         for e in self.items:
@@ -243,11 +204,6 @@ class Outbox:
         yield json.dumps(head).encode()
         for e in self.items:
             yield json.dumps(e).encode()
-        if self.acked:
-            for p in self.paths:
-                seqs = [s for s in self.acked if p in self.acked[s]]
-                if seqs:
-                    yield json.dumps(["ack", seqs, p]).encode()
 
     def _load(self):
         # Every readable record is kept: a damaged line (flash wear, a bad
@@ -258,7 +214,6 @@ class Outbox:
             self._journal = self.journal_limit   # no file yet: start with a whole one
             return
         items = []
-        marks = []
         data = list(data)
         head = None
         top = 0                  # highest seq on any line, acked ones too
@@ -273,12 +228,9 @@ class Outbox:
             if isinstance(obj, dict) and head is None and n == 0:
                 head = obj
                 continue
-            if isinstance(obj, list) and 2 <= len(obj) <= 3 and obj[0] == "ack" \
+            if isinstance(obj, list) and len(obj) == 2 and obj[0] == "ack" \
                     and isinstance(obj[1], list):
-                if len(obj) == 3:         # one path's ack: marked once all is read
-                    marks.append(obj)
-                else:
-                    items = [e for e in items if e[0] not in obj[1]]
+                items = [e for e in items if e[0] not in obj[1]]
                 continue
             if not (isinstance(obj, list) and len(obj) == 3 and _is_int(obj[0])
                     and isinstance(obj[2], dict)):
@@ -305,13 +257,6 @@ class Outbox:
             self.last_seq = top
         items.sort(key=lambda e: e[0])
         self.items = items
-        if marks and self.paths and len(self.paths) > 1:
-            queued = [e[0] for e in items]
-            for m in marks:
-                if m[2] in self.paths:
-                    gone = self._mark([s for s in m[1] if s in queued], m[2])
-                    self.items = [e for e in self.items if e[0] not in gone]
-                    self._forget(gone)
         self._journal = self.journal_limit   # the first write after boot rewrites the file
 
 

@@ -33,16 +33,18 @@ def field_of(cfg):
 def test_default_is_mqtt_only_and_dc09_is_left_unread():
     s = HubSettings({"hub_id": "hub-1", "secret": "00" * 32, "mqtt": {"host": "h"},
                      "dc09": "not even an object"})
-    assert s.paths == ["mqtt"] and s.dc09 is None and not s.ack_first
+    assert s.dc09 is None and s.mqtt_host == "h"
 
 
 def test_both_paths():
     s = HubSettings(raw(path_ack="first"))
     assert s.paths == ["mqtt", "dc09"] and s.ack_first
-    assert s.dc09 == {"host": "alarm.example.net", "port": 12128, "account": "12AB",
-                      "key": b"0123456789ABCDEF0123456789ABCDEF", "receiver": "1", "line": "2A",
-                      "supervision_s": 600}
-    assert HubSettings(raw(**{"dc09.key": None, "dc09.receiver": None})).dc09["key"] is None
+    assert s.dc09.args == {"host": "alarm.example.net", "port": 12128, "account": "12AB",
+                           "key": b"0123456789ABCDEF0123456789ABCDEF", "receiver": "1",
+                           "line": "2A", "supervision_s": 600}
+    assert s.dc09.paths == ["mqtt", "dc09"] and s.dc09.first
+    assert HubSettings(raw(**{"dc09.key": None, "dc09.receiver": None})).dc09.args["key"] is None
+    assert HubSettings(raw(paths=["mqtt"])).dc09 is None
 
 
 def test_dc09_only_needs_no_broker():

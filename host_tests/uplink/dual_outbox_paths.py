@@ -1,7 +1,8 @@
 # The outbox with two report paths (MQTT and DC-09): a signal stays until
 # every path acked it, or the first with first=True; per-path acks survive a
-# power cut (journal and full rewrite) and old files stay readable.
+# power cut in their own journal beside the queue's file, which keeps its format.
 from uplink.outbox import Outbox, MemStore
+from uplink.outbox_paths import PathsOutbox, View
 
 BOTH = ["mqtt", "dc09"]
 
@@ -17,7 +18,7 @@ class Journal(MemStore):
 
 
 def test_each_path_must_ack():
-    box = Outbox(MemStore(), paths=BOTH)
+    box = PathsOutbox(MemStore(), paths=BOTH)
     for s in (1, 2, 3):
         box.put(sig(s))
     assert box.ack([1, 2], "mqtt") == 0
@@ -30,55 +31,75 @@ def test_each_path_must_ack():
     assert box.seqs() == [] and not box.acked
 
 
+def test_views_show_each_path_what_it_owes():
+    box = PathsOutbox(MemStore(), paths=BOTH)
+    box.epoch = 9
+    mqtt, dc09 = View(box, "mqtt"), View(box, "dc09")
+    for s in (1, 2):
+        box.put(sig(s))
+    assert mqtt.ack([1]) == 0
+    assert [e[0] for e in mqtt.entries()] == [2] and [e[0] for e in dc09.entries()] == [1, 2]
+    assert dc09.ack([1]) == 1 and box.seqs() == [2] and mqtt.epoch == 9
+
+
 def test_first_ack_is_enough_by_option():
-    box = Outbox(MemStore(), paths=BOTH, first=True)
+    box = PathsOutbox(MemStore(), paths=BOTH, first=True)
     box.put(sig(1))
     box.put(sig(2))
     assert box.ack([2], "dc09") == 1 and box.ack([1], "mqtt") == 1 and box.seqs() == []
 
 
-def test_one_path_acks_as_before():
-    for paths in (None, ["mqtt"], ["dc09"]):
-        box = Outbox(MemStore(), paths=paths)
-        box.put(sig(1))
-        assert box.ack([1], "mqtt" if paths is None else paths[0]) == 1
-        assert box.acked is None                            # no per-path record kept
-
-
 def test_path_acks_survive_a_power_cut_journal_and_rewrite():
-    store = Journal()
-    box = Outbox(store, paths=BOTH)
+    store, acks = Journal(), Journal()
+    box = PathsOutbox(store, paths=BOTH, acks=acks)
     for s in (1, 2, 3):
         box.put(sig(s), s)
     box.ack([1, 3], "dc09")
     box.ack([2], "mqtt")
-    assert b'["ack", [1, 3], "dc09"]' in store.lines or b'["ack",[1,3],"dc09"]' in store.lines
-    again = Outbox(store, paths=BOTH)
+    assert acks.lines[-2:] == [b'["dc09", [1, 3]]', b'["mqtt", [2]]'] or \
+        acks.lines[-2:] == [b'["dc09",[1,3]]', b'["mqtt",[2]]']
+    again = PathsOutbox(store, paths=BOTH, acks=acks)
     assert again.seqs() == [1, 2, 3]
     assert again.done(1, "dc09") and again.done(3, "dc09") and again.done(2, "mqtt")
     assert not again.done(1, "mqtt")
-    again._save()                                           # a full rewrite keeps them too
-    third = Outbox(MemStore(list(store.lines)), paths=BOTH)
+    # Loading rewrote the acks file whole: the same state from it alone.
+    third = PathsOutbox(MemStore(list(store.lines)), paths=BOTH, acks=MemStore(list(acks.lines)))
     assert third.acked == again.acked
     assert third.ack([1], "mqtt") == 1 and third.seqs() == [2, 3]
+    # The queue's file is as an MQTT-only hub writes it: it reads it unchanged.
+    plain = Outbox(MemStore(list(store.lines)))
+    assert plain.seqs() == [1, 2, 3] and not plain.damaged
 
 
-def test_old_file_reads_and_a_path_dropped_from_the_config_keeps_the_signal():
-    old = [b'{"v":1,"last_seq":5,"dropped":0,"epoch":7}', b'[4,0,{"seq":4}]',
-           b'[5,0,{"seq":5}]', b'["ack",[4]]']
-    box = Outbox(MemStore(list(old)), paths=BOTH)
-    assert box.seqs() == [5] and not box.damaged and box.epoch == 7
-    # Acked by DC-09 only, then the hub is set to MQTT only: MQTT must still send it.
-    lines = list(old) + [b'["ack",[5],"dc09"]']
-    box = Outbox(MemStore(lines), paths=["mqtt"])
-    assert box.seqs() == [5] and not box.damaged
+def test_journal_full_rewrites_and_a_torn_line_loses_no_signal():
+    store, acks = Journal(), Journal()
+    box = PathsOutbox(store, paths=BOTH, acks=acks)
+    for s in range(1, 41):
+        box.put(sig(s), s)
+    for s in range(1, 41):
+        box.ack([s], "dc09")
+    assert len(acks.lines) < 40                              # rewritten whole on the way
+    acks.lines.append(b'["mqtt", [1')                        # a power cut mid-append
+    again = PathsOutbox(store, paths=BOTH, acks=acks)
+    assert again.seqs() == list(range(1, 41))
+    assert all(again.done(s, "dc09") and not again.done(s, "mqtt") for s in range(1, 41))
+
+
+def test_a_path_dropped_from_the_config_decides_nothing():
+    acks = MemStore([b'["sms", [5]]', b'["dc09", [5]]'])
+    store = MemStore([b'{"v":1,"last_seq":5,"dropped":0,"epoch":7}', b'[5,0,{"seq":5}]'])
+    box = PathsOutbox(store, paths=["mqtt", "dc09"], acks=acks)
+    assert box.seqs() == [5] and box.done(5, "dc09") and not box.done(5, "sms")
 
 
 def test_overflow_report_taking_a_seq_forgets_its_acks():
-    box = Outbox(MemStore(), capacity=2, paths=BOTH)
+    acks = Journal()
+    box = PathsOutbox(MemStore(), capacity=2, paths=BOTH, acks=acks)
     box.put(sig(1, "R", 401))
     box.ack([1], "mqtt")
     box.put(sig(2))
     box.put(sig(3))                      # drops 1: seq 1 now carries the E624 report
     assert box.entries()[0][2]["event"] == 624
     assert not box.done(1, "mqtt")       # neither path has sent the report
+    again = PathsOutbox(MemStore(list(box.store.lines)), paths=BOTH, acks=acks)
+    assert not again.done(1, "mqtt")     # nor after a power cut

@@ -20,7 +20,11 @@ def out(**kw):
 def main():
     cfg = json.loads(os.getenv("UPLINK_DRIVER_CFG"))
     paths = tuple(cfg.get("paths", ["dc09"]))
-    box = Outbox(MemStore(), capacity=256, paths=paths)
+    if len(paths) > 1:
+        from uplink.outbox_paths import PathsOutbox
+        box = PathsOutbox(MemStore(), capacity=256, paths=paths)
+    else:
+        box = Outbox(MemStore(), capacity=256)
     box.epoch = cfg.get("epoch", 4242)
     skew = cfg.get("skew_s", 0)      # the hub's clock this far off the real time
     key = cfg.get("key")
