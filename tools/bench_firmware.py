@@ -1,13 +1,14 @@
 # Whole-firmware heap body; runs under the host micropython on the compiled
-# .mpy files with the board shims:  micropython bench_firmware.py base|run DIR
+# .mpy files with the board shims:  micropython bench_firmware.py base|run DIR [dc09]
 # "base" only imports what the hub imports; "run" builds the hub from DIR's
 # config.json (32 BLE sensors), queues 200 signals and works for a while.
+# "dc09": the config has both report paths, and the DC-09 modules count as code.
 import sys
 import gc
 import json
 
 
-def main(what, root):
+def main(what, root, dc09=False):
     import machine
     from hub import boot, hub, store, settings, ha, presence  # noqa: F401
     from panel import panel, config  # noqa: F401
@@ -19,6 +20,10 @@ def main(what, root):
     from uplink import outbox, link, wire, clock  # noqa: F401
     from umqtt import simple  # noqa: F401
     import asyncio  # noqa: F401
+    if dc09:
+        from hub import dc09 as hub_dc09  # noqa: F401
+        from uplink import dc09 as wire_dc09, dc09_answer, dc09_cbc, dc09_link  # noqa: F401
+        from uplink import outbox_paths  # noqa: F401
     gc.collect()
     if what == "base":
         print(json.dumps({"ok": True, "alloc": gc.mem_alloc()}))
@@ -43,4 +48,4 @@ def main(what, root):
     print(json.dumps({"ok": True, "alloc": gc.mem_alloc(), "outbox": len(h.outbox)}))
 
 
-main(sys.argv[1], sys.argv[2])
+main(sys.argv[1], sys.argv[2], sys.argv[3:] == ["dc09"])

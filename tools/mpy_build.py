@@ -29,6 +29,11 @@ HOST_ONLY = ("panel/replay.py", "radio/bthome_encode.py", "uplink/wire_host.py",
              "crypto/aes_soft.py", "crypto/cbc_host.py",
              "panel/codes_host.py", "uplink/tls_host.py",
              "crypto/ccm_host.py")
+# The SIA DC-09 report path: on the board only when the config names it in
+# "paths" (tools/deploy.py leaves these off an MQTT-only hub; `make bench` counts
+# both images). The hub imports them only then (hub/settings.py, hub/boot.py).
+DC09_ONLY = ("hub/dc09.py", "uplink/dc09.py", "uplink/dc09_answer.py", "uplink/dc09_cbc.py",
+             "uplink/dc09_link.py", "uplink/outbox_paths.py")
 # The packages' __init__.py hold only comments (host_tests/test_mpy_cross.py
 # checks): MicroPython imports a directory without one, so the board goes
 # without them (about 30 bytes of .mpy each). CPython's imports keep them.
@@ -76,9 +81,15 @@ def build(out=OUT):
     return sizes
 
 
+def image(sizes, dc09):
+    """The board image's files of `sizes` (build()'s): with or without DC-09."""
+    return {rel: n for rel, n in sizes.items() if dc09 or rel not in DC09_ONLY}
+
+
 if __name__ == "__main__":
     sizes = build()
     for rel in sorted(sizes):
-        print("%6d  %s" % (sizes[rel], rel))
-    print("%6d  total" % sum(sizes.values()))
+        print("%6d  %s%s" % (sizes[rel], rel, "  (DC-09 only)" if rel in DC09_ONLY else ""))
+    print("%6d  total, MQTT-only image" % sum(image(sizes, False).values()))
+    print("%6d  total, with DC-09" % sum(sizes.values()))
     sys.exit(0)

@@ -1,8 +1,9 @@
-# The hub's SIA DC-09 report path: the config's "paths" and "dc09" parts (where
-# the central station's receiver is, what the monitoring company gave for this
-# hub), and putting the path on the hub's loop (Setup). Imported by hub/settings.py
-# only when the config has "paths", so an MQTT-only hub loads none of it (nor
-# the DC-09 code it brings in). Every refusal names the field, never the key.
+# The hub's SIA DC-09 report path: the config's "dc09" object (the report
+# paths, the ack policy, where the central station's receiver is and what the
+# monitoring company gave for this hub), and putting the path on the hub's
+# loop (Setup). Imported by hub/settings.py only when the config has "dc09",
+# so an MQTT-only hub loads none of it (nor the DC-09 code it brings in).
+# Every refusal names the field, never the key.
 from panel.config import ConfigError
 
 
@@ -38,23 +39,26 @@ class Setup:
             hub.link.stats["dc09"] = hub.dc09.stats   # on the status topic with the link's
 
 
-def paths(settings, raw):
-    """Sets settings.paths, .ack_first and .dc09 (a Setup when DC-09 is on);
-    .mqtt_host None when the hub reports over DC-09 only."""
-    p = settings.paths = raw["paths"]
+def dc09(settings, d):
+    """From config.json's "dc09" object: sets settings.paths, .ack_first and
+    .dc09 (a Setup, or None when "paths" leaves DC-09 out); .mqtt_host is
+    None when the hub reports over DC-09 only."""
+    if not isinstance(d, dict):
+        raise ConfigError("dc09", "must be an object: host, port, account, key, ...")
+    p = settings.paths = d.get("paths", ["mqtt", "dc09"])
     if not isinstance(p, list) or p not in (["mqtt"], ["dc09"], ["mqtt", "dc09"],
                                             ["dc09", "mqtt"]):
-        raise ConfigError("paths", 'the report paths: ["mqtt"], ["dc09"] or both')
+        raise ConfigError("dc09.paths", 'the report paths: ["mqtt"], ["dc09"] or both')
     if "mqtt" not in p:
         settings.mqtt_host = None
     elif settings.mqtt_host is None:
         raise ConfigError("mqtt.host", "is required with the mqtt path")
-    ack = raw.get("path_ack", "all")
+    ack = d.get("ack", "all")
     if ack not in ("all", "first"):
-        raise ConfigError("path_ack", '"all" (every path acks a signal) or "first"')
+        raise ConfigError("dc09.ack", '"all" (every path acks a signal) or "first"')
     settings.ack_first = ack == "first"
-    if "dc09" in p:
-        settings.dc09 = Setup(dc09(raw.get("dc09")), p, settings.ack_first)
+    args = _fields(d)       # checked also while "paths" leaves it off: it is still wrong
+    settings.dc09 = Setup(args, p, settings.ack_first) if "dc09" in p else None
 
 
 def _hexes(v, lo, hi):
@@ -68,10 +72,8 @@ def _hexes(v, lo, hi):
     return v.upper()
 
 
-def dc09(d):
-    """The Dc09 path's keyword arguments (uplink/dc09_link.py) from the "dc09" object."""
-    if not isinstance(d, dict):
-        raise ConfigError("dc09", "must be an object: host, port, account, key, ...")
+def _fields(d):
+    # The Dc09 path's keyword arguments (uplink/dc09_link.py).
     host = d.get("host")
     if not isinstance(host, str) or not host or len(host) > 64:
         raise ConfigError("dc09.host", "the receiver's name or address (1..64 characters)")
@@ -101,6 +103,7 @@ def dc09(d):
         raise ConfigError("dc09.supervision", "seconds between link tests, 10..86400, or 0 (none)")
     out["supervision_s"] = sup
     for k in d:
-        if k not in ("host", "port", "account", "key", "receiver", "line", "supervision"):
+        if k not in ("paths", "ack", "host", "port", "account", "key", "receiver", "line",
+                     "supervision"):
             raise ConfigError("dc09." + k, "unknown field")
     return out

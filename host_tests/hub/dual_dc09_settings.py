@@ -9,7 +9,7 @@ DC09 = {"host": "alarm.example.net", "port": 12128, "account": "12ab",
 
 def raw(**changes):
     r = {"hub_id": "hub-1", "secret": "00" * 32, "mqtt": {"host": "10.0.0.2"},
-         "paths": ["mqtt", "dc09"], "dc09": dict(DC09)}
+         "dc09": dict(DC09)}
     for k in changes:
         if k.startswith("dc09."):
             if changes[k] is None:
@@ -21,6 +21,11 @@ def raw(**changes):
     return r
 
 
+def paths(p, **changes):
+    changes["dc09.paths"] = p
+    return raw(**changes)
+
+
 def field_of(cfg):
     try:
         HubSettings(cfg)
@@ -30,25 +35,25 @@ def field_of(cfg):
     return None
 
 
-def test_default_is_mqtt_only_and_dc09_is_left_unread():
-    s = HubSettings({"hub_id": "hub-1", "secret": "00" * 32, "mqtt": {"host": "h"},
-                     "dc09": "not even an object"})
+def test_default_is_mqtt_only():
+    s = HubSettings({"hub_id": "hub-1", "secret": "00" * 32, "mqtt": {"host": "h"}})
     assert s.dc09 is None and s.mqtt_host == "h"
 
 
 def test_both_paths():
-    s = HubSettings(raw(path_ack="first"))
+    s = HubSettings(raw(**{"dc09.ack": "first"}))
     assert s.paths == ["mqtt", "dc09"] and s.ack_first
     assert s.dc09.args == {"host": "alarm.example.net", "port": 12128, "account": "12AB",
                            "key": b"0123456789ABCDEF0123456789ABCDEF", "receiver": "1",
                            "line": "2A", "supervision_s": 600}
     assert s.dc09.paths == ["mqtt", "dc09"] and s.dc09.first
     assert HubSettings(raw(**{"dc09.key": None, "dc09.receiver": None})).dc09.args["key"] is None
-    assert HubSettings(raw(paths=["mqtt"])).dc09 is None
+    assert HubSettings(paths(["mqtt"])).dc09 is None          # DC-09 set up, but off
+    assert not HubSettings(raw()).ack_first
 
 
 def test_dc09_only_needs_no_broker():
-    r = raw(paths=["dc09"])
+    r = paths(["dc09"])
     del r["mqtt"]
     s = HubSettings(r)
     assert s.paths == ["dc09"] and s.mqtt_host is None
@@ -56,9 +61,9 @@ def test_dc09_only_needs_no_broker():
 
 def test_bad_settings_are_refused_by_name():
     for change, field in (
-            ({"paths": []}, "paths"), ({"paths": ["mqtt", "mqtt"]}, "paths"),
-            ({"paths": ["sms"]}, "paths"), ({"paths": "mqtt"}, "paths"),
-            ({"path_ack": "any"}, "path_ack"),
+            ({"dc09.paths": []}, "dc09.paths"), ({"dc09.paths": ["mqtt", "mqtt"]}, "dc09.paths"),
+            ({"dc09.paths": ["sms"]}, "dc09.paths"), ({"dc09.paths": "mqtt"}, "dc09.paths"),
+            ({"dc09.ack": "any"}, "dc09.ack"),
             ({"dc09": None}, "dc09"), ({"dc09": [1]}, "dc09"),
             ({"dc09.host": ""}, "dc09.host"), ({"dc09.host": None}, "dc09.host"),
             ({"dc09.port": 0}, "dc09.port"), ({"dc09.port": 70000}, "dc09.port"),
@@ -78,6 +83,10 @@ def test_bad_settings_are_refused_by_name():
             ({"dc09.colour": "red"}, "dc09.colour")):
         assert field_of(raw(**change)) == field, (change, field_of(raw(**change)))
     assert field_of(raw(**{"dc09.supervision": 0})) is None
-    r = raw(paths=["mqtt", "dc09"])
+    r = raw()
     del r["mqtt"]
     assert field_of(r) == "mqtt.host"
+    # The panel's config accepts the section (it refuses unknown top-level fields).
+    from panel.config import Config
+    import os
+    Config(raw(), os.urandom)
