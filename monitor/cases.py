@@ -52,6 +52,7 @@ class Desk:
         self.test_grace_ms = test_grace_ms
         self.out = []
         self.operator = None        # who is acting now (see _acting)
+        self.via = None             # the path of the signal being acted on, if not MQTT
 
     def now(self):
         return self.clock.now_ms()
@@ -62,6 +63,9 @@ class Desk:
         t = self.now()
         if self.operator is not None:
             detail.setdefault("operator", self.operator)
+        if self.via is not None and detail.get("code") is not None:
+            # The step that tells of the signal itself says it came another way.
+            detail.setdefault("via", self.via)
         detail = {k: v for k, v in detail.items() if v is not None}
         cur = self.store.db.execute(
             "INSERT INTO timeline (case_id, t, step, contact, service, reason, detail) "
@@ -123,23 +127,50 @@ class Desk:
 
     # ---- signals ----
 
-    def signal(self, hub, body):
+    def signal(self, hub, body, path="mqtt"):
         """Store a verified event and act on it. False when this very signal was already stored.
 
-        A known (hub, seq) with another body is a new signal from a hub whose
-        seqs started again: stored and acted on, and the reset opens a trouble case."""
+        path: what brought it, "mqtt" or "dc09". The same signal may come by
+        both: the same (hub, epoch, seq) and Contact ID code already stored,
+        whatever the body (a DC-09 message carries less than the MQTT event),
+        is that signal again. A known (hub, seq) with another code, or
+        another body without an epoch, is a new signal from a hub whose seqs
+        started again: stored and acted on, and the reset opens a trouble case."""
         sig = body["signal"]
         epoch = body.get("epoch")
         if not isinstance(epoch, int) or isinstance(epoch, bool):
             epoch = None
-        cur = self.store.db.execute(
-            "INSERT OR IGNORE INTO signals (hub, seq, epoch, code, body, received_ms) "
-            "VALUES (?,?,?,?,?,?)",
-            (hub, sig["seq"], epoch, str(sig.get("code")), json.dumps(body, sort_keys=True),
-             self.now()))
-        if cur.rowcount == 0:
+        code = str(sig.get("code"))
+        if epoch is not None:
+            known = self.store.one("SELECT id, paths FROM signals WHERE hub = ? AND epoch = ? "
+                                   "AND seq = ? AND code = ?", hub, epoch, sig["seq"], code)
+            if known is not None:
+                self._came_by(known, path)
+                return False
+        text = json.dumps(body, sort_keys=True)
+        known = self.store.one("SELECT id, paths FROM signals WHERE hub = ? AND seq = ? "
+                               "AND body = ?", hub, sig["seq"], text)
+        if known is not None:
+            self._came_by(known, path)
             return False        # a resend: the same body again
-        signal_id = cur.lastrowid
+        signal_id = self.store.db.execute(
+            "INSERT INTO signals (hub, seq, epoch, code, body, received_ms, paths) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (hub, sig["seq"], epoch, code, text, self.now(), path)).lastrowid
+        before, self.via = self.via, (path if path != "mqtt" else None)
+        try:
+            self._act(hub, sig, epoch, signal_id)
+        finally:
+            self.via = before
+        return True
+
+    def _came_by(self, row, path):
+        paths = (row["paths"] or "mqtt").split(",")
+        if path not in paths:
+            self.store.db.execute("UPDATE signals SET paths = ? WHERE id = ?",
+                                  (",".join(paths + [path]), row["id"]))
+
+    def _act(self, hub, sig, epoch, signal_id):
         kind = plans.classify(sig)
         code, seq = sig.get("code"), sig["seq"]
         if self._seq_reused(hub, seq, epoch, sig, signal_id):
@@ -165,7 +196,6 @@ class Desk:
         if case is not None:
             self.store.db.execute("UPDATE signals SET case_id = ? WHERE id = ?",
                                   (case["id"], signal_id))
-        return True
 
     def _join_duress(self, duress, kind, code, seq, sig):
         # Calling a coerced owner endangers them, and nothing from a hub under

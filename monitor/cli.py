@@ -15,6 +15,8 @@ PASSWORD_ENV = "MONITOR_VERBAL_PASSWORD"
 
 OPERATOR_ENV = "MONITOR_OPERATOR_PASSWORD"
 
+DC09_KEY_ENV = "MONITOR_DC09_KEY"
+
 # How long `run` waits for the broker to take a TCP connection before saying
 # there is none (the subscription itself may take longer: TLS, the login).
 BROKER_PROBE_S = 5
@@ -55,6 +57,14 @@ def parser():
                        default=None, help="call contact 2, 3... when contact 1 does not answer")
         a.add_argument("--test-interval", type=int, metavar="S",
                        help="periodic test report interval (default 3600)")
+        a.add_argument("--dc09-account", metavar="HEX",
+                       help="the hub's SIA DC-09 account number (3-16 hex digits), when it "
+                            "also reports by DC-09")
+        a.add_argument("--dc09-key-file", metavar="FILE",
+                       help="read the DC-09 key (16, 24 or 32 hex characters) from FILE (else "
+                            "$%s, else asked for on a terminal; none: unencrypted)"
+                            % DC09_KEY_ENV)
+        a.add_argument("--dc09-key", help=argparse.SUPPRESS)
     link = asub.add_parser("link", help="make the owner's app link for an account (prints the URL)")
     _db(link)
     link.add_argument("hub")
@@ -175,6 +185,12 @@ def run_options(run):
                      help="the console is reached over https (a TLS proxy): cookies get Secure")
     run.add_argument("--max-live-clients", type=int, default=100, metavar="N",
                      help="open live-update streams at most (more are refused with 503)")
+    run.add_argument("--dc09-port", type=int, metavar="PORT",
+                     help="also receive SIA DC-09 over TCP on PORT (off unless given; "
+                          "0: any free port, printed on stderr)")
+    run.add_argument("--dc09-host", default="127.0.0.1", metavar="ADDR",
+                     help="the address the DC-09 listener binds (default 127.0.0.1; "
+                          "0.0.0.0 for hubs on the network)")
     run.add_argument("-v", "--verbose", action="store_true")
 
 
@@ -186,7 +202,8 @@ def settings(args):
                     password=_mqtt_password(args.mqtt_password_file, args.mqtt_user),
                     share=args.share, ring_s=args.ring_timeout, hold_s=args.hold_time,
                     follow_up_s=args.follow_up_window, test_grace_s=args.test_grace,
-                    redeliver_s=args.redeliver_after, jsonl=args.jsonl)
+                    redeliver_s=args.redeliver_after, jsonl=args.jsonl,
+                    dc09_port=args.dc09_port, dc09_host=args.dc09_host)
 
 
 def cmd_run(args, provider=None, clock=None, hooks=None):
@@ -195,10 +212,19 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
                         stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     s = settings(args)
     open_store(args, create=True).close()       # a bad --db is named before the broker
-    _reach_broker(s.host, s.port)
+    broker_up = True
+    try:
+        _reach_broker(s.host, s.port)
+    except Refused as e:
+        if s.dc09_port is None:
+            raise
+        # With DC-09 on, the service is not blind without the broker: it starts,
+        # and MQTT connects when the broker is back.
+        broker_up = False
+        print("monitor: %s; receiving by DC-09 meanwhile" % e, file=sys.stderr, flush=True)
     rx = Receiver(s, provider=provider, clock=clock, hooks=hooks)
     try:
-        rx.start(timeout=30)
+        rx.start(timeout=30 if broker_up else 1, need_broker=broker_up)
     except RuntimeError:
         raise Refused("the MQTT broker at %s:%d took the connection but not our subscription "
                       "in 30 s: check --ca, --mqtt-user and --mqtt-password-file (the broker's "
@@ -219,9 +245,13 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
     elif provider is None:
         print("monitor: no console (--console-port): calls ring out with nobody to take them",
               file=sys.stderr, flush=True)
-    print("monitor: subscribed on %s:%d%s" % (args.host, rx.s.port,
-                                              " (TLS)" if args.ca else ""),
-          file=sys.stderr, flush=True)
+    if rx.dc09 is not None:
+        print("monitor: DC-09 on %s:%d" % (rx.dc09.host, rx.dc09.port), file=sys.stderr,
+              flush=True)
+    if rx.subscribed.is_set():
+        print("monitor: subscribed on %s:%d%s" % (args.host, rx.s.port,
+                                                  " (TLS)" if args.ca else ""),
+              file=sys.stderr, flush=True)
     try:
         rx.serve_forever()
     finally:
@@ -286,14 +316,18 @@ def _account_change(args):
     if args.action == "add" and secret is None:
         raise accounts.AccountError("--secret is required")
     password = verbal_password(args)
+    dc09 = accounts.dc09_account(args.dc09_account) if args.dc09_account is not None else None
+    dc09_secret = dc09_key(args)
     store = open_store(args, create=args.action == "add")
     if args.action == "add":
         accounts.add(store, args.hub, secret, contacts or [], password, args.policy
                      or "if_no_one_cancels", args.address or "", bool(args.call_next_contacts),
-                     args.test_interval or accounts.DEFAULT_TEST_INTERVAL_S)
+                     args.test_interval or accounts.DEFAULT_TEST_INTERVAL_S,
+                     dc09=dc09, dc09_secret=dc09_secret)
     else:
         accounts.edit(store, args.hub, secret, contacts, password, args.policy, args.address,
-                      args.call_next_contacts, args.test_interval)
+                      args.call_next_contacts, args.test_interval, dc09=dc09,
+                      dc09_secret=dc09_secret)
     print(json.dumps(accounts.get(store, args.hub)))
     return 0
 
@@ -307,7 +341,7 @@ def _hex_secret(text):
                                     "digits, as in its config.json" % e) from None
 
 
-def secret_input(what, path, env, confirm=False, prompt=True):
+def secret_input(what, path, env, confirm=False, prompt=True, flag="--password-file"):
     """A password from a file (its first line), the environment or a prompt:
     never from argv, which any user on the machine can read in `ps`. None when
     there is none."""
@@ -316,9 +350,9 @@ def secret_input(what, path, env, confirm=False, prompt=True):
             with open(path) as f:
                 text = f.readline().rstrip("\r\n")
         except OSError as e:
-            raise NoPassword("--password-file: %s" % e) from None
+            raise NoPassword("%s: %s" % (flag, e)) from None
         if not text.strip():
-            raise NoPassword("--password-file %s: the first line is empty" % path)
+            raise NoPassword("%s %s: the first line is empty" % (flag, path))
         return text
     if os.environ.get(env, "").strip():
         return os.environ[env]
@@ -344,6 +378,29 @@ def verbal_password(args):
         raise NoPassword("account add %s: no verbal password: give --password-file FILE or "
                          "$%s, or run it on a terminal to be asked" % (args.hub, PASSWORD_ENV))
     return password
+
+
+def dc09_key(args):
+    """The DC-09 key from --dc09-key-file, else $MONITOR_DC09_KEY, else asked
+    for on a terminal when --dc09-account is given; checked, never echoed.
+    None: no key given (add: the hub reports unencrypted; edit: keep)."""
+    if args.dc09_key is not None:
+        raise NoPassword("--dc09-key would show the key to anyone running ps: use "
+                         "--dc09-key-file FILE or $%s, or leave both out to be asked"
+                         % DC09_KEY_ENV)
+    prompt = args.dc09_account is not None
+    key = secret_input("DC-09 key for %s (empty: %s)" % (
+        args.hub, "unencrypted" if args.action == "add" else "keep"),
+        args.dc09_key_file, DC09_KEY_ENV, prompt=prompt, flag="--dc09-key-file")
+    if key is None:
+        return None
+    try:
+        return accounts.dc09_key(key)
+    except accounts.AccountError as e:
+        where = "--dc09-key-file %s" % args.dc09_key_file if args.dc09_key_file \
+            else "$%s" % DC09_KEY_ENV if os.environ.get(DC09_KEY_ENV, "").strip() \
+            else "the key typed"
+        raise accounts.AccountError("%s: %s" % (where, e)) from None
 
 
 def cmd_operator(args):

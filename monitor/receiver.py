@@ -54,6 +54,8 @@ class Settings:
     tls_ca: str = None           # the broker's CA (PEM file): TLS, and the broker's name checked
     username: str = None         # the monitor's own broker login (broker_access.MONITOR_USER)
     password: str = None
+    dc09_port: int = None        # SIA DC-09 listener (monitor/dc09/): off unless given; 0: any
+    dc09_host: str = "127.0.0.1"
 
 
 class Hooks:
@@ -90,11 +92,14 @@ class Receiver:
         self._api_lock = threading.Lock()
         self.engine = None
         self.client = None
+        self.dc09 = None            # the DC-09 listener, when Settings.dc09_port is set
         self.handled = collections.Counter()    # this process only; the store has the totals
 
     # ---- life cycle ----
 
-    def start(self, timeout=10):
+    def start(self, timeout=10, need_broker=True):
+        """need_broker=False: carry on when the broker cannot be reached in time
+        (the DC-09 path works meanwhile; MQTT keeps trying in the background)."""
         self.store = Store(self.s.db)
         self.desk = Desk(self.store, self.provider, clock=self.clock,
                          ring_ms=int(self.s.ring_s * 1000), hold_ms=int(self.s.hold_s * 1000),
@@ -104,6 +109,14 @@ class Receiver:
         self._redeliver()
         self.engine = threading.Thread(target=self._run, name="monitor-engine", daemon=True)
         self.engine.start()
+        if self.s.dc09_port is not None:
+            # Before the broker: a second path is there for when the first is not.
+            from monitor.dc09.listener import Listener
+            try:
+                self.dc09 = Listener(self, self.s.dc09_host, self.s.dc09_port).start()
+            except Exception:
+                self.stop()
+                raise
         cid = self.s.client_id or "monitor-%d-%s" % (os.getpid(), uuid.uuid4().hex[:6])
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid,
                                   clean_session=True, protocol=mqtt.MQTTv311)
@@ -118,12 +131,18 @@ class Receiver:
         self.client.connect_async(self.s.host, self.s.port, keepalive=30)
         self.client.loop_start()
         if not self.subscribed.wait(timeout):
+            if not need_broker:
+                log.warning("no MQTT subscription on %s:%d yet: receiving by DC-09 only "
+                            "until the broker takes it", self.s.host, self.s.port)
+                return self
             self.stop()
             raise RuntimeError("could not subscribe on %s:%d" % (self.s.host, self.s.port))
         return self
 
     def stop(self):
         self.stopping.set()
+        if self.dc09:
+            self.dc09.stop()
         if self.client:
             self.client.disconnect()
             self.client.loop_stop()

@@ -142,10 +142,24 @@ INSERT INTO signals (id, hub, seq, code, body, received_ms, case_id)
 DROP TABLE signals_before_epochs;
 """
 
+# Version 4: SIA DC-09, the second path (monitor/dc09/). An account may name
+# the hub's DC-09 account number and key; a signal records which path(s)
+# brought it ("mqtt", "dc09", "mqtt,dc09"), so a person can tell. A unique
+# index, not a UNIQUE column: SQLite cannot add a constrained column, and
+# both SQLite and PostgreSQL let many accounts leave it NULL.
+SCHEMA_4 = """
+ALTER TABLE accounts ADD COLUMN dc09_account TEXT;
+ALTER TABLE accounts ADD COLUMN dc09_key TEXT;
+ALTER TABLE accounts ADD COLUMN dc09_heard_ms INTEGER;
+CREATE UNIQUE INDEX IF NOT EXISTS accounts_dc09_account ON accounts (dc09_account);
+ALTER TABLE signals ADD COLUMN paths TEXT;
+CREATE INDEX IF NOT EXISTS signals_identity ON signals (hub, epoch, seq);
+"""
+
 # The store's schema as a plain list: entry N (from 1) takes a store from
 # version N-1 to N (PRAGMA user_version). Append new versions; never edit one
 # that has shipped.
-MIGRATIONS = [SCHEMA_1, SCHEMA_2, SCHEMA_3]
+MIGRATIONS = [SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4]
 
 
 class Store:

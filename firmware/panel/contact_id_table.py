@@ -55,3 +55,11 @@ def spec(event):
 def events():
     """Every known event as spec() gives it, in code order."""
     return [spec(int(line[:3])) for line in _TABLE.split("\n") if line]
+
+
+def by_user(event):
+    """True when the event's Contact ID zone/user field is a user number, as
+    the standard (SIA DC-05) has it: the 400 group (openings, closings,
+    cancels, keypad access) and 121 duress; any other event names a zone.
+    The monitoring service reads DC-09 messages with it (monitor/dc09/frame.py)."""
+    return event == 121 or 400 <= event <= 499

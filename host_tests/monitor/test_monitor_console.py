@@ -223,3 +223,22 @@ def test_the_owners_app_link_sends_sos_for_that_hub(db, monitor, hubs, console, 
         [("SOS", s, "hub-1", "command") for s in ("police", "fire", "medical")]
     ids = [c["id"] for c in h.commands]
     assert ids == sorted(set(ids))            # strictly rising, as the hub requires
+
+
+def test_a_case_that_came_by_dc09_says_so_on_its_timeline(db, monitor, console, page):
+    from dc09_panel import KEYS, Link, answer_of, contact_id
+    add_account(db, dc09="12AB", dc09_secret=KEYS[16])
+    add_operator(db)
+    rx, lines = monitor(calls="console", ring_s=120, dc09_port=0)
+    web = console(rx)
+    link = Link(rx.dc09.port)
+    got = link.ask(contact_id("12AB", 5, 1, "E", 130, 2, key=KEYS[16]))
+    assert answer_of(got, "12AB", KEYS[16])[0] == "ACK"
+    case = lines.wait(step="open")["case"]
+    log_in(page, web.url)
+    page.goto("%s/case/%d" % (web.url, case))
+    opened = page.locator("#timeline li[data-step='open']")
+    opened.wait_for()
+    assert "received by DC-09" in opened.inner_text()
+    assert "received by DC-09" not in page.locator("#timeline li[data-step='call']").inner_text()
+    link.close()

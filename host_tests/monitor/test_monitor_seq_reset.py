@@ -90,7 +90,8 @@ def test_a_store_from_before_epochs_is_migrated(db):
     Store(db).close()
     rows = query(db, "SELECT * FROM signals")
     assert rows == [{"id": 5, "hub": "hub-1", "seq": 3, "epoch": None, "code": "E130",
-                     "body": "{}", "received_ms": 1, "case_id": None}]
+                     "body": "{}", "received_ms": 1, "case_id": None,
+                     "paths": None}]
     store = Store(db)
     with store.tx():
         store.db.execute("INSERT INTO signals (hub, seq, code, body, received_ms) "

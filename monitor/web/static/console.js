@@ -111,6 +111,7 @@ function describe(s) {
     if (s.result) bits.push(s.result);
     if (s.service) bits.push(s.service);
     if (s.reason && s.reason !== s.code) bits.push("reason: " + s.reason);
+    if (s.via === "dc09") bits.push("received by DC-09");
   }
   return when + "  " + bits.join(" · ");
 }

@@ -1,0 +1,43 @@
+"""What a DC-09 message does to the store, on the engine thread, inside the
+engine's transaction: the same intake as an MQTT event (Desk.signal), so a
+signal that comes by both paths is one signal.
+
+Counters (the store's, shown by `monitor stats`): dc09_stored, dc09_duplicate,
+dc09_supervision, dc09_rejected and dc09_rejected_<reason> (frame.read names
+the reasons); a stored or duplicate signal also counts in stored/duplicate,
+with the MQTT path's."""
+import logging
+
+from monitor import accounts
+from monitor.dc09 import frame
+
+log = logging.getLogger("monitor.dc09")
+
+
+def handle(desk, raw, peer=None):
+    """The frame.Verdict on one received frame, its effect written to the store.
+    The caller sends verdict.answer once the transaction has committed."""
+    verdict = frame.read(raw, lambda number: accounts.by_dc09(desk.store, number))
+    if verdict.kind == frame.REFUSED:
+        refused(desk.store, verdict.reason)
+        verdict.outcome = "dc09_rejected"
+        # One line, no traceback: what was wrong and from where, never the content.
+        log.warning("DC-09 message refused: %s (account %s, from %s, %d bytes)",
+                    verdict.reason, verdict.account or "-", peer or "-", len(raw))
+        return verdict
+    desk.store.db.execute("UPDATE accounts SET dc09_heard_ms = ? WHERE hub = ?",
+                          (desk.now(), verdict.hub))
+    if verdict.kind == frame.SUPERVISION:
+        desk.store.count("dc09_supervision")
+        verdict.outcome = "dc09_supervision"
+        return verdict
+    stored = desk.signal(verdict.hub, verdict.body, path="dc09")
+    desk.store.count("stored" if stored else "duplicate")
+    verdict.outcome = "dc09_stored" if stored else "dc09_duplicate"
+    desk.store.count(verdict.outcome)
+    return verdict
+
+
+def refused(store, reason):
+    store.count("dc09_rejected")
+    store.count("dc09_rejected_" + reason)

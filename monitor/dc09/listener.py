@@ -1,0 +1,129 @@
+"""The DC-09 TCP listener: the transport is ours, not pysiaalarm's, because
+its servers answer ACK before their callback runs; a panel that hears ACK
+forgets the signal, so ours answers only once the store has committed it.
+
+An asyncio server on a thread of its own. Each frame goes to the engine
+thread (Receiver.submit), which reads it (frame.py), stores it (intake.py)
+and commits; then its answer is sent. No commit, no answer: the connection is
+closed and the panel sends again. Connections, frame length and idle time are
+bounded, so a peer cannot hold the listener or the engine."""
+import asyncio
+import logging
+import threading
+
+from monitor.dc09 import frame, intake
+
+log = logging.getLogger("monitor.dc09")
+
+MAX_CLIENTS = 64        # a hub keeps one connection; more means someone else
+IDLE_S = 300.0          # a hub's link test comes well within this
+ANSWER_S = 30.0         # the engine's commit; beyond it the panel resends anyway
+
+
+class Listener:
+    def __init__(self, rx, host="127.0.0.1", port=0, max_clients=MAX_CLIENTS, idle_s=IDLE_S,
+                 answer_s=ANSWER_S):
+        self.rx = rx
+        self.host = host
+        self.port = port
+        self.max_clients = max_clients
+        self.idle_s = idle_s
+        self.answer_s = answer_s
+        self.clients = 0
+        self._loop = None
+        self._server = None
+        self._thread = None
+        self._ready = threading.Event()
+        self._error = None
+
+    def start(self, timeout=10):
+        self._thread = threading.Thread(target=self._run, name="monitor-dc09", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the DC-09 listener did not start")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self):
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self):
+        self._loop = loop = asyncio.new_event_loop()
+        try:
+            self._server = loop.run_until_complete(asyncio.start_server(
+                self._client, self.host, self.port, limit=frame.MAX_LINE))
+        except OSError as e:
+            self._error = OSError("DC-09 listener on %s:%s: %s" % (self.host, self.port,
+                                                                   e.strerror or e))
+            self._ready.set()
+            loop.close()
+            return
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            self._server.close()
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            loop.run_until_complete(asyncio.sleep(0))
+            loop.close()
+
+    async def _client(self, reader, writer):
+        peer = "%s:%s" % writer.get_extra_info("peername")[:2]
+        if self.clients >= self.max_clients:
+            self._count("too_many_connections")
+            log.warning("DC-09 connection from %s refused: %d open already", peer, self.clients)
+            writer.close()
+            return
+        self.clients += 1
+        try:
+            await self._serve(reader, writer, peer)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        except Exception:
+            log.exception("DC-09 connection from %s", peer)
+        finally:
+            self.clients -= 1
+            writer.close()
+
+    async def _serve(self, reader, writer, peer):
+        while True:
+            try:
+                raw = await asyncio.wait_for(reader.readuntil(b"\r"), self.idle_s)
+            except asyncio.TimeoutError:
+                return                      # idle: the panel dials again when it has news
+            except asyncio.IncompleteReadError:
+                return                      # closed by the panel
+            except asyncio.LimitOverrunError:
+                # No end within the bound: answered DUH, and the line dropped,
+                # as the rest of it cannot be told from the next message.
+                self._count("oversize")
+                log.warning("DC-09 message refused: oversize (from %s)", peer)
+                writer.write(frame.duh())
+                await writer.drain()
+                return
+            if not raw.strip():
+                continue
+            fut = self.rx.submit(lambda desk, raw=raw: intake.handle(desk, raw, peer))
+            try:
+                # Shielded: a timeout here must not cancel the engine's future,
+                # which the engine still resolves when it gets to it.
+                verdict = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)),
+                                                 self.answer_s)
+            except Exception as e:
+                # Not committed: no answer. Closing says so at once; the panel resends.
+                log.warning("DC-09 message from %s not stored (%s): no answer, connection "
+                            "closed", peer, e.__class__.__name__)
+                return
+            self.rx.handled[verdict.outcome] += 1
+            writer.write(verdict.answer)
+            await writer.drain()
+
+    def _count(self, reason):
+        self.rx.handled["dc09_rejected"] += 1
+        self.rx.submit(lambda desk: intake.refused(desk.store, reason))
