@@ -1,0 +1,138 @@
+"""End to end with both report paths on: the real hub firmware (micropython,
+HubSim), a real mosquitto, and the monitoring service with its SIA DC-09
+listener. When one path is down during an alarm, every signal reaches the
+monitor over the other, once and in order; when it returns, that path's
+resends are acked as duplicates and add no signal and no case."""
+import json
+
+import pytest
+
+from test_hub_mqtt import Watcher, clear_retained
+from test_hub_process import CLOSED_LOOPS, DEMO, boot, demo_config
+from tools.hubsim import HubSim
+from waiting import until
+
+from monitor import accounts
+from monitor.store import Store
+
+HUB = DEMO["hub_id"]
+SECRET = bytes.fromhex(DEMO["secret"])
+PREFIX = DEMO["mqtt"]["prefix"]
+ACCOUNT = "4F2A"
+KEY = "0123456789ABCDEF0123456789abcdef"     # AES-256
+
+
+@pytest.fixture
+def rig(broker, tmp_path):
+    from monitor.receiver import Receiver, Settings
+    db = str(tmp_path / "monitor.db")
+    store = Store(db)
+    accounts.add(store, HUB, SECRET, [{"name": "Owner", "phone": "+1 555 0100"}],
+                 dc09=ACCOUNT, dc09_secret=KEY)
+    base = "%s/%s/" % (PREFIX, HUB)
+    clear_retained(broker.port, [base + "status", base + "state", base + "availability"])
+    rx = Receiver(Settings(db=db, port=broker.port, prefix=PREFIX, dc09_port=0)).start()
+    made = []
+
+    def hub():
+        cfg = demo_config(broker.port)
+        cfg["dc09"] = {"host": "127.0.0.1", "port": rx.dc09.port, "account": ACCOUNT,
+                       "key": KEY, "supervision": 600}
+        sim = HubSim(str(tmp_path / "hub"), cfg, speed=10, levels=CLOSED_LOOPS).start()
+        made.append(sim)
+        assert boot(sim).get("boot") == HUB, sim.lines
+        return sim
+
+    w = Watcher(broker.port, [base + "status"])
+    yield rx, store, hub, w
+    for sim in made:
+        sim.stop()
+    w.close()
+    if not broker_up(broker):
+        broker.start()          # the session's broker, for the tests after this one
+    rx.stop()
+    store.close()
+
+
+def broker_up(broker):
+    from tools.broker import port_open
+    return port_open(broker.port)
+
+
+def rows(store):
+    """(seq, code, the paths that brought it, in any order) of each stored signal."""
+    return [(r["seq"], r["code"], ",".join(sorted((r["paths"] or "").split(","))))
+            for r in store.q("SELECT seq, code, paths FROM signals ORDER BY id")]
+
+
+def burglar_cases(store):
+    return len(store.q("SELECT id FROM cases WHERE plan = 'burglar'"))
+
+
+def status(w):
+    return json.loads(w.seen.get("%s/%s/status" % (PREFIX, HUB)) or b"{}")
+
+
+def alarm(sim):
+    """The garage loop is cut while armed Home, then the owner disarms: the
+    signals the panel raised, in seq order."""
+    sim.level(18, 1)
+    sim.wait_for(lambda o: o.get("signal", {}).get("code") == "E130", timeout=30)
+    sim.keys("1234C")
+    sim.wait_for(lambda o: o.get("state") == "disarmed", timeout=15)
+    sim.level(18, 0)
+    return [o["signal"]["seq"] for o in sim.lines if "signal" in o]
+
+
+def armed_home_on_both_paths(sim, store):
+    sim.keys("1234B")
+    sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=20)
+    # E305 (restart) and R401 (closing), each stored once and heard on both paths.
+    assert until(lambda: [(s, p) for s, c, p in rows(store)] == [(1, "dc09,mqtt"), (2, "dc09,mqtt")],
+                 timeout=40), rows(store)
+
+
+def test_broker_down_during_an_alarm_every_signal_comes_by_dc09_once(rig, broker):
+    rx, store, hub, w = rig
+    sim = hub()
+    armed_home_on_both_paths(sim, store)
+    broker.stop()
+    sent = alarm(sim)
+    assert until(lambda: [r[0] for r in rows(store)] == sent, timeout=40), (sent, rows(store))
+    got = rows(store)
+    assert [r[0] for r in got] == sorted(sent)                   # once each, in order
+    assert {p for s, c, p in got if s > 2} == {"dc09"}           # the broker was down
+    assert "E130" in [c for s, c, p in got] and burglar_cases(store) == 1
+    broker.start()
+    # The MQTT link's resends reach the monitor, are acked as duplicates, and
+    # the hub's outbox empties: both paths have acked every signal.
+    assert until(lambda: {p for s, c, p in rows(store)} == {"dc09,mqtt"}, timeout=60), rows(store)
+    assert until(lambda: status(w).get("outbox") == 0, timeout=60), status(w)
+    assert [r[0] for r in rows(store)] == sent and burglar_cases(store) == 1
+    counts = rx.counters()
+    assert "seq_reset" not in counts and counts["stored"] == len(sent)
+    assert counts["dc09_stored"] >= len(sent) - 2                # the outage's, at least
+    st = status(w)["link"]["dc09"]
+    assert st["up"] and st["acked"] >= len(sent) and st["duh"] == 0, st
+
+
+def test_receiver_down_during_an_alarm_every_signal_comes_by_mqtt_once(rig):
+    rx, store, hub, w = rig
+    sim = hub()
+    armed_home_on_both_paths(sim, store)
+    port = rx.dc09.port
+    rx.dc09.stop()
+    sent = alarm(sim)
+    assert until(lambda: [r[0] for r in rows(store)] == sent, timeout=40), (sent, rows(store))
+    got = rows(store)
+    assert {p for s, c, p in got if s > 2} == {"mqtt"}           # the receiver was down
+    assert burglar_cases(store) == 1
+    # The DC-09 path is down and says so; the hub keeps the signals for it.
+    assert until(lambda: status(w).get("link", {}).get("dc09", {}).get("up") is False
+                 and status(w).get("outbox", 0) > 0, timeout=40), status(w)
+    from monitor.dc09.listener import Listener
+    rx.dc09 = Listener(rx, "127.0.0.1", port).start()
+    assert until(lambda: {p for s, c, p in rows(store)} == {"dc09,mqtt"}, timeout=60), rows(store)
+    assert until(lambda: status(w).get("outbox") == 0, timeout=60), status(w)
+    assert [r[0] for r in rows(store)] == sent and burglar_cases(store) == 1
+    assert "seq_reset" not in rx.counters()
