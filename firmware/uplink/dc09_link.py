@@ -38,7 +38,7 @@ class Dc09:
     # outbox: the Outbox, or with MQTT reporting too its DC-09 View
     # (uplink/outbox_paths.py): the signals this path still owes, in seq order.
     def __init__(self, outbox, host, port, account, key=None, receiver=None, line="0",
-                 clock=None, supervision_s=600, timeout_ms=250, answer_ms=10000,
+                 clock=None, supervision_s=240, timeout_ms=250, answer_ms=10000,
                  backoff_min_ms=500, backoff_max_ms=60000, duh_ms=600000,
                  sock=None, rand=None, noise=None):
         self.outbox = outbox

@@ -45,7 +45,7 @@ def test_both_paths():
     assert s.paths == ["mqtt", "dc09"] and s.ack_first
     assert s.dc09.args == {"host": "alarm.example.net", "port": 12128, "account": "12AB",
                            "key": b"0123456789ABCDEF0123456789ABCDEF", "receiver": "1",
-                           "line": "2A", "supervision_s": 600}
+                           "line": "2A", "supervision_s": 240}
     assert s.dc09.paths == ["mqtt", "dc09"] and s.dc09.first
     assert HubSettings(raw(**{"dc09.key": None, "dc09.receiver": None})).dc09.args["key"] is None
     assert HubSettings(paths(["mqtt"])).dc09 is None          # DC-09 set up, but off

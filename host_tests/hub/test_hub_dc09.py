@@ -136,3 +136,31 @@ def test_receiver_down_during_an_alarm_every_signal_comes_by_mqtt_once(rig):
     assert until(lambda: status(w).get("outbox") == 0, timeout=60), status(w)
     assert [r[0] for r in rows(store)] == sent and burglar_cases(store) == 1
     assert "seq_reset" not in rx.counters()
+
+
+def test_a_hub_reporting_by_dc09_only_needs_no_broker(tmp_path):
+    # No broker at all: the hub's signals reach the monitor by DC-09 alone.
+    from monitor.receiver import Receiver, Settings
+    from tools.broker import free_port
+    db = str(tmp_path / "monitor.db")
+    store = Store(db)
+    accounts.add(store, HUB, SECRET, [{"name": "Owner", "phone": "+1 555 0100"}],
+                 dc09=ACCOUNT, dc09_secret=KEY)
+    rx = Receiver(Settings(db=db, port=free_port(), prefix=PREFIX, dc09_port=0)).start(
+        timeout=1, need_broker=False)
+    cfg = demo_config()
+    del cfg["mqtt"]
+    cfg["dc09"] = {"host": "127.0.0.1", "port": rx.dc09.port, "account": ACCOUNT, "key": KEY,
+                   "paths": ["dc09"]}
+    sim = HubSim(str(tmp_path / "hub"), cfg, speed=10, levels=CLOSED_LOOPS).start()
+    try:
+        assert boot(sim).get("boot") == HUB, sim.lines
+        sim.keys("1234B")
+        sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=20)
+        sent = alarm(sim)
+        assert until(lambda: [r[0] for r in rows(store)] == sent, timeout=60), (sent, rows(store))
+        assert {p for s, c, p in rows(store)} == {"dc09"} and burglar_cases(store) == 1
+    finally:
+        sim.stop()
+        rx.stop()
+        store.close()
