@@ -245,5 +245,38 @@ def test_supervision_null_acked_then_path_down_when_unanswered(receiver):
                    until_empty=False, until={"timeouts": 1}, run_ms=15000)
         st = d.ev("done", timeout=30)
         assert st["stats"]["timeouts"] == 1 and not st["up"]
+        assert st["max_gap_ms"] < 200, st         # the answer is waited for without blocking
     finally:
         mute.close()
+
+
+def test_an_unreachable_receiver_never_holds_the_loop_longer_than_a_connect_timeout():
+    # A listener whose backlog is full drops new SYNs: the hub's connect gets
+    # no answer and gives up after timeout_ms, again after each backoff, while
+    # an alarm waits.
+    import socket
+    import time
+    full = socket.socket()
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    fill = []
+    for _ in range(4):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(full.getsockname())
+        except BlockingIOError:
+            pass
+        fill.append(c)
+    time.sleep(0.2)
+    try:
+        d = _drive(full.getsockname()[1], None, [_sig(1)], timeout_ms=200, run_ms=4000,
+                   until_empty=False)
+        done = d.ev("done", timeout=30)
+    finally:
+        for c in fill + [full]:
+            c.close()
+    assert done["stats"]["failures"] >= 2 and done["outbox"] == [1], done
+    assert done["stats"]["connects"] == 0, done
+    print("\nlongest loop pass, receiver not answering the connect: %d ms" % done["max_gap_ms"])
+    assert 150 <= done["max_gap_ms"] < 200 + 300, done      # the timeout (a loaded machine)
