@@ -138,8 +138,37 @@ def test_receiver_down_during_an_alarm_every_signal_comes_by_mqtt_once(rig):
     assert "seq_reset" not in rx.counters()
 
 
+def board_image(tmp_path, paths):
+    """The compiled board image `make deploy` puts on a hub reporting on
+    `paths`: the other path's files are not there."""
+    import os
+    from tools import mpy_build
+    out = str(tmp_path / ("image-" + "-".join(paths)))
+    keep = mpy_build.image(mpy_build.build(out), paths)
+    for d, _, files in os.walk(out):
+        for f in files:
+            rel = os.path.relpath(os.path.join(d, f), out)[:-4] + ".py"
+            if rel not in keep:
+                os.remove(os.path.join(d, f))
+    return out
+
+
+def test_the_mqtt_only_image_boots_without_the_dc09_files(tmp_path):
+    import os
+    fw = board_image(tmp_path, ["mqtt"])
+    assert not os.path.exists(os.path.join(fw, "uplink", "dc09_link.mpy"))
+    sim = HubSim(str(tmp_path / "hub"), demo_config(), levels=CLOSED_LOOPS, firmware=fw).start()
+    try:
+        assert boot(sim).get("boot") == HUB, sim.lines
+        sim.keys("1234B")
+        sim.wait_for(lambda o: o.get("state") == "arming", timeout=15)
+    finally:
+        sim.stop()
+
+
 def test_a_hub_reporting_by_dc09_only_needs_no_broker(tmp_path):
-    # No broker at all: the hub's signals reach the monitor by DC-09 alone.
+    # No broker at all: the hub's signals reach the monitor by DC-09 alone,
+    # from the image deploy makes for it (no MQTT code on it).
     from monitor.receiver import Receiver, Settings
     from tools.broker import free_port
     db = str(tmp_path / "monitor.db")
@@ -152,7 +181,8 @@ def test_a_hub_reporting_by_dc09_only_needs_no_broker(tmp_path):
     del cfg["mqtt"]
     cfg["dc09"] = {"host": "127.0.0.1", "port": rx.dc09.port, "account": ACCOUNT, "key": KEY,
                    "paths": ["dc09"]}
-    sim = HubSim(str(tmp_path / "hub"), cfg, speed=10, levels=CLOSED_LOOPS).start()
+    sim = HubSim(str(tmp_path / "hub"), cfg, speed=10, levels=CLOSED_LOOPS,
+                 firmware=board_image(tmp_path, ["dc09"])).start()
     try:
         assert boot(sim).get("boot") == HUB, sim.lines
         sim.keys("1234B")
