@@ -197,6 +197,9 @@ class Dc09:
         elif kind == "DUH":
             self.stats["duh"] += 1
             if w[0] is not None:
+                # Held ones the other path has since taken off the queue go.
+                queued = [e[0] for e in self.outbox.entries()]
+                self.held = {s: t for s, t in self.held.items() if s in queued}
                 self.held[w[0]] = ticks.add(now, self.duh_ms)
         else:
             self.stats["bad_answers"] += 1
