@@ -94,9 +94,13 @@ def add(store, hub, secret, contacts=(), password=None, policy="if_no_one_cancel
 
 
 def edit(store, hub, secret=None, contacts=None, password=None, policy=None, address=None,
-         call_next_contacts=None, test_interval_s=None, dc09=None, dc09_secret=None):
-    """Change the given fields only."""
+         call_next_contacts=None, test_interval_s=None, dc09=None, dc09_secret=None,
+         dc09_off=False):
+    """Change the given fields only. dc09_off: the hub no longer reports by
+    DC-09 (its account number and key are forgotten)."""
     _check(policy, contacts, secret)
+    if dc09_off and (dc09 is not None or dc09_secret is not None):
+        raise AccountError("DC-09 off, or a DC-09 account and key: not both")
     dc09 = dc09_account(dc09) if dc09 is not None else None
     dc09_secret = dc09_key(dc09_secret) if dc09_secret is not None else None
     pw = verbal.hash_password(password) if password else None
@@ -120,6 +124,9 @@ def edit(store, hub, secret=None, contacts=None, password=None, policy=None, add
         if contacts is not None:
             db.execute("DELETE FROM contacts WHERE hub = ?", (hub,))
             _set_contacts(db, hub, contacts)
+        if dc09_off:
+            db.execute("UPDATE accounts SET dc09_account = NULL, dc09_key = NULL "
+                       "WHERE hub = ?", (hub,))
 
 
 def _set_contacts(db, hub, contacts):

@@ -65,6 +65,10 @@ def parser():
                             "$%s, else asked for on a terminal; none: unencrypted)"
                             % DC09_KEY_ENV)
         a.add_argument("--dc09-key", help=argparse.SUPPRESS)
+        if name == "edit":
+            a.add_argument("--no-dc09", action="store_true",
+                           help="the hub no longer reports by DC-09: forget its DC-09 "
+                                "account number and key")
     link = asub.add_parser("link", help="make the owner's app link for an account (prints the URL)")
     _db(link)
     link.add_argument("hub")
@@ -191,7 +195,21 @@ def run_options(run):
     run.add_argument("--dc09-host", default="127.0.0.1", metavar="ADDR",
                      help="the address the DC-09 listener binds (default 127.0.0.1; "
                           "0.0.0.0 for hubs on the network)")
+    run.add_argument("--dc09-window", type=_window, default=(40, 20), metavar="BEHIND,AHEAD",
+                     help="DC-09 time stamps accepted this many seconds behind and ahead of "
+                          "the service's clock (default 40,20, as pysiaalarm); others get NAK")
     run.add_argument("-v", "--verbose", action="store_true")
+
+
+def _window(text):
+    behind, sep, ahead = text.partition(",")
+    try:
+        window = (int(behind), int(ahead))
+    except ValueError:
+        window = None
+    if not sep or window is None or min(window) < 0:
+        raise argparse.ArgumentTypeError("give seconds behind,ahead, e.g. 40,20")
+    return window
 
 
 def settings(args):
@@ -203,7 +221,8 @@ def settings(args):
                     share=args.share, ring_s=args.ring_timeout, hold_s=args.hold_time,
                     follow_up_s=args.follow_up_window, test_grace_s=args.test_grace,
                     redeliver_s=args.redeliver_after, jsonl=args.jsonl,
-                    dc09_port=args.dc09_port, dc09_host=args.dc09_host)
+                    dc09_port=args.dc09_port, dc09_host=args.dc09_host,
+                    dc09_window=args.dc09_window)
 
 
 def cmd_run(args, provider=None, clock=None, hooks=None):
@@ -327,7 +346,7 @@ def _account_change(args):
     else:
         accounts.edit(store, args.hub, secret, contacts, password, args.policy, args.address,
                       args.call_next_contacts, args.test_interval, dc09=dc09,
-                      dc09_secret=dc09_secret)
+                      dc09_secret=dc09_secret, dc09_off=args.no_dc09)
     print(json.dumps(accounts.get(store, args.hub)))
     return 0
 

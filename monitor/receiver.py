@@ -56,6 +56,7 @@ class Settings:
     password: str = None
     dc09_port: int = None        # SIA DC-09 listener (monitor/dc09/): off unless given; 0: any
     dc09_host: str = "127.0.0.1"
+    dc09_window: tuple = (40, 20)   # DC-09 time stamps: seconds behind, ahead of our clock
 
 
 class Hooks:
@@ -113,7 +114,8 @@ class Receiver:
             # Before the broker: a second path is there for when the first is not.
             from monitor.dc09.listener import Listener
             try:
-                self.dc09 = Listener(self, self.s.dc09_host, self.s.dc09_port).start()
+                self.dc09 = Listener(self, self.s.dc09_host, self.s.dc09_port,
+                                     window=self.s.dc09_window).start()
             except Exception:
                 self.stop()
                 raise

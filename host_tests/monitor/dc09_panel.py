@@ -30,10 +30,12 @@ def encrypt(account, key, text):
 
 
 def message(account, seq, content, key=None, kind="ADM-CID", receiver="R0", line="L0",
-            when=None, timestamp=True, check=True):
+            when=None, timestamp=True, check=True, account_inside=True):
     """One DC-09 frame; content is what follows the account inside `[`, e.g.
-    "1130 01 003][Isig 5.7]"."""
-    text = "#%s|%s" % (account, content) + (stamp(when) if timestamp else "")
+    "1130 01 003][Isig 5.7]". account_inside=False: the data without the
+    standard's optional `#<account>|` (as our hub sends it)."""
+    text = ("#%s|" % account if account_inside else "") + content + \
+        (stamp(when) if timestamp else "")
     if key:
         head = '"*%s"%04d%s%s#%s[' % (kind, seq, receiver, line, account)
         raw = frame(head + encrypt(account, key, text))

@@ -50,6 +50,12 @@ def test_the_dc09_account_and_key_from_a_file_or_the_environment(db, tmp_path):
     assert done.returncode == 0, done.stderr
     assert query(db, "SELECT dc09_key FROM accounts WHERE hub = 'hub-3'")[0]["dc09_key"] == \
         KEYS[24]
+    done = monitor_cli("account", "edit", "hub-1", "--no-dc09", "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["dc09_account"] is None
+    assert query(db, "SELECT dc09_key FROM accounts WHERE hub = 'hub-1'")[0]["dc09_key"] is None
+    done = add(db, "hub-4", "--dc09-account", "12AB")        # the number is free again
+    assert done.returncode == 0, done.stderr
 
 
 def test_bad_dc09_settings_are_refused_in_one_line(db, tmp_path):
@@ -136,3 +142,61 @@ def test_run_with_dc09_starts_without_the_broker_and_takes_mqtt_when_it_comes(db
             h.close()
         if broker:
             broker.stop()
+
+
+def test_a_dc09_port_in_use_is_said_in_one_line(db):
+    import socket
+    from tools.broker import free_port
+    assert add(db, "hub-1", "--dc09-account", "12AB").returncode == 0
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        done = monitor_cli("run", "--db", db, "--port", str(free_port()), "--dc09-port",
+                           str(port))
+    finally:
+        taken.close()
+    assert done.returncode == 2, done.stderr
+    assert "error: DC-09 listener on 127.0.0.1:%d" % port in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_two_workers_one_by_dc09_one_by_mqtt_store_each_signal_once(db, service, broker, prefix):
+    """Scale-out: the same signals reach one worker by DC-09 and another by
+    MQTT at the same moment; the store keeps each once, with both paths."""
+    import threading
+    import time
+    from monitor.hubs import Hubs
+    from uplink import wire
+    from waiting import until
+    assert add(db, "hub-1", "--dc09-account", "12AB",
+               env={"MONITOR_DC09_KEY": KEYS[32]}).returncode == 0
+    a = service("--share", "g", "--dc09-port", "0")
+    service("--share", "g")
+    port = int(re.search(r"DC-09 on 127\.0\.0\.1:(\d+)", "".join(a.err)).group(1))
+    h = Hubs(broker.port, prefix, {"hub-1": SECRET})
+    link = Link(port)
+    n = 40
+    payloads = {seq: wire.event(SECRET, "hub-1", int(time.time()),
+                                {"code": "R401" if seq % 2 else "E401", "event": 401,
+                                 "qualifier": "R" if seq % 2 else "E", "seq": seq, "user": 1},
+                                9) for seq in range(1, n + 1)}
+    try:
+        for seq in range(1, n + 1):
+            sender = threading.Thread(target=h.publish, args=("hub-1", "events", payloads[seq]))
+            sender.start()
+            got = link.ask(contact_id("12AB", 9, seq, "R" if seq % 2 else "E", 401, 1,
+                                      key=KEYS[32]))
+            sender.join()
+            assert answer_of(got, "12AB", KEYS[32])[:2] == ("ACK", "%04d" % seq)
+        assert until(lambda: all(("hub-1", s) in h.acked for s in payloads), timeout=20)
+        rows = query(db, "SELECT seq, paths FROM signals ORDER BY seq")
+        assert [r["seq"] for r in rows] == list(range(1, n + 1))
+        assert {r["paths"] for r in rows} <= {"mqtt,dc09", "dc09,mqtt"}
+        counts = query(db, "SELECT name, n FROM counters")
+        counts = {c["name"]: c["n"] for c in counts}
+        assert counts["stored"] == n and "seq_reset" not in counts
+    finally:
+        link.close()
+        h.close()

@@ -45,8 +45,10 @@ def test_every_contact_id_event_the_panel_raises_reads_back_with_its_zone_or_use
     for spec in CID_TABLE.events():
         event = spec[0]
         for q in ("E", "R"):
-            for account, key in (("12AB", None), ("CAFE", KEYS[32])):
-                v = read(contact_id(account, 42, 17, q, event, 7, key=key))
+            for account, key, inside in (("12AB", None, True), ("CAFE", KEYS[32], True),
+                                         ("12AB", None, False), ("CAFE", KEYS[32], False)):
+                v = read(contact_id(account, 42, 17, q, event, 7, key=key,
+                                    account_inside=inside))
                 assert v.kind == frame.SIGNAL, (q, event, v)
                 sig = v.body["signal"]
                 assert sig["code"] == "%s%03d" % (q, event) and sig["seq"] == 17
@@ -64,3 +66,15 @@ def test_any_content_behind_a_good_crc_gets_a_verdict_and_an_answer(head, conten
     _check(read(framed(head + content)))
     if head.startswith('"*'):       # what a wrong key decrypts to, in effect
         _check(read(framed(head + content.encode().hex().upper())))
+
+
+def test_the_answer_echoes_the_receiver_and_line_as_sent():
+    for receiver, line in (("R0", "L0"), ("R1F", "L7"), ("", "L0")):
+        for account, key in (("12AB", None), ("CAFE", KEYS[32])):
+            v = read(contact_id(account, 1, 5, "E", 130, 1, key=key, receiver=receiver,
+                                line=line))
+            assert v.kind == frame.SIGNAL
+            head = v.answer.decode()[9:]
+            assert head.startswith('"%sACK"0005%s%s#%s[' % ("*" if key else "", receiver,
+                                                           line, account)), v.answer
+            assert "None" not in v.answer.decode()

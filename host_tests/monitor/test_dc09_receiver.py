@@ -145,7 +145,9 @@ REFUSALS = [
 ]
 
 
-def test_bad_messages_are_refused_answered_and_counted_and_the_listener_goes_on(db, dc09):
+def test_bad_messages_are_refused_answered_and_counted_and_the_listener_goes_on(db, dc09,
+                                                                              caplog):
+    caplog.set_level("WARNING", logger="monitor")
     rx, lines, link = dc09()
     for n, (what, build, answer, reason) in enumerate(REFUSALS, 1):
         got = link.ask(build())
@@ -163,6 +165,12 @@ def test_bad_messages_are_refused_answered_and_counted_and_the_listener_goes_on(
     assert answer_of(link.ask(contact_id(ACCOUNT, EPOCH, 1, "E", 130, 1)))[0] == "ACK"
     assert rx.handled["dc09_rejected"] == len(REFUSALS) + 1
     assert rx.handled["dc09_stored"] == 1
+    # Each refusal is one log line naming its reason, without a traceback.
+    said = [r for r in caplog.records if r.name.startswith("monitor")]
+    assert len(said) == len(REFUSALS) + 1
+    assert all(r.exc_info is None and "refused" in r.getMessage() for r in said)
+    assert {r.getMessage().split(": ")[1].split(" ")[0] for r in said} == \
+        {reason for _, _, _, reason in REFUSALS}
 
 
 def test_keys_must_match_both_ways(db, dc09):
@@ -321,3 +329,11 @@ def test_with_the_broker_down_signals_come_by_dc09_once_and_mqtt_adds_nothing(db
         h.close()
         rx.stop()
         broker.stop()
+
+
+def test_the_time_window_is_configurable(db, dc09):
+    rx, lines, link = dc09(dc09_window=(7200, 20))
+    late = contact_id(ACCOUNT, EPOCH, 1, "E", 130, 1, when=_old(60))
+    assert answer_of(link.ask(late))[0] == "ACK"
+    early = contact_id(ACCOUNT, EPOCH, 2, "E", 130, 1, when=_old(-5))     # 5 min ahead
+    assert answer_of(link.ask(early))[0] == "NAK"

@@ -30,6 +30,9 @@ _SIGNAL_ID = re.compile(r"Isig (\d{1,10})\.(\d{1,10})$")
 
 SIGNAL, SUPERVISION, REFUSED = "signal", "supervision", "refused"
 
+# The time stamps accepted: pysiaalarm's default (seconds behind, ahead of our clock).
+WINDOW = (40, 20)
+
 
 class Verdict:
     """What a message is and what to answer.
@@ -53,10 +56,11 @@ class Verdict:
                                                         self.account)
 
 
-def read(raw, account_of):
+def read(raw, account_of, window=WINDOW):
     """The Verdict on one received frame (bytes, `\\n`...`\\r`).
 
     account_of(number) -> (hub, key or None), or None for an unknown account.
+    window: (seconds before, seconds after) our clock a time stamp may be.
     Reasons refused: oversize, malformed, bad_crc, bad_length, unknown_account,
     plain_for_keyed, no_key, bad_key, no_timestamp, out_of_window (answered
     NAK, with our time), unsupported, bad_event, no_signal_id. Every other
@@ -89,7 +93,8 @@ def read(raw, account_of):
     if encrypted and not key:
         return _refused("no_key", *echo, hub=hub)
     try:
-        event = SIAEvent.from_line(line, {h["account"]: SIAAccount(h["account"], key)})
+        sia = SIAAccount(h["account"], key, allowed_timeband=tuple(window))
+        event = SIAEvent.from_line(line, {h["account"]: sia})
     except (EventFormatError, NoAccountError, ValueError):
         # The CRC held, so this is what was sent: content that does not read
         # as DC-09 once decrypted was encrypted with another key.

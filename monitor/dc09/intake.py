@@ -14,10 +14,10 @@ from monitor.dc09 import frame
 log = logging.getLogger("monitor.dc09")
 
 
-def handle(desk, raw, peer=None):
+def handle(desk, raw, peer=None, window=frame.WINDOW):
     """The frame.Verdict on one received frame, its effect written to the store.
     The caller sends verdict.answer once the transaction has committed."""
-    verdict = frame.read(raw, lambda number: accounts.by_dc09(desk.store, number))
+    verdict = frame.read(raw, lambda number: accounts.by_dc09(desk.store, number), window)
     if verdict.kind == frame.REFUSED:
         refused(desk.store, verdict.reason)
         verdict.outcome = "dc09_rejected"

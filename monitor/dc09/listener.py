@@ -22,8 +22,9 @@ ANSWER_S = 30.0         # the engine's commit; beyond it the panel resends anywa
 
 class Listener:
     def __init__(self, rx, host="127.0.0.1", port=0, max_clients=MAX_CLIENTS, idle_s=IDLE_S,
-                 answer_s=ANSWER_S):
+                 answer_s=ANSWER_S, window=frame.WINDOW):
         self.rx = rx
+        self.window = tuple(window)
         self.host = host
         self.port = port
         self.max_clients = max_clients
@@ -53,6 +54,7 @@ class Listener:
 
     def _run(self):
         self._loop = loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         try:
             self._server = loop.run_until_complete(asyncio.start_server(
                 self._client, self.host, self.port, limit=frame.MAX_LINE))
@@ -68,9 +70,12 @@ class Listener:
             loop.run_forever()
         finally:
             self._server.close()
-            for task in asyncio.all_tasks(loop):
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
                 task.cancel()
-            loop.run_until_complete(asyncio.sleep(0))
+            # Let every connection's task end (and close its socket) before the loop goes.
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.close()
 
     async def _client(self, reader, writer):
@@ -83,7 +88,7 @@ class Listener:
         self.clients += 1
         try:
             await self._serve(reader, writer, peer)
-        except (ConnectionError, asyncio.CancelledError):
+        except (ConnectionError, asyncio.CancelledError, asyncio.TimeoutError):
             pass
         except Exception:
             log.exception("DC-09 connection from %s", peer)
@@ -104,12 +109,12 @@ class Listener:
                 # as the rest of it cannot be told from the next message.
                 self._count("oversize")
                 log.warning("DC-09 message refused: oversize (from %s)", peer)
-                writer.write(frame.duh())
-                await writer.drain()
+                await self._say(writer, frame.duh())
                 return
             if not raw.strip():
                 continue
-            fut = self.rx.submit(lambda desk, raw=raw: intake.handle(desk, raw, peer))
+            fut = self.rx.submit(lambda desk, raw=raw: intake.handle(desk, raw, peer,
+                                                                      self.window))
             try:
                 # Shielded: a timeout here must not cancel the engine's future,
                 # which the engine still resolves when it gets to it.
@@ -121,8 +126,12 @@ class Listener:
                             "closed", peer, e.__class__.__name__)
                 return
             self.rx.handled[verdict.outcome] += 1
-            writer.write(verdict.answer)
-            await writer.drain()
+            await self._say(writer, verdict.answer)
+
+    async def _say(self, writer, answer):
+        # A peer that sends and never reads must not hold its slot for ever.
+        writer.write(answer)
+        await asyncio.wait_for(writer.drain(), self.answer_s)
 
     def _count(self, reason):
         self.rx.handled["dc09_rejected"] += 1
