@@ -1,24 +1,33 @@
 # Whole-firmware heap body; runs under the host micropython on the compiled
-# .mpy files with the board shims:  micropython bench_firmware.py base|run DIR
+# .mpy files with the board shims:  micropython bench_firmware.py base|run DIR [PATHS]
 # "base" only imports what the hub imports; "run" builds the hub from DIR's
 # config.json (32 BLE sensors), queues 200 signals and works for a while.
+# PATHS: the report paths DIR's config names, "mqtt" (default), "mqtt+dc09" or
+# "dc09": the modules of those paths count as code.
 import sys
 import gc
 import json
 
 
-def main(what, root):
+def main(what, root, paths="mqtt"):
     import machine
-    from hub import boot, hub, store, settings, ha, presence  # noqa: F401
+    from hub import boot, hub, store, settings  # noqa: F401
     from panel import panel, config  # noqa: F401
     from drivers import keypad_scan, inputs, outputs  # noqa: F401
     from radio import bthome, sensors, scanner, backlog  # noqa: F401
     # The bench's sensors encode their adverts with the host-only encoder:
     # loaded here so it counts as code, not as the hub's working heap.
     from radio import bthome_encode  # noqa: F401
-    from uplink import outbox, link, wire, clock  # noqa: F401
-    from umqtt import simple  # noqa: F401
+    from uplink import outbox, clock  # noqa: F401
+    if "mqtt" in paths:
+        from uplink import link, wire  # noqa: F401
+        from umqtt import simple  # noqa: F401
+        from hub import ha, presence  # noqa: F401
     import asyncio  # noqa: F401
+    if "dc09" in paths:
+        from hub import dc09 as hub_dc09  # noqa: F401
+        from uplink import dc09 as wire_dc09, dc09_answer, dc09_cbc, dc09_link  # noqa: F401
+        from uplink import outbox_paths  # noqa: F401
     gc.collect()
     if what == "base":
         print(json.dumps({"ok": True, "alloc": gc.mem_alloc()}))
@@ -43,4 +52,4 @@ def main(what, root):
     print(json.dumps({"ok": True, "alloc": gc.mem_alloc(), "outbox": len(h.outbox)}))
 
 
-main(sys.argv[1], sys.argv[2])
+main(sys.argv[1], sys.argv[2], (sys.argv[3:] or ["mqtt"])[0])

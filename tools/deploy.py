@@ -135,7 +135,8 @@ def deploy(port, board, config_path):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(cfg, f)
-    sizes = mpy_build.build()
+    # Only the report paths' code the config uses: the board's flash budget.
+    sizes = mpy_build.image(mpy_build.build(), mpy_build.paths_of(cfg))
     if mpremote(port, "exec", "import aioble", check=False).returncode != 0:
         print("installing aioble on the board (mpremote mip install aioble)")
         mpremote(port, "mip", "install", "aioble")

@@ -19,15 +19,25 @@ OUT = os.path.join(paths.BUILD, "mpy")
 # - the wire messages only the monitoring side makes or checks (check_event,
 #   ack, command): the hub sends events and checks acks and commands;
 # - the Contact ID table (names, plans, services): the hub only ranks signals;
-# - software AES: the board's firmware has cryptolib (crypto/aes_ecb.py);
+# - software AES: the board's firmware has cryptolib (crypto/aes_ecb.py), and
+#   the host's CBC for DC-09 (crypto/cbc_host.py, on `cryptography`);
 # - CCM encryption: the hub only decrypts;
 # - hashing a code for config.json (tools/deploy.py does it), and the CA's pin
 #   (the broker tool prints it; the hub has no use for it).
 HOST_ONLY = ("panel/replay.py", "radio/bthome_encode.py", "uplink/wire_host.py",
              "radio/bthome_host.py", "panel/contact_id_table.py",
-             "crypto/aes_soft.py",
+             "crypto/aes_soft.py", "crypto/cbc_host.py",
              "panel/codes_host.py", "uplink/tls_host.py",
              "crypto/ccm_host.py")
+# The report paths' own files: on the board only when the config's paths name
+# them (tools/deploy.py; `make bench` counts each image). The hub imports them
+# only then. SIA DC-09 (hub/settings.py, hub/boot.py: a "dc09" object whose
+# paths name "dc09"):
+DC09_ONLY = ("hub/dc09.py", "uplink/dc09.py", "uplink/dc09_answer.py", "uplink/dc09_cbc.py",
+             "uplink/dc09_link.py", "uplink/outbox_paths.py")
+# MQTT (a hub that reports over DC-09 alone has no broker, no Home Assistant):
+MQTT_ONLY = ("uplink/link.py", "uplink/inbound.py", "uplink/tls.py", "uplink/wire.py",
+             "crypto/hmac_sha256.py", "hub/presence.py", "hub/ha.py")
 # The packages' __init__.py hold only comments (host_tests/test_mpy_cross.py
 # checks): MicroPython imports a directory without one, so the board goes
 # without them (about 30 bytes of .mpy each). CPython's imports keep them.
@@ -75,9 +85,25 @@ def build(out=OUT):
     return sizes
 
 
+def image(sizes, paths=("mqtt",)):
+    """The board image's files of `sizes` (build()'s) for a hub reporting on
+    `paths` ("mqtt", "dc09" or both)."""
+    return {rel: n for rel, n in sizes.items()
+            if ("dc09" in paths or rel not in DC09_ONLY)
+            and ("mqtt" in paths or rel not in MQTT_ONLY)}
+
+
+def paths_of(config):
+    """The report paths of a hub's config.json (a dict)."""
+    d = config.get("dc09")
+    return d.get("paths", ["mqtt", "dc09"]) if isinstance(d, dict) else ["mqtt"]
+
+
 if __name__ == "__main__":
     sizes = build()
     for rel in sorted(sizes):
-        print("%6d  %s" % (sizes[rel], rel))
-    print("%6d  total" % sum(sizes.values()))
+        print("%6d  %s%s" % (sizes[rel], rel, "  (DC-09)" if rel in DC09_ONLY else
+                             "  (MQTT)" if rel in MQTT_ONLY else ""))
+    for paths in (["mqtt"], ["mqtt", "dc09"], ["dc09"]):
+        print("%6d  total, %s" % (sum(image(sizes, paths).values()), " + ".join(paths)))
     sys.exit(0)

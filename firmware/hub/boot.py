@@ -97,6 +97,8 @@ def build(root="", machine=None):
         link.watermark = cmd_id
     hub = Hub(panel, store, keypad=keypad, wired=wired, sensors=sensors, siren=siren,
               buzzer=buzzer, led=led, link=link, outbox=outbox, clock=wall.now, wallclock=wall)
+    if settings.dc09:
+        settings.dc09(hub, wall)     # hub/dc09.py: puts the DC-09 path on the loop
     hub.users_fingerprint = fingerprint
     hub.damaged = damage or None    # nothing damaged: no dict kept for the life of the hub
     hub.announce(settings.discovery_prefix if settings.discovery else None,
@@ -131,6 +133,8 @@ def _resume(cfg, now, last_seq, snap, cause, damage):
 
 
 def _link(settings, outbox, wall):
+    if settings.mqtt_host is None:
+        return None     # DC-09 only (hub/dc09.py)
     try:
         from uplink.link import Link
     except ImportError:

@@ -23,6 +23,7 @@ class Hub:
     counters_save_ms = 10000  # sensor counters are saved at most this often when idle
     enrol_ms = 120000        # how long the hub lists unknown sensors after *8#
     radio_stall_ms = 90000   # no scan (re)started for this long: the radio task is dead
+    dc09 = None              # uplink.dc09_link.Dc09 when the hub reports over DC-09 too
 
     def __init__(self, panel, store, keypad=None, wired=None, sensors=None,
                  siren=None, buzzer=None, led=None, link=None, outbox=None,
@@ -149,6 +150,8 @@ class Hub:
             self._report_refusals(now)
             if self.wallclock is not None:
                 self.wallclock.poll_ntp(now, self.link.connected)
+        if self.dc09:
+            self.dc09.poll(now)   # bounded like the link's; a path that is down waits its backoff
         if changed or p.save_due:
             self.save_state()
         for o in outs:

@@ -46,6 +46,7 @@ def _section(raw, key):
 
 
 class HubSettings:
+    dc09 = None    # or the DC-09 path's settings (hub/dc09.py)
     def __init__(self, raw):
         self.hub_id = _text(raw, "hub_id", "")
         if not _slug_ok(self.hub_id):
@@ -66,7 +67,7 @@ class HubSettings:
             if len(self.wifi_password) < 8:
                 raise ConfigError("wifi.password", "8..64 characters, or none (open network)")
         mqtt = _section(raw, "mqtt")
-        self.mqtt_host = _text(mqtt, "host", "mqtt.")
+        self.mqtt_host = _text(mqtt, "host", "mqtt.", "dc09" not in raw)
         self.mqtt_tls, self.mqtt_ca = _tls(mqtt)
         self.mqtt_port = _int(mqtt, "port", "mqtt.", 8883 if self.mqtt_tls else 1883, 1, 65535)
         self.mqtt_user, self.mqtt_password = _login(mqtt, self.hub_id)
@@ -87,6 +88,9 @@ class HubSettings:
         if ntp is not False and (not isinstance(ntp, str) or not ntp or len(ntp) > 64):
             raise ConfigError("ntp", "an NTP server, or false")
         self.ntp = ntp or None
+        if "dc09" in raw:
+            from hub.dc09 import dc09     # only then: an MQTT-only hub goes without
+            dc09(self, raw["dc09"])
         self.sensors = []   # (mac, zone name, zone type, key, objects, button events)
         self.wired = []     # (zone name, GPIO)
         self.wired_fields = []   # the config field of each, for refusals

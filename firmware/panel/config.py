@@ -27,7 +27,7 @@ SWITCHES = (
 )
 # Sections owned by other parts of the hub (radio, uplink, board); the panel
 # leaves them to their own validators.
-OTHERS = ("hub_id", "wifi", "mqtt", "board", "secret", "uplink", "radio", "name")
+OTHERS = ("hub_id", "wifi", "mqtt", "board", "secret", "uplink", "radio", "name", "dc09")
 ZONE_FIELDS = ("number", "name", "type", "modes", "delayed", "follower", "chime",
                "auto_bypass", "wired", "supervised",
                "alarm_when_disarmed",

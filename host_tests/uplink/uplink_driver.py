@@ -16,11 +16,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 class Driver:
     """mp_uplink_driver.py running under the host micropython; its JSON lines in a queue."""
 
-    def __init__(self, lib, cfg):
-        env = paths.micropython_env(lib, HERE)
+    def __init__(self, lib, cfg, script="mp_uplink_driver.py"):
+        env = paths.micropython_env(*([lib, HERE] if lib else [HERE]))
         env["UPLINK_DRIVER_CFG"] = json.dumps(cfg)   # not argv: see mp_uplink_driver.py
         self.proc = subprocess.Popen(
-            [paths.venv_tool("micropython"), os.path.join(HERE, "mp_uplink_driver.py")],
+            [paths.venv_tool("micropython"), os.path.join(HERE, script)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         self.lines = queue.Queue()
         self.seen = []
