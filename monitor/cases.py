@@ -63,24 +63,28 @@ class Desk:
         if self.operator is not None:
             detail.setdefault("operator", self.operator)
         detail = {k: v for k, v in detail.items() if v is not None}
-        cur = self.store.db.execute(
+        step_id = self.store.insert(
             "INSERT INTO timeline (case_id, t, step, contact, service, reason, detail) "
             "VALUES (?,?,?,?,?,?,?)",
-            (case["id"], t, step, contact, service, reason,
-             json.dumps(detail, sort_keys=True) if detail else None))
+            case["id"], t, step, contact, service, reason,
+            json.dumps(detail, sort_keys=True) if detail else None)
         self.store.db.execute("INSERT INTO outbox (id, claimed_ms) VALUES (?, ?)",
-                              (cur.lastrowid, t))
+                              (step_id, t))
         line = {"t": t, "source": "monitor", "case": case["id"], "plan": case["plan"],
                 "hub": case["hub"], "step": step}
         for k, v in (("contact", contact), ("service", service), ("reason", reason)):
             if v is not None:
                 line[k] = v
         line.update(detail)
-        line["id"] = cur.lastrowid
+        line["id"] = step_id
         self.out.append(line)
 
     def case(self, case_id):
+        """The case, read while its hub is held (Store.lock_hubs): what is
+        decided from it cannot be decided at once by another worker."""
         row = self.store.one("SELECT * FROM cases WHERE id = ?", case_id)
+        if row is not None and self.store.lock_hubs([row["hub"]]):
+            row = self.store.one("SELECT * FROM cases WHERE id = ?", case_id)  # now current
         return dict(row) if row else None
 
     def _set(self, case, **fields):
@@ -89,10 +93,9 @@ class Desk:
             case[k] = v
 
     def open_case(self, hub, plan, service=None, reason=None, trouble=None, **detail):
-        cur = self.store.db.execute(
+        case = self.case(self.store.insert(
             "INSERT INTO cases (hub, plan, service, trouble, opened_ms) VALUES (?,?,?,?,?)",
-            (hub, plan, service, trouble, self.now()))
-        case = self.case(cur.lastrowid)
+            hub, plan, service, trouble, self.now()))
         self.step(case, "open", service=service, reason=reason, **detail)
         return case
 
@@ -132,14 +135,14 @@ class Desk:
         epoch = body.get("epoch")
         if not isinstance(epoch, int) or isinstance(epoch, bool):
             epoch = None
-        cur = self.store.db.execute(
-            "INSERT OR IGNORE INTO signals (hub, seq, epoch, code, body, received_ms) "
-            "VALUES (?,?,?,?,?,?)",
-            (hub, sig["seq"], epoch, str(sig.get("code")), json.dumps(body, sort_keys=True),
-             self.now()))
-        if cur.rowcount == 0:
+        self.store.lock_hubs([hub])
+        signal_id = self.store.insert(
+            "INSERT INTO signals (hub, seq, epoch, code, body, received_ms) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            hub, sig["seq"], epoch, str(sig.get("code")), json.dumps(body, sort_keys=True),
+            self.now())
+        if signal_id is None:
             return False        # a resend: the same body again
-        signal_id = cur.lastrowid
         kind = plans.classify(sig)
         code, seq = sig.get("code"), sig["seq"]
         if self._seq_reused(hub, seq, epoch, sig, signal_id):
@@ -223,7 +226,7 @@ class Desk:
         # Order by seq, not arrival: a keypad cancel that overtook its alarm counts.
         # Within this hub's epoch: a cancel from before its seqs started again is not later.
         later = self.store.one("SELECT seq, body FROM signals WHERE hub = ? AND code = ? "
-                               "AND seq > ? AND epoch IS ? ORDER BY seq LIMIT 1", hub,
+                               "AND seq > ? AND epoch IS NOT DISTINCT FROM ? ORDER BY seq LIMIT 1", hub,
                                plans.KEYPAD_CANCEL_CODE, seq, epoch)
         if later is not None:
             self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, later["seq"],
@@ -264,9 +267,9 @@ class Desk:
             self._decide(case, position, answered=False, password_ok=False, request=None)
             return None
         t = self.now()
-        call_id = self.store.db.execute(
+        call_id = self.store.insert(
             "INSERT INTO calls (case_id, contact, status, placed_ms) VALUES (?,?,'ringing',?)",
-            (case["id"], position, t)).lastrowid
+            case["id"], position, t)
         self.store.db.execute("DELETE FROM timers WHERE case_id = ? AND kind = 'hold_due'",
                               (case["id"],))
         self._set(case, waiting="answer", contact=position, hold_until_ms=None, overdue=0)
@@ -283,11 +286,12 @@ class Desk:
              json.dumps(payload) if payload is not None else None))
 
     def _live_call(self, call_id, statuses):
-        call = self.store.one("SELECT * FROM calls WHERE id = ?", call_id)
-        if call is None or call["status"] not in statuses:
+        row = self.store.one("SELECT case_id FROM calls WHERE id = ?", call_id)
+        if row is None:
             return None, None
-        case = self.case(call["case_id"])
-        if case["status"] != "open":
+        case = self.case(row["case_id"])        # holds the hub: the call is read current
+        call = self.store.one("SELECT * FROM calls WHERE id = ?", call_id)
+        if call["status"] not in statuses or case["status"] != "open":
             return None, None
         return dict(call), case
 
@@ -462,12 +466,14 @@ class Desk:
                 self.close_trouble(case, "test_received")
 
     def arm_test_timer(self, hub, since_ms):
+        self.store.lock_hubs([hub])
         row = self.store.one("SELECT test_interval_s FROM accounts WHERE hub = ?", hub)
         self.store.db.execute("DELETE FROM timers WHERE kind = 'test_due' AND hub = ?", (hub,))
         due = since_ms + row["test_interval_s"] * 1000 + self.test_grace_ms
         self.timer(due, "test_due", hub=hub)
 
     def availability(self, hub, state):
+        self.store.lock_hubs([hub])
         row = self.store.one("SELECT availability FROM accounts WHERE hub = ?", hub)
         if row is None or state not in ("online", "offline") or row["availability"] == state:
             return

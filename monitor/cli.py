@@ -5,11 +5,11 @@ import json
 import logging
 import os
 import socket
-import sqlite3
 import sys
 
 from monitor import accounts, operators, terminal
-from monitor.store import Store, loads
+from monitor.pg import is_url, url_password
+from monitor.store import ERRORS as store_errors, Store, loads
 
 PASSWORD_ENV = "MONITOR_VERBAL_PASSWORD"
 
@@ -105,6 +105,11 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    if url_password(getattr(args, "db", None) or ""):
+        # Every user of the machine can read a command line (ps, /proc).
+        print("error: --db: no password in the URL; give it in $PGPASSWORD or ~/.pgpass",
+              file=sys.stderr)
+        return 2
     try:
         return COMMANDS[args.cmd](args)
     except BrokenPipeError:
@@ -112,19 +117,26 @@ def main(argv=None):
     except (Refused, accounts.AccountError, operators.OperatorError, ValueError, OSError) as e:
         print("error: %s" % e, file=sys.stderr)
         return 2
-    except sqlite3.Error as e:      # e.g. --db names a file that is not a case store
+    except store_errors as e:   # e.g. --db names a file that is not a case store
         print("error: --db %s: %s" % (args.db, e), file=sys.stderr)
         return 2
 
 
 def _db(sp):
-    sp.add_argument("--db", default="monitor.db", help="case store (SQLite file)")
+    sp.add_argument("--db", default="monitor.db",
+                    help="case store: a SQLite file (default monitor.db), or a PostgreSQL "
+                         "database as postgresql://user@host/dbname (a password from "
+                         "$PGPASSWORD or ~/.pgpass, never on the command line)")
 
 
 def open_store(args, create=False):
     """The case store at --db. Without `create` (the commands that only read,
     or change what must already be there) a missing store is refused rather
-    than left behind empty in whatever folder the command ran in."""
+    than left behind empty in whatever folder the command ran in. A
+    PostgreSQL database is made by its administrator (createdb); the store's
+    tables are made in it on first use."""
+    if is_url(args.db):
+        return Store(args.db)
     folder = os.path.dirname(os.path.abspath(args.db))
     if not os.path.isdir(folder):
         raise Refused("--db %s: the folder %s does not exist" % (args.db, folder))

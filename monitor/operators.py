@@ -47,10 +47,7 @@ class OperatorError(ValueError):
 
 
 def ensure_schema(store):
-    with store.tx() as db:
-        for stmt in SCHEMA.split(";"):
-            if stmt.strip():
-                db.execute(stmt)
+    store.ensure(SCHEMA)
 
 
 def _digest(token):

@@ -27,9 +27,11 @@ def delivered(store, ids):
 def claim_orphans(store, now_ms, lease_ms=LEASE_MS, limit=500):
     """Claim steps whose delivery was left unfinished by a process that died;
     returns their ids (deliver, then call delivered())."""
+    # SKIP LOCKED (PostgreSQL): two workers sweeping at once claim different rows.
+    lock = " FOR UPDATE SKIP LOCKED" if store.postgres else ""
     with store.tx() as db:
         ids = [r["id"] for r in store.q("SELECT id FROM outbox WHERE claimed_ms <= ? "
-                                        "ORDER BY id LIMIT ?", now_ms - lease_ms, limit)]
+                                        "ORDER BY id LIMIT ?" + lock, now_ms - lease_ms, limit)]
         db.executemany("UPDATE outbox SET claimed_ms = ? WHERE id = ?",
                        [(now_ms, i) for i in ids])
     return ids

@@ -202,7 +202,7 @@ class Receiver:
                     return
                 self._open_store()
                 if items:
-                    self._batch(items)
+                    self._groups(items)
                 elif not self.health.ok:
                     self._probe()
                 self._timers()
@@ -215,6 +215,19 @@ class Receiver:
                 self._store_ok()
             except Exception as e:
                 self._failed(e, items)
+
+    def _groups(self, items):
+        """The MQTT messages in one transaction (their hubs locked up front, see
+        _batch); each console call in its own, as it may touch any hub. What
+        committed leaves `items`: on a failure, what is left there is what
+        did not happen."""
+        msgs = [item for item in items if item[0] == "msg"]
+        if msgs:
+            self._batch(msgs)
+            items[:] = [item for item in items if item[0] != "msg"]
+        while items:
+            self._batch(items[:1])
+            del items[0]
 
     def _take(self):
         """The next batch: held signals first, then the queue. None: stop."""
@@ -364,6 +377,9 @@ class Receiver:
         done = []
         with self.store.tx():
             self._begin()
+            # Every hub of the batch held before anything is read, in one go and
+            # in order (Store.lock_hubs): no worker waits on another in a cycle.
+            self.store.lock_hubs(self._hubs_of(items))
             for item in items:
                 mark = len(self.desk.out)
                 try:
@@ -391,6 +407,14 @@ class Receiver:
                     item[2].set_exception(err)
                 else:
                     item[2].set_result(result)
+
+    def _hubs_of(self, items):
+        hubs = set()
+        for item in items:
+            if item[0] == "msg":
+                hubs.add(intake.hub_of(item[1], self.s.prefix, "events")
+                         or intake.hub_of(item[1], self.s.prefix, "availability"))
+        return hubs
 
     def _item(self, item, acks):
         if item[0] == "call":
@@ -435,6 +459,7 @@ class Receiver:
         if not missing:
             return
         with self.store.tx():
+            self.store.lock_hubs([row["hub"] for row in missing])
             for row in missing:
                 if not self.store.one("SELECT 1 FROM timers WHERE kind = 'test_due' AND hub = ?",
                                       row["hub"]):
@@ -486,6 +511,7 @@ class Receiver:
             raise Refused("service must be police, fire or medical")
 
         def allocate(desk):
+            desk.store.lock_hubs([hub])
             row = desk.store.one("SELECT secret, last_command_id FROM accounts WHERE hub = ?", hub)
             if row is None:
                 raise Refused("no account %s" % hub)

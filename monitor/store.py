@@ -1,12 +1,23 @@
-"""The case store: one SQLite file in WAL mode, shared by every worker process.
+"""The case store, shared by every worker process: one SQLite file in WAL mode
+(the default: nothing to set up), or a PostgreSQL database (`--db
+postgresql://...`: several machines, monitor/pg.py).
 
 Every state change (a signal, its case, the call, the timer, the dispatch) is
-written in one transaction; writers take the lock up front (BEGIN IMMEDIATE) so
-two workers never decide on the same case from the same stale read."""
+written in one transaction, and two workers never decide on the same case
+from the same stale read: on SQLite writers take the lock up front (BEGIN
+IMMEDIATE), on PostgreSQL they lock the hubs they act on (Store.lock_hubs)."""
 import contextlib
 import json
 import os
 import sqlite3
+
+import psycopg
+
+from monitor import pg
+
+# What a store raises when it fails (not a bad item: the store itself).
+ERRORS = (sqlite3.Error, psycopg.Error)
+INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 # The first schema. Every statement is idempotent, so a store made before
 # versioning (user_version 0) is brought up to date by running it again.
@@ -143,60 +154,152 @@ DROP TABLE signals_before_epochs;
 """
 
 # The store's schema as a plain list: entry N (from 1) takes a store from
-# version N-1 to N (PRAGMA user_version). Append new versions; never edit one
-# that has shipped.
+# version N-1 to N (SQLite: PRAGMA user_version; PostgreSQL: the
+# schema_version table). Append new versions; never edit one that has shipped.
+# PostgreSQL starts at version 3 (pg.BASELINE, the same tables) and runs every
+# later entry too, so write them in SQL both take (ALTER TABLE ... ADD COLUMN,
+# CREATE TABLE/INDEX; INTEGER and BLOB become BIGINT and BYTEA there, see
+# Store.script); the test suite runs on both.
 MIGRATIONS = [SCHEMA_1, SCHEMA_2, SCHEMA_3]
 
 
 class Store:
-    """One connection to the case store. Not shared between threads."""
+    """One connection to the case store: a SQLite file, or a PostgreSQL
+    database when `db` is a postgresql:// URL (monitor/pg.py). Not shared
+    between threads.
 
-    def __init__(self, path, timeout_s=30.0, create=True):
-        self.path = path
+    The engine's SQL is the common ground of both (`?` placeholders,
+    ON CONFLICT, RETURNING); what differs is here: transactions and
+    savepoints, ids of new rows (insert), per-hub locks, and migrations."""
+
+    def __init__(self, db, timeout_s=30.0, create=True):
+        self.path = db
+        self.timeout_s = timeout_s
+        self.postgres = pg.is_url(db)
+        self._counts = []           # this transaction's counter increments (see count)
+        self._held = set()          # hubs this transaction holds (see lock_hubs)
+        if create and not self.postgres:
+            _private_files(db)
+        self._connect()
         if create:
-            _private_files(path)
-        self.db = sqlite3.connect(path, timeout=timeout_s, isolation_level=None,
+            self.migrate()
+
+    def _connect(self):
+        if self.postgres:
+            self.db = pg.Connection(self.path, self.timeout_s)
+            return
+        self.db = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None,
                                   check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         # An ack tells the hub it may forget the signal, so the commit must be on disk.
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        if not create:
-            return
-        self.migrate()
+
+    # ---- schema ----
+
+    def version(self):
+        if not self.postgres:
+            return self.one("PRAGMA user_version")[0]
+        if self.one("SELECT to_regclass('schema_version') IS NOT NULL AS made")["made"]:
+            return self.one("SELECT version FROM schema_version")["version"]
+        return 0
 
     def migrate(self):
         with self.tx():
-            have = self.one("PRAGMA user_version")[0]
+            if self.postgres:
+                self.db.lock_schema()       # workers starting together migrate once
+            have = self.version()
+            if self.postgres and have == 0:
+                self.db.script(pg.BASELINE)
+                self.db.execute("INSERT INTO schema_version (version) VALUES (?)",
+                                (pg.BASELINE_VERSION,))
+                have = pg.BASELINE_VERSION
             for version, sql in enumerate(MIGRATIONS[have:], have + 1):
-                for stmt in sql.split(";"):
-                    if stmt.strip():
-                        self.db.execute(stmt)
-                self.db.execute("PRAGMA user_version = %d" % version)
+                self.script(sql)
+                if self.postgres:
+                    self.db.execute("UPDATE schema_version SET version = ?", (version,))
+                else:
+                    self.db.execute("PRAGMA user_version = %d" % version)
+
+    def script(self, sql):
+        """Run `;`-separated DDL written for SQLite (PostgreSQL gets its types)."""
+        if self.postgres:
+            sql = pg.ddl(sql)
+        for stmt in sql.split(";"):
+            if stmt.strip():
+                self.db.execute(stmt)
+
+    def ensure(self, sql):
+        """CREATE ... IF NOT EXISTS tables a module keeps beside the cases, in
+        their own transaction (on PostgreSQL under the migration lock, as two
+        processes creating one table at once would collide)."""
+        with self.tx():
+            if self.postgres:
+                self.db.lock_schema()
+            self.script(sql)
+
+    # ---- transactions ----
 
     @contextlib.contextmanager
     def tx(self):
-        """A write transaction: committed whole, or rolled back whole."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """A write transaction: committed whole, or rolled back whole.
+        SQLite: BEGIN IMMEDIATE takes the one write lock up front. PostgreSQL:
+        transactions run side by side; what they decide per hub they decide
+        under lock_hubs."""
+        if self.postgres and self.db.closed:
+            self._connect()             # the server came back after an outage
+        self._counts = []
+        self._held = set()
+        self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
         try:
             yield self.db
+            self._flush_counts()
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._counts = []
+            try:
+                self.db.execute("ROLLBACK")
+            except ERRORS:
+                pass            # the connection is gone: so is the transaction
             raise
         self.db.execute("COMMIT")
 
     @contextlib.contextmanager
     def savepoint(self, name="item"):
         """Inside tx(): one item of a batch that can fail without failing the others."""
+        mark, held = len(self._counts), set(self._held)
         self.db.execute("SAVEPOINT " + name)
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK TO " + name)
-            self.db.execute("RELEASE " + name)
+            # Rolling back to a savepoint also lets go of the locks taken since.
+            del self._counts[mark:]
+            self._held = held
+            self.db.execute("ROLLBACK TO SAVEPOINT " + name)
+            self.db.execute("RELEASE SAVEPOINT " + name)
             raise
-        self.db.execute("RELEASE " + name)
+        self.db.execute("RELEASE SAVEPOINT " + name)
+
+    def lock_hubs(self, hubs):
+        """Inside tx(): hold these hubs until commit. A no-op on SQLite (the
+        transaction already holds the store's one write lock); on PostgreSQL
+        see monitor/pg.py. Take all of a transaction's hubs before its first
+        read of them; locking a hub again later in it is free. True when a
+        lock was taken just now (what was read before it may be stale)."""
+        if not self.postgres:
+            return False
+        new = {h for h in hubs if h is not None} - self._held
+        if not new:
+            return False
+        self.db.lock_hubs(new)
+        self._held |= new
+        return True
+
+    def held(self):
+        """The hubs this transaction holds (PostgreSQL)."""
+        return self._held
+
+    # ---- reading and writing ----
 
     def q(self, sql, *args):
         return self.db.execute(sql, args).fetchall()
@@ -204,9 +307,30 @@ class Store:
     def one(self, sql, *args):
         return self.db.execute(sql, args).fetchone()
 
+    def x(self, sql, *args):
+        """A write; the number of rows it changed."""
+        return self.db.execute(sql, args).rowcount
+
+    def insert(self, sql, *args):
+        """An INSERT into a table with an `id` key: the new row's id, or None
+        when ON CONFLICT DO NOTHING left it out."""
+        row = self.db.execute(sql + " RETURNING id", args).fetchone()
+        return row[0] if row is not None else None
+
     def count(self, name, n=1):
-        self.db.execute("INSERT INTO counters (name, n) VALUES (?, ?) "
-                        "ON CONFLICT (name) DO UPDATE SET n = n + excluded.n", (name, n))
+        """Inside tx(): add to a counter. Written at commit, each counter once
+        and in name order: a counter row is shared by every worker, so it is
+        locked as briefly as can be and always in the same order."""
+        self._counts.append((name, n))
+
+    def _flush_counts(self):
+        totals = {}
+        for name, n in self._counts:
+            totals[name] = totals.get(name, 0) + n
+        self._counts = []
+        for name in sorted(totals):
+            self.db.execute("INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) "
+                            "DO UPDATE SET n = counters.n + excluded.n", (name, totals[name]))
 
     def counters(self):
         return {r["name"]: r["n"] for r in self.q("SELECT name, n FROM counters")}

@@ -1,7 +1,8 @@
 """Firing due timers (ring timeouts, hold times, test-report deadlines, a call
 provider's own). Timers are rows in the store; a worker claims one by deleting
 it inside the transaction that acts on it, so of several workers exactly one
-fires it, and after a crash it fires on whichever worker is up."""
+fires it, and after a crash it fires on whichever worker is up. On
+PostgreSQL the rows are claimed FOR UPDATE SKIP LOCKED, under the hubs' locks."""
 import logging
 
 from monitor.cases import Refused
@@ -21,8 +22,22 @@ def any_due(store, now_ms):
 def fire_due(desk, limit=100):
     """Inside the caller's transaction: claim and fire what is due now. One
     timer that fails is rolled back alone (and logged); the rest still fire."""
-    due = desk.store.q("SELECT * FROM timers WHERE due_ms <= ? ORDER BY due_ms, id LIMIT ?",
-                       desk.now(), limit)
+    store = desk.store
+    now = desk.now()
+    if store.postgres:
+        # The hubs first, then the rows (FOR UPDATE SKIP LOCKED: a timer another
+        # worker is firing right now is left to it). Hub locks before row locks,
+        # in the order every transaction takes them, or a worker holding a
+        # timer's row could wait for its hub while the hub's holder waits for
+        # the row.
+        hubs = [r["hub"] for r in store.q("SELECT DISTINCT hub FROM timers WHERE due_ms <= ? "
+                                          "AND hub IS NOT NULL LIMIT ?", now, limit)]
+        store.lock_hubs(hubs)
+        due = store.q("SELECT * FROM timers WHERE due_ms <= ? AND hub = ANY(?) "
+                      "ORDER BY due_ms, id LIMIT ? FOR UPDATE SKIP LOCKED", now, hubs, limit)
+    else:
+        due = store.q("SELECT * FROM timers WHERE due_ms <= ? ORDER BY due_ms, id LIMIT ?",
+                      now, limit)
     for timer in due:
         if desk.store.db.execute("DELETE FROM timers WHERE id = ?",
                                  (timer["id"],)).rowcount == 0:

@@ -1,5 +1,6 @@
 """Monitoring-endpoint test plumbing for the end-to-end tests: a real
-mosquitto, real SQLite files in tmp dirs, the service in-process or as
+mosquitto, real SQLite files in tmp dirs and a real PostgreSQL (each test
+on both), the service in-process or as
 `python -m tools.sim.monitor run` subprocesses (restarts, kill -9, two
 workers), and simulated hubs on the wire. The plans themselves are tested on a
 fake clock without any of this (engine_rig.py)."""
@@ -14,6 +15,7 @@ import time
 import pytest
 
 from desk_helpers import SECRET
+from postgres_server import BACKENDS, pg_databases, pg_server, store_param  # noqa: F401
 from tools import paths
 from monitor.hubs import Hubs
 
@@ -25,8 +27,16 @@ def prefix(request):
     return "t/" + request.node.name.replace("[", "_").replace("]", "_")[:60]
 
 
+@pytest.fixture(params=BACKENDS)
+def db(request, tmp_path):
+    """The case store every test here runs on twice: a SQLite file, and a
+    fresh database on the session's real PostgreSQL server."""
+    return store_param(request, tmp_path)
+
+
 @pytest.fixture
-def db(tmp_path):
+def sqlite_db(tmp_path):
+    """For what only SQLite has (its files, stores from before versioning)."""
     return str(tmp_path / "monitor.db")
 
 

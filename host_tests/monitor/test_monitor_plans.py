@@ -253,7 +253,13 @@ def test_timeline_never_holds_the_password(rig, db):
     case = rig.account().signal("E130", zone=1)
     rig.pick_up(case, PASSWORD)
     raw = b""
-    for name in [db] + glob.glob(db + "-*"):
+    if rig.store.postgres:
+        # Every row of every table, as the server prints it.
+        for t in rig.store.q("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"):
+            for r in rig.store.q('SELECT t::text AS row FROM "%s" t' % t["tablename"]):
+                raw += r["row"].encode()
+        assert b"Heron" in raw      # the test reads what the store holds (a contact's name)
+    for name in [] if rig.store.postgres else [db] + glob.glob(db + "-*"):
         with open(name, "rb") as f:
             raw += f.read()
     assert PASSWORD.encode() not in raw and PASSWORD.lower().encode() not in raw

@@ -1,4 +1,4 @@
-"""Live updates: one reader tails the timeline table (so steps written by any
+"""Live updates: one reader follows the timeline (so steps written by any
 worker process show) and tells the open Server-Sent Events streams which cases
 changed (`event: changed`, data `{"cases": [ids], "steps": n, "last": id}`).
 
@@ -7,17 +7,22 @@ Bounded on purpose, so the web side can never slow the intake: at most
 them, one message per poll per stream however many steps it holds, and a
 stream whose client stops reading is dropped once its small queue is full.
 With many streams the messages come less often (live_cost_s per stream: 500
-streams get one a second), so the fan-out's share of the GIL stays small."""
+streams get one a second), so the fan-out's share of the GIL stays small.
+
+Following the timeline: on SQLite, by its highest id (one writer at a time,
+so ids are committed in order). On PostgreSQL workers commit side by side, a
+lower id can commit after a higher one, so the store announces each committed
+step (LISTEN/NOTIFY, see monitor/pg.py) and the reader collects those."""
 import asyncio
 import json
 import logging
-import sqlite3
 import threading
 import time
 
 from starlette.responses import JSONResponse, StreamingResponse
 
-from monitor.store import Store
+from monitor import pg
+from monitor.store import ERRORS, Store
 
 log = logging.getLogger("monitor.web")
 QUEUE = 16      # polls a stream may fall behind before it is dropped
@@ -38,7 +43,10 @@ class LiveFeed:
 
     def start(self, loop):
         self.loop = loop
-        store = Store(self.db, create=False)
+        if pg.is_url(self.db):
+            store = pg.Listener(self.db, "timeline")
+        else:
+            store = Store(self.db, create=False)
         self.last = store.one("SELECT COALESCE(MAX(id), 0) AS m FROM timeline")["m"]
         self.thread = threading.Thread(target=self._tail, args=(store,), name="web-live",
                                        daemon=True)
@@ -61,19 +69,28 @@ class LiveFeed:
 
     def _tail(self, store):
         quiet_since = time.monotonic()
+        listening = isinstance(store, pg.Listener)
         try:
-            while not self.stopping.wait(self._interval()):
+            while not self.stopping.is_set():
                 try:
-                    if self._poll(store):
+                    if listening:
+                        changed = self._listen(store)
+                    elif self.stopping.wait(self._interval()):
+                        break
+                    else:
+                        changed = self._poll(store)
+                    if changed:
                         quiet_since = time.monotonic()
                     elif time.monotonic() - quiet_since >= self.config.keepalive_s:
                         # A comment now and then, so proxies keep idle streams open.
                         quiet_since = time.monotonic()
                         self.loop.call_soon_threadsafe(self._publish, KEEPALIVE)
-                except sqlite3.Error:
+                except ERRORS:
                     # Counted and shown on /health; the next poll tries again.
                     self.errors += 1
                     log.exception("live feed: reading the timeline failed")
+                    if listening:
+                        self.stopping.wait(1.0)     # then listens again, on a new connection
         finally:
             store.close()
 
@@ -88,11 +105,22 @@ class LiveFeed:
         if not rows:
             return False
         self.last = rows[-1]["id"]
+        return self._changed([(r["case_id"], r["id"]) for r in rows])
+
+    def _listen(self, store):
+        """PostgreSQL: the steps committed in one interval, as announced."""
+        steps = store.wait(self._interval())
+        if not steps or not self.clients:
+            return False
+        self.last = max(self.last, max(step_id for _case, step_id in steps))
+        return self._changed(steps)
+
+    def _changed(self, steps):
         # Which cases changed, not the steps: a storm of alarms is one small
         # message, and a page reads what it shows. Encoded once, off the event
         # loop, for every stream.
         data = b"event: changed\ndata: %s\n\n" % json.dumps(
-            {"cases": sorted({r["case_id"] for r in rows}), "steps": len(rows),
+            {"cases": sorted({case for case, _id in steps}), "steps": len(steps),
              "last": self.last}).encode()
         self.published += 1
         self.loop.call_soon_threadsafe(self._publish, data)

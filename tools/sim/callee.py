@@ -25,8 +25,7 @@ FIELDS = {"contact", "answer", "password", "request", "hub", "delay_s"}
 
 def prepare(store):
     """Create the script table (the service's schema knows nothing of it)."""
-    with store.tx() as db:
-        db.execute(SCHEMA)
+    store.ensure(SCHEMA)
 
 
 class AutomaticCallee:
