@@ -178,6 +178,7 @@ class Store:
         self.postgres = pg.is_url(db)
         self._counts = []           # this transaction's counter increments (see count)
         self._held = set()          # hubs this transaction holds (see lock_hubs)
+        self._in_tx = False
         if create and not self.postgres:
             _private_files(db)
         self._connect()
@@ -247,22 +248,41 @@ class Store:
         SQLite: BEGIN IMMEDIATE takes the one write lock up front. PostgreSQL:
         transactions run side by side; what they decide per hub they decide
         under lock_hubs."""
-        if self.postgres and self.db.closed:
-            self._connect()             # the server came back after an outage
+        self._ready()
         self._counts = []
         self._held = set()
         self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+        self._in_tx = True
         try:
             yield self.db
             self._flush_counts()
         except BaseException:
             self._counts = []
+            self._in_tx = False
             try:
                 self.db.execute("ROLLBACK")
             except ERRORS:
                 pass            # the connection is gone: so is the transaction
             raise
-        self.db.execute("COMMIT")
+        self._in_tx = False
+        try:
+            self.db.execute("COMMIT")
+        except BaseException:
+            # SQLite may keep the transaction open after a failed COMMIT (a full
+            # disk): end it, or every later BEGIN on this connection fails too.
+            if not self.postgres and self.db.in_transaction:
+                try:
+                    self.db.execute("ROLLBACK")
+                except ERRORS:
+                    pass
+            raise
+
+    def _ready(self):
+        """Outside a transaction, a PostgreSQL connection lost in an outage is
+        made again once the server answers (inside one, the loss fails the
+        transaction, as it must: nothing of it may be half done)."""
+        if self.postgres and not self._in_tx and self.db.closed:
+            self._connect()
 
     @contextlib.contextmanager
     def savepoint(self, name="item"):
@@ -301,15 +321,28 @@ class Store:
 
     # ---- reading and writing ----
 
+    def _execute(self, sql, args):
+        self._ready()
+        try:
+            return self.db.execute(sql, args)
+        except psycopg.OperationalError:
+            # A connection the server dropped (a restart) is only found out on
+            # its next use. Outside a transaction, with the connection gone,
+            # the statement never ran: once more on a new connection.
+            if self._in_tx or not self.db.closed:
+                raise
+            self._connect()
+            return self.db.execute(sql, args)
+
     def q(self, sql, *args):
-        return self.db.execute(sql, args).fetchall()
+        return self._execute(sql, args).fetchall()
 
     def one(self, sql, *args):
-        return self.db.execute(sql, args).fetchone()
+        return self._execute(sql, args).fetchone()
 
     def x(self, sql, *args):
         """A write; the number of rows it changed."""
-        return self.db.execute(sql, args).rowcount
+        return self._execute(sql, args).rowcount
 
     def insert(self, sql, *args):
         """An INSERT into a table with an `id` key: the new row's id, or None

@@ -1,33 +1,80 @@
 """The case store failing under a running service, for real: the SQLite file on
-a filesystem that fills up. While it is full no signal is acked (the hub keeps
-it), the failure is counted, logged once, and /health says so; once space is
-back the service stores and acks every one of them, once, with no restart and
-no resend from the hub."""
+a filesystem that fills up, and a PostgreSQL server that is stopped. While
+the store fails no signal is acked (the hub keeps it), the failure is
+counted, logged once, and /health says so; once the store is back the service
+stores and acks every one of them, once, with no restart and no resend from
+the hub."""
 import json
 import logging
 import sqlite3
 
 import pytest
+from starlette.testclient import TestClient
 
 from desk_helpers import add_account, query
 from small_fs import SmallFs
+from tools.postgres import PostgresServer, wait_ready
 from waiting import until
-from web_helpers import add_operator, client_for, login
+from web_helpers import ORIGIN, add_operator, client_for, login
+
+from monitor.web import app as webapp
 
 N_SIGNALS = 20
 
 
-@pytest.fixture
-def small_fs(tmp_path):
-    fs = SmallFs(tmp_path / "fs")
-    yield fs
-    fs.unmount()
+class FullDisk:
+    """The SQLite store on a small tmpfs; the fault: a ballast file takes the rest."""
+    words = "full"
+
+    def __init__(self, tmp_path):
+        self.fs = SmallFs(tmp_path / "fs")
+        self.db = self.fs.where + "/monitor.db"
+
+    def begin(self):
+        # No slack left in the WAL: the next commit needs new blocks, and there are none.
+        con = sqlite3.connect(self.db)
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+        self.fs.fill()
+
+    def end(self):
+        self.fs.free()
+
+    def remove(self):
+        self.fs.unmount()
+
+
+class StoppedPostgres:
+    """A PostgreSQL server of the test's own (the session's is shared); the
+    fault: `pg_ctl stop`, as an upgrade or a crash of the database host does."""
+    words = None            # the driver's words vary: connection refused, terminated...
+
+    def __init__(self, tmp_path):
+        self.server = PostgresServer().start()
+        self.db = self.server.create_database("faults")
+
+    def begin(self):
+        self.server.stop("fast")
+
+    def end(self):
+        self.server.start()
+        wait_ready(self.server)
+
+    def remove(self):
+        self.server.remove()
+
+
+@pytest.fixture(params=[FullDisk, StoppedPostgres], ids=["full_disk", "stopped_postgresql"])
+def fault(request, tmp_path):
+    made = request.param(tmp_path)
+    yield made
+    made.remove()
 
 
 @pytest.fixture
-def db(small_fs):
-    """The store on the small filesystem (the monitor fixture takes it from here)."""
-    return small_fs.where + "/monitor.db"
+def db(fault):
+    """The store the fault is made on (the monitor fixture takes it from here)."""
+    return fault.db
 
 
 def _health(client):
@@ -35,23 +82,21 @@ def _health(client):
     return r.status_code, r.json()
 
 
-def test_a_full_disk_holds_signals_unacked_and_the_service_recovers_by_itself(
-        db, small_fs, monitor, hubs, caplog):
+def test_a_failing_store_holds_signals_unacked_and_the_service_recovers_by_itself(
+        db, fault, monitor, hubs, caplog):
     add_account(db)
     add_operator(db)
     rx, lines = monitor(calls="console", ring_s=600)
     client, web = client_for(rx)
     login(client)
     public, _ = client_for(rx)          # no session: what the world sees
+    # curl on the service's own machine: the details, with no store to ask for a session
+    local = TestClient(webapp.build(web), base_url=ORIGIN, client=("127.0.0.1", 50000))
     h = hubs()
     h.signal("hub-1", "E602", zone=0)
     assert h.wait_acked(timeout=10)
-    # No slack left in the WAL: the next commit needs new blocks, and there are none.
-    con = sqlite3.connect(db)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
     caplog.set_level(logging.INFO, logger="monitor")
-    small_fs.fill()
+    fault.begin()
 
     keys = [("hub-1", h.signal("hub-1", "E602" if i % 5 else "E130", zone=1))
             for i in range(N_SIGNALS)]
@@ -59,19 +104,23 @@ def test_a_full_disk_holds_signals_unacked_and_the_service_recovers_by_itself(
     assert until(lambda: rx.health_report()["signals"]["held_unacked"] == N_SIGNALS, 20), \
         rx.health_report()
     assert not any(k in h.acked for k in keys)
-    status, seen = _health(client)
+    status, seen = _health(local)
     assert status == 503 and seen["ok"] is False and seen["status"] == "store failing"
-    assert "full" in seen["store"]["last_error"], seen["store"]
+    assert seen["store"]["last_error"], seen["store"]
+    assert fault.words is None or fault.words in seen["store"]["last_error"], seen["store"]
     assert seen["store"]["failures"] >= 1 and seen["store"]["failing_since_ms"]
     assert seen["signals"]["oldest_unacked_s"] is not None
     assert seen["broker"]["connected"] and seen["engine"]["alive"]
     assert _health(public) == (503, {"ok": False, "status": "store failing"})
+    # Through a proxy on this machine is not "this machine".
+    forwarded = local.get("/health", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert forwarded.json() == {"ok": False, "status": "store failing"}
     # The retries go on: still failing, still nothing acked.
     failures = seen["store"]["failures"]
     assert until(lambda: rx.health_report()["store"]["failures"] >= failures + 2, 20)
     assert not any(k in h.acked for k in keys)
 
-    small_fs.free()
+    fault.end()
     # No resend from the hub: the service retries what it holds by itself.
     assert h.wait_acked(keys, timeout=30), "acked %d of %d" % (
         sum(k in h.acked for k in keys), len(keys))
