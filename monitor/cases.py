@@ -226,8 +226,8 @@ class Desk:
         # Order by seq, not arrival: a keypad cancel that overtook its alarm counts.
         # Within this hub's epoch: a cancel from before its seqs started again is not later.
         later = self.store.one("SELECT seq, body FROM signals WHERE hub = ? AND code = ? "
-                               "AND seq > ? AND epoch IS NOT DISTINCT FROM ? ORDER BY seq LIMIT 1", hub,
-                               plans.KEYPAD_CANCEL_CODE, seq, epoch)
+                               "AND seq > ? AND epoch IS NOT DISTINCT FROM ? "
+                               "ORDER BY seq LIMIT 1", hub, plans.KEYPAD_CANCEL_CODE, seq, epoch)
         if later is not None:
             self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, later["seq"],
                                 json.loads(later["body"])["signal"].get("name"))

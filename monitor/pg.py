@@ -102,7 +102,9 @@ class Connection:
         self.conn.execute("SET lock_timeout = %d" % int(timeout_s * 1000))
 
     def execute(self, sql, params=()):
-        return self.conn.execute(placeholders(sql), tuple(params) if params else None)
+        if not params:
+            return self.conn.execute(sql)       # sent as written: a `%` stays one
+        return self.conn.execute(placeholders(sql), tuple(params))
 
     def executemany(self, sql, rows):
         cur = self.conn.cursor()
@@ -148,7 +150,7 @@ class Listener:
         self.conn.execute("LISTEN %s" % self.channel)
 
     def one(self, sql, *args):
-        return self.conn.execute(placeholders(sql), args or None).fetchone()
+        return self.conn.execute(placeholders(sql) if args else sql, args or None).fetchone()
 
     def wait(self, timeout_s):
         """[(case_id, step_id)] announced within timeout_s (waits it all, so

@@ -355,6 +355,8 @@ class Store:
         and in name order: a counter row is shared by every worker, so it is
         locked as briefly as can be and always in the same order."""
         self._counts.append((name, n))
+        if not self._in_tx:
+            self._flush_counts()        # on its own, outside a transaction
 
     def _flush_counts(self):
         totals = {}

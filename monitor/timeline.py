@@ -1,8 +1,10 @@
 """Reading the case timeline back from the store: the JSON line each step is
 emitted as, and every committed step after a cursor (the live stream).
 
-Timeline ids rise in commit order (SQLite has one writer at a time), so a
-reader that remembers the last id it saw misses nothing and sees nothing twice."""
+On SQLite timeline ids rise in commit order (one writer at a time), so a
+reader that remembers the last id it saw misses nothing and sees nothing twice.
+On PostgreSQL workers commit side by side and a lower id may commit after a
+higher one: follow the store's announcements there (web/live.py, LISTEN)."""
 import json
 
 TIMELINE_SQL = ("SELECT timeline.*, cases.plan, cases.hub FROM timeline "

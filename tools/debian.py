@@ -1,4 +1,4 @@
-"""Debian packages the tools and tests need (mosquitto, chromium, socat):
+"""Debian packages the tools and tests need (mosquitto, chromium, socat, postgresql):
 found where they are, installed with apt-get when missing (we run as root on
 a fresh Debian machine), and a clear message when that is impossible."""
 import os
@@ -10,11 +10,21 @@ _updated = False
 
 def ensure(binary, package=None):
     """The path of `binary`, installing Debian's `package` (default: same name) if needed."""
-    global _updated
     found = _find(binary)
     if found:
         return found
     package = package or binary
+    install(package, binary)
+    found = _find(binary)
+    if not found:
+        raise RuntimeError("apt-get installed %s but no %s was found" % (package, binary))
+    return found
+
+
+def install(package, binary=None):
+    """apt-get install `package` (for a program found elsewhere than on PATH)."""
+    global _updated
+    binary = binary or package
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     try:
         if not _updated:
@@ -27,10 +37,6 @@ def ensure(binary, package=None):
         raise RuntimeError("%s is not installed and 'apt-get install %s' failed (%s). Install "
                            "it yourself (Debian/Ubuntu: sudo apt-get install %s) and try again."
                            % (binary, package, e, package))
-    found = _find(binary)
-    if not found:
-        raise RuntimeError("apt-get installed %s but no %s was found" % (package, binary))
-    return found
 
 
 def _find(binary):

@@ -25,7 +25,7 @@ def bin_dir():
     installing the `postgresql` package when there is none."""
     found = _bin_dir()
     if found is None:
-        debian.ensure("pg_ctlcluster", "postgresql")      # the package's own wrapper
+        debian.install("postgresql", "initdb")
         found = _bin_dir()
     if found is None:
         raise RuntimeError("the postgresql package is installed but no initdb was found "

@@ -58,6 +58,17 @@ def test_a_password_on_the_command_line_is_refused(db):
     assert query(db, "SELECT * FROM accounts") == []
 
 
+def test_a_database_password_in_the_store_url_is_refused(pg_databases):
+    url = pg_databases.fresh()
+    for given in (url.replace("postgres@", "postgres:hunter2@"), url + "&password=hunter2"):
+        done = _account(given, "list")
+        assert done.returncode == 2 and "PGPASSWORD" in done.stderr, done.stderr
+        assert "hunter2" not in done.stderr
+    done = _account(url.replace("/t_", "/no_such_db_"), "list")
+    assert done.returncode == 2 and done.stderr.count("\n") <= 2, done.stderr
+    assert "no_such_db_" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_the_password_comes_from_a_file_or_the_environment(db, tmp_path):
     secret_file = tmp_path / "verbal"
     secret_file.write_text(PASSWORD + "\n")

@@ -79,7 +79,8 @@ def test_an_overflow_report_under_the_seq_it_dropped_is_no_reset(db, monitor, hu
     assert "seq_reset" not in rx.counters() and not lines.where(plan="trouble")
 
 
-def test_a_store_from_before_epochs_is_migrated(db):
+def test_a_store_from_before_epochs_is_migrated(sqlite_db):
+    db = sqlite_db      # PostgreSQL starts after epochs (monitor/pg.py's baseline)
     old = sqlite3.connect(db)
     old.execute("CREATE TABLE signals (id INTEGER PRIMARY KEY, hub TEXT NOT NULL, seq INTEGER "
                 "NOT NULL, code TEXT NOT NULL, body TEXT NOT NULL, received_ms INTEGER NOT "

@@ -9,7 +9,8 @@ from monitor import store as store_module
 from monitor.store import MIGRATIONS, Store
 
 
-def test_a_store_made_before_versioning_is_brought_up_to_date(db):
+def test_a_store_made_before_versioning_is_brought_up_to_date(sqlite_db):
+    db = sqlite_db
     old = sqlite3.connect(db)
     old.executescript(store_module.SCHEMA_1)    # what every earlier version created
     old.execute("INSERT INTO accounts (hub, secret, created_ms) VALUES ('hub-1', x'00', 1)")
@@ -27,7 +28,46 @@ def test_a_store_made_before_versioning_is_brought_up_to_date(db):
 
 def test_a_new_store_has_every_version(db):
     add_account(db)
-    assert query(db, "PRAGMA user_version")[0]["user_version"] == len(MIGRATIONS)
+    s = Store(db)
+    assert s.version() == len(MIGRATIONS)
+    s.close()
+
+
+def test_postgresql_starts_from_the_baseline_and_runs_every_later_version(pg_databases):
+    """A plain ADD COLUMN appended to MIGRATIONS (as later versions are) runs on
+    PostgreSQL too, once, with PostgreSQL's types; two stores opening a new
+    database at once make its tables once."""
+    import threading
+    url = pg_databases.empty()
+    later = ["ALTER TABLE accounts ADD COLUMN test_extra_account TEXT;\n"
+             "ALTER TABLE accounts ADD COLUMN test_extra_ms INTEGER NOT NULL DEFAULT 0",
+             "CREATE TABLE test_extra (id INTEGER PRIMARY KEY, token BLOB NOT NULL)"]
+    MIGRATIONS.extend(later)
+    try:
+        errors = []
+
+        def open_it():
+            try:
+                Store(url).close()
+            except Exception as e:      # reported below
+                errors.append(e)
+        both = [threading.Thread(target=open_it) for _ in range(2)]
+        for t in both:
+            t.start()
+        for t in both:
+            t.join(30)
+        assert errors == []
+        s = Store(url)
+        assert s.version() == len(MIGRATIONS)
+        with s.tx():
+            s.x("INSERT INTO accounts (hub, secret, created_ms, test_extra_ms) "
+                "VALUES ('hub-1', ?, 1, ?)", b"\x00" * 16, 2 ** 40)
+            assert s.insert("INSERT INTO test_extra (token) VALUES (?)", b"\x01") == 1
+        assert s.one("SELECT test_extra_ms FROM accounts")["test_extra_ms"] == 2 ** 40
+        assert bytes(s.one("SELECT token FROM test_extra")["token"]) == b"\x01"
+        s.close()
+    finally:
+        del MIGRATIONS[-len(later):]
 
 
 def test_the_service_takes_calls_at_the_console_unless_a_provider_plugs_in(db):
@@ -39,3 +79,37 @@ def test_the_service_takes_calls_at_the_console_unless_a_provider_plugs_in(db):
         Receiver(Settings(db=db, calls="auto"))
     callee = AutomaticCallee()
     assert Receiver(Settings(db=db), provider=callee).provider is callee
+
+
+def test_on_postgresql_a_hub_is_held_by_one_transaction_at_a_time(pg_databases):
+    """What stands in for BEGIN IMMEDIATE (monitor/pg.py): a second transaction
+    on the same hub waits for the first to commit, then reads what it wrote;
+    another hub does not wait."""
+    import threading
+    from waiting import until
+    url = pg_databases.fresh()
+    add_account(url, "hub-1")
+    a, b, watch = Store(url), Store(url), Store(url)
+    seen = []
+
+    def second():
+        with b.tx():
+            b.lock_hubs(["hub-2"])          # another hub: not held up
+            seen.append("hub-2 held")
+            b.lock_hubs(["hub-1"])
+            seen.append(b.one("SELECT availability FROM accounts WHERE hub = 'hub-1'")[0])
+    with a.tx():
+        assert a.lock_hubs(["hub-1"]) and not a.lock_hubs(["hub-1"])   # again: already held
+        a.x("UPDATE accounts SET availability = 'offline' WHERE hub = 'hub-1'")
+        t = threading.Thread(target=second)
+        t.start()
+        # b waits on hub-1's advisory lock (as the server sees it), not on anything else.
+        assert until(lambda: watch.one("SELECT COUNT(*) FROM pg_stat_activity WHERE "
+                                       "datname = current_database() AND wait_event_type = 'Lock' "
+                                       "AND wait_event = 'advisory'")[0]
+                     == 1)
+        assert seen == ["hub-2 held"]
+    t.join(10)
+    assert seen == ["hub-2 held", "offline"]
+    for s in (a, b, watch):
+        s.close()
