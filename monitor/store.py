@@ -160,7 +160,14 @@ DROP TABLE signals_before_epochs;
 # later entry too, so write them in SQL both take (ALTER TABLE ... ADD COLUMN,
 # CREATE TABLE/INDEX; INTEGER and BLOB become BIGINT and BYTEA there, see
 # Store.script); the test suite runs on both.
-MIGRATIONS = [SCHEMA_1, SCHEMA_2, SCHEMA_3]
+# A hub's timers found by hub: its test timer is re-armed on every test report
+# and armed for every account at start. Without the index each of those scanned
+# every timer: 200,000 accounts took the service over 13 minutes to start.
+SCHEMA_4 = """
+CREATE INDEX IF NOT EXISTS timers_hub ON timers (hub, kind);
+"""
+
+MIGRATIONS = [SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4]
 
 
 class Store:
