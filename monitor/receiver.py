@@ -57,6 +57,10 @@ class Settings:
     password: str = None
 
 
+class _ItemFailed(Exception):
+    """An item of an optimistic batch failed: the batch goes again, isolated."""
+
+
 class Hooks:
     """What may watch the engine's commits; every method is optional to override.
     items: the batch's queue items; steps: the timeline lines it wrote."""
@@ -373,6 +377,20 @@ class Receiver:
                                       [(i,) for i in self._delivered])
 
     def _batch(self, items):
+        """Items in one transaction. Messages go optimistically, without a
+        savepoint each (two statements fewer per signal: a quarter of them, and
+        a round trip each on PostgreSQL); should one fail, nothing of that
+        attempt is kept and the batch goes again with a savepoint per item, so
+        the bad one fails alone. A console call always has its savepoint: it
+        is refused often (a case already closed) and is alone in its batch."""
+        if all(item[0] == "msg" for item in items):
+            try:
+                return self._commit(items, isolate=False)
+            except _ItemFailed:
+                pass
+        return self._commit(items, isolate=True)
+
+    def _commit(self, items, isolate):
         acks = collections.defaultdict(list)
         done = []
         with self.store.tx():
@@ -381,6 +399,14 @@ class Receiver:
             # in order (Store.lock_hubs): no worker waits on another in a cycle.
             self.store.lock_hubs(self._hubs_of(items))
             for item in items:
+                if not isolate:
+                    try:
+                        done.append((item, self._item(item, acks), None))
+                    except Exception as e:
+                        if health.store_fault(e):
+                            raise
+                        raise _ItemFailed() from e
+                    continue
                 mark = len(self.desk.out)
                 try:
                     with self.store.savepoint():
@@ -402,11 +428,13 @@ class Receiver:
                                            self.clock.unix_s()), qos=1)
         self._deliver([line["id"] for line in self.desk.out])
         for item, result, err in done:
-            if item[0] == "call":
-                if err is not None:
-                    item[2].set_exception(err)
-                else:
-                    item[2].set_result(result)
+            if item[0] == "msg":
+                if result:
+                    self.handled[result] += 1
+            elif err is not None:
+                item[2].set_exception(err)
+            else:
+                item[2].set_result(result)
 
     def _hubs_of(self, items):
         hubs = set()
@@ -431,16 +459,14 @@ class Receiver:
         except intake.Rejected as r:
             self.store.count("rejected")
             self.store.count("rejected_" + r.reason)
-            self.handled["rejected"] += 1
             log.warning("rejected %s from topic %s (%d bytes)", r.reason, topic[:120],
                         len(payload))
-            return None
-        stored = self.desk.signal(hub, body)
-        self.store.count("stored" if stored else "duplicate")
-        self.handled["stored" if stored else "duplicate"] += 1
+            return "rejected"
+        outcome = "stored" if self.desk.signal(hub, body) else "duplicate"
+        self.store.count(outcome)
         # Acked even when already stored: the hub resends until it sees an ack.
         acks[hub].append(body["signal"]["seq"])
-        return stored
+        return outcome
 
     def _timers(self):
         if not timers.any_due(self.store, self.clock.now_ms()):
