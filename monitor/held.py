@@ -31,11 +31,20 @@ class Held:
         self.items[key] = item
 
     def take(self, n):
-        """Up to n held items, oldest first, out of the hold."""
+        """Up to n held items, oldest first, for an attempt. They stay held (and
+        counted) until done() says the attempt is over."""
         out = []
-        while self.items and len(out) < n:
-            out.append(self.items.popitem(last=False)[1])
+        for item in self.items.values():
+            if len(out) >= n:
+                break
+            out.append(item)
         return out
+
+    def done(self, items):
+        """These were stored and acked, or dropped for good: no longer held."""
+        for item in items:
+            if item[0] == "msg":
+                self.items.pop((item[1], item[2]), None)
 
     def oldest_ms(self):
         for item in self.items.values():

@@ -228,6 +228,7 @@ class Receiver:
         msgs = [item for item in items if item[0] == "msg"]
         if msgs:
             self._batch(msgs)
+            self.held.done(msgs)
             items[:] = [item for item in items if item[0] != "msg"]
         while items:
             self._batch(items[:1])
@@ -298,6 +299,7 @@ class Receiver:
         # A fault of ours, not the store's: the batch is dropped unacked (hubs
         # resend); the console's callers must not wait forever though.
         self.engine_errors += 1
+        self.held.done(items or [])
         for item in items or []:
             if item[0] == "call" and not item[2].done():
                 item[2].set_exception(err)

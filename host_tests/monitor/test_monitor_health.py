@@ -41,5 +41,9 @@ def test_resent_copies_are_held_once_and_the_hold_is_bounded():
     held.add(("msg", "a/hub-3/events", b"three", 30))
     held.add(("msg", "a/hub-4/events", b"four", 50))     # over the limit: let go, unacked
     assert len(held) == 3 and held.let_go == 1 and held.oldest_ms() == 10
-    assert [i[2] for i in held.take(2)] == [b"one", b"two"]
-    assert held.oldest_ms() == 30 and len(held.take(5)) == 1 and held.oldest_ms() is None
+    first = held.take(2)
+    assert [i[2] for i in first] == [b"one", b"two"] and len(held) == 3   # held while tried
+    held.done(first)
+    assert held.oldest_ms() == 30 and len(held.take(5)) == 1
+    held.done(held.take(5))
+    assert held.oldest_ms() is None and len(held) == 0
