@@ -88,9 +88,12 @@ class Desk:
         return dict(row) if row else None
 
     def _set(self, case, **fields):
-        for k, v in fields.items():
-            self.store.db.execute("UPDATE cases SET %s = ? WHERE id = ?" % k, (v, case["id"]))
-            case[k] = v
+        # One statement for all of them: on PostgreSQL each is a round trip.
+        if fields:
+            self.store.db.execute("UPDATE cases SET %s WHERE id = ?"
+                                  % ", ".join("%s = ?" % k for k in fields),
+                                  tuple(fields.values()) + (case["id"],))
+            case.update(fields)
 
     def open_case(self, hub, plan, service=None, reason=None, trouble=None, **detail):
         case = self.case(self.store.insert(

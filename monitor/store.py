@@ -13,7 +13,7 @@ import sqlite3
 
 import psycopg
 
-from monitor import pg
+from monitor import pg, pg_schema
 
 # What a store raises when it fails (not a bad item: the store itself).
 ERRORS = (sqlite3.Error, psycopg.Error)
@@ -153,20 +153,20 @@ INSERT INTO signals (id, hub, seq, code, body, received_ms, case_id)
 DROP TABLE signals_before_epochs;
 """
 
-# The store's schema as a plain list: entry N (from 1) takes a store from
-# version N-1 to N (SQLite: PRAGMA user_version; PostgreSQL: the
-# schema_version table). Append new versions; never edit one that has shipped.
-# PostgreSQL starts at version 3 (pg.BASELINE, the same tables) and runs every
-# later entry too, so write them in SQL both take (ALTER TABLE ... ADD COLUMN,
-# CREATE TABLE/INDEX; INTEGER and BLOB become BIGINT and BYTEA there, see
-# Store.script); the test suite runs on both.
-# A hub's timers found by hub: its test timer is re-armed on every test report
+# A hub's timers found by hub: its test timer is moved on every test report
 # and armed for every account at start. Without the index each of those scanned
 # every timer: 200,000 accounts took the service over 13 minutes to start.
 SCHEMA_4 = """
 CREATE INDEX IF NOT EXISTS timers_hub ON timers (hub, kind);
 """
 
+# The store's schema as a plain list: entry N (from 1) takes a store from
+# version N-1 to N (SQLite: PRAGMA user_version; PostgreSQL: the
+# schema_version table). Append new versions; never edit one that has shipped.
+# PostgreSQL starts at version 3 (pg_schema.BASELINE, the same tables) and
+# runs every later entry too, so write them in SQL both take (ALTER TABLE ...
+# ADD COLUMN, CREATE TABLE/INDEX; INTEGER and BLOB become BIGINT and BYTEA
+# there, see Store.script); the test suite runs on both.
 MIGRATIONS = [SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4]
 
 
@@ -219,10 +219,10 @@ class Store:
                 self.db.lock_schema()       # workers starting together migrate once
             have = self.version()
             if self.postgres and have == 0:
-                self.db.script(pg.BASELINE)
+                self.db.script(pg_schema.BASELINE)
                 self.db.execute("INSERT INTO schema_version (version) VALUES (?)",
-                                (pg.BASELINE_VERSION,))
-                have = pg.BASELINE_VERSION
+                                (pg_schema.BASELINE_VERSION,))
+                have = pg_schema.BASELINE_VERSION
             for version, sql in enumerate(MIGRATIONS[have:], have + 1):
                 self.script(sql)
                 if self.postgres:

@@ -113,3 +113,28 @@ def test_on_postgresql_a_hub_is_held_by_one_transaction_at_a_time(pg_databases):
     assert seen == ["hub-2 held", "offline"]
     for s in (a, b, watch):
         s.close()
+
+
+def test_a_store_connects_again_once_postgresql_is_back(tmp_path):
+    """A server killed and started again (a crash, a failover): the
+    transaction in the way fails (nothing half-written), the next one
+    reconnects, and what was committed before is still there."""
+    from monitor.store import ERRORS
+    from tools.postgres import PostgresServer, wait_ready
+    server = PostgresServer().start()
+    try:
+        s = Store(server.create_database("store"))
+        with s.tx():
+            s.count("stored")
+        server.stop("immediate")
+        with pytest.raises(ERRORS):
+            with s.tx():
+                s.count("stored")
+        server.start()
+        wait_ready(server)
+        with s.tx():
+            s.count("stored")
+        assert s.counters() == {"stored": 2}
+        s.close()
+    finally:
+        server.remove()

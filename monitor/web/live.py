@@ -12,7 +12,7 @@ streams get one a second), so the fan-out's share of the GIL stays small.
 Following the timeline: on SQLite, by its highest id (one writer at a time,
 so ids are committed in order). On PostgreSQL workers commit side by side, a
 lower id can commit after a higher one, so the store announces each committed
-step (LISTEN/NOTIFY, see monitor/pg.py) and the reader collects those."""
+step (LISTEN/NOTIFY, the trigger in monitor/pg_schema.py) and the reader collects those."""
 import asyncio
 import json
 import logging

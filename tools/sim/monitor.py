@@ -33,7 +33,8 @@ def main(argv=None):
                      help="SIGKILL itself at before_commit|after_commit|after_emit of a code "
                           "or step")
     script = sub.add_parser("callee", help="script the automatic callee's next call to a contact")
-    script.add_argument("--db", default="monitor.db", help="case store (SQLite file)")
+    script.add_argument("--db", default="monitor.db",
+                        help="case store: a SQLite file or a postgresql:// URL")
     script.add_argument("script", nargs="?",
                         help='JSON: {"contact": 1, "answer": true, "password": "...", '
                              '"request": "dispatch"|"cancel"|null, "delay_s": 2}')
