@@ -31,7 +31,8 @@ N_ALARMS = 300
 # mosquitto keeps at most 1,000 QoS 1 messages queued per client and drops the
 # rest (the hub resends 30 s later): a bench must measure the service, not that.
 BROKER_CONF = "max_queued_messages 0\n"
-LOAD_STEPS = (10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000)
+LOAD_STEPS = (10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000, 130_000, 160_000,
+              200_000)
 LOAD_STEP_S = 8.0
 LOAD_P99_S = 1.0
 
