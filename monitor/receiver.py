@@ -142,8 +142,16 @@ class Receiver:
         if self.engine:
             self.queue.put(None)
             self.engine.join(10)
-            if not self.engine.is_alive():
-                self._flush_delivered()
+            if not self.engine.is_alive() and self.store is not None:
+                try:
+                    self._flush_delivered()
+                except Exception as e:
+                    if not health.store_fault(e):
+                        raise
+                    # Stopping with the store down: those steps are marked
+                    # delivered by whichever process next finds them (docs:
+                    # "Nothing said is lost"), so one may be said twice.
+                    log.warning("stopping with the case store failing (%s)", health.in_words(e))
 
     def serve_forever(self):
         done = threading.Event()
