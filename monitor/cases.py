@@ -379,6 +379,8 @@ class Desk:
         if case["plan"] == "trouble":
             raise Refused("a trouble case has no service to dispatch")
         service = service or case["service"] or "police"
+        # At most once, whatever was read: the primary key refuses a second row
+        # (the item fails and rolls back whole), and the hub is held besides.
         self.store.db.execute("INSERT INTO dispatches (case_id, service, reason, t) "
                               "VALUES (?,?,?,?)", (case["id"], service, reason, self.now()))
         self._end(case, "dispatched", reason)
@@ -403,6 +405,8 @@ class Desk:
         case = self._open(case_id)
         if case["plan"] not in plans.CANCELLABLE:
             raise Refused("the %s plan places no calls" % case["plan"])
+        # A read, but a current one: _open() holds the case's hub, and every path
+        # that places or ends a call holds it too (Store.lock_hubs).
         if self.store.one("SELECT 1 FROM calls WHERE case_id = ? AND status IN "
                           "('ringing', 'answered')", case_id):
             raise Refused("a call is already in progress")

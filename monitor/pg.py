@@ -1,7 +1,7 @@
 """The case store on PostgreSQL: what differs from SQLite, and nothing more.
 
-The engine writes one SQL dialect, the common ground of SQLite 3.35+ and
-PostgreSQL (`?` placeholders, ON CONFLICT, RETURNING, IS NOT DISTINCT FROM);
+The engine writes one SQL dialect, the common ground of SQLite 3.39+ (Debian
+12 has 3.40) and PostgreSQL (`?` placeholders, ON CONFLICT, RETURNING, IS NOT DISTINCT FROM);
 this module makes a psycopg connection take it: placeholders become `%s`,
 rows are read by name or by index as sqlite3.Row does, and DDL written for
 SQLite gets PostgreSQL's types (64-bit integers, bytea, identity keys).

@@ -115,7 +115,7 @@ def test_on_postgresql_a_hub_is_held_by_one_transaction_at_a_time(pg_databases):
         s.close()
 
 
-def test_a_store_connects_again_once_postgresql_is_back(tmp_path):
+def test_a_store_connects_again_once_postgresql_is_back():
     """A server killed and started again (a crash, a failover): the
     transaction in the way fails (nothing half-written), the next one
     reconnects, and what was committed before is still there."""
