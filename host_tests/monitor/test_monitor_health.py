@@ -1,10 +1,17 @@
 """The store's health bookkeeping on a clock the test moves: one log line when
 the store starts failing, one a minute while it goes on, one when it is back;
-and the hold that keeps unacked signals while it fails."""
+the hold that keeps unacked signals while it fails; and /health with the
+broker gone."""
 import sqlite3
+
+from desk_helpers import add_account
+from tools.broker import Broker
+from waiting import until
+from web_helpers import client_for
 
 from monitor.health import LOG_EVERY_MS, RETRY_MAX_MS, RETRY_MIN_MS, StoreHealth, store_fault
 from monitor.held import Held
+from monitor.receiver import Receiver, Settings
 
 FULL = sqlite3.OperationalError("database or disk is full")
 
@@ -47,3 +54,25 @@ def test_resent_copies_are_held_once_and_the_hold_is_bounded():
     assert held.oldest_ms() == 30 and len(held.take(5)) == 1
     held.done(held.take(5))
     assert held.oldest_ms() is None and len(held) == 0
+
+
+def test_health_says_when_the_broker_is_gone_and_when_it_is_back(tmp_path, sqlite_db):
+    """A broker of the test's own, killed and started again: /health answers
+    503 "broker disconnected" meanwhile, and 200 once the service is back on."""
+    broker = Broker(str(tmp_path / "mosquitto")).start()
+    add_account(sqlite_db)
+    rx = Receiver(Settings(db=sqlite_db, port=broker.port, prefix="t/health")).start()
+    try:
+        client, _ = client_for(rx)
+        assert client.get("/health").json() == {"ok": True, "status": "ok"}
+        broker.stop()
+        assert until(lambda: not rx.health_report()["broker"]["connected"], 10)
+        r = client.get("/health")
+        assert (r.status_code, r.json()) == (503, {"ok": False,
+                                                   "status": "broker disconnected"})
+        broker.start()
+        assert until(lambda: client.get("/health").status_code == 200, 20)
+        assert rx.health_report()["store"]["ok"] and rx.health_report()["engine"]["alive"]
+    finally:
+        rx.stop()
+        broker.stop()
