@@ -177,3 +177,31 @@ def test_one_bad_signal_fails_alone_and_is_no_store_fault(sqlite_db, broker, pre
         assert len(failed) == 1 and "too large" in str(failed[0].exc_info[1]), failed
     finally:
         rx.stop()
+
+
+def test_stopped_while_the_disk_is_full_nothing_is_lost(tmp_path, broker, prefix, hubs):
+    """The service stopped (an upgrade, a reboot) while the store fails: it
+    stops promptly, having acked nothing; a new one, once there is room, gets
+    the hubs' resends and stores each signal once."""
+    from monitor.receiver import Receiver, Settings
+    disk = FullDisk(tmp_path)
+    try:
+        add_account(disk.db)
+        settings = Settings(db=disk.db, port=broker.port, prefix=prefix)
+        rx = Receiver(settings).start()
+        h = hubs()
+        disk.begin()
+        keys = [("hub-1", h.signal("hub-1", "E602")) for _ in range(5)]
+        assert until(lambda: rx.health_report()["signals"]["held_unacked"] == 5, 20)
+        rx.stop()
+        assert not rx.engine.is_alive() and not any(k in h.acked for k in keys)
+        disk.end()
+        rx = Receiver(settings).start()
+        try:
+            assert h.wait_acked(keys, timeout=20, resend_s=0.5)    # the hub's resends
+        finally:
+            rx.stop()
+        rows = query(disk.db, "SELECT seq, COUNT(*) AS n FROM signals GROUP BY seq")
+        assert {r["seq"]: r["n"] for r in rows} == {s: 1 for s in range(1, 6)}
+    finally:
+        disk.remove()
