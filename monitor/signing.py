@@ -5,7 +5,6 @@ so: verifying each event twice in pure Python was a third of its time.
 
 wire.py stays the definition: host_tests/monitor/test_monitor_signing.py
 checks these against it on generated values."""
-import hashlib
 import hmac
 import json
 
@@ -47,7 +46,8 @@ def canonical(obj):
 
 
 def mac(secret, obj):
-    return hmac.new(secret, canonical(obj), hashlib.sha256).hexdigest()
+    # hmac.digest: OpenSSL's one-shot HMAC, without building an HMAC object.
+    return hmac.digest(secret, canonical(obj), "sha256").hex()
 
 
 def verify(secret, obj, signable=True):
