@@ -1,7 +1,7 @@
 """Benchmark of the monitoring endpoint: `python -m monitor.bench`.
 
-On a private mosquitto, 100 simulated hubs publish signed events as fast as the
-broker takes them. Reported, all from the same run, each service row beside a
+On a private mosquitto, 100 simulated hubs (bench_load.py) publish signed
+events as fast as the broker takes them. Reported, all from the same run, each service row beside a
 bare paho subscriber's receive rate of the same stream measured just before it
 (the ceiling: MQTT + paho in one Python process doing nothing with the messages):
   - signals/s verified, stored (committed, on disk) and acked, on SQLite and on
@@ -88,18 +88,6 @@ def _cpu_s(procs):
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _flood(hubs, secrets, n):
-    """Publish n routine signals round-robin over the hubs; seconds until all acked."""
-    names = sorted(secrets)
-    t0 = time.monotonic()
-    for i in range(n):
-        hubs.signal(names[i % len(names)], "E602" if i % 2 else "R401", zone=0)
-    if not hubs.wait_acked(timeout=300, resend_s=30):
-        raise RuntimeError("not everything was acked")
-    last = max(hubs.acked.values())
-    return last - t0
-
-
 def bare_subscriber(port, prefix, n):
     """Subprocess body: receive n events with paho and do nothing else."""
     import paho.mqtt.client as mqtt
@@ -133,11 +121,9 @@ def _bare_rate(port, prefix, secrets, n):
     proc = subprocess.Popen([sys.executable, "-m", "monitor.bench", "--bare", str(port),
                              prefix, str(n)], cwd=paths.ROOT, stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
-    hubs = Hubs(port, prefix, secrets)
+    hubs = LoadHubs(port, prefix, secrets)
     t0 = time.monotonic()
-    names = sorted(secrets)
-    for i in range(n):
-        hubs.signal(names[i % len(names)], "E602" if i % 2 else "R401", zone=0)
+    hubs.flood(n)
     result = json.loads(proc.stdout.readline())
     proc.wait(10)
     hubs.close()
@@ -150,14 +136,16 @@ def _service_rate(db, port, prefix, secrets, n, workers):
     _accounts(db, secrets)
     args = ["--share", "bench"] if workers > 1 else []
     procs = [_start_service(db, port, prefix, *args) for _ in range(workers)]
-    hubs = Hubs(port, prefix, secrets)
+    hubs = LoadHubs(port, prefix, secrets)
     try:
         cpu0 = _cpu_s(procs)
-        took = _flood(hubs, secrets, n)
+        took = hubs.wait_acked(hubs.flood(n), timeout=300)
         cpu = _cpu_s(procs) - cpu0
     finally:
         hubs.close()
         _stop(procs)
+    if took is None:
+        raise RuntimeError("not everything was acked")
     store = Store(db)
     stored = store.one("SELECT COUNT(*) AS n FROM signals")["n"]
     store.close()

@@ -1,9 +1,11 @@
-"""How many hubs one machine holds: `monitor.bench` steps this up.
+"""Simulated hubs for `monitor.bench`: the flood it measures rates with, and
+the load it steps up to find how many hubs one machine holds.
 
 Each simulated hub sends one signal a minute plus its test report every hour
 (the default test interval), as protocol v1 events signed with its own secret
 (monitor/signing.py: the same bytes as uplink/wire.py, fast enough that one
-generator process keeps pace with the service). Many hubs share a few MQTT
+generator process keeps pace with the service: with the hub's own pure-Python
+code the generator, not the service, set the pace). Many hubs share a few MQTT
 connections: a broker holding one connection per hub is the broker's
 load, not the service's. Every ack is verified and timed from the publish."""
 import random
@@ -68,6 +70,22 @@ class LoadHubs:
             self.sent[(hub, seq)] = time.monotonic()
         self.c.publish("%s/%s/events" % (self.prefix, hub), payload, qos=1)
         return (hub, seq)
+
+    def flood(self, n):
+        """n routine signals round-robin over the hubs, as fast as they go out."""
+        return [self._publish(self.names[i % len(self.names)], "E602" if i % 2 else "R401")
+                for i in range(n)]
+
+    def wait_acked(self, keys, timeout):
+        """Seconds from the first publish to the last ack of keys, or None on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if all(k in self.lat for k in keys):
+                    first = min(self.sent[k] for k in keys)
+                    return max(self.sent[k] + self.lat[k] for k in keys) - first
+            time.sleep(0.01)
+        return None
 
     def step(self, n_hubs, seconds, rng=None):
         """Signals of n_hubs at their rate for `seconds`, then wait up to 10 s
