@@ -4,7 +4,7 @@ Nothing from the network is trusted until the hub's own secret verifies it
 (docs/protocol.md: MAC over the canonical JSON, version 1, the topic's hub)."""
 
 
-from uplink import wire
+from monitor import signing
 from uplink import wire_host
 
 MAX_PAYLOAD = 4096
@@ -36,16 +36,16 @@ def check(payload, topic_hub, secret_of):
     """
     if len(payload) > MAX_PAYLOAD:
         raise Rejected("oversize", topic_hub)
-    obj = wire.parse(payload)
+    obj, signable = signing.parse(payload)
     if obj is None:
         raise Rejected("malformed", topic_hub)
     secret = secret_of(topic_hub) if topic_hub else None
     if secret is None:
         raise Rejected("unknown_hub", topic_hub)
-    body = wire.verify(secret, obj)
+    body = signing.verify(secret, obj, signable)
     if body is None:
         raise Rejected("bad_mac", topic_hub)
-    if wire_host.check_event(secret, obj, topic_hub) is None or not _good_signal(body["signal"]):
+    if wire_host.event_shape(body, topic_hub) is None or not _good_signal(body["signal"]):
         raise Rejected("bad_event", topic_hub)
     return body
 
@@ -57,7 +57,7 @@ def _good_signal(sig):
 def ack(secret, hub, seqs, time_s):
     # With the monitor's time (its clock, as its signed commands carry it):
     # the hub's clock is set from it.
-    return wire_host.ack(secret, hub, seqs, int(time_s))
+    return wire_host.ack(secret, hub, seqs, int(time_s), sign=signing.sign)
 
 
 def command(secret, hub, command_id, time_s, action, **fields):

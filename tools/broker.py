@@ -37,7 +37,8 @@ class Broker:
     ACL, a packet size limit, all written by monitor.broker_access into
     workdir/access (self.access: the CA, the passwords, the pin)."""
 
-    def __init__(self, workdir, port=None, binary=None, hubs=None, prefix="alarm"):
+    def __init__(self, workdir, port=None, binary=None, hubs=None, prefix="alarm", extra=""):
+        """extra: more mosquitto.conf lines (the bench lifts the queue limits)."""
         self.binary = binary or ensure_mosquitto()
         self.port = port or free_port()
         os.makedirs(workdir, exist_ok=True)
@@ -56,7 +57,7 @@ class Broker:
                 # drop to its own user, which cannot enter that dir.
                 conf = "user root\n" + conf
         with open(self.conf, "w") as f:
-            f.write(conf + "persistence false\nlog_dest stderr\n")
+            f.write(conf + "persistence false\nlog_dest stderr\n" + extra)
         self.proc = None
 
     @property

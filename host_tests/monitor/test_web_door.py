@@ -94,9 +94,15 @@ def test_nothing_is_read_or_changed_without_logging_in(db, held_case):
     assert post(client, "/api/accounts/hub-1/sos", {"service": "police"}).status_code in (404, 405)
     assert post(client, "/api/callee", {"contact": 1}).status_code in (404, 405)
     assert query(db, "SELECT status FROM cases") == [{"status": "open"}]
-    # What a load balancer may see: that it is up, and the live feed's counts.
+    # What a load balancer may see: that it is up, and nothing about its insides.
+    assert client.get("/health").json() == {"ok": True, "status": "ok"}
+    # A logged-in operator sees the store, the broker, the engine and the live feed.
+    add_operator(db)
+    login(client)
     health = client.get("/health").json()
-    assert health["ok"] and health["live_errors"] == 0 and "live_clients" in health
+    assert health["store"]["ok"] and health["broker"]["connected"] and health["engine"]["alive"]
+    assert health["live"]["errors"] == 0 and "clients" in health["live"]
+    assert "secret" not in json.dumps(health)
 
 
 def test_a_refused_action_leaves_no_operator_step(db, held_case):

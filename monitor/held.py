@@ -1,0 +1,52 @@
+"""Signals received while the case store fails, held in memory for the engine's
+retry (none of them was acked, so each hub still has its own copy too).
+
+A hub resends an unacked signal byte for byte every 30 s, so a long outage
+would fill memory with copies: a resend already held is not held twice, and
+past MAX_HELD the newest are let go (still unacked, counted; the hub resends
+them once the store is back)."""
+import collections
+
+MAX_HELD = 50_000       # ~ 25 MB of signed events
+
+
+class Held:
+    def __init__(self, limit=MAX_HELD):
+        self.limit = limit
+        self.items = collections.OrderedDict()      # (topic, payload) -> queue item
+        self.let_go = 0
+
+    def __len__(self):
+        return len(self.items)
+
+    def add(self, item):
+        """item: ("msg", topic, payload, arrived_ms). A copy keeps the first one's
+        place (and arrival time)."""
+        key = (item[1], item[2])
+        if key in self.items:
+            return
+        if len(self.items) >= self.limit:
+            self.let_go += 1
+            return
+        self.items[key] = item
+
+    def take(self, n):
+        """Up to n held items, oldest first, for an attempt. They stay held (and
+        counted) until done() says the attempt is over."""
+        out = []
+        for item in self.items.values():
+            if len(out) >= n:
+                break
+            out.append(item)
+        return out
+
+    def done(self, items):
+        """These were stored and acked, or dropped for good: no longer held."""
+        for item in items:
+            if item[0] == "msg":
+                self.items.pop((item[1], item[2]), None)
+
+    def oldest_ms(self):
+        for item in self.items.values():
+            return item[3]
+        return None
