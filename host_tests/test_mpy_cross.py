@@ -58,8 +58,8 @@ def test_the_board_image_leaves_out_only_host_files_the_hub_never_loads():
 
 def test_the_software_aes_is_loaded_only_for_a_24_character_dc09_key():
     # It goes on the board for such a key alone (tools/deploy.py): only
-    # dc09_cbc's AES-192 branch may load it, and aes_ecb's fallback, which only
-    # a runtime without cryptolib (the host) takes.
+    # dc09_cbc's check of a 24-character key may load it, and aes_ecb's
+    # fallback, which only a runtime without cryptolib (the host) takes.
     from tools import mpy_build
     assert mpy_build.AES192_ONLY == ("crypto/aes_soft.py",)
     users = []
@@ -69,7 +69,7 @@ def test_the_software_aes_is_loaded_only_for_a_24_character_dc09_key():
                 if "aes_soft" in line and not line.lstrip().startswith("#"):
                     users.append((rel, line.strip()))
     assert users == [("crypto/aes_ecb.py", "from crypto.aes_soft import SoftAES"),
-                     ("uplink/dc09_cbc.py", "from crypto.aes_soft import CBC as a")], users
+                     ("uplink/dc09_cbc.py", "from crypto.aes_soft import CBC as aes")], users
     sizes = {rel: 1 for rel in mpy_build.board_files()}
     for p in (["mqtt"], ["mqtt", "dc09"], ["dc09"]):
         assert "crypto/aes_soft.py" not in mpy_build.image(sizes, p)

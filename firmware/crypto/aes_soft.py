@@ -25,7 +25,8 @@ def _make_boxes():
     # Derived instead of pasted as 512 magic numbers, so it can be checked
     # against FIPS-197 section 5.1.1: the inverse in GF(2^8), then the affine
     # map. Inverses from powers of the generator 3 (a^-1 = 3^(255 - log a)):
-    # about 1,300 cheap steps, a few ms on the board, paid at the first message.
+    # about 1,300 cheap steps, paid once when this module is imported (on the
+    # board: at boot, when the config's 24-character key is checked).
     exp = bytearray(256)
     log = bytearray(256)
     x = 1
@@ -45,8 +46,7 @@ def _make_boxes():
     return bytes(box), bytes(inv_box)
 
 
-_SBOX = None
-_INV_SBOX = None
+_SBOX, _INV_SBOX = _make_boxes()
 _XTIME = bytes(_xtime(a) for a in range(256))
 # State byte i is row i % 4, column i // 4; ShiftRows moves row r left by r.
 _SHIFTED = bytes(r + 4 * ((c + r) & 3) for c in range(4) for r in range(4))
@@ -66,9 +66,6 @@ def _mix(s, t):
 
 class SoftAES:
     def __init__(self, key):
-        global _SBOX, _INV_SBOX
-        if _SBOX is None:  # built on first use: a board with cryptolib never needs it
-            _SBOX, _INV_SBOX = _make_boxes()
         n = len(key)
         if n not in (16, 24, 32):
             raise ValueError("AES key must be 16, 24 or 32 bytes")

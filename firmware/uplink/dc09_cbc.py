@@ -26,26 +26,26 @@ _IV = bytes(16)
 
 
 def check_key(key):
-    """The key's bytes, or ValueError: 16, 24 or 32 hex characters."""
+    """The key's bytes, or ValueError: 16, 24 or 32 hex characters. A
+    24-character key also turns this module to the software AES, at boot
+    (hub/dc09.py checks the config's key), not at the first alarm."""
     if not isinstance(key, str) or len(key) not in (16, 24, 32) \
             or key.strip("0123456789abcdefABCDEF"):
         raise ValueError("16, 24 or 32 hex characters")
-    return key.encode()
-
-
-def _cbc(key):
-    # cryptolib raises ValueError("key") for any length but 16 and 32
-    # (extmod/modcryptolib.c), so AES-192 is done in software.
-    a = aes
     if len(key) == 24:
-        from crypto.aes_soft import CBC as a
-    return a(key, _CBC, _IV)
+        # cryptolib raises ValueError("key") for any length but 16 and 32
+        # (extmod/modcryptolib.c). The software AES does every length, and a
+        # hub has one key: a switch here costs the other images nothing, where
+        # a choice at each message would cost them bytes of flash and heap.
+        global aes
+        from crypto.aes_soft import CBC as aes
+    return key.encode()
 
 
 def encrypt(key, data):
     """data (a multiple of 16 bytes) under key (bytes), CBC with a zero IV."""
-    return _cbc(key).encrypt(data)
+    return aes(key, _CBC, _IV).encrypt(data)
 
 
 def decrypt(key, data):
-    return _cbc(key).decrypt(data)
+    return aes(key, _CBC, _IV).decrypt(data)
