@@ -33,9 +33,9 @@ def test_compiles_to_mpy_v6(rel, tmp_path):
 
 
 def test_the_board_image_leaves_out_only_host_files_the_hub_never_loads():
-    # No board file imports a host-only one at load time; the references
-    # allowed are aes_ecb.new()'s and dc09_cbc's, which only a runtime without
-    # cryptolib (the host) makes.
+    # No board file imports a host-only one at load time; the reference
+    # allowed is dc09_cbc's, which only a runtime without cryptolib (the host)
+    # makes.
     from tools import mpy_build
     board = mpy_build.board_files()
     markers = [rel for rel in FILES if rel.endswith("/" + mpy_build.MARKER)]
