@@ -50,6 +50,9 @@ def test_deploy_copies_a_runnable_hub_with_hashed_codes(fake_board, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert (flash / "main.py").exists() and (flash / "hub" / "hub.mpy").exists()
     assert not (flash / "hub" / "hub.py").exists()
+    # An MQTT-only hub: neither the DC-09 files nor the software AES.
+    assert not (flash / "uplink" / "dc09_cbc.mpy").exists()
+    assert not (flash / "crypto" / "aes_soft.mpy").exists()
     assert json.loads((flash / "board.json").read_text())["chip"] == "esp32"
     cfg = json.loads((flash / "config.json").read_text())
     assert all("code" not in u and u["code_hash"].startswith("s256$") for u in cfg["users"])
@@ -68,6 +71,42 @@ def test_deploy_copies_a_runnable_hub_with_hashed_codes(fake_board, tmp_path):
     finally:
         run.kill()
         run.wait()
+
+
+def _boots(flash):
+    env = paths.micropython_env()
+    env["MICROPYPATH"] = ":".join([str(flash), SHIMS, HOST_LIB, ".frozen"])
+    run = subprocess.Popen([paths.venv_tool("micropython"), "-c", "import main"], cwd=str(flash),
+                           env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in run.stdout:
+            if '"boot"' in line:
+                return json.loads(line)["boot"]
+        return None
+    finally:
+        run.kill()
+        run.wait()
+
+
+@pytest.mark.parametrize("key", ["0123456789ABCDEF", "0123456789ABCDEF01234567"],
+                         ids=["aes128", "aes192"])
+def test_deploy_copies_the_software_aes_only_for_a_24_character_dc09_key(fake_board, tmp_path,
+                                                                          key):
+    # cryptolib has no AES-192: a hub given a 24-character key gets
+    # crypto/aes_soft.mpy; one with a 16- (or 32-) character key does not.
+    tty, flash = fake_board
+    cfg = json.load(open(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json")))
+    cfg["dc09"] = {"host": "127.0.0.1", "port": 9, "account": "12AB", "key": key}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    done = subprocess.run([sys.executable, "-m", "tools.deploy", "deploy", "--port", tty,
+                           "--board", "esp32_devkitc", "--config", str(path)],
+                          cwd=paths.ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (flash / "uplink" / "dc09_cbc.mpy").exists()
+    assert (flash / "crypto" / "aes_soft.mpy").exists() is (len(key) == 24)
+    assert json.loads((flash / "config.json").read_text())["dc09"]["key"] == key
+    assert _boots(flash) == "demo-hub"
 
 
 def test_deploy_refuses_a_bad_config_naming_the_field(fake_board, tmp_path):

@@ -33,9 +33,9 @@ def test_compiles_to_mpy_v6(rel, tmp_path):
 
 
 def test_the_board_image_leaves_out_only_host_files_the_hub_never_loads():
-    # No board file imports a host-only one at load time; the references
-    # allowed are aes_ecb.new()'s and dc09_cbc's, which only a runtime without
-    # cryptolib (the host) makes.
+    # No board file imports a host-only one at load time; the reference
+    # allowed is dc09_cbc's, which only a runtime without cryptolib (the host)
+    # makes.
     from tools import mpy_build
     board = mpy_build.board_files()
     markers = [rel for rel in FILES if rel.endswith("/" + mpy_build.MARKER)]
@@ -53,5 +53,32 @@ def test_the_board_image_leaves_out_only_host_files_the_hub_never_loads():
             for line in lines:
                 if mod in line or ("from %s import %s" % (pkg, name)) in line:
                     assert (rel, line.strip()) in (
-                        ("crypto/aes_ecb.py", "from crypto.aes_soft import SoftAES"),
-                        ("uplink/dc09_cbc.py", "from crypto.cbc_host import aes")), rel
+                        ("uplink/dc09_cbc.py", "from crypto.cbc_host import aes"),), rel
+
+
+def test_the_software_aes_is_loaded_only_for_a_24_character_dc09_key():
+    # It goes on the board for such a key alone (tools/deploy.py): only
+    # dc09_cbc's check of a 24-character key may load it, and aes_ecb's
+    # fallback, which only a runtime without cryptolib (the host) takes.
+    from tools import mpy_build
+    assert mpy_build.AES192_ONLY == ("crypto/aes_soft.py",)
+    users = []
+    for rel in mpy_build.board_files():
+        with open(os.path.join(paths.FIRMWARE, rel)) as f:
+            for line in f.read().splitlines():
+                if "aes_soft" in line and not line.lstrip().startswith("#"):
+                    users.append((rel, line.strip()))
+    assert users == [("crypto/aes_ecb.py", "from crypto.aes_soft import SoftAES"),
+                     ("uplink/dc09_cbc.py", "from crypto.aes_soft import CBC as aes")], users
+    sizes = {rel: 1 for rel in mpy_build.board_files()}
+    for p in (["mqtt"], ["mqtt", "dc09"], ["dc09"]):
+        assert "crypto/aes_soft.py" not in mpy_build.image(sizes, p)
+    assert "crypto/aes_soft.py" not in mpy_build.image(sizes, ["mqtt"], True)
+    for p in (["mqtt", "dc09"], ["dc09"]):
+        assert "crypto/aes_soft.py" in mpy_build.image(sizes, p, True)
+    key = {"host": "h", "port": 1, "account": "12AB"}
+    for k, want in ((None, False), ("0123456789ABCDEF", False), ("0" * 32, False),
+                    ("0123456789ABCDEF01234567", True)):
+        cfg = {"dc09": dict(key, key=k)} if k else {"dc09": key}
+        assert mpy_build.aes192_of(cfg) is want, k
+    assert mpy_build.aes192_of({}) is False

@@ -19,14 +19,14 @@ OUT = os.path.join(paths.BUILD, "mpy")
 # - the wire messages only the monitoring side makes or checks (check_event,
 #   ack, command): the hub sends events and checks acks and commands;
 # - the Contact ID table (names, plans, services): the hub only ranks signals;
-# - software AES: the board's firmware has cryptolib (crypto/aes_ecb.py), and
-#   the host's CBC for DC-09 (crypto/cbc_host.py, on `cryptography`);
+# - the host's CBC for DC-09 (crypto/cbc_host.py, on `cryptography`): the
+#   board's firmware has cryptolib;
 # - CCM encryption: the hub only decrypts;
 # - hashing a code for config.json (tools/deploy.py does it), and the CA's pin
 #   (the broker tool prints it; the hub has no use for it).
 HOST_ONLY = ("panel/replay.py", "radio/bthome_encode.py", "uplink/wire_host.py",
              "radio/bthome_host.py", "panel/contact_id_table.py",
-             "crypto/aes_soft.py", "crypto/cbc_host.py",
+             "crypto/cbc_host.py",
              "panel/codes_host.py", "uplink/tls_host.py",
              "crypto/ccm_host.py")
 # The report paths' own files: on the board only when the config's paths name
@@ -35,6 +35,11 @@ HOST_ONLY = ("panel/replay.py", "radio/bthome_encode.py", "uplink/wire_host.py",
 # paths name "dc09"):
 DC09_ONLY = ("hub/dc09.py", "uplink/dc09.py", "uplink/dc09_answer.py", "uplink/dc09_cbc.py",
              "uplink/dc09_link.py", "uplink/outbox_paths.py")
+# Software AES, for a DC-09 key of 24 characters (AES-192) alone: cryptolib
+# takes 16- and 32-byte keys only, and every other image must not grow by it
+# (uplink/dc09_cbc.py imports it only for such a key; the host's CCM uses it
+# for lack of cryptolib):
+AES192_ONLY = ("crypto/aes_soft.py",)
 # MQTT (a hub that reports over DC-09 alone has no broker, no Home Assistant):
 MQTT_ONLY = ("uplink/link.py", "uplink/inbound.py", "uplink/tls.py", "uplink/wire.py",
              "crypto/hmac_sha256.py", "hub/presence.py", "hub/ha.py")
@@ -85,12 +90,13 @@ def build(out=OUT):
     return sizes
 
 
-def image(sizes, paths=("mqtt",)):
+def image(sizes, paths=("mqtt",), aes192=False):
     """The board image's files of `sizes` (build()'s) for a hub reporting on
-    `paths` ("mqtt", "dc09" or both)."""
+    `paths` ("mqtt", "dc09" or both), with a 24-character DC-09 key or not."""
     return {rel: n for rel, n in sizes.items()
             if ("dc09" in paths or rel not in DC09_ONLY)
-            and ("mqtt" in paths or rel not in MQTT_ONLY)}
+            and ("mqtt" in paths or rel not in MQTT_ONLY)
+            and (aes192 and "dc09" in paths or rel not in AES192_ONLY)}
 
 
 def paths_of(config):
@@ -99,11 +105,21 @@ def paths_of(config):
     return d.get("paths", ["mqtt", "dc09"]) if isinstance(d, dict) else ["mqtt"]
 
 
+def aes192_of(config):
+    """Whether a hub's config.json (a dict) gives DC-09 a 24-character key."""
+    d = config.get("dc09")
+    return isinstance(d, dict) and isinstance(d.get("key"), str) and len(d["key"]) == 24
+
+
 if __name__ == "__main__":
     sizes = build()
     for rel in sorted(sizes):
         print("%6d  %s%s" % (sizes[rel], rel, "  (DC-09)" if rel in DC09_ONLY else
-                             "  (MQTT)" if rel in MQTT_ONLY else ""))
+                             "  (MQTT)" if rel in MQTT_ONLY else
+                             "  (DC-09, 24-character key)" if rel in AES192_ONLY else ""))
     for paths in (["mqtt"], ["mqtt", "dc09"], ["dc09"]):
         print("%6d  total, %s" % (sum(image(sizes, paths).values()), " + ".join(paths)))
+    for paths in (["mqtt", "dc09"], ["dc09"]):
+        print("%6d  total, %s, AES-192 key" % (sum(image(sizes, paths, True).values()),
+                                              " + ".join(paths)))
     sys.exit(0)

@@ -156,13 +156,14 @@ def test_receiver_down_during_an_alarm_every_signal_comes_by_mqtt_once(rig):
     assert "seq_reset" not in rx.counters()
 
 
-def board_image(tmp_path, paths):
+def board_image(tmp_path, paths, aes192=False):
     """The compiled board image `make deploy` puts on a hub reporting on
-    `paths`: the other path's files are not there."""
+    `paths` (with a 24-character DC-09 key or not): the other path's files
+    are not there, nor the software AES unless the key needs it."""
     import os
     from tools import mpy_build
     out = str(tmp_path / ("image-" + "-".join(paths)))
-    keep = mpy_build.image(mpy_build.build(out), paths)
+    keep = mpy_build.image(mpy_build.build(out), paths, aes192)
     for d, _, files in os.walk(out):
         for f in files:
             rel = os.path.relpath(os.path.join(d, f), out)[:-4] + ".py"
@@ -184,23 +185,27 @@ def test_the_mqtt_only_image_boots_without_the_dc09_files(tmp_path):
         sim.stop()
 
 
-def test_a_hub_reporting_by_dc09_only_needs_no_broker(tmp_path):
+@pytest.mark.parametrize("key", [KEY, "0123456789ABCDEF01234567"], ids=["aes256", "aes192"])
+def test_a_hub_reporting_by_dc09_only_needs_no_broker(tmp_path, key):
     # No broker at all: the hub's signals reach the monitor by DC-09 alone,
-    # from the image deploy makes for it (no MQTT code on it).
+    # from the image deploy makes for it (no MQTT code on it). With a
+    # 24-character key the image has the software AES, and the hub uses it.
     from monitor.receiver import Receiver, Settings
     from tools.broker import free_port
     db = str(tmp_path / "monitor.db")
     store = Store(db)
     accounts.add(store, HUB, SECRET, [{"name": "Owner", "phone": "+1 555 0100"}],
-                 dc09=ACCOUNT, dc09_secret=KEY)
+                 dc09=ACCOUNT, dc09_secret=key)
     rx = Receiver(Settings(db=db, port=free_port(), prefix=PREFIX, dc09_port=0)).start(
         timeout=1, need_broker=False)
     cfg = demo_config()
     del cfg["mqtt"]
-    cfg["dc09"] = {"host": "127.0.0.1", "port": rx.dc09.port, "account": ACCOUNT, "key": KEY,
+    cfg["dc09"] = {"host": "127.0.0.1", "port": rx.dc09.port, "account": ACCOUNT, "key": key,
                    "paths": ["dc09"]}
-    sim = HubSim(str(tmp_path / "hub"), cfg, speed=10, levels=CLOSED_LOOPS,
-                 firmware=board_image(tmp_path, ["dc09"])).start()
+    import os
+    fw = board_image(tmp_path, ["dc09"], len(key) == 24)
+    assert os.path.exists(os.path.join(fw, "crypto", "aes_soft.mpy")) is (len(key) == 24)
+    sim = HubSim(str(tmp_path / "hub"), cfg, speed=10, levels=CLOSED_LOOPS, firmware=fw).start()
     try:
         assert boot(sim).get("boot") == HUB, sim.lines
         sim.keys("1234B")
