@@ -137,8 +137,7 @@ def deploy(port, board, config_path):
         json.dump(cfg, f)
     # Only the report paths' code the config uses (and the software AES only for
     # a 24-character DC-09 key): the board's flash budget.
-    sizes = mpy_build.image(mpy_build.build(), mpy_build.paths_of(cfg),
-                            mpy_build.aes192_of(cfg))
+    sizes = mpy_build.image_of(mpy_build.build(), cfg)
     if mpremote(port, "exec", "import aioble", check=False).returncode != 0:
         print("installing aioble on the board (mpremote mip install aioble)")
         mpremote(port, "mip", "install", "aioble")

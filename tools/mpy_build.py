@@ -90,19 +90,34 @@ def build(out=OUT):
     return sizes
 
 
-def image(sizes, paths=("mqtt",), aes192=False):
+# A config may keep its "dc09" object while its paths leave DC-09 off (the
+# receiver's settings kept for later): hub/settings.py still reads the object
+# with hub/dc09.py, which checks the key with uplink/dc09_cbc.py (and, for a
+# 24-character key, the software AES): those go on the board, none of the
+# path's code.
+DC09_SETTINGS = ("hub/dc09.py", "uplink/dc09_cbc.py")
+
+
+def image(sizes, paths=("mqtt",), aes192=False, dc09_object=False):
     """The board image's files of `sizes` (build()'s) for a hub reporting on
-    `paths` ("mqtt", "dc09" or both), with a 24-character DC-09 key or not."""
+    `paths` ("mqtt", "dc09" or both), with a 24-character DC-09 key or not;
+    dc09_object: the config has a "dc09" object (whatever its paths)."""
     return {rel: n for rel, n in sizes.items()
-            if ("dc09" in paths or rel not in DC09_ONLY)
+            if ("dc09" in paths or rel not in DC09_ONLY
+                or dc09_object and rel in DC09_SETTINGS)
             and ("mqtt" in paths or rel not in MQTT_ONLY)
-            and (aes192 and "dc09" in paths or rel not in AES192_ONLY)}
+            and (aes192 and ("dc09" in paths or dc09_object) or rel not in AES192_ONLY)}
 
 
 def paths_of(config):
     """The report paths of a hub's config.json (a dict)."""
     d = config.get("dc09")
     return d.get("paths", ["mqtt", "dc09"]) if isinstance(d, dict) else ["mqtt"]
+
+
+def image_of(sizes, config):
+    """The board image's files for a hub's config.json (a dict): what deploy copies."""
+    return image(sizes, paths_of(config), aes192_of(config), isinstance(config.get("dc09"), dict))
 
 
 def aes192_of(config):

@@ -156,14 +156,15 @@ def test_receiver_down_during_an_alarm_every_signal_comes_by_mqtt_once(rig):
     assert "seq_reset" not in rx.counters()
 
 
-def board_image(tmp_path, paths, aes192=False):
+def board_image(tmp_path, paths, aes192=False, config=None):
     """The compiled board image `make deploy` puts on a hub reporting on
     `paths` (with a 24-character DC-09 key or not): the other path's files
     are not there, nor the software AES unless the key needs it."""
     import os
     from tools import mpy_build
-    out = str(tmp_path / ("image-" + "-".join(paths)))
-    keep = mpy_build.image(mpy_build.build(out), paths, aes192)
+    out = str(tmp_path / ("image-" + "-".join(paths or ["config"])))
+    sizes = mpy_build.build(out)
+    keep = mpy_build.image_of(sizes, config) if config else mpy_build.image(sizes, paths, aes192)
     for d, _, files in os.walk(out):
         for f in files:
             rel = os.path.relpath(os.path.join(d, f), out)[:-4] + ".py"
@@ -177,6 +178,27 @@ def test_the_mqtt_only_image_boots_without_the_dc09_files(tmp_path):
     fw = board_image(tmp_path, ["mqtt"])
     assert not os.path.exists(os.path.join(fw, "uplink", "dc09_link.mpy"))
     sim = HubSim(str(tmp_path / "hub"), demo_config(), levels=CLOSED_LOOPS, firmware=fw).start()
+    try:
+        assert boot(sim).get("boot") == HUB, sim.lines
+        sim.keys("1234B")
+        sim.wait_for(lambda o: o.get("state") == "arming", timeout=15)
+    finally:
+        sim.stop()
+
+
+@pytest.mark.parametrize("key", [KEY, "0123456789ABCDEF01234567"], ids=["aes256", "aes192"])
+def test_a_dc09_object_with_dc09_switched_off_boots_from_its_image(tmp_path, key):
+    # The receiver's settings kept while "paths" leaves DC-09 off: the image
+    # deploy makes for that config has the settings reader and no DC-09 code.
+    import os
+    cfg = demo_config()
+    cfg["dc09"] = {"host": "127.0.0.1", "port": 9, "account": ACCOUNT, "key": key,
+                   "paths": ["mqtt"]}
+    fw = board_image(tmp_path, None, config=cfg)
+    assert os.path.exists(os.path.join(fw, "hub", "dc09.mpy"))
+    assert not os.path.exists(os.path.join(fw, "uplink", "dc09_link.mpy"))
+    assert os.path.exists(os.path.join(fw, "crypto", "aes_soft.mpy")) is (len(key) == 24)
+    sim = HubSim(str(tmp_path / "hub"), cfg, levels=CLOSED_LOOPS, firmware=fw).start()
     try:
         assert boot(sim).get("boot") == HUB, sim.lines
         sim.keys("1234B")
