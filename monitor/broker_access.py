@@ -82,6 +82,9 @@ def acl_text(hubs, prefix="alarm", discovery_prefix="homeassistant"):
     return "\n".join(lines) + "\n"
 
 
+MAX_QUEUED = 100000
+
+
 def conf_text(directory, port=8883, bind=None, log_file=None):
     """mosquitto.conf: one TLS listener, login required, the ACL, a packet limit."""
     p = lambda name: os.path.join(os.path.abspath(directory), name)   # noqa: E731
@@ -91,6 +94,11 @@ def conf_text(directory, port=8883, bind=None, log_file=None):
              "password_file " + p("passwd"),
              "acl_file " + p("acl"),
              "max_packet_size %d" % MAX_PACKET,
+             # mosquitto's default keeps 1,000 QoS 1 messages for a client that
+             # is behind and drops the rest: after a power cut every hub of an
+             # area reports at once, and what was dropped would wait for the
+             # hubs' 30 s resend. Kept in memory instead (a few hundred bytes each).
+             "max_queued_messages %d" % MAX_QUEUED,
              # Denials (ACL, login) are logged so an operator sees who tried what.
              "log_type error", "log_type warning", "log_type notice", "log_type information",
              "log_type subscribe", "log_type debug",

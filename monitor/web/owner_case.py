@@ -82,18 +82,20 @@ def alarm_view(store, hub):
 def history(store, hub, wall_ms):
     """What happened at the hub, newest first, in words: the signals it sent and
     how each case ended. Nothing of a duress case, nor anything while one is open."""
-    hidden = [(r["opened_ms"], r["closed_ms"]) for r in store.q(
-        "SELECT opened_ms, closed_ms FROM cases WHERE hub = ? AND plan = 'duress'", hub)]
+    # From the duress signal on (by store order, not by time: the disarm just
+    # before it may share its millisecond) until the case was closed.
+    hidden = [(r["first"], r["closed_ms"]) for r in store.q(
+        "SELECT MIN(signals.id) AS first, cases.closed_ms FROM cases "
+        "JOIN signals ON signals.case_id = cases.id "
+        "WHERE cases.hub = ? AND cases.plan = 'duress' GROUP BY cases.id, cases.closed_ms", hub)]
 
-    # The engine takes a hub's signals in order and stamps each as it takes it,
-    # so the duress disarm that follows the E121 is stamped no earlier than its case.
-    def shown(t):
-        return not any(start <= t and (end is None or t <= end) for start, end in hidden)
+    def shown(signal_id, t):
+        return not any(first <= signal_id and (end is None or t <= end) for first, end in hidden)
 
     out = []
-    for r in store.q("SELECT code, body, received_ms FROM signals WHERE hub = ? "
+    for r in store.q("SELECT id, code, body, received_ms FROM signals WHERE hub = ? "
                      "ORDER BY id DESC LIMIT ?", hub, HISTORY * 2):
-        if r["code"].endswith(DURESS_CODE) or not shown(r["received_ms"]):
+        if r["code"].endswith(DURESS_CODE) or not shown(r["id"], r["received_ms"]):
             continue
         try:
             name = json.loads(r["body"]).get("signal", {}).get("name")
