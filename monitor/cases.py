@@ -155,17 +155,18 @@ class Desk:
                 self._came_by(known, path)
                 return False
         text = json.dumps(body, sort_keys=True)
-        known = self.store.one("SELECT id, paths FROM signals WHERE hub = ? AND seq = ? "
-                               "AND body = ?", hub, sig["seq"], text)
-        if known is not None:
-            self._came_by(known, path)
-            return False        # a resend: the same body again
+        # New signals are the common case: insert first (one round trip on
+        # PostgreSQL), and look the resend up only when (hub, seq, body) was taken.
         signal_id = self.store.insert(
             "INSERT INTO signals (hub, seq, epoch, code, body, received_ms, paths) "
             "VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             hub, sig["seq"], epoch, code, text, self.now(), path)
         if signal_id is None:
-            return False
+            known = self.store.one("SELECT id, paths FROM signals WHERE hub = ? AND seq = ? "
+                                   "AND body = ?", hub, sig["seq"], text)
+            if known is not None:
+                self._came_by(known, path)
+            return False        # a resend: the same body again
         before, self.via = self.via, (path if path != "mqtt" else None)
         try:
             self._act(hub, sig, epoch, signal_id)
