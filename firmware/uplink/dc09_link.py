@@ -24,7 +24,7 @@ except ImportError:
 
 from panel import ticks
 from uplink import dc09, dc09_answer
-from uplink.outbox import priority, ALARM
+from uplink.outbox import alarm_waiting
 
 _EAGAIN = const(11)
 _ETIMEDOUT = const(110)
@@ -222,17 +222,11 @@ class Dc09:
         delay = self.backoff_min_ms << (n if n < 16 else 16)
         if delay > self.backoff_max_ms:
             delay = self.backoff_max_ms
-        if delay > self.alarm_retry_ms and self._alarm_waiting():
+        if delay > self.alarm_retry_ms and alarm_waiting(self.outbox):
             delay = self.alarm_retry_ms
         half = delay // 2
         r = self.rand(half + 1) if self.rand else _rand(half + 1)
         self.next_try = ticks.add(now, half + r)
-
-    def _alarm_waiting(self):
-        for e in self.outbox.entries():
-            if priority(e[2]) == ALARM:
-                return True
-        return False
 
     def _close(self):
         if self.sock is not None:

@@ -30,7 +30,7 @@ except ImportError:
 from panel import ticks
 from uplink import wire
 from uplink.inbound import Inbound
-from uplink.outbox import priority, ALARM
+from uplink.outbox import alarm_waiting
 
 _IPPROTO_TCP = const(6)
 _TCP_NODELAY = const(1)
@@ -277,16 +277,10 @@ class Link:
         delay = self.backoff_min_ms << (n if n < 16 else 16)
         if delay > self.backoff_max_ms:
             delay = self.backoff_max_ms
-        if delay > self.alarm_retry_ms and self._alarm_waiting():
+        if delay > self.alarm_retry_ms and alarm_waiting(self.outbox):
             delay = self.alarm_retry_ms
         half = delay // 2
         self.next_try = ticks.add(now, half + self.rand(half + 1))   # jitter: [delay/2, delay]
-
-    def _alarm_waiting(self):
-        for e in self.outbox.entries():
-            if priority(e[2]) == ALARM:
-                return True
-        return False
 
     def _close_sock(self):
         if self.sock is not None:

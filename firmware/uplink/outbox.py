@@ -32,6 +32,15 @@ def priority(sig):
     return CID.rank(sig.get("qualifier"), sig.get("event"))
 
 
+def alarm_waiting(box):
+    """Whether an alarm is queued in `box` (an Outbox, or one path's view of
+    it): each report path then keeps its retry short."""
+    for e in box.entries():
+        if priority(e[2]) == ALARM:
+            return True
+    return False
+
+
 class MemStore:
     """A store in RAM (tests, or a hub without flash persistence).
 
