@@ -7,7 +7,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all test bench run demo clean distclean venv flash deploy console check
+.PHONY: all test test-fast bench run demo clean distclean venv flash deploy console check
 
 all: test
 
@@ -23,8 +23,17 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
+# Most of the suite waits (brokers, hubs, real-second windows), so it runs on
+# more workers than cores; the 15 slowest tests are listed at the end.
+JOBS ?= 6
 test: $(STAMP)
-	$(PY) -m pytest host_tests -p no:cacheprovider
+	$(PY) -m pytest host_tests -p no:cacheprovider -n $(JOBS) --dist loadgroup --durations=15
+
+# The edit-run loop: pure firmware tests on both interpreters and the monitor's
+# fake-clock engine tests (on SQLite), no broker, server or browser.
+test-fast: $(STAMP)
+	$(PY) -m pytest host_tests -p no:cacheprovider -n 2 --dist loadgroup -m fast \
+	  -k "not postgresql" --durations=5
 
 bench: $(STAMP)
 	$(PY) -m tools.bench

@@ -5,6 +5,14 @@ folder of host_tests) hold plain `test_*` functions written in the MicroPython
 subset; each one is collected twice, as `name[cpython]` (run in this process)
 and `name[micropython]` (run by the real host `micropython`, all of a module's
 tests in one process).
+
+`make test` runs the suite on several pytest-xdist workers: each worker starts
+its own brokers and PostgreSQL (session fixtures), a dual module's tests stay
+on one worker (one micropython process for them all), and tests that write
+the shared build/ folder share one worker (xdist_group "build").
+`make test-fast` runs what is marked `fast`: every dual module and the
+modules that declare `pytestmark = pytest.mark.fast` (pure code: no broker,
+no server, no browser, nothing that waits on a real clock).
 """
 import json
 import subprocess
@@ -51,6 +59,13 @@ def secure_broker(tmp_path_factory):
     b.start()
     yield b
     b.stop()
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if isinstance(item, DualItem):
+            item.add_marker(pytest.mark.fast)
+            item.add_marker(pytest.mark.xdist_group("dual:" + item.parent.path.name))
 
 
 def pytest_collect_file(file_path, parent):

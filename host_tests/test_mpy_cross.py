@@ -7,6 +7,8 @@ import pytest
 
 from tools import paths
 
+pytestmark = pytest.mark.fast
+
 FILES = sorted(
     os.path.relpath(os.path.join(d, f), paths.FIRMWARE)
     for d, _, fs in os.walk(paths.FIRMWARE) for f in fs if f.endswith(".py"))

@@ -8,6 +8,8 @@ import pytest
 
 from tools import paths
 
+pytestmark = pytest.mark.fast
+
 SCENARIO = os.path.join(paths.ROOT, "host_tests", "scenarios", "away_entry_alarm.jsonl")
 
 

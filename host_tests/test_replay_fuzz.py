@@ -15,6 +15,8 @@ from tools import paths, replay
 
 from panel.replay import MAX_T, Replay
 
+pytestmark = pytest.mark.fast
+
 FIELDS = ["t", "keys", "hold", "ms", "zone", "event", "command", "until", "note", "config",
           "action", "bogus"]
 NUMBERS = st.one_of(st.integers(-5, 200000), st.sampled_from(

@@ -10,6 +10,8 @@ import pytest
 
 from tools import replay
 
+pytestmark = pytest.mark.fast
+
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
 NAMES = sorted(os.path.basename(p)[:-6] for p in glob.glob(os.path.join(HERE, "*.jsonl"))
                if not p.endswith(".expected.jsonl"))

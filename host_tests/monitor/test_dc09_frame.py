@@ -9,6 +9,10 @@ from dc09_panel import KEYS, answer_of, contact_id, null
 from monitor.dc09 import frame
 from panel import contact_id_table as CID_TABLE
 
+import pytest
+
+pytestmark = pytest.mark.fast
+
 ACCOUNTS = {"12AB": ("hub-1", None), "CAFE": ("hub-2", KEYS[32])}
 
 

@@ -7,6 +7,8 @@ from engine_rig import Rig
 from monitor import outbox, queue, timeline
 from monitor.cases import Refused
 
+pytestmark = pytest.mark.fast
+
 RING = 30_000
 HOLD = 300_000
 WINDOW = 1_800_000

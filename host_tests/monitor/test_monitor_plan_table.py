@@ -4,6 +4,8 @@ import pytest
 from monitor import plans
 from monitor.plans import after_call, classify
 
+pytestmark = pytest.mark.fast
+
 NEXT = dict(more_contacts=True, call_next_contacts=True)
 ONLY = dict(more_contacts=False, call_next_contacts=False)
 

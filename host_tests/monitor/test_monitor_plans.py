@@ -8,6 +8,8 @@ from desk_helpers import PASSWORD
 from engine_rig import Rig
 from monitor.cases import Refused
 
+pytestmark = pytest.mark.fast
+
 WRONG = "red fox"
 RING = 30_000
 

@@ -11,6 +11,10 @@ from hypothesis import given, settings, strategies as st
 from monitor import signing
 from uplink import wire
 
+import pytest
+
+pytestmark = pytest.mark.fast
+
 SECRET = bytes(range(32))
 texts = st.text(st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF), max_size=12)
 scalars = st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70) | texts

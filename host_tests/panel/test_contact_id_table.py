@@ -3,6 +3,10 @@
 from panel import contact_id as CID
 from panel import contact_id_table as CID_TABLE
 
+import pytest
+
+pytestmark = pytest.mark.fast
+
 
 def test_rank_follows_the_tables_rank_column():
     known = CID_TABLE.events()

@@ -13,6 +13,8 @@ from tools.hubsim import SHIMS
 HERE = os.path.dirname(os.path.abspath(__file__))
 _RUN = """
 import json, shim_scan
+
+pytestmark = pytest.mark.fast
 for name in sorted(dir(shim_scan)):
     if name.startswith("test_"):
         try:

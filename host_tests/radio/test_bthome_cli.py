@@ -5,6 +5,10 @@ import sys
 
 from tools import paths
 
+import pytest
+
+pytestmark = pytest.mark.fast
+
 KEY = "231d39c1d7cc1ab1aee224cd096db932"
 MAC = "54:48:E6:8F:80:A5"
 

@@ -8,6 +8,10 @@ from radio import bthome_encode
 from radio import bthome_host
 from radio.bthome import BTHomeError
 
+import pytest
+
+pytestmark = pytest.mark.fast
+
 KEY = bytes.fromhex("231d39c1d7cc1ab1aee224cd096db932")
 MAC = "54:48:E6:8F:80:A5"
 FAST = settings(max_examples=300, deadline=None)

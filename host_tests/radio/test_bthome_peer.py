@@ -22,6 +22,10 @@ from radio import bthome
 from radio import bthome_encode
 from radio.bthome import BTHomeError
 
+import pytest
+
+pytestmark = pytest.mark.fast
+
 UUID = "0000fcd2-0000-1000-8000-00805f9b34fb"
 MAC = "54:48:E6:8F:80:A5"
 KEY = bytes.fromhex("231d39c1d7cc1ab1aee224cd096db932")

@@ -14,6 +14,10 @@ from crypto import ccm
 from crypto import ccm_host
 from tools import paths
 
+import pytest
+
+pytestmark = pytest.mark.fast
+
 PEER = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 BTHOME_MIC = 4
 keys = st.binary(min_size=16, max_size=16)

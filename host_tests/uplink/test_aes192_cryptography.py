@@ -10,6 +10,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from tools import paths
 
+import pytest
+
+pytestmark = pytest.mark.fast
+
 ROUNDS = 40
 
 

@@ -8,6 +8,10 @@ from hypothesis import given, settings, strategies as st
 
 from uplink.outbox import MemStore, Outbox  # noqa: E402
 
+import pytest
+
+pytestmark = pytest.mark.fast
+
 ENTRY = st.integers(1, 500).map(lambda s: ("entry", s))
 ACK = st.lists(st.integers(1, 500), max_size=3).map(lambda s: ("ack", s))
 JUNK = st.one_of(st.binary(min_size=1, max_size=30).filter(lambda b: b"\n" not in b),

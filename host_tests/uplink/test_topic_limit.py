@@ -1,6 +1,8 @@
 """The longest topic umqtt.simple can subscribe to, against the real client
 (1.3.4, which like 1.7.0 writes SUBSCRIBE's length in one byte) and mosquitto:
-what config validation allows works, one byte more never connects."""
+what config validation allows works; one byte more is refused by the config,
+and the link given it anyway keeps its loop running on every umqtt version
+(1.3.4 and 1.7.0 never connect with it, 1.8 encodes the length properly)."""
 import time
 
 from hub.settings import HubSettings, SUBSCRIBE_TOPIC_MAX
@@ -46,13 +48,17 @@ def test_the_longest_allowed_topic_subscribes(start_driver, broker):
         c.disconnect()
 
 
-def test_one_byte_more_is_refused_by_config_and_never_connects(start_driver):
+def test_one_byte_more_is_refused_by_config_and_never_stalls_the_link(start_driver):
     prefix = _prefix(SUBSCRIBE_TOPIC_MAX + 1)
     try:
         _settings(prefix)
         raise AssertionError("a 123-byte topic was accepted")
     except ConfigError as e:
         assert e.field == "mqtt.prefix"
+    # What holds on every umqtt.simple the hub supports: the loop runs to its
+    # end without a long pass, and a link that did not connect kept retrying.
     d = start_driver(hub=HUB, prefix=prefix, run_ms=3000)
     done = d.ev("done", timeout=15)
-    assert done["stats"]["connects"] == 0 and done["stats"]["failures"] >= 2, done
+    stats = done["stats"]
+    assert done["elapsed_ms"] >= 3000 and done["max_gap_ms"] < 1000, done
+    assert stats["connects"] > 0 or stats["failures"] >= 2, done

@@ -13,6 +13,10 @@ from tools import paths
 
 import fake_umqtt  # noqa: E402
 
+import pytest
+
+pytestmark = pytest.mark.fast
+
 LINK = os.path.join(paths.FIRMWARE, "uplink", "link.py")
 
 

@@ -6,6 +6,10 @@ from hypothesis import given, strategies as st
 
 from uplink import wire
 
+import pytest
+
+pytestmark = pytest.mark.fast
+
 values = st.recursive(
     st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.text(),
     lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=6), kids, max_size=4),
