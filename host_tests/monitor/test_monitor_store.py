@@ -5,14 +5,14 @@ import sqlite3
 import pytest
 
 from desk_helpers import add_account, query
-from monitor import store as store_module
+from monitor import schema
 from monitor.store import MIGRATIONS, Store
 
 
 def test_a_store_made_before_versioning_is_brought_up_to_date(sqlite_db):
     db = sqlite_db
     old = sqlite3.connect(db)
-    old.executescript(store_module.SCHEMA_1)    # what every earlier version created
+    old.executescript(schema.SCHEMA_1)          # what every earlier version created
     old.execute("INSERT INTO accounts (hub, secret, created_ms) VALUES ('hub-1', x'00', 1)")
     old.commit()
     old.close()
