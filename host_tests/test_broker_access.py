@@ -190,7 +190,28 @@ def test_the_service_users_have_what_they_need(clients):
     hub.wait_topic("alarm/%s/commands" % A)
 
 
-def test_the_tool_hashes_passwords_and_keeps_them_across_runs(tmp_path):
+@pytest.fixture
+def passwd_tool():
+    """mosquitto_passwd, installed if missing: the tests may install it, the
+    operator's command does not (see the next tests)."""
+    from tools import debian
+    return debian.ensure("mosquitto_passwd", "mosquitto")
+
+
+def test_without_mosquitto_passwd_the_command_says_what_to_install(tmp_path, monkeypatch,
+                                                                   capsys):
+    from monitor import cli
+    monkeypatch.chdir(tmp_path)                           # no monitor.db here
+    monkeypatch.setenv("PATH", str(tmp_path))             # nothing to run there
+    monkeypatch.setattr(broker_access, "PASSWD_DIRS", (str(tmp_path),))
+    assert cli.main(["broker", "write", "--dir", str(tmp_path / "broker"),
+                     "--hub", "hub-1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "mosquitto_passwd not found" in err \
+        and "apt-get install mosquitto" in err, err
+
+
+def test_the_tool_hashes_passwords_and_keeps_them_across_runs(tmp_path, passwd_tool):
     d = str(tmp_path / "access")
     first = broker_access.write(d, ["hub-1"])
     passwd = open(os.path.join(d, "passwd")).read()
@@ -214,7 +235,7 @@ def test_the_tool_hashes_passwords_and_keeps_them_across_runs(tmp_path):
         broker_access.write(d, ["a/#"])
 
 
-def test_the_cli_writes_for_every_account_and_prints_no_password(tmp_path):
+def test_the_cli_writes_for_every_account_and_prints_no_password(tmp_path, passwd_tool):
     from monitor import accounts
     from monitor.store import Store
     db = str(tmp_path / "m.db")

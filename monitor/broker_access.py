@@ -22,6 +22,7 @@ import ipaddress
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import tempfile
 
@@ -228,9 +229,21 @@ def cert_pin(path):
 
 # ---- users ----
 
+# Where mosquitto_passwd is looked for besides $PATH (Debian puts it in /usr/bin;
+# /usr/sbin is often not on a user's PATH).
+PASSWD_DIRS = ("/usr/sbin", "/usr/bin")
+
+
 def mosquitto_passwd():
-    from tools import debian      # the Debian package mosquitto ships mosquitto_passwd
-    return debian.ensure("mosquitto_passwd", "mosquitto")
+    """The path of mosquitto_passwd, which Debian's mosquitto package ships. An
+    operator's command installs nothing: without it, it fails saying so (the
+    tests and tools install it, tools/debian.py)."""
+    for cand in [shutil.which("mosquitto_passwd")] + [os.path.join(d, "mosquitto_passwd")
+                                                      for d in PASSWD_DIRS]:
+        if cand and os.path.exists(cand):
+            return cand
+    raise AccessError("mosquitto_passwd not found: install mosquitto, which ships it "
+                      "(Debian/Ubuntu: sudo apt-get install mosquitto), and run this again")
 
 
 def write_passwd(path, users):

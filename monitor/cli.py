@@ -1,4 +1,4 @@
-"""python -m monitor run | account | operator | broker | cases | case | stats | bench"""
+"""python -m monitor run | account | operator | broker | cases | case | stats"""
 import argparse
 import getpass
 import json
@@ -97,7 +97,6 @@ def parser():
     _db(case)
     case.add_argument("id", type=int)
     _db(sub.add_parser("stats", help="signal counters (stored, duplicate, rejected_*)"))
-    sub.add_parser("bench", help="throughput and latency benchmark")
 
     broker = sub.add_parser("broker", help="write the mosquitto configuration: TLS, a login "
                                            "per hub, the ACL (monitor/broker_access.py)")
@@ -485,11 +484,6 @@ def cmd_stats(args):
     return 0
 
 
-def cmd_bench(args):
-    from monitor import bench
-    return bench.main()
-
-
 def cmd_broker(args):
     from monitor import broker_access
     # With hubs named on the command line, a store is not needed: one is not made.
@@ -504,5 +498,4 @@ def cmd_broker(args):
 
 
 COMMANDS = {"run": cmd_run, "account": cmd_account, "operator": cmd_operator,
-            "broker": cmd_broker, "cases": cmd_cases, "case": cmd_case, "stats": cmd_stats,
-            "bench": cmd_bench}
+            "broker": cmd_broker, "cases": cmd_cases, "case": cmd_case, "stats": cmd_stats}

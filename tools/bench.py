@@ -155,8 +155,8 @@ def main():
     from tools import bench_tls
     bench_tls.main(20)
     sys.stdout.flush()
-    from monitor import bench as monitor_bench
-    monitor_bench.main()
+    from tools import bench_monitor
+    bench_monitor.main()
     return 0
 
 

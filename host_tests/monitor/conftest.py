@@ -17,7 +17,7 @@ import pytest
 from desk_helpers import SECRET
 from postgres_server import BACKENDS, pg_databases, pg_server, store_param  # noqa: F401
 from tools import paths
-from monitor.hubs import Hubs
+from tools.hubs import Hubs
 
 RING_S = 0.3            # end-to-end runs use the real clock: a short ring
 

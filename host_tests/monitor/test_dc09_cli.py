@@ -99,7 +99,7 @@ def test_run_with_dc09_starts_without_the_broker_and_takes_mqtt_when_it_comes(db
     once, and MQTT joins when the broker is back."""
     import threading
     import time
-    from monitor.hubs import Hubs
+    from tools.hubs import Hubs
     from tools.broker import Broker, free_port
     from waiting import until
     assert add(db, "hub-1", "--dc09-account", "12AB").returncode == 0
@@ -167,7 +167,7 @@ def test_two_workers_one_by_dc09_one_by_mqtt_store_each_signal_once(db, service,
     MQTT at the same moment; the store keeps each once, with both paths."""
     import threading
     import time
-    from monitor.hubs import Hubs
+    from tools.hubs import Hubs
     from uplink import wire
     from waiting import until
     assert add(db, "hub-1", "--dc09-account", "12AB",

@@ -286,7 +286,7 @@ def test_with_the_broker_down_signals_come_by_dc09_once_and_mqtt_adds_nothing(db
     """Both paths on, the broker dies during an alarm: every signal reaches the
     service over DC-09, once, in order; when the broker is back the hub's MQTT
     resends are acked and duplicate nothing."""
-    from monitor.hubs import Hubs
+    from tools.hubs import Hubs
     from tools.broker import Broker
     import time
     broker = Broker(str(tmp_path / "mosquitto")).start()

@@ -5,14 +5,14 @@ import sqlite3
 import pytest
 
 from desk_helpers import add_account, query
-from monitor import store as store_module
+from monitor import schema
 from monitor.store import MIGRATIONS, Store
 
 
 def test_a_store_made_before_versioning_is_brought_up_to_date(sqlite_db):
     db = sqlite_db
     old = sqlite3.connect(db)
-    old.executescript(store_module.SCHEMA_1)    # what every earlier version created
+    old.executescript(schema.SCHEMA_1)          # what every earlier version created
     old.execute("INSERT INTO accounts (hub, secret, created_ms) VALUES ('hub-1', x'00', 1)")
     old.commit()
     old.close()
@@ -138,3 +138,34 @@ def test_a_store_connects_again_once_postgresql_is_back():
         s.close()
     finally:
         server.remove()
+
+
+def test_a_provider_keeps_its_own_rows_through_the_plugin_store(db):
+    """The simulation's callee keeps its scripts through monitor/plugin_store.py,
+    not by writing SQL on the store: rows go in, are taken one at a time in id
+    order (read and deleted inside the caller's transaction: gone only if it
+    commits), and are cleared by what they match."""
+    from monitor import plugin_store
+    table = plugin_store.ProviderTable("test_scripts", ["hub TEXT NOT NULL", "n INTEGER"])
+    s = Store(db)
+    table.prepare(s)
+    table.prepare(s)                                    # once made, left as it is
+    assert table.add(s, [{"hub": "hub-1", "n": 1}, {"hub": "hub-2", "n": 2},
+                         {"hub": "hub-1", "n": 3}]) == 3
+    with pytest.raises(RuntimeError):
+        with s.tx():
+            assert table.take(s, hub="hub-1")["n"] == 1
+            raise RuntimeError("the call failed")       # rolled back: the row stays
+    with s.tx():
+        assert table.take(s, hub="hub-1")["n"] == 1
+        assert table.take(s, hub="hub-1", n=3)["n"] == 3
+        assert table.take(s, hub="hub-1") is None
+    assert table.clear(s, hub="hub-2") == 1 and table.clear(s) == 0
+    with pytest.raises(ValueError):
+        plugin_store.ProviderTable("x; DROP TABLE cases", ["a TEXT"])
+    with pytest.raises(ValueError):
+        with s.tx():
+            table.take(s, **{"hub = hub OR 1": 1})
+    add_account(db)
+    assert plugin_store.case(s, 1) is None
+    s.close()

@@ -2,30 +2,25 @@
 monitoring service calls. It plugs into the service as a call provider
 (monitor/calls.py) and answers each call as a script says.
 
-Scripts live in the case store (a table of the simulation's own), so any
-worker process can place the call and a script survives a restart. A script
+Scripts live in the case store (a table of the simulation's own, kept through
+the service's monitor/plugin_store.py), so any worker process can place the
+call and a script survives a restart. A script
 applies to the next call to that contact; several scripts for one contact
 apply to successive calls. With no script the phone just rings out."""
 import json
 
 from monitor import accounts
+from monitor.plugin_store import ProviderTable
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS callee_scripts (
-  id INTEGER PRIMARY KEY,
-  hub TEXT NOT NULL,
-  contact INTEGER NOT NULL,
-  answer INTEGER NOT NULL,
-  password_ok INTEGER,
-  request TEXT,
-  delay_ms INTEGER
-)"""
+SCRIPTS = ProviderTable("callee_scripts", ["hub TEXT NOT NULL", "contact INTEGER NOT NULL",
+                                           "answer INTEGER NOT NULL", "password_ok INTEGER",
+                                           "request TEXT", "delay_ms INTEGER"])
 FIELDS = {"contact", "answer", "password", "request", "hub", "delay_s"}
 
 
 def prepare(store):
     """Create the script table (the service's schema knows nothing of it)."""
-    store.ensure(SCHEMA)
+    SCRIPTS.prepare(store)
 
 
 class AutomaticCallee:
@@ -36,11 +31,10 @@ class AutomaticCallee:
         self.answer_ms = answer_ms
 
     def placed(self, desk, case, position, call_id, t):
-        script = desk.store.one("SELECT * FROM callee_scripts WHERE hub = ? AND contact = ? "
-                                "ORDER BY id LIMIT 1", case["hub"], position)
+        # Taken in the transaction that places the call: used once, by this call.
+        script = SCRIPTS.take(desk.store, hub=case["hub"], contact=position)
         if script is None:
             return          # nobody picks up: the ring timer decides
-        desk.store.db.execute("DELETE FROM callee_scripts WHERE id = ?", (script["id"],))
         if not script["answer"]:
             return
         delay = script["delay_ms"] if script["delay_ms"] is not None else self.answer_ms
@@ -71,13 +65,11 @@ def set_script(store, contact, answer=False, password=None, request=None, hub=No
     hubs = [hub] if hub else accounts.all_hubs(store)
     verdicts = {h: (None if password is None else accounts.check_password(store, h, password))
                 for h in hubs}
-    with store.tx() as db:
-        for h in hubs:
-            ok = verdicts[h]
-            db.execute("INSERT INTO callee_scripts (hub, contact, answer, password_ok, request, "
-                       "delay_ms) VALUES (?,?,?,?,?,?)",
-                       (h, contact, int(bool(answer)), None if ok is None else int(ok), request,
-                        None if delay_s is None else int(delay_s * 1000)))
+    SCRIPTS.add(store, [{"hub": h, "contact": contact, "answer": int(bool(answer)),
+                         "password_ok": None if verdicts[h] is None else int(verdicts[h]),
+                         "request": request,
+                         "delay_ms": None if delay_s is None else int(delay_s * 1000)}
+                        for h in hubs])
     return len(hubs)
 
 
@@ -94,8 +86,7 @@ def set_script_json(store, text_or_obj):
 
 def clear_scripts(store, hub=None):
     prepare(store)
-    with store.tx() as db:
-        if hub:
-            db.execute("DELETE FROM callee_scripts WHERE hub = ?", (hub,))
-        else:
-            db.execute("DELETE FROM callee_scripts")
+    if hub:
+        SCRIPTS.clear(store, hub=hub)
+    else:
+        SCRIPTS.clear(store)

@@ -17,6 +17,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Route
 
+from monitor import plugin_store
 from monitor.cases import Refused
 from monitor.store import Store
 from monitor.web import actions, views
@@ -86,9 +87,9 @@ class Page:
         if self.store is None:
             self.store = Store(self.world.monitor.s.db, create=False)
         for case in snap["cases"]:
-            row = self.store.one("SELECT * FROM cases WHERE id = ?", case["id"])
+            row = plugin_store.case(self.store, case["id"])
             if row is not None and row["status"] == "open":
-                case.update(views.waits(self.store, dict(row),
+                case.update(views.waits(self.store, row,
                                         views.wall_of(self.world.monitor_clock)))
                 if case.get("ring_due_ms"):
                     # Real seconds: the person on the page's phone counts them.

@@ -1,6 +1,7 @@
-"""Benchmark of the monitoring endpoint: `python -m monitor.bench`.
+"""Benchmark of the monitoring endpoint: `python -m tools.bench_monitor` (part of
+`make bench`).
 
-On a private mosquitto, 100 simulated hubs (bench_load.py) publish signed
+On a private mosquitto, 100 simulated hubs (tools/hubs.py) publish signed
 events as fast as the broker takes them. Reported, all from the same run, each service row beside a
 bare paho subscriber's receive rate of the same stream measured just before it
 (the ceiling: MQTT + paho in one Python process doing nothing with the messages):
@@ -9,7 +10,7 @@ bare paho subscriber's receive rate of the same stream measured just before it
   - CPU seconds the service's processes spent per 1,000 signals;
   - time from publishing an alarm to its case opening (and its first call), p50/p99;
   - how many hubs one machine holds: simulated hubs at one signal a minute plus
-    hourly test reports, stepped up until the ack p99 passes 1 s (bench_load.py)."""
+    hourly test reports, stepped up until the ack p99 passes 1 s (Hubs.step)."""
 import json
 import os
 import subprocess
@@ -18,12 +19,11 @@ import tempfile
 import threading
 import time
 
+from monitor import accounts
+from monitor.store import Store
 from tools import paths
 from tools.broker import Broker
-from monitor import accounts
-from monitor.bench_load import LoadHubs
-from monitor.hubs import Hubs
-from monitor.store import Store
+from tools.hubs import Hubs
 
 N_HUBS = 100
 N_SIGNALS = 5000
@@ -118,10 +118,10 @@ def bare_subscriber(port, prefix, n):
 
 
 def _bare_rate(port, prefix, secrets, n):
-    proc = subprocess.Popen([sys.executable, "-m", "monitor.bench", "--bare", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "tools.bench_monitor", "--bare", str(port),
                              prefix, str(n)], cwd=paths.ROOT, stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
-    hubs = LoadHubs(port, prefix, secrets)
+    hubs = Hubs(port, prefix, secrets, fast=True, inflight=0)
     t0 = time.monotonic()
     hubs.flood(n)
     result = json.loads(proc.stdout.readline())
@@ -136,10 +136,10 @@ def _service_rate(db, port, prefix, secrets, n, workers):
     _accounts(db, secrets)
     args = ["--share", "bench"] if workers > 1 else []
     procs = [_start_service(db, port, prefix, *args) for _ in range(workers)]
-    hubs = LoadHubs(port, prefix, secrets)
+    hubs = Hubs(port, prefix, secrets, fast=True, inflight=0)
     try:
         cpu0 = _cpu_s(procs)
-        took = hubs.wait_acked(hubs.flood(n), timeout=300)
+        took = hubs.took(hubs.flood(n), timeout=300)
         cpu = _cpu_s(procs) - cpu0
     finally:
         hubs.close()
@@ -195,7 +195,7 @@ def _load(db, port, prefix, steps=LOAD_STEPS, step_s=LOAD_STEP_S):
     secrets = {"h%06d" % i: os.urandom(32) for i in range(steps[-1])}
     _many_accounts(db, secrets)
     proc = _start_service(db, port, prefix)
-    load = LoadHubs(port, prefix, secrets)
+    load = Hubs(port, prefix, secrets, fast=True, inflight=0)
     rows = []
     try:
         for n in steps:

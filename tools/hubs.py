@@ -1,0 +1,206 @@
+"""Simulated hubs on the wire, one fleet for the tests, story runs and the
+monitor's benchmark (tools/bench_monitor.py): they publish signed events
+exactly as protocol v1 says, collect the monitor's signed acks (each verified
+and timed from its publish), and resend what is unacked, as the hub's outbox
+does. The real hub firmware is exercised by host_tests/uplink.
+
+By default the events are built and the acks checked by the hub's own code
+(firmware/uplink/wire.py). With fast=True they are signed and checked by
+monitor/signing.py instead (the same bytes, on CPython's C code), so that one
+generator process keeps pace with the service it measures: with the hub's
+pure-Python code the generator, not the service, set the pace. Many hubs
+share one MQTT connection: a broker holding one connection per hub is the
+broker's load, not the service's.
+
+For the benchmark's load steps each simulated hub sends one signal a minute
+plus its test report every hour (the default test interval)."""
+import random
+import threading
+import time
+import uuid
+
+import paho.mqtt.client as mqtt
+
+from monitor import signing
+from monitor.clock import SYSTEM
+
+from uplink import wire
+
+ROUTINE_PER_HUB_S = 60.0
+TEST_PER_HUB_S = 3600.0
+
+
+class Hubs:
+    def __init__(self, port, prefix, secrets, host="127.0.0.1", time_s=None, clock=SYSTEM,
+                 fast=False, inflight=1000):
+        """secrets: {hub id: secret bytes}; the hubs' own time is time_s, else the clock's.
+        fast: sign and check with monitor/signing.py (the bench); inflight: paho's
+        limit on unacked QoS 1 publishes (0: none)."""
+        self.prefix = prefix
+        self.secrets = dict(secrets)
+        self.names = sorted(secrets)
+        self.next_seq = {}              # hub -> its next seq (from 1)
+        self.sent = {}                  # (hub, seq) -> payload
+        self.sent_at = {}               # (hub, seq) -> monotonic time of first send
+        self.acked = {}                 # (hub, seq) -> monotonic time of first ack
+        self.bad_acks = 0
+        self.commands = []              # verified commands seen on <hub>/commands
+        self.time_s = time_s
+        self.clock = clock
+        self.fast = fast
+        self.lock = threading.Condition()
+        self.ready = threading.Event()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                             client_id="hubs-" + uuid.uuid4().hex[:8], clean_session=True)
+        self.c.max_queued_messages_set(0)
+        self.c.max_inflight_messages_set(inflight)
+        self.c.on_connect = lambda c, *a: c.subscribe(
+            [("%s/+/acks" % prefix, 1), ("%s/+/commands" % prefix, 1)])
+        self.c.on_subscribe = lambda *a: self.ready.set()
+        self.c.on_message = self._on_message
+        self.c.connect(host, port, keepalive=30)
+        self.c.loop_start()
+        if not self.ready.wait(10):
+            raise RuntimeError("simulated hubs could not subscribe")
+
+    def _on_message(self, c, userdata, msg):
+        now = time.monotonic()
+        parts = msg.topic.split("/")
+        hub, leaf = parts[-2], parts[-1]
+        secret = self.secrets.get(hub)
+        if secret is None:
+            return
+        if leaf == "commands":
+            obj = wire.parse(msg.payload)
+            body = wire.verify(secret, obj) if obj else None
+            with self.lock:
+                self.commands.append(body)
+                self.lock.notify_all()
+            return
+        seqs = self._check_ack(hub, secret, msg.payload)
+        with self.lock:
+            if seqs is None:
+                self.bad_acks += 1
+            else:
+                for s in seqs:
+                    self.acked.setdefault((hub, s), now)
+            self.lock.notify_all()
+
+    def _check_ack(self, hub, secret, payload):
+        if not self.fast:
+            return wire.check_ack(wire.parse(payload), hub, secret)
+        obj, signable = signing.parse(payload)
+        body = signing.verify(secret, obj, signable) if obj else None
+        if body is None or body.get("type") != "ack" or body.get("hub") != hub:
+            return None
+        return body.get("seqs", ())
+
+    def signal(self, hub, code, **fields):
+        """Publish a new signal (next seq); returns the seq."""
+        with self.lock:
+            seq = self.next_seq.get(hub, 1)
+            self.next_seq[hub] = seq + 1
+        sig = {"code": code, "event": int(code[1:]), "qualifier": code[0], "seq": seq}
+        sig.setdefault("zone", 0)
+        sig.update(fields)
+        time_s = self.time_s or self.clock.now_ms() // 1000
+        if self.fast:
+            payload = signing.sign(self.secrets[hub], {"v": wire.VERSION, "type": "event",
+                                                       "hub": hub, "time": time_s,
+                                                       "signal": sig})
+        else:
+            payload = wire.event(self.secrets[hub], hub, time_s, sig)
+        with self.lock:
+            self.sent[(hub, seq)] = payload
+            self.sent_at[(hub, seq)] = time.monotonic()
+        self.publish(hub, "events", payload)
+        return seq
+
+    def publish(self, hub, leaf, payload, retain=False, wait=False):
+        info = self.c.publish("%s/%s/%s" % (self.prefix, hub, leaf), payload, qos=1, retain=retain)
+        if wait:
+            info.wait_for_publish(10)
+        return info
+
+    def resend_unacked(self):
+        with self.lock:
+            todo = [(k, p) for k, p in sorted(self.sent.items()) if k not in self.acked]
+        for (hub, _seq), payload in todo:
+            self.publish(hub, "events", payload)
+        return len(todo)
+
+    def wait_acked(self, keys=None, timeout=10.0, resend_s=None):
+        """Wait for acks of keys (default: everything sent); resend unacked every resend_s."""
+        deadline = time.monotonic() + timeout
+        next_resend = time.monotonic() + resend_s if resend_s else None
+        done = 0        # want[:done] are acked (acks only accumulate: no key is checked twice)
+        with self.lock:
+            while True:
+                want = keys if keys is not None else list(self.sent)
+                while done < len(want) and want[done] in self.acked:
+                    done += 1
+                if done == len(want):
+                    return True
+                now = time.monotonic()
+                if now >= deadline:
+                    return False
+                if next_resend and now >= next_resend:
+                    self.lock.release()
+                    try:
+                        self.resend_unacked()
+                    finally:
+                        self.lock.acquire()
+                    next_resend = now + resend_s
+                self.lock.wait(min(0.05, deadline - now))
+
+    # ---- the benchmark's load ----
+
+    def flood(self, n):
+        """n routine signals round-robin over the hubs, as fast as they go out;
+        returns their keys, (hub, seq)."""
+        return [(h, self.signal(h, "E602" if i % 2 else "R401"))
+                for i, h in ((i, self.names[i % len(self.names)]) for i in range(n))]
+
+    def took(self, keys, timeout):
+        """Seconds from the first publish to the last ack of keys, or None on timeout."""
+        if not self.wait_acked(keys, timeout):
+            return None
+        with self.lock:
+            first = min(self.sent_at[k] for k in keys)
+            return max(self.acked[k] for k in keys) - first
+
+    def step(self, n_hubs, seconds, rng=None):
+        """Signals of n_hubs at their rate for `seconds`, then wait up to 10 s
+        for the acks. Returns (keys sent, the rate asked, the rate achieved)."""
+        rng = rng or random.Random(n_hubs)
+        hubs = self.names[:n_hubs]
+        per_s = n_hubs / ROUTINE_PER_HUB_S + n_hubs / TEST_PER_HUB_S
+        test_share = (1 / TEST_PER_HUB_S) / (1 / ROUTINE_PER_HUB_S + 1 / TEST_PER_HUB_S)
+        keys = []
+        t0 = time.monotonic()
+        i = 0
+        while True:
+            due = t0 + i / per_s
+            now = time.monotonic()
+            if now - t0 >= seconds:
+                break
+            if due > now:
+                time.sleep(due - now)
+            code = "E602" if rng.random() < test_share else rng.choice(("E401", "R401"))
+            hub = rng.choice(hubs)
+            keys.append((hub, self.signal(hub, code)))
+            i += 1
+        achieved = len(keys) / (time.monotonic() - t0)
+        self.wait_acked(keys, 10)
+        return keys, per_s, achieved
+
+    def p99(self, keys):
+        """(p99, p50) ack latency of keys in seconds (unacked count as infinite)."""
+        with self.lock:
+            lat = sorted(self.acked[k] - self.sent_at[k] if k in self.acked else float("inf")
+                         for k in keys)
+        return lat[min(len(lat) - 1, int(len(lat) * 0.99))], lat[len(lat) // 2]
+
+    def close(self):
+        self.c.disconnect()
+        self.c.loop_stop()
