@@ -44,7 +44,8 @@ def test_no_page_can_be_framed(db, monitor):
     add_account(db)
     rx, _ = monitor(calls="console")
     client, _ = client_for(rx)
-    for path in ("/", "/login", "/case/1", "/app", "/api/me", "/static/console.js"):
+    for path in ("/", "/login", "/case/1", "/app", "/api/me", "/static/console.js",
+                 "/static/api.js"):
         r = client.get(path)
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"], path
         assert r.headers["x-frame-options"] == "DENY", path
