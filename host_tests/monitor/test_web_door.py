@@ -2,11 +2,15 @@
 framework's test client, in-process, on a fake clock. Each of these passed
 (the attack worked) on the old hand-written console, which had no login."""
 import json
+import re
 
 import pytest
 
 from desk_helpers import SECRET, add_account, query
 from web_helpers import ORIGIN, FakeClock, add_operator, client_for, login, post
+
+from monitor import operators
+from monitor.store import Store
 
 EVIL = "http://evil.example"
 
@@ -40,7 +44,8 @@ def test_no_page_can_be_framed(db, monitor):
     add_account(db)
     rx, _ = monitor(calls="console")
     client, _ = client_for(rx)
-    for path in ("/", "/login", "/case/1", "/app", "/api/me", "/static/console.js"):
+    for path in ("/", "/login", "/case/1", "/app", "/api/me", "/static/console.js",
+                 "/static/api.js"):
         r = client.get(path)
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"], path
         assert r.headers["x-frame-options"] == "DENY", path
@@ -81,15 +86,46 @@ def test_a_cross_origin_text_plain_post_dispatches_nothing(db, held_case):
     assert lines.wait(step="dispatch")["reason"] == "operator"
 
 
+# The routes anyone may call (access.py's @public). A new one belongs here only
+# on purpose: every other route is locked by the route table.
+PUBLIC = {"/", "/login", "/case/{case}", "/account/{hub}", "/operators", "/app",
+          "/api/login", "/api/logout", "/app/link/{token}", "/favicon.ico", "/health",
+          "/static"}
+
+
+def routes_of(app, case):
+    """[(path with its parameters filled, methods, Access)] for every route the app has."""
+    from starlette.routing import Route
+
+    from monitor.web.access import access_of
+    sample = {"case": str(case), "hub": "hub-1", "action": "dispatch", "token": "A" * 43}
+    out = []
+    for route in app.routes:
+        path = re.sub(r"{(\w+)(:\w+)?}", lambda m: sample[m.group(1)], route.path)
+        if isinstance(route, Route):
+            methods = sorted(route.methods)
+        else:                           # a Mount takes any method
+            path, methods = path + "/x", ["GET", "HEAD", "POST"]
+        out.append((route.path, path, methods, access_of(route)))
+    return out
+
+
+def knock(client, method, path, csrf=None):
+    if method == "POST":
+        return post(client, path, {}, csrf=csrf)
+    return client.request(method, path)
+
+
 def test_nothing_is_read_or_changed_without_logging_in(db, held_case):
     rx, _, case = held_case
     client, _ = client_for(rx)
-    for path in ("/api/cases", "/api/cases/%d" % case, "/api/accounts/hub-1", "/api/stats",
-                 "/api/stream", "/api/me", "/api/operators"):
-        assert client.get(path).status_code == 401, path
-    for path in ("/api/cases/%d/dispatch" % case, "/api/cases/%d/cancel" % case,
-                 "/api/accounts/hub-1"):
-        assert post(client, path, {}).status_code == 401, path
+    found = routes_of(client.app, case)
+    assert {p for p, _, _, a in found if a.kind is None} == PUBLIC
+    locked = [(path, m) for p, path, methods, a in found if a.kind is not None
+              for m in methods]
+    assert ("/api/cases/%d/dispatch" % case, "POST") in locked and ("/api/app", "GET") in locked
+    for path, method in locked:
+        assert knock(client, method, path).status_code == 401, (method, path)
     # The old unauthenticated routes are gone: SOS for any hub, scripting the callee.
     assert post(client, "/api/accounts/hub-1/sos", {"service": "police"}).status_code in (404, 405)
     assert post(client, "/api/callee", {"contact": 1}).status_code in (404, 405)
@@ -248,6 +284,31 @@ def test_the_owners_app_reaches_only_its_own_hub(db, monitor, hubs):
     assert post(owner, "/api/app/sos", {"service": "police"}).status_code == 403   # no CSRF
     assert post(owner, "/api/app/sos", {"service": "pizza"}, csrf=me["csrf"]).status_code == 409
     assert len(h.commands) == 1
+
+
+def test_an_operator_is_no_owner_an_owner_no_operator_and_an_operator_no_admin(db, held_case):
+    rx, _, case = held_case
+    add_operator(db)
+    operator, _ = client_for(rx)
+    csrf = login(operator)
+    store = Store(db)
+    try:
+        token = operators.link_owner(store, "hub-1")
+    finally:
+        store.close()
+    owner, _ = client_for(rx)
+    assert owner.get("/app/link/" + token, follow_redirects=False).status_code == 303
+    owner_csrf = owner.get("/api/app").json()["csrf"]
+    for _, path, methods, access in routes_of(operator.app, case):
+        for method in methods:
+            if access.kind == "owner":
+                assert knock(operator, method, path, csrf).status_code == 401, (method, path)
+            elif access.kind == "operator":
+                assert knock(owner, method, path, owner_csrf).status_code == 401, (method, path)
+                if access.role == "admin":
+                    assert knock(operator, method, path, csrf).status_code == 403, (method, path)
+    assert query(db, "SELECT status FROM cases") == [{"status": "open"}]
+    assert query(db, "SELECT * FROM dispatches") == []
 
 
 def test_json_bodies_are_bounded_and_must_be_objects(db, monitor):

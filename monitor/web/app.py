@@ -1,5 +1,6 @@
 """The web application: pages, the API, the live stream, the owner's app, and
-the checks in front of them (guard.py, TrustedHostMiddleware)."""
+the checks in front of them (guard.py, TrustedHostMiddleware, and access.lock:
+every route locked to a logged-in operator unless its handler is marked)."""
 import asyncio
 import os
 
@@ -14,6 +15,7 @@ from monitor import accounts, operators
 from monitor.cases import Refused
 from monitor.store import Store
 from monitor.web import owner, routes
+from monitor.web.access import lock, public
 from monitor.web.auth import Auth, Denied
 from monitor.web.hubview import HubView
 from monitor.web.guard import (BadRequest, OneBodyLength, SameOriginWrites,
@@ -55,11 +57,13 @@ class Web:
 def _page(name):
     path = os.path.join(STATIC, name)
 
+    @public     # a shell: the data comes from the (locked) API
     async def serve(request):
         return FileResponse(path, media_type="text/html; charset=utf-8")
     return serve
 
 
+@public
 async def _favicon(request):
     return FileResponse(os.path.join(STATIC, "favicon.svg"), media_type="image/svg+xml")
 
@@ -98,7 +102,7 @@ def build(web):
         Route("/api/accounts/{hub}/link", routes.link_account, methods=["POST"]),
         Route("/api/operators", routes.list_operators),
         Route("/api/operators", routes.add_operator, methods=["POST"]),
-        Route("/api/stream", _stream(web)),
+        Route("/api/stream", routes.stream),
         Route("/api/stats", routes.stats),
         Route("/app/link/{token}", owner.open_link),
         Route("/api/app", owner.whoami),
@@ -110,10 +114,11 @@ def build(web):
         # Asked for by every browser: an answer, not a 404 in the console.
         Route("/favicon.ico", _favicon),
         Route("/health", routes.health),
-        Mount("/static", StaticFiles(directory=STATIC)),
+        Mount("/static", public(StaticFiles(directory=STATIC))),
     ]
     app = Starlette(
-        routes=pages + api,
+        # Each route behind the check its handler's mark asks for (access.py).
+        routes=lock(pages + api, web.auth),
         middleware=[Middleware(OneBodyLength),
                     Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(config),
                                www_redirect=False),
@@ -125,10 +130,3 @@ def build(web):
                             asyncio.TimeoutError: _error(504)})
     app.state.web = web
     return app
-
-
-def _stream(web):
-    async def stream(request):
-        web.auth.require(request)
-        return await web.live.stream(request)
-    return stream

@@ -10,6 +10,7 @@ import asyncio
 from starlette.responses import JSONResponse
 
 from monitor import operators
+from monitor.web.access import public, session
 from monitor.web.guard import SAFE, json_body
 from monitor.web.ratelimit import FailureLimit
 
@@ -56,7 +57,8 @@ class Auth:
                                  self.web.config.clock)
 
     def require(self, request, kind="operator", role=None):
-        """The session behind this request, or Denied. Checks the CSRF token on writes."""
+        """The session behind this request, or Denied. Checks the CSRF token on writes.
+        access.lock applies it in front of every route not marked @public."""
         sess = self.current(request, kind)
         if sess is None or sess["kind"] != kind:
             raise Denied(401, "log in first" if kind == "operator"
@@ -70,6 +72,7 @@ class Auth:
 
     # ---- routes ----
 
+    @public
     async def login(self, request):
         body = await json_body(request)
         name, password = body.get("name"), body.get("password")
@@ -93,6 +96,7 @@ class Auth:
         self.set_cookie(request, response, "operator", token)
         return response
 
+    @public         # ends whichever sessions the browser holds (CSRF-checked), or none
     async def logout(self, request):
         response = JSONResponse({"logged_out": True})
         for kind in COOKIE:
@@ -107,6 +111,6 @@ class Auth:
         return response
 
     async def me(self, request):
-        sess = self.require(request)
+        sess = session(request)
         return JSONResponse({"name": sess["subject"], "role": sess["role"],
                              "csrf": sess["csrf"]})

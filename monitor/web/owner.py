@@ -1,7 +1,8 @@
 """The owner's app: per account. The owner opens the link made for their
 account (`monitor account link HUB`), which starts an owner session for that
 hub alone; everything the app does (SOS, arm, disarm, cancel or confirm an
-alarm) goes to the session's hub, never to one the request names."""
+alarm) goes to the session's hub, never to one the request names. Its routes
+are marked @owner_app (access.py): an owner session, not an operator's."""
 import asyncio
 import re
 
@@ -10,6 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from monitor import accounts, operators
 from monitor.cases import Refused
 from monitor.web import owner_case, views
+from monitor.web.access import owner_app, public, session
 from monitor.web.auth import Denied
 from monitor.web.guard import json_body
 
@@ -23,6 +25,7 @@ def link_url(base, token):
     return "%s/app/link/%s" % (base.rstrip("/"), token)
 
 
+@public          # the token in the link is the credential
 async def open_link(request):
     web = request.app.state.web
     hub = operators.owner_hub(web.store, request.path_params["token"])
@@ -34,17 +37,19 @@ async def open_link(request):
     return response
 
 
+@owner_app
 async def whoami(request):
     web = request.app.state.web
-    sess = web.auth.require(request, "owner")
+    sess = session(request)
     acct = accounts.get(web.store, sess["subject"]) or {}
     return JSONResponse({"hub": sess["subject"], "address": acct.get("address", ""),
                          "csrf": sess["csrf"]})
 
 
+@owner_app
 async def sos(request):
     web = request.app.state.web
-    sess = web.auth.require(request, "owner")
+    sess = session(request)
     body = await json_body(request)
     service = body.get("service")
     if service not in ("police", "fire", "medical"):
@@ -55,7 +60,7 @@ async def sos(request):
 
 def _hub(request):
     web = request.app.state.web
-    return web, web.auth.require(request, "owner")["subject"]
+    return web, session(request)["subject"]
 
 
 def _home(web, hub):
@@ -64,12 +69,14 @@ def _home(web, hub):
                 history=owner_case.history(web.store, hub, views.wall_of(web.rx.clock)))
 
 
+@owner_app
 async def home(request):
     """The hub now: state, online, open zones, the alarm to act on, history in words."""
     web, hub = _hub(request)
     return JSONResponse(_home(web, hub))
 
 
+@owner_app
 async def command(request):
     web, hub = _hub(request)
     body = await json_body(request)
@@ -90,6 +97,7 @@ async def _engine(web, fn):
     return await asyncio.wait_for(asyncio.wrap_future(fut), 10)
 
 
+@owner_app
 async def cancel(request):
     """Cancel alarm: the verbal password, as on the monitoring center's call."""
     web, hub = _hub(request)
@@ -97,6 +105,7 @@ async def cancel(request):
     return JSONResponse(await _engine(web, owner_case.cancel_fn(hub, body.get("password"))))
 
 
+@owner_app
 async def confirm(request):
     """Confirm emergency: the monitoring center sends help without waiting for the call."""
     web, hub = _hub(request)

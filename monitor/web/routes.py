@@ -1,5 +1,6 @@
 """The console's API: the queue, a case and the actions on it, accounts and
-operators (admins), counters. Every route says who may call it."""
+operators (admins), counters, the live stream. Who may call each is its mark
+(access.py): none is a logged-in operator; app.build applies the check."""
 import asyncio
 
 from starlette.responses import JSONResponse
@@ -7,6 +8,7 @@ from starlette.responses import JSONResponse
 from monitor import accounts, operators
 from monitor.store import Store
 from monitor.web import actions, owner, views
+from monitor.web.access import admin, public, session
 from monitor.web.auth import Denied
 from monitor.web.guard import BadRequest, json_body
 
@@ -27,13 +29,11 @@ def _int(text, what):
 
 async def queue(request):
     web = _web(request)
-    web.auth.require(request)
     return JSONResponse(views.queue(web.store, _now_ms(web), views.wall_of(web.rx.clock)))
 
 
 async def case(request):
     web = _web(request)
-    web.auth.require(request)
     found = views.case(web.store, _int(request.path_params["case"], "case"), _now_ms(web),
                        views.wall_of(web.rx.clock))
     if found is None:
@@ -43,7 +43,7 @@ async def case(request):
 
 async def case_action(request):
     web = _web(request)
-    sess = web.auth.require(request)
+    sess = session(request)
     body = await json_body(request)
     result = await actions.act(web.rx, sess["subject"], _int(request.path_params["case"], "case"),
                                request.path_params["action"], body)
@@ -52,7 +52,6 @@ async def case_action(request):
 
 async def account(request):
     web = _web(request)
-    web.auth.require(request)
     found = accounts.get(web.store, request.path_params["hub"])
     if found is None:
         raise Denied(404, "no account %s" % request.path_params["hub"])
@@ -82,30 +81,30 @@ def _edit(store, hub, body):
     return accounts.get(store, hub)
 
 
+@admin
 async def edit_account(request):
     web = _web(request)
-    web.auth.require(request, role="admin")
     body = await json_body(request)
     return JSONResponse(await asyncio.to_thread(_own_store, web.db, _edit,
                                                 request.path_params["hub"], body))
 
 
+@admin
 async def link_account(request):
     web = _web(request)
-    web.auth.require(request, role="admin")
     token = operators.link_owner(web.store, request.path_params["hub"])
     return JSONResponse({"url": owner.link_url(web.base_url(request), token)})
 
 
+@admin
 async def list_operators(request):
     web = _web(request)
-    web.auth.require(request, role="admin")
     return JSONResponse(operators.listing(web.store))
 
 
+@admin
 async def add_operator(request):
     web = _web(request)
-    web.auth.require(request, role="admin")
     body = await json_body(request)
     name, password, role = body.get("name"), body.get("password"), body.get("role", "operator")
     await asyncio.to_thread(_own_store, web.db, operators.add, name, password, role)
@@ -114,8 +113,12 @@ async def add_operator(request):
 
 async def stats(request):
     web = _web(request)
-    web.auth.require(request)
     return JSONResponse(web.store.counters())
+
+
+async def stream(request):
+    """Server-Sent Events: which cases changed (live.py)."""
+    return await _web(request).live.stream(request)
 
 
 # A request that came through a proxy is not the machine's own, whatever address it has.
@@ -136,6 +139,7 @@ def _insider(web, request):
     return sess is not None and sess["kind"] == "operator"
 
 
+@public
 async def health(request):
     """Public: up or not (HTTP 503 when not), for a load balancer or an uptime
     check. Details (store, broker, engine, signals waiting) for operators and

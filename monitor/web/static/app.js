@@ -2,7 +2,7 @@
 // during an alarm "Cancel alarm" (with the verbal password) or "Confirm
 // emergency", SOS after a confirmation, what happened in words, and a
 // notification for a new alarm when the owner allowed them. Polls
-// /api/app/home; every write carries the session's CSRF token.
+// /api/app/home; every write carries the session's CSRF token (api.js).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -11,22 +11,8 @@ const STATE = {disarmed: "Disarmed", arming: "Arming: leave now", armed_home: "A
                armed_away: "Armed Away", pending: "Someone came in: entry delay",
                triggered: "ALARM"};
 const SERVICE = {police: "the police", fire: "the fire brigade", medical: "an ambulance"};
-let csrf = "";
 let alarmSeen = null;       // the alarm case last notified about
 let sosService = null;      // the SOS waiting for its confirmation
-
-async function api(path, body) {
-  const opts = {headers: {}};
-  if (body !== undefined) {
-    opts.method = "POST";
-    opts.headers = {"Content-Type": "application/json", "X-CSRF-Token": csrf};
-    opts.body = JSON.stringify(body);
-  }
-  const res = await fetch(path, opts);
-  const data = await res.json().catch(() => ({error: res.statusText}));
-  if (!res.ok) throw new Error(data.error || res.statusText);
-  return data;
-}
 
 function text(el, value) {
   const v = value == null ? "" : String(value);
@@ -152,7 +138,7 @@ function wire() {
 async function main() {
   try {
     const me = await api("/api/app");
-    csrf = me.csrf;
+    apiSession.csrf = me.csrf;
     text($("hub"), me.hub);
     text($("address"), me.address);
   } catch (e) { showError(e); return; }

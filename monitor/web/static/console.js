@@ -1,5 +1,6 @@
-// The console pages (the owner's app is app.js). Data from /api/*; live changes from
-// the /api/stream Server-Sent Events (which cases changed, a few times a second).
+// The console pages (the owner's app is app.js; both call the API through api.js).
+// Data from /api/*; live changes from the /api/stream Server-Sent Events (which
+// cases changed, a few times a second).
 // Live updates change what is on screen in place (rows and buttons keyed by
 // id), never rebuild it: a button must not be swapped under a pressed pointer.
 "use strict";
@@ -7,25 +8,16 @@
 const $ = (id) => document.getElementById(id);
 const page = document.body.dataset.page;
 const lastPart = () => decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
-let csrf = "";
 let clockOffset = 0;     // server ms - browser ms, so countdowns use the server's clock
 
-async function api(path, body) {
-  const opts = {headers: {}};
-  if (body !== undefined) {
-    opts.method = "POST";
-    opts.headers = {"Content-Type": "application/json", "X-CSRF-Token": csrf};
-    opts.body = JSON.stringify(body);
-  }
-  const res = await fetch(path, opts);
-  const data = await res.json().catch(() => ({error: res.statusText}));
-  if (res.status === 401 && page !== "login" && page !== "app") {
-    location.assign("/login?next=" + encodeURIComponent(location.pathname));
-  }
-  if (!res.ok) throw new Error(data.error || res.statusText);
-  if (data && typeof data.now_ms === "number") clockOffset = data.now_ms - Date.now();
-  return data;
+// api() is api.js's, shared with the owner's app: here a 401 goes to the login
+// page, and every answer's now_ms sets the clock offset.
+if (page !== "login") {
+  apiSession.onDenied = () => location.assign("/login?next=" + encodeURIComponent(location.pathname));
 }
+apiSession.onData = (data) => {
+  if (data && typeof data.now_ms === "number") clockOffset = data.now_ms - Date.now();
+};
 
 function showError(e) { const el = $("error"); if (el) el.textContent = e ? e.message : ""; }
 
@@ -36,7 +28,7 @@ function text(el, value) {
 
 async function whoami() {
   const me = await api("/api/me");
-  csrf = me.csrf;
+  apiSession.csrf = me.csrf;
   text($("who"), me.name + " (" + me.role + ")");
   if ($("operators-link")) $("operators-link").hidden = me.role !== "admin";
   $("btn-logout").onclick = async () => {
