@@ -61,6 +61,8 @@ def secure_broker(tmp_path_factory):
     b.stop()
 
 
+# Before xdist's own hook, which reads the groups into the node ids.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         if isinstance(item, DualItem):

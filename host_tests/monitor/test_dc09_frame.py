@@ -6,10 +6,10 @@ import string
 from hypothesis import given, settings, strategies as st
 
 from dc09_panel import KEYS, answer_of, contact_id, null
+import pytest
+
 from monitor.dc09 import frame
 from panel import contact_id_table as CID_TABLE
-
-import pytest
 
 pytestmark = pytest.mark.fast
 

@@ -8,10 +8,10 @@ import json
 
 from hypothesis import given, settings, strategies as st
 
+import pytest
+
 from monitor import signing
 from uplink import wire
-
-import pytest
 
 pytestmark = pytest.mark.fast
 

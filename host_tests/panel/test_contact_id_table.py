@@ -1,9 +1,9 @@
 # The hub ranks signals by panel/contact_id.py's tuples; the table the monitoring
 # service reads (panel/contact_id_table.py, off the board image) says the same.
+import pytest
+
 from panel import contact_id as CID
 from panel import contact_id_table as CID_TABLE
-
-import pytest
 
 pytestmark = pytest.mark.fast
 

@@ -10,11 +10,11 @@ import pytest
 from tools import paths
 from tools.hubsim import SHIMS
 
+pytestmark = pytest.mark.fast
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 _RUN = """
 import json, shim_scan
-
-pytestmark = pytest.mark.fast
 for name in sorted(dir(shim_scan)):
     if name.startswith("test_"):
         try:

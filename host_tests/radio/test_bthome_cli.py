@@ -3,9 +3,9 @@ import json
 import subprocess
 import sys
 
-from tools import paths
-
 import pytest
+
+from tools import paths
 
 pytestmark = pytest.mark.fast
 

@@ -1,14 +1,14 @@
 """Property tests of the BTHome decoder on CPython (hypothesis)."""
 from hypothesis import given, settings, strategies as st
 
+import pytest
+
 from crypto import ccm
 from crypto import ccm_host
 from radio import bthome
 from radio import bthome_encode
 from radio import bthome_host
 from radio.bthome import BTHomeError
-
-import pytest
 
 pytestmark = pytest.mark.fast
 

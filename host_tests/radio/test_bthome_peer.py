@@ -16,13 +16,13 @@ from habluetooth import BluetoothServiceInfoBleak
 from hypothesis import given, settings, strategies as st
 from sensor_state_data.description import BaseBinarySensorDescription, BaseSensorDescription
 
+import pytest
+
 from crypto import ccm
 from crypto import ccm_host
 from radio import bthome
 from radio import bthome_encode
 from radio.bthome import BTHomeError
-
-import pytest
 
 pytestmark = pytest.mark.fast
 

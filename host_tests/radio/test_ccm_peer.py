@@ -10,11 +10,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 from hypothesis import given, settings, strategies as st
 
+import pytest
+
 from crypto import ccm
 from crypto import ccm_host
 from tools import paths
-
-import pytest
 
 pytestmark = pytest.mark.fast
 

@@ -8,9 +8,9 @@ import subprocess
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from tools import paths
-
 import pytest
+
+from tools import paths
 
 pytestmark = pytest.mark.fast
 

@@ -6,9 +6,9 @@ import json
 from hypothesis import given, settings, strategies as st
 
 
-from uplink.outbox import MemStore, Outbox  # noqa: E402
-
 import pytest
+
+from uplink.outbox import MemStore, Outbox  # noqa: E402
 
 pytestmark = pytest.mark.fast
 

@@ -9,11 +9,11 @@ import ast
 import inspect
 import os
 
+import pytest
+
 from tools import paths
 
 import fake_umqtt  # noqa: E402
-
-import pytest
 
 pytestmark = pytest.mark.fast
 

@@ -4,9 +4,9 @@ import json
 
 from hypothesis import given, strategies as st
 
-from uplink import wire
-
 import pytest
+
+from uplink import wire
 
 pytestmark = pytest.mark.fast
 
