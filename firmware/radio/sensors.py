@@ -87,8 +87,7 @@ class Sensors:
             result = bthome.decode(data, mac, s.key)
         except bthome.BTHomeError as e:
             # A bad MIC, or a plain advert from a sensor that has a key: a forgery.
-            forged = e.reason in ("bad MIC", "key given but packet not encrypted")
-            self.counts["forged" if forged else "malformed"] += 1
+            self.counts["forged" if e.code == bthome.FORGED else "malformed"] += 1
             return []
         if s.key is not None:
             if result["counter"] <= s.counter:
