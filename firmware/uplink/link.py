@@ -111,7 +111,7 @@ class Link:
     def __init__(self, outbox, hub_id, secret, server, port=1883, prefix="alarm",
                  user=None, password=None, keepalive_s=30, timeout_ms=250,
                  backoff_min_ms=500, backoff_max_ms=60000, per_poll=4, resend_ms=30000,
-                 require_signed=True, on_command=None, clock=None, rand=None,
+                 on_command=None, clock=None, rand=None,
                  mqtt=None, plain_actions=("ARM_AWAY", "ARM_HOME", "DISARM"), tls=None):
         self.outbox = outbox
         self.hub_id = hub_id
@@ -126,7 +126,6 @@ class Link:
         self.backoff_max_ms = backoff_max_ms
         self.per_poll = per_poll
         self.resend_ms = resend_ms
-        self.require_signed = require_signed
         # Home Assistant sends these unsigned; the panel checks their code like
         # a keypad entry (wrong ones count toward the lockout). PANIC and SOS
         # carry no code, so only their signed form is accepted.
@@ -375,7 +374,7 @@ class Link:
 
     def _on_ack(self, msg):
         obj = wire.parse(msg)
-        seqs = wire.check_ack(obj, self.hub_id, self.secret if self.require_signed else None)
+        seqs = wire.check_ack(obj, self.hub_id, self.secret)
         if seqs is None:
             self._count("bad_acks")
             return
@@ -387,7 +386,7 @@ class Link:
         # answers a signal sent on this connection: a replayed old ack must
         # not set the clock to its old time.
         t = obj.get("time")
-        if answers and t is not None and self.require_signed and self.clock is not None:
+        if answers and t is not None and self.clock is not None:
             self.clock.adopt(t, "monitor")
         self._count("acked", self.outbox.ack(seqs))
 
@@ -399,7 +398,7 @@ class Link:
         if obj is None or not isinstance(obj.get("action"), str):
             self._count("bad_commands")
             return
-        if "mac" in obj or self.require_signed and obj.get("action") not in self.plain_actions:
+        if "mac" in obj or obj.get("action") not in self.plain_actions:
             obj = self._check_signed(obj)
             if obj is None:
                 self._count("bad_commands")
