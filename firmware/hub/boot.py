@@ -93,7 +93,14 @@ def build(root="", machine=None):
     from uplink.clock import Clock
     wall = Clock(ntp_host=settings.ntp)
     link = _link(settings, outbox, wall)
-    if link is not None:
+    if link is False:
+        # The config reports over MQTT but this image has no MQTT code: the
+        # alarm still guards the house (and any DC-09 path still reports),
+        # but the hub must say it cannot report as configured.
+        link = None
+        print(json.dumps({"trouble": "mqtt", "error": "no MQTT code on the board"}))
+        panel.system_trouble(now, CID.COMM, "mqtt")
+    elif link is not None:
         link.watermark = cmd_id
     hub = Hub(panel, store, keypad=keypad, wired=wired, sensors=sensors, siren=siren,
               buzzer=buzzer, led=led, link=link, outbox=outbox, clock=wall.now, wallclock=wall)
@@ -138,7 +145,7 @@ def _link(settings, outbox, wall):
     try:
         from uplink.link import Link
     except ImportError:
-        return None
+        return False    # an image made for another config: build() reports it
     tls = None
     if settings.mqtt_tls:
         from uplink.tls import Tls      # only then: the ssl module and the CA cost heap

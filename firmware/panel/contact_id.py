@@ -32,6 +32,7 @@ TEST = const(602)
 RESTART = const(305)        # system reset: reported by the hub shell after boot
 OVERFLOW = const(624)       # event log overflow: the hub's outbox dropped signals
 MEMORY = const(303)         # the hub's own files were damaged: it runs on what it could read
+COMM = const(350)           # a report path the config names has no code on the board
 
 # Ranks: what a full outbox keeps longest. ALARM is never dropped.
 ALARM = const(0)

@@ -166,8 +166,9 @@ class Panel:
         self._signal("E", CID.TEST, zone=0, name="periodic")
 
     def system_trouble(self, now, event, name, **extra):
-        # A trouble of the hub itself (its files on flash were damaged):
-        # reported like a zone trouble, with the keypad's trouble beep.
+        # A trouble of the hub itself (its files on flash were damaged, or
+        # its image lacks a report path the config names): reported like a
+        # zone trouble, with the keypad's trouble beep.
         self.now = now
         self._signal("E", event, zone=0, name=name, **extra)
         self._buzz_once("trouble")
