@@ -2,14 +2,10 @@
 # BLE sensors behind zones) and the board's pin map. Like the panel's config,
 # every refusal names the field.
 import binascii
-from panel.config import ConfigError, button_events, _str
+from panel.config import ConfigError, button_events, _int, _str
 from radio import bthome
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 # umqtt.simple up to 1.7.0 (frozen in stock v1.28) writes a SUBSCRIBE's
 # remaining length (2 id + 2 length + topic + 1 QoS) in one byte, so a topic
@@ -21,13 +17,6 @@ SUBSCRIBED = ("acks", "commands")     # the topics the link subscribes to
 def _text(d, key, where, required=True, longest=64):
     if required or d.get(key) is not None:
         return _str(d, key, where + key, longest)
-
-
-def _int(d, key, where, default, lo, hi):
-    v = d.get(key, default)
-    if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-        raise ConfigError(where + key, "must be a whole number in %d..%d" % (lo, hi))
-    return v
 
 
 def _slug_ok(text):
@@ -69,7 +58,7 @@ class HubSettings:
         mqtt = _section(raw, "mqtt")
         self.mqtt_host = _text(mqtt, "host", "mqtt.", "dc09" not in raw)
         self.mqtt_tls, self.mqtt_ca = _tls(mqtt)
-        self.mqtt_port = _int(mqtt, "port", "mqtt.", 8883 if self.mqtt_tls else 1883, 1, 65535)
+        self.mqtt_port = _int(mqtt, "port", 8883 if self.mqtt_tls else 1883, 1, 65535, "mqtt.port")
         self.mqtt_user, self.mqtt_password = _login(mqtt, self.hub_id)
         self.mqtt_prefix = _text(mqtt, "prefix", "mqtt.", required=False) or "alarm"
         for leaf in SUBSCRIBED:
@@ -79,8 +68,8 @@ class HubSettings:
                 field = "hub_id" if len(self.hub_id) > len(self.mqtt_prefix) else "mqtt.prefix"
                 raise ConfigError(field, "topic %s: %d bytes, at most %d (umqtt.simple), no + #"
                                   % (topic, n, SUBSCRIBE_TOPIC_MAX))
-        self.keepalive = _int(mqtt, "keepalive", "mqtt.", 30, 10, 600)
-        self.test_interval = _int(mqtt, "test_interval", "mqtt.", 3600, 60, 86400)
+        self.keepalive = _int(mqtt, "keepalive", 30, 10, 600, "mqtt.keepalive")
+        self.test_interval = _int(mqtt, "test_interval", 3600, 60, 86400, "mqtt.test_interval")
         self.discovery = mqtt.get("discovery", True) is not False
         self.discovery_prefix = _text(mqtt, "discovery_prefix", "mqtt.", required=False) \
             or "homeassistant"
@@ -99,7 +88,7 @@ class HubSettings:
             z = zones[n]
             where = "zones[%d]." % n
             if "pin" in z:
-                self.wired.append((z.get("name"), _int(z, "pin", where, 0, 0, 48)))
+                self.wired.append((z.get("name"), _int(z, "pin", 0, 0, 48, where + "pin")))
                 self.wired_fields.append(where + "pin")
             if "mac" not in z:
                 continue
@@ -236,7 +225,7 @@ class Board:
             return None
         if not isinstance(v, dict):
             raise ConfigError("board." + key, "must be an object with pin")
-        pin = _int(v, "pin", "board.%s." % key, 0, 0, 48)
+        pin = _int(v, "pin", 0, 0, 48, "board.%s.pin" % key)
         self.check_pin(pin, "board.%s.pin" % key, output=True)
         return (pin, v.get("active_high", True) is not False)
 

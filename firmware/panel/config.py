@@ -46,9 +46,11 @@ class ConfigError(Exception):
 
 
 def _int(d, field, default, lo, hi, name=None):
+    # None only for a field that may be left out (default None): a null given
+    # for any other is refused like any other value that is not a number.
     v = d.get(field, default)
     name = name or field
-    if v is None:
+    if v is None and default is None:
         return None
     if not isinstance(v, int) or isinstance(v, bool):
         raise ConfigError(name, "must be a whole number, got %r" % (v,))

@@ -5,11 +5,7 @@
 # full, and which response plan an E signal starts is the monitoring service's
 # (panel/contact_id_table.py, off the board image): on the board the hub only
 # ever asks rank(), which ranks by the tuples here.
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 MEDICAL = const(100)
 FIRE = const(110)

@@ -8,11 +8,7 @@
 # So the scan task only queues here; the loop takes the whole batch at once,
 # oldest first, and each sensor's encrypted adverts in counter order, before
 # any replay check. Plain sensors have no counter: their arrival order stands.
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 _ENCRYPTED = const(0x01)
 _VERSION_MASK = const(0xE0)

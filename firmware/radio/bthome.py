@@ -10,11 +10,7 @@ import binascii
 
 from crypto import ccm
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 UUID = const(0xFCD2)
 _ENCRYPTED = const(0x01)

@@ -6,11 +6,7 @@ import binascii
 from crypto import ccm_host
 from radio.bthome import BTHomeError, spec, object_id, parse_mac, _key_bytes, _nonce
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 # As in radio/bthome.py (a const with a leading _ is not a module attribute).
 _ENCRYPTED = const(0x01)

@@ -16,18 +16,14 @@
 # the ones behind it go on, so one refused signal never blocks the path and
 # none is thrown away. A NULL left unanswered marks the path down (stats "up"
 # false, on the hub's status topic), like any failure.
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+import errno
+
+from panel.compat import const
 
 from panel import ticks
 from uplink import dc09, dc09_answer
-from uplink.outbox import alarm_waiting
+from uplink.outbox import retry_in
 
-_EAGAIN = const(11)
-_ETIMEDOUT = const(110)
 _MAX_ANSWER = const(512)     # bytes: a longer "answer" is not one
 
 
@@ -134,7 +130,7 @@ class Dc09:
         while sent < len(msg):
             n = self.sock.send(msg[sent:])
             if not n:
-                raise OSError(_ETIMEDOUT)
+                raise OSError(errno.ETIMEDOUT)
             sent += n
         self.waiting = [seq, no, now]
         if seq is not None:
@@ -148,7 +144,7 @@ class Dc09:
         try:
             chunk = s.recv(_MAX_ANSWER)
         except OSError as e:
-            if e.args[0] not in (_EAGAIN, _ETIMEDOUT):
+            if e.args[0] not in (errno.EAGAIN, errno.ETIMEDOUT):
                 raise
             chunk = None
         if chunk is not None:
@@ -167,7 +163,7 @@ class Dc09:
             raise OSError("answer too long")
         if ticks.diff(now, self.waiting[2]) >= self.answer_ms:
             self.stats["timeouts"] += 1
-            raise OSError(_ETIMEDOUT)
+            raise OSError(errno.ETIMEDOUT)
 
     def _answer(self, now, line):
         a = dc09_answer.parse(line, self.key)
@@ -218,15 +214,7 @@ class Dc09:
         self.stats["up"] = False
         self.waiting = None
         self.failures += 1
-        n = self.failures - 1
-        delay = self.backoff_min_ms << (n if n < 16 else 16)
-        if delay > self.backoff_max_ms:
-            delay = self.backoff_max_ms
-        if delay > self.alarm_retry_ms and alarm_waiting(self.outbox):
-            delay = self.alarm_retry_ms
-        half = delay // 2
-        r = self.rand(half + 1) if self.rand else _rand(half + 1)
-        self.next_try = ticks.add(now, half + r)
+        self.next_try = ticks.add(now, retry_in(self))
 
     def _close(self):
         if self.sock is not None:
@@ -235,8 +223,3 @@ class Dc09:
             except Exception:
                 pass
         self.sock = None
-
-
-def _rand(n):
-    import os
-    return int.from_bytes(os.urandom(4), "big") % n

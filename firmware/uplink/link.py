@@ -20,25 +20,17 @@
 # of the packet read last (retain flag, PINGRESP) that umqtt does not pass on.
 # Uses only the umqtt.simple API shared by 1.3.4 (PyPI), 1.7.0 (frozen in stock
 # v1.28) and 1.8.x (docs/protocol.md lists it; host_tests/uplink checks it).
+import errno
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 from panel import ticks
 from uplink import wire
 from uplink.inbound import Inbound
-from uplink.outbox import alarm_waiting
+from uplink.outbox import retry_in
 
 _IPPROTO_TCP = const(6)
 _TCP_NODELAY = const(1)
-
-
-def _default_rand(n):
-    import os
-    return int.from_bytes(os.urandom(4), "big") % n if n > 0 else 0
 
 
 class _Sock:
@@ -139,7 +131,7 @@ class Link:
         self.on_command = on_command
         self.tls = tls                  # uplink.tls.Tls, or None for plain MQTT
         self.clock = clock              # uplink.clock.Clock: command ts, time from acks
-        self.rand = rand or _default_rand
+        self.rand = rand                # rand(n) in [0, n): the backoff's jitter (tests)
         if mqtt is None:
             from umqtt import simple as mqtt
         self.mqtt = mqtt
@@ -272,14 +264,7 @@ class Link:
         self._close_sock()
         self.connected = False
         self.failures += 1
-        n = self.failures - 1
-        delay = self.backoff_min_ms << (n if n < 16 else 16)
-        if delay > self.backoff_max_ms:
-            delay = self.backoff_max_ms
-        if delay > self.alarm_retry_ms and alarm_waiting(self.outbox):
-            delay = self.alarm_retry_ms
-        half = delay // 2
-        self.next_try = ticks.add(now, half + self.rand(half + 1))   # jitter: [delay/2, delay]
+        self.next_try = ticks.add(now, retry_in(self))
 
     def _close_sock(self):
         if self.sock is not None:
@@ -350,7 +335,7 @@ class Link:
         ka = self.keepalive_s * 1000
         if ka:
             if self.ping_sent is not None and ticks.diff(now, self.ping_sent) > ka // 2:
-                raise OSError(110)          # no PINGRESP: the broker is gone
+                raise OSError(errno.ETIMEDOUT)      # no PINGRESP: the broker is gone
             if self.ping_sent is None and ticks.diff(now, self.last_tx) >= ka // 2:
                 self._timeout()
                 c.ping()

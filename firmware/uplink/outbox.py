@@ -15,11 +15,7 @@
 # Pure logic: no sockets, no clocks.
 import json
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 from panel import contact_id as CID
 from panel.contact_id import ALARM, LOW, OVERFLOW, TROUBLE  # noqa: F401 (part of this API)
@@ -39,6 +35,46 @@ def alarm_waiting(box):
         if priority(e[2]) == ALARM:
             return True
     return False
+
+
+def retry_in(path):
+    """The ms a report path (uplink/link.py's Link, uplink/dc09_link.py's Dc09)
+    waits after its path.failures-th failure in a row: doubling from
+    backoff_min_ms to backoff_max_ms, and no more than alarm_retry_ms while an
+    alarm waits in path.outbox. Jittered down to half (path.rand(n), else
+    os.urandom): the hubs one outage cut off do not all come back at once."""
+    n = path.failures - 1
+    delay = path.backoff_min_ms << (n if n < 16 else 16)
+    if delay > path.backoff_max_ms:
+        delay = path.backoff_max_ms
+    if delay > path.alarm_retry_ms and alarm_waiting(path.outbox):
+        delay = path.alarm_retry_ms
+    half = delay // 2
+    if path.rand is not None:
+        return half + path.rand(half + 1)
+    import os
+    return half + int.from_bytes(os.urandom(4), "big") % (half + 1)
+
+
+def replace(path, lines, mode="wb"):
+    """Write `lines` (bytes, or str with mode "w"), each ended by a newline, to
+    path.new, then rename that over path: on LittleFS (the ESP32 default) and
+    POSIX the rename replaces atomically, so after a power cut at any instant
+    a reader finds the old file or the new one, never half of one. Where
+    rename cannot replace (FAT) the old file goes first: readers then fall
+    back to path.new."""
+    import os
+    tmp = path + ".new"
+    nl = "\n" if mode == "w" else b"\n"
+    with open(tmp, mode) as f:
+        for line in lines:
+            f.write(line)
+            f.write(nl)
+    try:
+        os.rename(tmp, path)
+    except OSError:
+        os.remove(path)
+        os.rename(tmp, path)
 
 
 class MemStore:
@@ -62,7 +98,7 @@ class MemStore:
 
 
 class FileStore:
-    """A store in one flash file, replaced atomically: write path.new, then rename."""
+    """A store in one flash file, replaced atomically (replace())."""
 
     def __init__(self, path):
         self.path = path
@@ -85,18 +121,7 @@ class FileStore:
             f.write(b"\n")
 
     def save(self, lines):
-        import os
-        with open(self.tmp, "wb") as f:
-            for line in lines:
-                f.write(line)
-                f.write(b"\n")
-        try:
-            os.rename(self.tmp, self.path)
-        except OSError:
-            # FAT cannot rename over a file. If we die between these two calls,
-            # load() falls back to path.new.
-            os.remove(self.path)
-            os.rename(self.tmp, self.path)
+        replace(self.path, lines)
 
 
 class Outbox:
