@@ -118,9 +118,12 @@ def _out(Pin, board, name):
     # The board's output `name` (siren, buzzer, led) with its patterns, or None.
     from drivers import outputs as O
     o = getattr(board, name)
+    if not o:
+        return None
+    pin, active_high = o
     name = name.upper()
-    return o and O.PatternOutput(Pin(o[0], Pin.OUT), getattr(O, name),
-                                 getattr(O, name + "_ONCE", None), o[1])
+    return O.PatternOutput(Pin(pin, Pin.OUT), getattr(O, name),
+                           getattr(O, name + "_ONCE", None), active_high)
 
 
 def _resume(cfg, now, last_seq, snap, cause, damage):

@@ -12,6 +12,10 @@ from panel.compat import const
 # over 122 bytes breaks every connect; 1.8 encodes it properly.
 SUBSCRIBE_TOPIC_MAX = const(122)
 SUBSCRIBED = ("acks", "commands")     # the topics the link subscribes to
+# A board output (Board.siren, .buzzer, .led), a tuple read by these
+# positions: its GPIO and whether it is active high.
+_PIN = const(0)
+_ACTIVE_HIGH = const(1)
 
 
 def _text(d, key, where, required=True, longest=64):
@@ -208,7 +212,7 @@ class Board:
             raise ConfigError(field, "GPIO %d %s" % (pin, why))
 
     def check_inputs(self, wired, fields=None):
-        used = self.rows + self.cols + [o[0] for o in (self.siren, self.buzzer, self.led) if o]
+        used = self.rows + self.cols + [o[_PIN] for o in (self.siren, self.buzzer, self.led) if o]
         for n in range(len(wired)):
             zone, pin = wired[n]
             field = fields[n] if fields else "zones.%s.pin" % zone
@@ -216,8 +220,9 @@ class Board:
             if pin in used:
                 raise ConfigError(field, "GPIO %d is already used by the board" % pin)
             for m in range(n):
-                if wired[m][1] == pin:
-                    raise ConfigError(field, "GPIO %d is already the pin of %s" % (pin, wired[m][0]))
+                other, other_pin = wired[m]
+                if other_pin == pin:
+                    raise ConfigError(field, "GPIO %d is already the pin of %s" % (pin, other))
 
     def _output(self, raw, key):
         v = raw.get(key)

@@ -25,6 +25,14 @@ from uplink import dc09, dc09_answer
 from uplink.outbox import retry_in
 
 _MAX_ANSWER = const(512)     # bytes: a longer "answer" is not one
+# An outbox entry (uplink/outbox.py): [seq, time queued (s), signal].
+_SEQ = const(0)
+_SIGNAL = const(2)
+# self.waiting, the message sent and not yet answered: [seq (None for a
+# NULL), its DC-09 sequence number, the ticks it was sent at].
+_W_SEQ = const(0)
+_W_NO = const(1)
+_W_SENT = const(2)
 
 
 class Dc09:
@@ -105,14 +113,14 @@ class Dc09:
     def _send(self, now):
         seq = None
         for e in self.outbox.entries():
-            s = e[0]
+            s = e[_SEQ]
             h = self.held.get(s)
             if h is not None:
                 if ticks.diff(now, h) < 0:
                     continue
                 del self.held[s]
             seq = s
-            sig = e[2]
+            sig = e[_SIGNAL]
             break
         if seq is None:
             if not self.supervision_ms or ticks.diff(now, self.last_ok) < self.supervision_ms:
@@ -161,7 +169,7 @@ class Dc09:
                 return
         if len(self.buf) > _MAX_ANSWER:
             raise OSError("answer too long")
-        if ticks.diff(now, self.waiting[2]) >= self.answer_ms:
+        if ticks.diff(now, self.waiting[_W_SENT]) >= self.answer_ms:
             self.stats["timeouts"] += 1
             raise OSError(errno.ETIMEDOUT)
 
@@ -179,7 +187,7 @@ class Dc09:
                 self.offset = t - self.clock()
             self.waiting = None
             raise OSError("NAK")    # again after the backoff, with the new stamp
-        if no != w[1] or account != self.account:
+        if no != w[_W_NO] or account != self.account:
             self.stats["bad_answers"] += 1   # not this message's: a late or forged one
             return
         if kind == "ACK":
@@ -187,16 +195,16 @@ class Dc09:
                                          abs(t - self.clock() - self.offset) > self.window_s):
                 self.stats["bad_answers"] += 1   # an old ACK played back
                 return
-            if w[0] is not None:
-                self.outbox.ack([w[0]])
+            if w[_W_SEQ] is not None:
+                self.outbox.ack([w[_W_SEQ]])
                 self.stats["acked"] += 1
         elif kind == "DUH":
             self.stats["duh"] += 1
-            if w[0] is not None:
+            if w[_W_SEQ] is not None:
                 # Held ones the other path has since taken off the queue go.
-                queued = [e[0] for e in self.outbox.entries()]
+                queued = [e[_SEQ] for e in self.outbox.entries()]
                 self.held = {s: t for s, t in self.held.items() if s in queued}
-                self.held[w[0]] = ticks.add(now, self.duh_ms)
+                self.held[w[_W_SEQ]] = ticks.add(now, self.duh_ms)
         else:
             self.stats["bad_answers"] += 1
             return

@@ -31,6 +31,10 @@ from uplink.outbox import retry_in
 
 _IPPROTO_TCP = const(6)
 _TCP_NODELAY = const(1)
+# An outbox entry (uplink/outbox.py): [seq, time queued (s), signal].
+_SEQ = const(0)
+_TIME_S = const(1)
+_SIGNAL = const(2)
 
 
 class _Sock:
@@ -302,12 +306,12 @@ class Link:
         for e in self.outbox.entries():
             if budget <= 0:
                 break
-            seq = e[0]
+            seq = e[_SEQ]
             sent = self._sent.get(seq)
             if sent is not None and ticks.diff(now, sent) < self.resend_ms:
                 continue
             try:
-                payload = wire.event(self.secret, self.hub_id, e[1], e[2],
+                payload = wire.event(self.secret, self.hub_id, e[_TIME_S], e[_SIGNAL],
                                      getattr(self.outbox, "epoch", None))
             except ValueError:
                 # It can never be signed (a float slipped in): holding it would
