@@ -165,13 +165,12 @@ def spec(oid):
 
 
 # BTHomeError.code: the hub counts a forgery apart from a garbled advert, and
-# must not tell them apart by the reason's wording.
-MALFORMED = const(0)
+# must not tell them apart by the reason's wording. FORGED, or 0 (malformed).
 FORGED = const(1)
 
 
 class BTHomeError(Exception):
-    def __init__(self, reason, code=MALFORMED):
+    def __init__(self, reason, code=0):
         super().__init__(reason)
         self.reason = reason
         self.code = code
