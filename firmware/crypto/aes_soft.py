@@ -6,11 +6,7 @@
 #   length), and a monitoring company may hand out AES-192 keys. tools/deploy.py
 #   puts this file on the board for such a key alone (tools/mpy_build.py
 #   AES192_ONLY), so every other image stays as small as it was.
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 _CBC = const(2)     # cryptolib's mode number for CBC, the one mode DC-09 uses
 

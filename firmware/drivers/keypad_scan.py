@@ -3,6 +3,10 @@
 #
 # Rows are outputs driven low one at a time; columns are inputs with pull-ups,
 # so a pressed key reads 0 on its column while its row is low.
+#
+# poll() gives events as tuples: (kind, keys), kind "press" (keys: the key),
+# "hold" (the keys held) or "release" (no keys). hub/hub.py reads them by
+# position, _KIND and _KEYS.
 
 
 class KeypadScanner:

@@ -93,7 +93,14 @@ def build(root="", machine=None):
     from uplink.clock import Clock
     wall = Clock(ntp_host=settings.ntp)
     link = _link(settings, outbox, wall)
-    if link is not None:
+    if link is False:
+        # The config reports over MQTT but this image has no MQTT code: the
+        # alarm still guards the house (and any DC-09 path still reports),
+        # but the hub must say it cannot report as configured.
+        link = None
+        print(json.dumps({"trouble": "mqtt", "error": "no MQTT code on the board"}))
+        panel.system_trouble(now, CID.COMM, "mqtt")
+    elif link is not None:
         link.watermark = cmd_id
     hub = Hub(panel, store, keypad=keypad, wired=wired, sensors=sensors, siren=siren,
               buzzer=buzzer, led=led, link=link, outbox=outbox, clock=wall.now, wallclock=wall)
@@ -111,9 +118,12 @@ def _out(Pin, board, name):
     # The board's output `name` (siren, buzzer, led) with its patterns, or None.
     from drivers import outputs as O
     o = getattr(board, name)
+    if not o:
+        return None
+    pin, active_high = o
     name = name.upper()
-    return o and O.PatternOutput(Pin(o[0], Pin.OUT), getattr(O, name),
-                                 getattr(O, name + "_ONCE", None), o[1])
+    return O.PatternOutput(Pin(pin, Pin.OUT), getattr(O, name),
+                           getattr(O, name + "_ONCE", None), active_high)
 
 
 def _resume(cfg, now, last_seq, snap, cause, damage):
@@ -138,7 +148,7 @@ def _link(settings, outbox, wall):
     try:
         from uplink.link import Link
     except ImportError:
-        return None
+        return False    # an image made for another config: build() reports it
     tls = None
     if settings.mqtt_tls:
         from uplink.tls import Tls      # only then: the ssl module and the CA cost heap

@@ -8,8 +8,13 @@
 import asyncio
 import json
 import time
+from panel.compat import const
 from panel import ticks
 from radio.backlog import Backlog
+
+# A keypad event (drivers/keypad_scan.py): (kind, keys).
+_KIND = const(0)
+_KEYS = const(1)
 
 _KEYPAD_SOUND = {"ok": "ok", "error": "error", "wrong_code": "error", "not_ready": "error",
                  "locked": "locked", "aborted": "ok", "bypassed": "ok", "unbypassed": "ok",
@@ -107,12 +112,13 @@ class Hub:
         p = self.panel
         if self.keypad is not None:
             for ev in self.keypad.poll():
-                if ev[0] == "press":
+                kind = ev[_KIND]
+                if kind == "press":
                     if self.buzzer is not None:
                         self.buzzer.play("click", now)
-                    p.press(now, ev[1])
-                elif ev[0] == "hold":
-                    p.hold(now, ev[1])
+                    p.press(now, ev[_KEYS])
+                elif kind == "hold":
+                    p.hold(now, ev[_KEYS])
                 else:
                     p.release(now)
         if self.wired is not None:

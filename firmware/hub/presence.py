@@ -10,11 +10,7 @@ from panel import zones as Z
 from hub import ha
 from radio.sensors import news
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 _ZONE_STATE = const(0x100)
 _ZONE_ATTRS = const(0x200)

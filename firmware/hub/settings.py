@@ -2,32 +2,25 @@
 # BLE sensors behind zones) and the board's pin map. Like the panel's config,
 # every refusal names the field.
 import binascii
-from panel.config import ConfigError, button_events, _str
+from panel.config import ConfigError, button_events, _int, _str
 from radio import bthome
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 # umqtt.simple up to 1.7.0 (frozen in stock v1.28) writes a SUBSCRIBE's
 # remaining length (2 id + 2 length + topic + 1 QoS) in one byte, so a topic
 # over 122 bytes breaks every connect; 1.8 encodes it properly.
 SUBSCRIBE_TOPIC_MAX = const(122)
 SUBSCRIBED = ("acks", "commands")     # the topics the link subscribes to
+# A board output (Board.siren, .buzzer, .led), a tuple read by these
+# positions: its GPIO and whether it is active high.
+_PIN = const(0)
+_ACTIVE_HIGH = const(1)
 
 
 def _text(d, key, where, required=True, longest=64):
     if required or d.get(key) is not None:
         return _str(d, key, where + key, longest)
-
-
-def _int(d, key, where, default, lo, hi):
-    v = d.get(key, default)
-    if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-        raise ConfigError(where + key, "must be a whole number in %d..%d" % (lo, hi))
-    return v
 
 
 def _slug_ok(text):
@@ -69,7 +62,7 @@ class HubSettings:
         mqtt = _section(raw, "mqtt")
         self.mqtt_host = _text(mqtt, "host", "mqtt.", "dc09" not in raw)
         self.mqtt_tls, self.mqtt_ca = _tls(mqtt)
-        self.mqtt_port = _int(mqtt, "port", "mqtt.", 8883 if self.mqtt_tls else 1883, 1, 65535)
+        self.mqtt_port = _int(mqtt, "port", 8883 if self.mqtt_tls else 1883, 1, 65535, "mqtt.port")
         self.mqtt_user, self.mqtt_password = _login(mqtt, self.hub_id)
         self.mqtt_prefix = _text(mqtt, "prefix", "mqtt.", required=False) or "alarm"
         for leaf in SUBSCRIBED:
@@ -79,8 +72,8 @@ class HubSettings:
                 field = "hub_id" if len(self.hub_id) > len(self.mqtt_prefix) else "mqtt.prefix"
                 raise ConfigError(field, "topic %s: %d bytes, at most %d (umqtt.simple), no + #"
                                   % (topic, n, SUBSCRIBE_TOPIC_MAX))
-        self.keepalive = _int(mqtt, "keepalive", "mqtt.", 30, 10, 600)
-        self.test_interval = _int(mqtt, "test_interval", "mqtt.", 3600, 60, 86400)
+        self.keepalive = _int(mqtt, "keepalive", 30, 10, 600, "mqtt.keepalive")
+        self.test_interval = _int(mqtt, "test_interval", 3600, 60, 86400, "mqtt.test_interval")
         self.discovery = mqtt.get("discovery", True) is not False
         self.discovery_prefix = _text(mqtt, "discovery_prefix", "mqtt.", required=False) \
             or "homeassistant"
@@ -99,7 +92,7 @@ class HubSettings:
             z = zones[n]
             where = "zones[%d]." % n
             if "pin" in z:
-                self.wired.append((z.get("name"), _int(z, "pin", where, 0, 0, 48)))
+                self.wired.append((z.get("name"), _int(z, "pin", 0, 0, 48, where + "pin")))
                 self.wired_fields.append(where + "pin")
             if "mac" not in z:
                 continue
@@ -219,7 +212,7 @@ class Board:
             raise ConfigError(field, "GPIO %d %s" % (pin, why))
 
     def check_inputs(self, wired, fields=None):
-        used = self.rows + self.cols + [o[0] for o in (self.siren, self.buzzer, self.led) if o]
+        used = self.rows + self.cols + [o[_PIN] for o in (self.siren, self.buzzer, self.led) if o]
         for n in range(len(wired)):
             zone, pin = wired[n]
             field = fields[n] if fields else "zones.%s.pin" % zone
@@ -227,8 +220,9 @@ class Board:
             if pin in used:
                 raise ConfigError(field, "GPIO %d is already used by the board" % pin)
             for m in range(n):
-                if wired[m][1] == pin:
-                    raise ConfigError(field, "GPIO %d is already the pin of %s" % (pin, wired[m][0]))
+                other, other_pin = wired[m]
+                if other_pin == pin:
+                    raise ConfigError(field, "GPIO %d is already the pin of %s" % (pin, other))
 
     def _output(self, raw, key):
         v = raw.get(key)
@@ -236,7 +230,7 @@ class Board:
             return None
         if not isinstance(v, dict):
             raise ConfigError("board." + key, "must be an object with pin")
-        pin = _int(v, "pin", "board.%s." % key, 0, 0, 48)
+        pin = _int(v, "pin", 0, 0, 48, "board.%s.pin" % key)
         self.check_pin(pin, "board.%s.pin" % key, output=True)
         return (pin, v.get("active_high", True) is not False)
 

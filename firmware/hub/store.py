@@ -1,11 +1,10 @@
-# Small JSON files on flash that survive a power cut at any instant.
-#
-# A save writes NAME.new, then renames it over NAME: on LittleFS (the ESP32
-# default) and POSIX the rename replaces atomically, so a reader sees the old
-# file or the new one, never half of one. Where rename cannot replace (FAT),
-# the old file is removed first and load() falls back to NAME.new.
+# Small JSON files on flash that survive a power cut at any instant: a save
+# replaces NAME through NAME.new (uplink/outbox.py replace(), as the outbox
+# file), and load() falls back to NAME.new where the rename could not replace.
 import json
 import os
+
+from uplink.outbox import replace
 
 
 class Store:
@@ -33,12 +32,4 @@ class Store:
         return default
 
     def save(self, name, value):
-        path = self._path(name)
-        text = json.dumps(value)
-        with open(path + ".new", "w") as f:
-            f.write(text)
-        try:
-            os.rename(path + ".new", path)
-        except OSError:
-            os.remove(path)
-            os.rename(path + ".new", path)
+        replace(self._path(name), (json.dumps(value),), "w")

@@ -7,6 +7,20 @@
 import hashlib
 import binascii
 
+from panel.compat import const
+
+# A user's entry in Codes.entries, a tuple read by these positions (on the
+# board a tuple costs a fraction of an object): the user's number, name and
+# role ("user", "master" or "duress"), then the hash's iterations, salt and
+# digest, which only this module reads. Modules that read an entry keep a
+# copy of the first three (const() folds within a module only);
+# host_tests/test_record_layouts.py holds the copies to these.
+_NUMBER = const(0)
+_NAME = const(1)
+_ROLE = const(2)
+_ROUNDS = const(3)
+_SALT = const(4)
+_DIGEST = const(5)
 ITERATIONS = 64
 SALT_BYTES = 8
 
@@ -91,11 +105,11 @@ def clash(entries, number, role, code, known=None, budget=None):
     # keypad passes a budget so the hub loop never stalls near the watchdog.
     rivals = []
     for e in entries:
-        other = e[0]
+        other = e[_NUMBER]
         if other == number:
             continue
         plain = known.get(other) if known else None
-        across = (e[2] == "duress") != (role == "duress")
+        across = (e[_ROLE] == "duress") != (role == "duress")
         if plain is not None:
             if plain == code:
                 return ("same", other)
@@ -113,13 +127,12 @@ def clash(entries, number, role, code, known=None, budget=None):
     for e in rivals:
         for c in near:
             if digest_matches(c, e):
-                return ("near", e[0])
+                return ("near", e[_NUMBER])
     return None
 
 
 class Codes:
     # One entry per user: (number, name, role, iterations, salt, digest).
-    # role is "user", "master" or "duress".
 
     def __init__(self, random_bytes):
         self._random = random_bytes
@@ -138,7 +151,7 @@ class Codes:
 
     def remove(self, number):
         for i in range(len(self.entries)):
-            if self.entries[i][0] == number:
+            if self.entries[i][_NUMBER] == number:
                 del self.entries[i]
                 return True
         return False
@@ -154,7 +167,8 @@ class Codes:
 
     def export(self):
         # The whole table, hashes only, for the flash store.
-        return [[e[0], e[1], e[2], stored_form(e[3], e[4], e[5])] for e in self.entries]
+        return [[e[_NUMBER], e[_NAME], e[_ROLE], stored_form(e[_ROUNDS], e[_SALT], e[_DIGEST])]
+                for e in self.entries]
 
     def load(self, rows):
         self.entries = []
@@ -163,13 +177,13 @@ class Codes:
 
     def stored(self, number):
         for e in self.entries:
-            if e[0] == number:
-                return stored_form(e[3], e[4], e[5])
+            if e[_NUMBER] == number:
+                return stored_form(e[_ROUNDS], e[_SALT], e[_DIGEST])
         return None
 
 
 def digest_matches(code, entry):
-    return _same(_digest(code, entry[4], entry[3]), entry[5])
+    return _same(_digest(code, entry[_SALT], entry[_ROUNDS]), entry[_DIGEST])
 
 
 def _same(a, b):

@@ -1,9 +1,11 @@
 # The panel's part of the hub config, checked before the panel starts.
 # Every refusal names the field ("zones[2].type: ...") so a wrong config.json
 # says exactly what to fix. Durations are seconds in the file, ms inside.
+from panel.compat import const
 from panel import zones as Z
 from panel import codes
 
+_NUMBER = const(0)      # a user's number in an entry of panel/codes.py
 # (field, default, lowest, highest). Ranges follow ANSI/SIA CP-01 where it sets one.
 TIMINGS = (
     ("exit_delay", 60, 45, 255),
@@ -46,9 +48,11 @@ class ConfigError(Exception):
 
 
 def _int(d, field, default, lo, hi, name=None):
+    # None only for a field that may be left out (default None): a null given
+    # for any other is refused like any other value that is not a number.
     v = d.get(field, default)
     name = name or field
-    if v is None:
+    if v is None and default is None:
         return None
     if not isinstance(v, int) or isinstance(v, bool):
         raise ConfigError(name, "must be a whole number, got %r" % (v,))
@@ -253,15 +257,16 @@ def _check_codes(table, plain, numbers):
     known = {}
     for _, number, _, code in plain:
         known[number] = code
-    later = [p[1] for p in plain]
+    later = [number for _, number, _, _ in plain]
     for where, number, role, code in plain:
         later.remove(number)
-        entries = [e for e in table.entries if e[0] not in later]
+        entries = [e for e in table.entries if e[_NUMBER] not in later]
         c = codes.clash(entries, number, role, code, known)
         if c is None:
             continue
-        other = "users[%d]" % numbers.index(c[1])
-        if c[0] == "same":
+        why, other = c
+        other = "users[%d]" % numbers.index(other)
+        if why == "same":
             raise ConfigError(where + ".code", "same code as " + other)
         raise ConfigError(where + ".code", "a duress code must be at least 2 steps (a digit"
                           " changed, missing, extra or swapped) from %s's code" % other)

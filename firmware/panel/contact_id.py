@@ -5,11 +5,7 @@
 # full, and which response plan an E signal starts is the monitoring service's
 # (panel/contact_id_table.py, off the board image): on the board the hub only
 # ever asks rank(), which ranks by the tuples here.
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 MEDICAL = const(100)
 FIRE = const(110)
@@ -32,6 +28,7 @@ TEST = const(602)
 RESTART = const(305)        # system reset: reported by the hub shell after boot
 OVERFLOW = const(624)       # event log overflow: the hub's outbox dropped signals
 MEMORY = const(303)         # the hub's own files were damaged: it runs on what it could read
+COMM = const(350)           # a report path the config names has no code on the board
 
 # Ranks: what a full outbox keeps longest. ALARM is never dropped.
 ALARM = const(0)

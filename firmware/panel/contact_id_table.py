@@ -18,6 +18,7 @@ _TABLE = """
 137 a burglar police Tamper
 303 t - - Hub storage damaged
 305 t - - Hub restarted
+350 t - - Communication trouble
 374 a joins - Exit error
 381 t - - Sensor not reporting
 383 t - - Sensor tamper

@@ -10,6 +10,7 @@
 #   signal  a Contact ID report for the monitoring side, numbered by `seq`
 #   log     kept on the hub, never sent (an aborted alarm, a swinger shutdown)
 #   error   an input the panel refused, and why
+from panel.compat import const
 from panel import ticks
 from panel import zones as Z
 from panel import contact_id as CID
@@ -26,6 +27,13 @@ TRIGGERED = "triggered"
 MODE_WORDS = {Z.HOME: "home", Z.AWAY: "away"}
 _KEPT = Z.OPEN | Z.BYPASSED | Z.SHUT_DOWN | Z.TAMPERED | Z.LOW_BATTERY | Z.LOST
 SOS_ALARMS = {"police": CID.PANIC, "fire": CID.FIRE, "medical": CID.MEDICAL}
+# A user's entry of panel/codes.py (who a code is): its number, name, role.
+_NUMBER = const(0)
+_NAME = const(1)
+_ROLE = const(2)
+# force_offer, the force-arm offered after a not-ready refusal: (mode, user).
+_OFFER_MODE = const(0)
+_OFFER_USER = const(1)
 
 
 class Panel:
@@ -166,8 +174,9 @@ class Panel:
         self._signal("E", CID.TEST, zone=0, name="periodic")
 
     def system_trouble(self, now, event, name, **extra):
-        # A trouble of the hub itself (its files on flash were damaged):
-        # reported like a zone trouble, with the keypad's trouble beep.
+        # A trouble of the hub itself (its files on flash were damaged, or
+        # its image lacks a report path the config names): reported like a
+        # zone trouble, with the keypad's trouble beep.
         self.now = now
         self._signal("E", event, zone=0, name=name, **extra)
         self._buzz_once("trouble")
@@ -246,17 +255,21 @@ class Panel:
         intent = self.entry.press(now, key)
         if intent is None:
             return
+        # An intent is its kind, then that kind's arguments (panel/keypad.py).
         what = intent[0]
         if what == "panic":
             self._alarm(CID.PANIC, name="keypad")
         elif what == "error":
             self._show("error")
         elif what == "arm":
-            self._arm_request(intent[1], intent[2], remote=False, force=False)
+            _, mode, code = intent
+            self._arm_request(mode, code, remote=False, force=False)
         elif what == "disarm":
-            self._disarm_request(intent[1], remote=False)
+            _, code = intent
+            self._disarm_request(code, remote=False)
         else:
-            self._function(intent[1], intent[2])
+            _, code, rest = intent
+            self._function(code, rest)
 
     def hold(self, now, keys):
         # Keys held down together; release() ends the hold.
@@ -360,18 +373,18 @@ class Panel:
         who = self._check(code)
         if who is None:
             return
-        if who[2] == "duress":
-            self._user_signal("E", CID.DURESS, who[0], who[1])
+        if who[_ROLE] == "duress":
+            self._user_signal("E", CID.DURESS, who[_NUMBER], who[_NAME])
         if self.state != DISARMED:
             self._show("error")
         elif rest[0] == "1":
             self._toggle_bypass(rest[1:])
-        elif rest[0] == "5" and who[2] == "master":
+        elif rest[0] == "5" and who[_ROLE] == "master":
             self._set_user(who, rest[1:])
-        elif rest == "8" and who[2] == "master":
+        elif rest == "8" and who[_ROLE] == "master":
             # Enrol: the hub lists unknown BLE sensors it hears for a while.
             self._show("ok")
-            self.out.append({"log": "enrol", "by": who[0]})
+            self.out.append({"log": "enrol", "by": who[_NUMBER]})
         else:
             self._show("error")
 
@@ -393,9 +406,9 @@ class Panel:
         role = "user"
         name = "user %02d" % number
         for e in self.codes.entries:
-            if e[0] == number:
-                role = e[2]
-                name = e[1]      # a new code keeps the user's name
+            if e[_NUMBER] == number:
+                role = e[_ROLE]
+                name = e[_NAME]   # a new code keeps the user's name
         if number == 0 or (not new and role == "master"):
             self._show("error")
             return
@@ -403,20 +416,21 @@ class Panel:
             if self.codes.remove(number):
                 self.codes_changed = True
                 self._show("user_deleted")
-                self.out.append({"log": "user_deleted", "user": number, "by": master[0]})
+                self.out.append({"log": "user_deleted", "user": number, "by": master[_NUMBER]})
             else:
                 self._show("error")
             return
-        why = C.clash(self.codes.entries, number, role, new, budget=self.code_check_budget) \
+        clash = C.clash(self.codes.entries, number, role, new, budget=self.code_check_budget) \
             if C.valid_code(new) else ("invalid", 0)
-        if why is not None:
+        if clash is not None:
+            why, _ = clash          # and the other user's number
             self._show("error")
-            self.out.append({"log": "code_refused", "user": number, "why": why[0]})
+            self.out.append({"log": "code_refused", "user": number, "why": why})
             return
         self.codes.add(number, name, role, code=new)
         self.codes_changed = True
         self._show("user_saved")
-        self.out.append({"log": "user_saved", "user": number, "by": master[0]})
+        self.out.append({"log": "user_saved", "user": number, "by": master[_NUMBER]})
 
     # ---- arming and disarming ----
 
@@ -427,9 +441,9 @@ class Panel:
             who = self._check(code, remote)
             if who is None:
                 return False
-            if who[2] == "duress":
-                self._user_signal("E", CID.DURESS, who[0], who[1])
-            user = who[0]
+            if who[_ROLE] == "duress":
+                self._user_signal("E", CID.DURESS, who[_NUMBER], who[_NAME])
+            user = who[_NUMBER]
         elif self.cfg.code_to_arm:
             if remote:
                 return self._refuse("a code is needed to arm")
@@ -440,9 +454,10 @@ class Panel:
                 self._show("error")
             return self._refuse("already %s: disarm first" % self.state)
         offered = self.force_offer
-        if offered is not None and offered[0] == mode and (code is None or offered[1] == user):
+        if offered is not None and offered[_OFFER_MODE] == mode \
+                and (code is None or offered[_OFFER_USER] == user):
             force = True
-            user = offered[1]
+            user = offered[_OFFER_USER]
         self.force_offer = None
         self.force_end = None
         return self._arm(mode, user, remote, force)
@@ -542,11 +557,11 @@ class Panel:
         return True
 
     def _disarm(self, who, remote):
-        duress = who[2] == "duress"
+        duress = who[_ROLE] == "duress"
         was = self.state
         if was == DISARMED:
             if duress:
-                self._user_signal("E", CID.DURESS, who[0], who[1])
+                self._user_signal("E", CID.DURESS, who[_NUMBER], who[_NAME])
             if not remote:
                 self._show("ok")
             return
@@ -558,17 +573,17 @@ class Panel:
             if duress:
                 self._release_held()   # coerced: the burglary still goes out
             else:
-                self.out.append({"log": "alarm_aborted", "user": who[0], "zones":
-                                 [self.zones.numbers[h[2]] for h in self.held if h[2] >= 0]})
+                self.out.append({"log": "alarm_aborted", "user": who[_NUMBER], "zones":
+                                 [self.zones.numbers[i] for _, _, i in self.held if i >= 0]})
                 self.held = []
         if self.alarm_sent and not duress:
-            self._user_signal("E", CID.CANCEL, who[0], who[1])
+            self._user_signal("E", CID.CANCEL, who[_NUMBER], who[_NAME])
         if duress:
-            self._user_signal("E", CID.DURESS, who[0], who[1])
+            self._user_signal("E", CID.DURESS, who[_NUMBER], who[_NAME])
         if self.mode and (duress or not aborted):
             # An opening report only when the system was armed: silencing a
             # panic while disarmed is a cancel, not an opening.
-            self._user_signal("E", CID.OPEN_CLOSE, who[0], who[1])
+            self._user_signal("E", CID.OPEN_CLOSE, who[_NUMBER], who[_NAME])
         sounding = self.siren != "off"
         self._to_disarmed()
         if not remote:
@@ -779,8 +794,8 @@ class Panel:
         if number == 0:
             return "quick"
         for e in self.codes.entries:
-            if e[0] == number:
-                return e[1]
+            if e[_NUMBER] == number:
+                return e[_NAME]
         return "user %02d" % number
 
     def _refuse(self, why):

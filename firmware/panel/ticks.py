@@ -14,11 +14,7 @@
 # is due. Its inputs come at least once a minute (it asks through next_due),
 # so nothing it keeps ever grows old enough to alias, however many wraps pass:
 # an age read is exact or the instant is gone, and gone means "long ago".
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 PERIOD = const(0x40000000)
 _MASK = const(0x3FFFFFFF)

@@ -1,11 +1,7 @@
 # The zone table: static settings per zone plus its live status.
 # Kept as parallel lists and bytearrays rather than one object per zone so 32
 # zones cost a few hundred bytes of heap on the board, not several KB.
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 # Armed modes a zone is active in.
 HOME = const(1)

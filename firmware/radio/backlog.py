@@ -8,16 +8,15 @@
 # So the scan task only queues here; the loop takes the whole batch at once,
 # oldest first, and each sensor's encrypted adverts in counter order, before
 # any replay check. Plain sensors have no counter: their arrival order stands.
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 _ENCRYPTED = const(0x01)
 _VERSION_MASK = const(0xE0)
 _VERSION_2 = const(0x40)
 _COUNTER_AND_MIC = const(8)
+# A queued advert, a tuple read by these positions: (mac, data, rssi).
+_MAC = const(0)
+_DATA = const(1)
 
 
 def _counter(data):
@@ -57,14 +56,14 @@ class Backlog:
         n = len(items)
         done = []
         for i in range(n):
-            mac = items[i][0]
+            mac = items[i][_MAC]
             if mac in done:
                 continue
             done.append(mac)
-            slots = [j for j in range(i, n) if items[j][0] == mac]
+            slots = [j for j in range(i, n) if items[j][_MAC] == mac]
             if len(slots) > 1:
                 mine = [items[j] for j in slots]
-                order = sorted(range(len(mine)), key=lambda k: (_counter(mine[k][1]), k))
+                order = sorted(range(len(mine)), key=lambda k: (_counter(mine[k][_DATA]), k))
                 for j, k in zip(slots, order):
                     items[j] = mine[k]
         return items

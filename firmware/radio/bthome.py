@@ -10,11 +10,7 @@ import binascii
 
 from crypto import ccm
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 UUID = const(0xFCD2)
 _ENCRYPTED = const(0x01)
@@ -168,10 +164,16 @@ def spec(oid):
     return None if i < 0 else _spec_at(i + 1)
 
 
+# BTHomeError.code: the hub counts a forgery apart from a garbled advert, and
+# must not tell them apart by the reason's wording. FORGED, or 0 (malformed).
+FORGED = const(1)
+
+
 class BTHomeError(Exception):
-    def __init__(self, reason):
+    def __init__(self, reason, code=0):
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 def parse_mac(mac):
@@ -320,11 +322,11 @@ def _decode(service_data, mac, key):
         counter4 = data[-8:-4]
         payload = ccm.decrypt(key, _nonce(mac6, info, counter4), data[pos:-8], data[-4:])
         if payload is None:
-            raise BTHomeError("bad MIC")
+            raise BTHomeError("bad MIC", FORGED)
         result["counter"] = _le(counter4, 0, 4, False)
     else:
         if key is not None:
-            raise BTHomeError("key given but packet not encrypted")
+            raise BTHomeError("key given but packet not encrypted", FORGED)
         payload = data[pos:]
     _decode_objects(payload, result)
     return result

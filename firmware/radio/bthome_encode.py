@@ -6,11 +6,7 @@ import binascii
 from crypto import ccm_host
 from radio.bthome import BTHomeError, spec, object_id, parse_mac, _key_bytes, _nonce
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 # As in radio/bthome.py (a const with a leading _ is not a module attribute).
 _ENCRYPTED = const(0x01)
@@ -19,13 +15,14 @@ _VERSION_2 = const(0x40)
 _MIC_LEN = const(4)
 _TEXT = const(0x53)
 _RAW = const(0x54)
+_ARGS_MASK = const(0x1F)
 
 
-def _encode_object(oid, value, out):
+def _encode_object(oid, value, out, args=""):
     sp = spec(oid)
     name, size, signed, decimals, mult = sp[1], sp[2], sp[3], sp[4], sp[5]
     if not size:
-        return _encode_variable(oid, name, value, out)
+        return _encode_variable(oid, name, value, out, args)
     if isinstance(value, bool):
         value = int(value)
     if not isinstance(value, (int, float)):
@@ -45,8 +42,9 @@ def _encode_object(oid, value, out):
         raw >>= 8
 
 
-def _encode_variable(oid, name, value, out):
-    # text: a str; raw: hex digits; command: the opcode (an int), no arguments.
+def _encode_variable(oid, name, value, out, args):
+    # text: a str; raw: hex digits; command: the opcode (an int) and its
+    # arguments (hex digits, as decode() gives them back).
     try:
         if oid == _TEXT:
             data = value.encode()
@@ -55,7 +53,12 @@ def _encode_variable(oid, name, value, out):
         else:
             if isinstance(value, bool) or not 0 <= value <= 0xFF:
                 raise ValueError
-            out.extend(bytes((oid, 0, value)))
+            data = binascii.unhexlify(args)
+            if len(data) > _ARGS_MASK:
+                raise ValueError
+            # The length byte counts the arguments alone, not the opcode.
+            out.extend(bytes((oid, len(data), value)))
+            out.extend(data)
             return
     except Exception:
         raise BTHomeError("bad value for %s" % name)
@@ -67,7 +70,8 @@ def _encode_variable(oid, name, value, out):
 
 def encode(objects, mac, key=None, counter=0, trigger=False):
     """Service data for `objects`, each a (name or id, value) pair or a dict
-    with "id" or "name" and "value". They are sent in the order given (the
+    with "id" or "name" and "value" (a command's may have "args", hex digits,
+    as decode() gives it). They are sent in the order given (the
     spec asks senders for ascending ids). With `key` the packet is encrypted;
     `counter` must then grow with every packet the device sends."""
     payload = bytearray()
@@ -75,9 +79,11 @@ def encode(objects, mac, key=None, counter=0, trigger=False):
         if isinstance(obj, dict):
             which = obj.get("id", obj.get("name"))
             value = obj.get("value")
+            args = obj.get("args", "")
         else:
             which, value = obj
-        _encode_object(object_id(which), value, payload)
+            args = ""
+        _encode_object(object_id(which), value, payload, args)
     key = _key_bytes(key)
     info = _VERSION_2 | (_TRIGGER if trigger else 0)
     if key is None:

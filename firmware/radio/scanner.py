@@ -9,11 +9,7 @@
 import asyncio
 from radio import bthome
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 _AD_SERVICE_DATA_16 = const(0x16)
 _UUID_LO = const(0xD2)   # 0xFCD2, little endian

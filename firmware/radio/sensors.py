@@ -87,8 +87,7 @@ class Sensors:
             result = bthome.decode(data, mac, s.key)
         except bthome.BTHomeError as e:
             # A bad MIC, or a plain advert from a sensor that has a key: a forgery.
-            forged = e.reason in ("bad MIC", "key given but packet not encrypted")
-            self.counts["forged" if forged else "malformed"] += 1
+            self.counts["forged" if e.code == bthome.FORGED else "malformed"] += 1
             return []
         if s.key is not None:
             if result["counter"] <= s.counter:
@@ -157,10 +156,11 @@ _TRIP = {"motion": "motion", "glass_break": "glass_break", "fire": "open", "pani
 def news(s):
     # {"battery", "rssi"} worth reporting for sensor s, or None: a battery
     # change, or the signal moving by 6 dB or more (it jitters by a few).
-    was = s.reported
-    if was is not None and was[0] == s.battery and (
-            s.rssi is None or was[1] is not None and -6 < s.rssi - was[1] < 6):
-        return None
+    if s.reported is not None:
+        battery, rssi = s.reported
+        if battery == s.battery and (
+                s.rssi is None or rssi is not None and -6 < s.rssi - rssi < 6):
+            return None
     s.reported = (s.battery, s.rssi)
     return {"battery": s.battery, "rssi": s.rssi}
 

@@ -12,11 +12,7 @@
 import time
 from panel import ticks
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 EARLIEST = const(1577836800)     # 2020-01-01: any time before it is not a real time
 _EPOCH_2000 = const(946684800)   # ports whose time() counts from 2000-01-01

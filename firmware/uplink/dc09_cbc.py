@@ -15,11 +15,7 @@ try:
 except ImportError:
     from crypto.cbc_host import aes
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 _CBC = const(2)
 _IV = bytes(16)

@@ -16,19 +16,23 @@
 # the ones behind it go on, so one refused signal never blocks the path and
 # none is thrown away. A NULL left unanswered marks the path down (stats "up"
 # false, on the hub's status topic), like any failure.
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+import errno
+
+from panel.compat import const
 
 from panel import ticks
 from uplink import dc09, dc09_answer
-from uplink.outbox import alarm_waiting
+from uplink.outbox import retry_in
 
-_EAGAIN = const(11)
-_ETIMEDOUT = const(110)
 _MAX_ANSWER = const(512)     # bytes: a longer "answer" is not one
+# An outbox entry (uplink/outbox.py): [seq, time queued (s), signal].
+_SEQ = const(0)
+_SIGNAL = const(2)
+# self.waiting, the message sent and not yet answered: [seq (None for a
+# NULL), its DC-09 sequence number, the ticks it was sent at].
+_W_SEQ = const(0)
+_W_NO = const(1)
+_W_SENT = const(2)
 
 
 class Dc09:
@@ -109,14 +113,14 @@ class Dc09:
     def _send(self, now):
         seq = None
         for e in self.outbox.entries():
-            s = e[0]
+            s = e[_SEQ]
             h = self.held.get(s)
             if h is not None:
                 if ticks.diff(now, h) < 0:
                     continue
                 del self.held[s]
             seq = s
-            sig = e[2]
+            sig = e[_SIGNAL]
             break
         if seq is None:
             if not self.supervision_ms or ticks.diff(now, self.last_ok) < self.supervision_ms:
@@ -134,7 +138,7 @@ class Dc09:
         while sent < len(msg):
             n = self.sock.send(msg[sent:])
             if not n:
-                raise OSError(_ETIMEDOUT)
+                raise OSError(errno.ETIMEDOUT)
             sent += n
         self.waiting = [seq, no, now]
         if seq is not None:
@@ -148,7 +152,7 @@ class Dc09:
         try:
             chunk = s.recv(_MAX_ANSWER)
         except OSError as e:
-            if e.args[0] not in (_EAGAIN, _ETIMEDOUT):
+            if e.args[0] not in (errno.EAGAIN, errno.ETIMEDOUT):
                 raise
             chunk = None
         if chunk is not None:
@@ -165,9 +169,9 @@ class Dc09:
                 return
         if len(self.buf) > _MAX_ANSWER:
             raise OSError("answer too long")
-        if ticks.diff(now, self.waiting[2]) >= self.answer_ms:
+        if ticks.diff(now, self.waiting[_W_SENT]) >= self.answer_ms:
             self.stats["timeouts"] += 1
-            raise OSError(_ETIMEDOUT)
+            raise OSError(errno.ETIMEDOUT)
 
     def _answer(self, now, line):
         a = dc09_answer.parse(line, self.key)
@@ -183,7 +187,7 @@ class Dc09:
                 self.offset = t - self.clock()
             self.waiting = None
             raise OSError("NAK")    # again after the backoff, with the new stamp
-        if no != w[1] or account != self.account:
+        if no != w[_W_NO] or account != self.account:
             self.stats["bad_answers"] += 1   # not this message's: a late or forged one
             return
         if kind == "ACK":
@@ -191,16 +195,16 @@ class Dc09:
                                          abs(t - self.clock() - self.offset) > self.window_s):
                 self.stats["bad_answers"] += 1   # an old ACK played back
                 return
-            if w[0] is not None:
-                self.outbox.ack([w[0]])
+            if w[_W_SEQ] is not None:
+                self.outbox.ack([w[_W_SEQ]])
                 self.stats["acked"] += 1
         elif kind == "DUH":
             self.stats["duh"] += 1
-            if w[0] is not None:
+            if w[_W_SEQ] is not None:
                 # Held ones the other path has since taken off the queue go.
-                queued = [e[0] for e in self.outbox.entries()]
+                queued = [e[_SEQ] for e in self.outbox.entries()]
                 self.held = {s: t for s, t in self.held.items() if s in queued}
-                self.held[w[0]] = ticks.add(now, self.duh_ms)
+                self.held[w[_W_SEQ]] = ticks.add(now, self.duh_ms)
         else:
             self.stats["bad_answers"] += 1
             return
@@ -218,15 +222,7 @@ class Dc09:
         self.stats["up"] = False
         self.waiting = None
         self.failures += 1
-        n = self.failures - 1
-        delay = self.backoff_min_ms << (n if n < 16 else 16)
-        if delay > self.backoff_max_ms:
-            delay = self.backoff_max_ms
-        if delay > self.alarm_retry_ms and alarm_waiting(self.outbox):
-            delay = self.alarm_retry_ms
-        half = delay // 2
-        r = self.rand(half + 1) if self.rand else _rand(half + 1)
-        self.next_try = ticks.add(now, half + r)
+        self.next_try = ticks.add(now, retry_in(self))
 
     def _close(self):
         if self.sock is not None:
@@ -235,8 +231,3 @@ class Dc09:
             except Exception:
                 pass
         self.sock = None
-
-
-def _rand(n):
-    import os
-    return int.from_bytes(os.urandom(4), "big") % n

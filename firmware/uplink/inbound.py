@@ -16,11 +16,7 @@
 # umqtt.simple 1.3.4, 1.7.0 and 1.8 use only read(n), write, setblocking and
 # close of a connected socket, so this wraps any of them.
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 _PUBLISH = const(0x30)
 _PUBACK = const(0x40)

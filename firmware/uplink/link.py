@@ -20,25 +20,21 @@
 # of the packet read last (retain flag, PINGRESP) that umqtt does not pass on.
 # Uses only the umqtt.simple API shared by 1.3.4 (PyPI), 1.7.0 (frozen in stock
 # v1.28) and 1.8.x (docs/protocol.md lists it; host_tests/uplink checks it).
+import errno
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 from panel import ticks
 from uplink import wire
 from uplink.inbound import Inbound
-from uplink.outbox import alarm_waiting
+from uplink.outbox import retry_in
 
 _IPPROTO_TCP = const(6)
 _TCP_NODELAY = const(1)
-
-
-def _default_rand(n):
-    import os
-    return int.from_bytes(os.urandom(4), "big") % n if n > 0 else 0
+# An outbox entry (uplink/outbox.py): [seq, time queued (s), signal].
+_SEQ = const(0)
+_TIME_S = const(1)
+_SIGNAL = const(2)
 
 
 class _Sock:
@@ -111,7 +107,7 @@ class Link:
     def __init__(self, outbox, hub_id, secret, server, port=1883, prefix="alarm",
                  user=None, password=None, keepalive_s=30, timeout_ms=250,
                  backoff_min_ms=500, backoff_max_ms=60000, per_poll=4, resend_ms=30000,
-                 require_signed=True, on_command=None, clock=None, rand=None,
+                 on_command=None, clock=None, rand=None,
                  mqtt=None, plain_actions=("ARM_AWAY", "ARM_HOME", "DISARM"), tls=None):
         self.outbox = outbox
         self.hub_id = hub_id
@@ -126,7 +122,6 @@ class Link:
         self.backoff_max_ms = backoff_max_ms
         self.per_poll = per_poll
         self.resend_ms = resend_ms
-        self.require_signed = require_signed
         # Home Assistant sends these unsigned; the panel checks their code like
         # a keypad entry (wrong ones count toward the lockout). PANIC and SOS
         # carry no code, so only their signed form is accepted.
@@ -140,7 +135,7 @@ class Link:
         self.on_command = on_command
         self.tls = tls                  # uplink.tls.Tls, or None for plain MQTT
         self.clock = clock              # uplink.clock.Clock: command ts, time from acks
-        self.rand = rand or _default_rand
+        self.rand = rand                # rand(n) in [0, n): the backoff's jitter (tests)
         if mqtt is None:
             from umqtt import simple as mqtt
         self.mqtt = mqtt
@@ -273,14 +268,7 @@ class Link:
         self._close_sock()
         self.connected = False
         self.failures += 1
-        n = self.failures - 1
-        delay = self.backoff_min_ms << (n if n < 16 else 16)
-        if delay > self.backoff_max_ms:
-            delay = self.backoff_max_ms
-        if delay > self.alarm_retry_ms and alarm_waiting(self.outbox):
-            delay = self.alarm_retry_ms
-        half = delay // 2
-        self.next_try = ticks.add(now, half + self.rand(half + 1))   # jitter: [delay/2, delay]
+        self.next_try = ticks.add(now, retry_in(self))
 
     def _close_sock(self):
         if self.sock is not None:
@@ -318,12 +306,12 @@ class Link:
         for e in self.outbox.entries():
             if budget <= 0:
                 break
-            seq = e[0]
+            seq = e[_SEQ]
             sent = self._sent.get(seq)
             if sent is not None and ticks.diff(now, sent) < self.resend_ms:
                 continue
             try:
-                payload = wire.event(self.secret, self.hub_id, e[1], e[2],
+                payload = wire.event(self.secret, self.hub_id, e[_TIME_S], e[_SIGNAL],
                                      getattr(self.outbox, "epoch", None))
             except ValueError:
                 # It can never be signed (a float slipped in): holding it would
@@ -351,7 +339,7 @@ class Link:
         ka = self.keepalive_s * 1000
         if ka:
             if self.ping_sent is not None and ticks.diff(now, self.ping_sent) > ka // 2:
-                raise OSError(110)          # no PINGRESP: the broker is gone
+                raise OSError(errno.ETIMEDOUT)      # no PINGRESP: the broker is gone
             if self.ping_sent is None and ticks.diff(now, self.last_tx) >= ka // 2:
                 self._timeout()
                 c.ping()
@@ -375,7 +363,7 @@ class Link:
 
     def _on_ack(self, msg):
         obj = wire.parse(msg)
-        seqs = wire.check_ack(obj, self.hub_id, self.secret if self.require_signed else None)
+        seqs = wire.check_ack(obj, self.hub_id, self.secret)
         if seqs is None:
             self._count("bad_acks")
             return
@@ -387,7 +375,7 @@ class Link:
         # answers a signal sent on this connection: a replayed old ack must
         # not set the clock to its old time.
         t = obj.get("time")
-        if answers and t is not None and self.require_signed and self.clock is not None:
+        if answers and t is not None and self.clock is not None:
             self.clock.adopt(t, "monitor")
         self._count("acked", self.outbox.ack(seqs))
 
@@ -399,7 +387,7 @@ class Link:
         if obj is None or not isinstance(obj.get("action"), str):
             self._count("bad_commands")
             return
-        if "mac" in obj or self.require_signed and obj.get("action") not in self.plain_actions:
+        if "mac" in obj or obj.get("action") not in self.plain_actions:
             obj = self._check_signed(obj)
             if obj is None:
                 self._count("bad_commands")

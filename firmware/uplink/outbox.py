@@ -15,16 +15,20 @@
 # Pure logic: no sockets, no clocks.
 import json
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from panel.compat import const
 
 from panel import contact_id as CID
 from panel.contact_id import ALARM, LOW, OVERFLOW, TROUBLE  # noqa: F401 (part of this API)
 
 _MAX_LISTED = const(32)      # dropped seqs listed in one overflow signal
+# An entry, a list read by these positions (as on flash, one JSON array a
+# line; on the board a list costs a fraction of an object): its seq, the time
+# it was queued (s, 0 if unknown) and the signal. The report paths keep a
+# copy (const() folds within a module only); host_tests/test_record_layouts.py
+# holds the copies to these.
+_SEQ = const(0)
+_TIME_S = const(1)
+_SIGNAL = const(2)
 
 
 def priority(sig):
@@ -36,9 +40,49 @@ def alarm_waiting(box):
     """Whether an alarm is queued in `box` (an Outbox, or one path's view of
     it): each report path then keeps its retry short."""
     for e in box.entries():
-        if priority(e[2]) == ALARM:
+        if priority(e[_SIGNAL]) == ALARM:
             return True
     return False
+
+
+def retry_in(path):
+    """The ms a report path (uplink/link.py's Link, uplink/dc09_link.py's Dc09)
+    waits after its path.failures-th failure in a row: doubling from
+    backoff_min_ms to backoff_max_ms, and no more than alarm_retry_ms while an
+    alarm waits in path.outbox. Jittered down to half (path.rand(n), else
+    os.urandom): the hubs one outage cut off do not all come back at once."""
+    n = path.failures - 1
+    delay = path.backoff_min_ms << (n if n < 16 else 16)
+    if delay > path.backoff_max_ms:
+        delay = path.backoff_max_ms
+    if delay > path.alarm_retry_ms and alarm_waiting(path.outbox):
+        delay = path.alarm_retry_ms
+    half = delay // 2
+    if path.rand is not None:
+        return half + path.rand(half + 1)
+    import os
+    return half + int.from_bytes(os.urandom(4), "big") % (half + 1)
+
+
+def replace(path, lines, mode="wb"):
+    """Write `lines` (bytes, or str with mode "w"), each ended by a newline, to
+    path.new, then rename that over path: on LittleFS (the ESP32 default) and
+    POSIX the rename replaces atomically, so after a power cut at any instant
+    a reader finds the old file or the new one, never half of one. Where
+    rename cannot replace (FAT) the old file goes first: readers then fall
+    back to path.new."""
+    import os
+    tmp = path + ".new"
+    nl = "\n" if mode == "w" else b"\n"
+    with open(tmp, mode) as f:
+        for line in lines:
+            f.write(line)
+            f.write(nl)
+    try:
+        os.rename(tmp, path)
+    except OSError:
+        os.remove(path)
+        os.rename(tmp, path)
 
 
 class MemStore:
@@ -62,7 +106,7 @@ class MemStore:
 
 
 class FileStore:
-    """A store in one flash file, replaced atomically: write path.new, then rename."""
+    """A store in one flash file, replaced atomically (replace())."""
 
     def __init__(self, path):
         self.path = path
@@ -85,18 +129,7 @@ class FileStore:
             f.write(b"\n")
 
     def save(self, lines):
-        import os
-        with open(self.tmp, "wb") as f:
-            for line in lines:
-                f.write(line)
-                f.write(b"\n")
-        try:
-            os.rename(self.tmp, self.path)
-        except OSError:
-            # FAT cannot rename over a file. If we die between these two calls,
-            # load() falls back to path.new.
-            os.remove(self.path)
-            os.rename(self.tmp, self.path)
+        replace(self.path, lines)
 
 
 class Outbox:
@@ -122,7 +155,7 @@ class Outbox:
         return self.items
 
     def seqs(self):
-        return [e[0] for e in self.items]
+        return [e[_SEQ] for e in self.items]
 
     def set_epoch(self, epoch):
         """Start a new epoch (first boot, or the old one was lost); on flash at once."""
@@ -133,7 +166,7 @@ class Outbox:
         """Queue a panel signal dict (needs an integer "seq"). Returns the dropped seq or None."""
         seq = sig["seq"]
         for e in self.items:
-            if e[0] == seq:
+            if e[_SEQ] == seq:
                 return None          # already queued
         if seq > self.last_seq:
             self.last_seq = seq
@@ -148,14 +181,14 @@ class Outbox:
             self._record(entry)
         else:
             self._save()
-        return None if victim is None else victim[0]
+        return None if victim is None else victim[_SEQ]
 
     def ack(self, seqs):
         """Remove the acknowledged seqs. Returns how many entries were removed."""
-        keep = [e for e in self.items if e[0] not in seqs]
+        keep = [e for e in self.items if e[_SEQ] not in seqs]
         n = len(self.items) - len(keep)
         if n:
-            gone = [e[0] for e in self.items if e[0] in seqs]
+            gone = [e[_SEQ] for e in self.items if e[_SEQ] in seqs]
             self.items = keep
             self._record(["ack", gone])
         return n
@@ -165,14 +198,14 @@ class Outbox:
     def _insert(self, entry):
         items = self.items
         i = len(items)
-        while i > 0 and items[i - 1][0] > entry[0]:
+        while i > 0 and items[i - 1][_SEQ] > entry[_SEQ]:
             i -= 1
         items.insert(i, entry)
 
     def _victim(self):
         for rank in (LOW, TROUBLE):
             for e in self.items:
-                if e[2].get("event") != OVERFLOW and priority(e[2]) == rank:
+                if e[_SIGNAL].get("event") != OVERFLOW and priority(e[_SIGNAL]) == rank:
                     return e
         return None
 
@@ -181,15 +214,15 @@ class Outbox:
         self.dropped += 1
         lost = []
         for e in self.items:
-            if e[2].get("event") == OVERFLOW:
+            if e[_SIGNAL].get("event") == OVERFLOW:
                 # A replaced report's list holds its own seq: it is never sent either.
-                lost.extend(e[2].get("lost", ()))
-        self.items = [e for e in self.items if e[2].get("event") != OVERFLOW]
-        lost.append(victim[0])
+                lost.extend(e[_SIGNAL].get("lost", ()))
+        self.items = [e for e in self.items if e[_SIGNAL].get("event") != OVERFLOW]
+        lost.append(victim[_SEQ])
         lost.sort()
         sig = {"code": "E%03d" % OVERFLOW, "event": OVERFLOW, "qualifier": "E",
-               "seq": victim[0], "dropped": self.dropped, "lost": lost[-_MAX_LISTED:]}
-        self._insert([victim[0], time_s, sig])
+               "seq": victim[_SEQ], "dropped": self.dropped, "lost": lost[-_MAX_LISTED:]}
+        self._insert([victim[_SEQ], time_s, sig])
 
     def _record(self, rec):
         if hasattr(self.store, "append") and self._journal < self.journal_limit:
@@ -239,18 +272,19 @@ class Outbox:
                 continue
             if isinstance(obj, list) and len(obj) == 2 and obj[0] == "ack" \
                     and isinstance(obj[1], list):
-                items = [e for e in items if e[0] not in obj[1]]
+                acked = obj[1]       # a journal line: ["ack", [seqs]]
+                items = [e for e in items if e[_SEQ] not in acked]
                 continue
-            if not (isinstance(obj, list) and len(obj) == 3 and _is_int(obj[0])
-                    and isinstance(obj[2], dict)):
+            if not (isinstance(obj, list) and len(obj) == 3 and _is_int(obj[_SEQ])
+                    and isinstance(obj[_SIGNAL], dict)):
                 self.damaged += 1
                 continue
-            if not _is_int(obj[1]):
-                obj[1] = 0           # keep the signal; its queue time is lost
+            if not _is_int(obj[_TIME_S]):
+                obj[_TIME_S] = 0           # keep the signal; its queue time is lost
                 self.damaged += 1
-            if obj[0] > top:
-                top = obj[0]
-            items = [e for e in items if e[0] != obj[0]]
+            if obj[_SEQ] > top:
+                top = obj[_SEQ]
+            items = [e for e in items if e[_SEQ] != obj[_SEQ]]
             items.append(obj)
         if head is None or head.get("v") != 1:
             if head is not None or data[0][:1] == b"[":
@@ -264,7 +298,7 @@ class Outbox:
         self.epoch = epoch if _is_int(epoch) else None
         if top > self.last_seq:
             self.last_seq = top
-        items.sort(key=lambda e: e[0])
+        items.sort(key=lambda e: e[_SEQ])
         self.items = items
         self._journal = self.journal_limit   # the first write after boot rewrites the file
 

@@ -12,7 +12,11 @@
 # still owes, and its acks taken as that path's. Loaded only when the config
 # names both paths (hub/dc09.py).
 import json
+
+from panel.compat import const
 from uplink.outbox import Outbox, MemStore
+
+_SEQ = const(0)     # an outbox entry's seq (uplink/outbox.py)
 
 
 class PathsOutbox(Outbox):
@@ -35,7 +39,7 @@ class PathsOutbox(Outbox):
     def ack(self, seqs, path=None):
         if path is None:
             return self._remove(seqs)
-        mine = [e[0] for e in self.items if e[0] in seqs and not self.done(e[0], path)]
+        mine = [e[_SEQ] for e in self.items if e[_SEQ] in seqs and not self.done(e[_SEQ], path)]
         if not mine:
             return 0
         if hasattr(self.acks, "append") and self._written < self.journal_limit:
@@ -79,7 +83,7 @@ class PathsOutbox(Outbox):
         # flash either.
         queued = self.seqs()
         for seq in list(self.acked):
-            if seq == victim[0] or seq not in queued:
+            if seq == victim[_SEQ] or seq not in queued:
                 del self.acked[seq]
         self._save_acks()
 
@@ -103,7 +107,7 @@ class View:
 
     def entries(self):
         for e in self.box.items:
-            if not self.box.done(e[0], self.path):
+            if not self.box.done(e[_SEQ], self.path):
                 yield e
 
     def ack(self, seqs):

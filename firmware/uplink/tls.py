@@ -15,12 +15,7 @@
 # `handshake_ms`, so a broker that accepts TCP and never answers costs the alarm
 # loop a bounded pause, like any other failed connect.
 import binascii
-
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+import errno
 
 try:
     import time
@@ -33,7 +28,6 @@ except AttributeError:          # CPython (config checks only)
     def _diff(a, b):
         return a - b
 
-_ETIMEDOUT = const(110)
 _PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
 _PEM_END = "-----END CERTIFICATE-----"
 
@@ -77,7 +71,7 @@ def reason_of(err):
         return "expired"
     if "trusted" in text or "signed" in text or "verif" in text.lower():
         return "untrusted"
-    if isinstance(err, OSError) and err.args and err.args[0] in (_ETIMEDOUT, 11):
+    if isinstance(err, OSError) and err.args and err.args[0] in (errno.ETIMEDOUT, errno.EAGAIN):
         return "timeout"
     return "handshake"
 

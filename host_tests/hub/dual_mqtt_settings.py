@@ -88,3 +88,10 @@ def test_mbedtls_verify_texts_map_to_reasons():
     assert reason_of(ValueError("\nThe certificate validity has expired\n")) == "expired"
     assert reason_of(OSError(110)) == "timeout"
     assert reason_of(OSError(-29312, "SSL - Bad input")) == "handshake"
+
+
+def test_a_number_out_of_range_or_null_is_refused_naming_the_field():
+    assert refused(raw(port=0))[0] == "mqtt.port"
+    assert refused(raw(port=None))[0] == "mqtt.port"
+    assert refused(raw(keepalive="30"))[0] == "mqtt.keepalive"
+    assert refused(raw(test_interval=True))[0] == "mqtt.test_interval"

@@ -239,3 +239,27 @@ def test_a_hub_reporting_by_dc09_only_needs_no_broker(tmp_path, key):
         sim.stop()
         rx.stop()
         store.close()
+
+
+def test_a_config_that_reports_by_mqtt_on_an_image_without_mqtt_code_is_a_trouble(tmp_path):
+    # Deployed from the DC-09-only image but configured for both paths: the
+    # hub still guards the house, and says it cannot report over MQTT (the
+    # console, and an E350 trouble that DC-09 can still carry).
+    import os
+    cfg = demo_config()
+    cfg["dc09"] = {"host": "127.0.0.1", "port": 9, "account": ACCOUNT, "key": KEY,
+                   "paths": ["mqtt", "dc09"]}
+    fw = board_image(tmp_path, ["dc09"])
+    assert not os.path.exists(os.path.join(fw, "uplink", "link.mpy"))
+    sim = HubSim(str(tmp_path / "hub"), cfg, levels=CLOSED_LOOPS, firmware=fw).start()
+    try:
+        trouble = sim.wait_for(lambda o: "trouble" in o or "boot" in o, timeout=15)
+        assert trouble == {"trouble": "mqtt", "error": "no MQTT code on the board"}, sim.lines
+        assert sim.wait_for(lambda o: "boot" in o, timeout=15)["boot"] == HUB
+        sim.wait_for(lambda o: o.get("signal", {}).get("code") == "E350", timeout=15)
+        signal = [s for s in sim.signals() if s["code"] == "E350"][0]
+        assert signal["name"] == "mqtt" and signal["zone"] == 0
+        sim.keys("1234B")
+        sim.wait_for(lambda o: o.get("state") == "arming", timeout=15)
+    finally:
+        sim.stop()

@@ -131,3 +131,10 @@ def test_alarm_when_disarmed_is_a_tamper_zone_option():
     assert field == "zones[0].alarm_when_disarmed"
     field, _ = refused(base(zones=[dict(tamper, alarm_when_disarmed="yes")]))
     assert field == "zones[0].alarm_when_disarmed"
+
+
+def test_a_null_is_refused_where_the_field_is_not_optional():
+    assert refused(base(exit_delay=None))[0] == "exit_delay"
+    assert refused(base(lockout_attempts=None))[0] == "lockout_attempts"
+    # exit_delay_home may be left out (it follows exit_delay): null is the same.
+    assert Config(base(exit_delay_home=None), os.urandom).exit_delay_home == 60000

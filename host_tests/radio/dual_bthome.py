@@ -16,12 +16,16 @@ TEMP_HUM = h("41a47266c95f730011223378237214")
 MOTION = h("4187b90011223372b0231f")
 
 
-def _reason(data, mac=MAC, key=None):
+def _error(data, mac=MAC, key=None):
     try:
         bthome.decode(data, mac, key)
     except BTHomeError as e:
-        return e.reason
+        return e
     raise AssertionError("decoded without error: %s" % binascii.hexlify(data))
+
+
+def _reason(data, mac=MAC, key=None):
+    return _error(data, mac, key).reason
 
 
 def test_published_vector_temperature_humidity():
@@ -140,6 +144,18 @@ def test_key_mismatches():
     assert _reason(h("401a01"), key=KEY) == "key given but packet not encrypted"
     assert _reason(h("401a01"), key=b"short") == "bad key"
     assert _reason(h("401a01"), mac="nope") == "bad MAC"
+
+
+def test_only_a_forgery_has_the_forged_code():
+    bad = bytearray(TEMP_HUM)
+    bad[3] ^= 0x40
+    assert _error(bytes(bad), key=KEY).code == bthome.FORGED
+    assert _error(TEMP_HUM, key=bytes(16)).code == bthome.FORGED
+    assert _error(h("401a01"), key=KEY).code == bthome.FORGED
+    for data, key in ((b"", None), (h("41a47266"), KEY), (TEMP_HUM, None),
+                      (bytes((0x20,)) + h("1a01"), None)):
+        assert _error(data, key=key).code == 0
+    assert bthome.FORGED != 0
 
 
 def test_encode_errors():

@@ -175,21 +175,15 @@ def test_adverts_sealed_by_cryptography_agree(p, counter, trigger, mac_in):
     agree(mine, peer(data, KEY), objects)
 
 
-def _encodable(objects):
-    # Our encoder sends a command's opcode only, no arguments.
-    return all(not (oid == 0x3B and len(d) > 1) for oid, d in objects)
-
-
 @PEER
-@given(payloads().filter(lambda p: _encodable(p[1])), st.integers(0, 0xFFFFFFFF),
-       st.booleans())
+@given(payloads(), st.integers(0, 0xFFFFFFFF), st.booleans())
 def test_adverts_sealed_by_our_encoder_agree(p, counter, trigger):
     payload, objects = p
     _, r = ours(plain(payload))
-    values = [(o["id"], o["value"]) for o in r["objects"]]
-    if any(v is None for _, v in values):
+    if any(o["value"] is None for o in r["objects"]):
         return                            # undecodable text has no value to send
-    data = bthome_encode.encode(values, MAC, KEY, counter, trigger)
+    # Decoded objects go back in whole: a command's arguments too.
+    data = bthome_encode.encode(r["objects"], MAC, KEY, counter, trigger)
     # Our encoder writes the same plaintext, so cryptography must agree on the seal.
     assert data == sealed(payload, counter, KEY, trigger)
     mine, _ = ours(data, KEY)
@@ -297,3 +291,14 @@ def test_an_unknown_id_keeps_what_both_read_before_it(p, unknown, tail):
     mine, r = ours(data)
     assert r["unknown"] == 1 + len(tail)
     agree(mine, peer(data), objects)
+
+
+def test_a_command_keeps_its_arguments_through_our_encoder():
+    payload = bytes([0x3B, 3, 0x02, 0xAA, 0xBB, 0xCC])
+    _, r = ours(plain(payload))
+    assert r["objects"][0]["args"] == "aabbcc"
+    data = bthome_encode.encode(r["objects"], MAC, KEY, 5)
+    assert data == sealed(payload, 5)
+    mine, _ = ours(data, KEY)
+    assert mine[("event", "command")][1] == {"args": "aabbcc"}
+    agree(mine, peer(data, KEY), [(0x3B, payload[2:])])
