@@ -150,7 +150,7 @@ class Engine(threading.Thread):
             # everything that came in into the hold (resent copies merge there).
             if self.stopping.wait(self.health.retry_ms / 1000):
                 return None
-            if self._hold_queued():
+            if self.held.hold_queued(self.queue, self.health.last_error):
                 return None
             return self.held.take(self.s.batch)
         items = self.held.take(self.s.batch)
@@ -334,17 +334,6 @@ class Engine(threading.Thread):
         self.delivery.redeliver(self.store, self.clock.now_ms(), int(self.s.redeliver_s * 1000))
 
     # ---- when the store fails ----
-
-    def _hold_queued(self):
-        """Everything queued into the hold (Held.hold). True when asked to stop."""
-        while True:
-            try:
-                item = self.queue.get_nowait()
-            except queue.Empty:
-                return False
-            if item is None:
-                return True
-            self.held.hold([item], self.health.last_error)
 
     def _failed(self, err, items):
         if health.store_fault(err):

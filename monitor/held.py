@@ -6,6 +6,7 @@ would fill memory with copies: a resend already held is not held twice, and
 past MAX_HELD the newest are let go (still unacked, counted; the hub resends
 them once the store is back)."""
 import collections
+import queue
 
 from monitor.case_record import Refused
 from monitor.items import Msg
@@ -62,3 +63,15 @@ class Held:
             elif not item.future.done():
                 item.future.set_exception(Refused("the case store is failing (%s): try again"
                                                   % why))
+
+    def hold_queued(self, q, why):
+        """Everything on the engine's queue into the hold (see hold). True when
+        the queue says stop (None)."""
+        while True:
+            try:
+                item = q.get_nowait()
+            except queue.Empty:
+                return False
+            if item is None:
+                return True
+            self.hold([item], why)
