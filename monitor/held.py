@@ -6,6 +6,10 @@ would fill memory with copies: a resend already held is not held twice, and
 past MAX_HELD the newest are let go (still unacked, counted; the hub resends
 them once the store is back)."""
 import collections
+import queue
+
+from monitor.case_record import Refused
+from monitor.items import Msg
 
 MAX_HELD = 50_000       # ~ 25 MB of signed events
 
@@ -13,16 +17,15 @@ MAX_HELD = 50_000       # ~ 25 MB of signed events
 class Held:
     def __init__(self, limit=MAX_HELD):
         self.limit = limit
-        self.items = collections.OrderedDict()      # (topic, payload) -> queue item
+        self.items = collections.OrderedDict()      # (topic, payload) -> Msg
         self.let_go = 0
 
     def __len__(self):
         return len(self.items)
 
     def add(self, item):
-        """item: ("msg", topic, payload, arrived_ms). A copy keeps the first one's
-        place (and arrival time)."""
-        key = (item[1], item[2])
+        """item: a Msg. A copy keeps the first one's place (and arrival time)."""
+        key = (item.topic, item.payload)
         if key in self.items:
             return
         if len(self.items) >= self.limit:
@@ -43,10 +46,32 @@ class Held:
     def done(self, items):
         """These were stored and acked, or dropped for good: no longer held."""
         for item in items:
-            if item[0] == "msg":
-                self.items.pop((item[1], item[2]), None)
+            if type(item) is Msg:
+                self.items.pop((item.topic, item.payload), None)
 
     def oldest_ms(self):
         for item in self.items.values():
-            return item[3]
+            return item.arrived_ms
         return None
+
+    def hold(self, items, why):
+        """While the store fails: messages into the hold; console actions
+        refused at once (a person is waiting on them). why: the store's fault, in words."""
+        for item in items:
+            if type(item) is Msg:
+                self.add(item)
+            elif not item.future.done():
+                item.future.set_exception(Refused("the case store is failing (%s): try again"
+                                                  % why))
+
+    def hold_queued(self, q, why):
+        """Everything on the engine's queue into the hold (see hold). True when
+        the queue says stop (None)."""
+        while True:
+            try:
+                item = q.get_nowait()
+            except queue.Empty:
+                return False
+            if item is None:
+                return True
+            self.hold([item], why)

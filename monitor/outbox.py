@@ -7,7 +7,11 @@ lines, the in-process listeners), and only then deletes their outbox rows. A
 process that dies in between leaves the rows behind; once their claim is older
 than the lease, any process claims and delivers them. A sink may therefore
 see a step twice, never lose one: the step's `id` tells repeats apart."""
+import logging
+
 from monitor import timeline
+
+log = logging.getLogger("monitor")
 
 LEASE_MS = 10_000
 
@@ -35,3 +39,44 @@ def claim_orphans(store, now_ms, lease_ms=LEASE_MS, limit=500):
         db.executemany("UPDATE outbox SET claimed_ms = ? WHERE id = ?",
                        [(now_ms, i) for i in ids])
     return ids
+
+
+class Delivery:
+    """One process's delivery of the steps its transactions committed.
+
+    sinks: functions of a line (JSON lines, listeners, hooks), called in order.
+    The outbox rows of delivered steps are deleted at the start of the next
+    transaction (drop_delivered, cheaper than a transaction of their own), or
+    by flush() when the engine is idle."""
+
+    def __init__(self, sinks):
+        self.sinks = sinks
+        self.pending = []       # delivered steps whose outbox rows are still to delete
+
+    def drop_delivered(self, store):
+        """Inside the caller's transaction; once it commits, call committed()."""
+        if self.pending:
+            store.db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in self.pending])
+
+    def committed(self):
+        self.pending = []
+
+    def deliver(self, store, ids):
+        for line in take(store, ids):
+            for sink in self.sinks:
+                sink(line)
+            self.pending.append(line["id"])
+
+    def flush(self, store):
+        if self.pending:
+            delivered(store, self.pending)
+            self.pending = []
+
+    def redeliver(self, store, now_ms, lease_ms):
+        """Steps a process that died had committed but not yet delivered."""
+        self.flush(store)           # this process's own are not orphans
+        ids = claim_orphans(store, now_ms, lease_ms)
+        if ids:
+            log.warning("delivering %d steps left undelivered by a stopped process", len(ids))
+            self.deliver(store, ids)
+            self.flush(store)

@@ -4,6 +4,7 @@ follows a call. No database, no clock, no MQTT: cases.py applies the result.
 Which plan a Contact ID code starts, and what it is called, comes from the
 Contact ID table (firmware/panel/contact_id_table.py). See docs/monitoring.md
 for the plans in prose."""
+from typing import NamedTuple
 
 from panel import contact_id as CID
 from panel import contact_id_table as CID_TABLE
@@ -18,36 +19,53 @@ PLAN_WORDS = {"burglar": "Burglar", "panic": "Panic", "duress": "Duress", "sos":
 KEYPAD_CANCEL_CODE = CID.code("E", CID.CANCEL)
 
 OPEN, ATTACH, KEYPAD_CANCEL, TEST_REPORT, STORE = "open", "attach", "keypad_cancel", "test", "store"
-_KINDS = {"joins": ATTACH, "cancel": KEYPAD_CANCEL, "test": TEST_REPORT}
+
+
+class Meaning(NamedTuple):
+    """What a signal means to the plans (classify). kind: OPEN (plan, service
+    set), ATTACH (joins the hub's open `plan` case), KEYPAD_CANCEL, TEST_REPORT
+    or STORE (stored and acked only)."""
+    kind: str
+    plan: str = None
+    service: str = None
+
+
+_KINDS = {"joins": Meaning(ATTACH, "burglar"), "cancel": Meaning(KEYPAD_CANCEL),
+          "test": Meaning(TEST_REPORT)}
+_STORE_ONLY = Meaning(STORE)
+
+
+class Code(NamedTuple):
+    """A Contact ID code read: "E130" is Code("E", 130)."""
+    qualifier: str
+    event: int
 
 
 def _parse(code):
-    """(qualifier, event) of "E130", or None."""
+    """The Code of "E130", or None."""
     if not isinstance(code, str) or len(code) != 4 or code[0] not in "ER" \
             or not code[1:].isdigit():
         return None
-    return code[0], int(code[1:])
+    return Code(code[0], int(code[1:]))
 
 
 def classify(signal):
-    """What a verified signal means to the plans.
-
-    (OPEN, plan, service) | (ATTACH, plan, None) | (KEYPAD_CANCEL,) | (TEST_REPORT,) | (STORE,)
-    """
+    """What a verified signal means to the plans: a Meaning."""
     parsed = _parse(signal.get("code"))
-    spec = CID_TABLE.spec(parsed[1]) if parsed and parsed[0] == "E" else None
-    if spec is None or spec[2] is None:
-        return (STORE,)
-    _, _, plan, service, _ = spec
+    spec = CID_TABLE.spec(parsed.event) if parsed and parsed.qualifier == "E" else None
+    if spec is None:
+        return _STORE_ONLY
+    _event, _rank, plan, service, _words = spec
+    if plan is None:
+        return _STORE_ONLY
     if plan in _KINDS:
-        kind = _KINDS[plan]
-        return (ATTACH, "burglar", None) if kind == ATTACH else (kind,)
+        return _KINDS[plan]
     sos = signal.get("sos")
     if plan in ("panic", "sos") and sos in SERVICES:
         # The app's buttons: confirm by phone, send the service pressed. A
         # smoke or medical zone (no button behind it) is an SOS of its own service.
-        return (OPEN, "sos", sos)
-    return (OPEN, plan, service)
+        return Meaning(OPEN, "sos", sos)
+    return Meaning(OPEN, plan, service)
 
 
 # Events whose name field is a person (the user at the keypad), not a zone.
@@ -58,18 +76,19 @@ def event_words(code, name=None):
     """What a person reads for a signal: "Burglary — front door (entry/exit)",
     "Keypad cancel by owner"; from the shared Contact ID table."""
     parsed = _parse(code)
-    spec = CID_TABLE.spec(parsed[1]) if parsed else None
+    spec = CID_TABLE.spec(parsed.event) if parsed else None
     if spec is None:
         text = "Unknown event"
     else:
-        e_words, slash, r_words = spec[4].partition("|")
-        if parsed[0] == "E":
+        _event, _rank, _plan, _service, spec_words = spec
+        e_words, slash, r_words = spec_words.partition("|")
+        if parsed.qualifier == "E":
             text = e_words
         else:
             text = r_words if slash else e_words + " restored"
     text, _, note = text.partition(", ")
     if name:
-        by_user = parsed is not None and parsed[1] in _BY_USER
+        by_user = parsed is not None and parsed.event in _BY_USER
         text += (" by " if by_user else " — ") + str(name).replace("_", " ")
     return text + (" (%s)" % note if note else "")
 
@@ -80,8 +99,15 @@ def words(code, name=None):
     return "%s %s" % (event_words(code, name), code)
 
 
-# Decisions after a call: (what, reason)
+# Decisions after a call
 DISPATCH, CANCEL, CALL_NEXT, HOLD = "dispatch", "cancel", "call_next", "hold"
+
+
+class Decision(NamedTuple):
+    """What the plan does after a call: what (DISPATCH, CANCEL, CALL_NEXT,
+    HOLD), and the reason the timeline gives."""
+    what: str
+    reason: str
 
 
 def after_call(plan, policy, answered, password_ok, request, keypad_cancel,
@@ -109,26 +135,26 @@ def _cancel_reason(request, keypad_cancel):
 def _burglar(policy, answered, password_ok, request, keypad_cancel, try_next):
     if not answered:
         if try_next:
-            return CALL_NEXT, "no_answer"
+            return Decision(CALL_NEXT, "no_answer")
         if policy == "only_if_i_say":
-            return HOLD, "no_answer"
-        return DISPATCH, "no_answer"
+            return Decision(HOLD, "no_answer")
+        return Decision(DISPATCH, "no_answer")
     if request == "dispatch":
-        return DISPATCH, "requested"
+        return Decision(DISPATCH, "requested")
     if password_ok:
-        return CANCEL, _cancel_reason(request, keypad_cancel)
+        return Decision(CANCEL, _cancel_reason(request, keypad_cancel))
     if policy == "only_if_i_say":
-        return (CALL_NEXT, "wrong_password") if try_next else (HOLD, "wrong_password")
-    return DISPATCH, "wrong_password"
+        return Decision(CALL_NEXT if try_next else HOLD, "wrong_password")
+    return Decision(DISPATCH, "wrong_password")
 
 
 def _confirm(answered, password_ok, request, keypad_cancel):
     # Panic and SOS: someone asked for help, so anything short of a verified
     # cancel sends it. Calling further contacts would only delay that.
     if not answered:
-        return DISPATCH, "no_answer"
+        return Decision(DISPATCH, "no_answer")
     if not password_ok:
-        return DISPATCH, "wrong_password"
+        return Decision(DISPATCH, "wrong_password")
     if request == "cancel" or (keypad_cancel and request != "dispatch"):
-        return CANCEL, _cancel_reason(request, keypad_cancel)
-    return DISPATCH, "confirmed" if request == "dispatch" else "not_cancelled"
+        return Decision(CANCEL, _cancel_reason(request, keypad_cancel))
+    return Decision(DISPATCH, "confirmed" if request == "dispatch" else "not_cancelled")

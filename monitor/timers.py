@@ -5,7 +5,7 @@ fires it, and after a crash it fires on whichever worker is up. On
 PostgreSQL the rows are claimed FOR UPDATE SKIP LOCKED, under the hubs' locks."""
 import logging
 
-from monitor.cases import Refused
+from monitor.case_record import Refused
 
 log = logging.getLogger("monitor")
 

@@ -10,6 +10,7 @@ import pytest
 
 from desk_helpers import SECRET, add_account, query
 from dc09_panel import KEYS, Link, answer_of, contact_id, message, null
+from monitor.items import Call
 from monitor.receiver import Hooks, Receiver, Settings
 from uplink import wire
 from waiting import until
@@ -78,7 +79,7 @@ class FailOnce(Hooks):
         self.armed = threading.Event()
 
     def before_commit(self, items, steps):
-        if self.armed.is_set() and any(i[0] == "call" for i in items):
+        if self.armed.is_set() and any(type(i) is Call for i in items):
             self.armed.clear()
             raise RuntimeError("disk full (injected)")
 

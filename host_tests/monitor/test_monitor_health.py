@@ -11,6 +11,7 @@ from web_helpers import client_for
 
 from monitor.health import LOG_EVERY_MS, RETRY_MAX_MS, RETRY_MIN_MS, StoreHealth, store_fault
 from monitor.held import Held
+from monitor.items import Msg
 from monitor.receiver import Receiver, Settings
 
 FULL = sqlite3.OperationalError("database or disk is full")
@@ -42,14 +43,14 @@ def test_only_the_store_failing_counts_as_a_store_fault():
 
 def test_resent_copies_are_held_once_and_the_hold_is_bounded():
     held = Held(limit=3)
-    held.add(("msg", "a/hub-1/events", b"one", 10))
-    held.add(("msg", "a/hub-1/events", b"one", 40))      # the hub's resend
-    held.add(("msg", "a/hub-2/events", b"two", 20))
-    held.add(("msg", "a/hub-3/events", b"three", 30))
-    held.add(("msg", "a/hub-4/events", b"four", 50))     # over the limit: let go, unacked
+    held.add(Msg("a/hub-1/events", b"one", 10))
+    held.add(Msg("a/hub-1/events", b"one", 40))      # the hub's resend
+    held.add(Msg("a/hub-2/events", b"two", 20))
+    held.add(Msg("a/hub-3/events", b"three", 30))
+    held.add(Msg("a/hub-4/events", b"four", 50))     # over the limit: let go, unacked
     assert len(held) == 3 and held.let_go == 1 and held.oldest_ms() == 10
     first = held.take(2)
-    assert [i[2] for i in first] == [b"one", b"two"] and len(held) == 3   # held while tried
+    assert [i.payload for i in first] == [b"one", b"two"] and len(held) == 3   # held while tried
     held.done(first)
     assert held.oldest_ms() == 30 and len(held.take(5)) == 1
     held.done(held.take(5))

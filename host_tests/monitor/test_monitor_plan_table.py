@@ -19,13 +19,13 @@ ONLY = dict(more_contacts=False, call_next_contacts=False)
     ({"code": "E110", "sos": "fire"}, ("open", "sos", "fire")),
     ({"code": "E100", "sos": "medical"}, ("open", "sos", "medical")),
     ({"code": "E121"}, ("open", "duress", "police")),
-    ({"code": "E406"}, ("keypad_cancel",)),
-    ({"code": "E602"}, ("test",)),
+    ({"code": "E406"}, ("keypad_cancel", None, None)),
+    ({"code": "E602"}, ("test", None, None)),
     ({"code": "E374"}, ("attach", "burglar", None)),
-    ({"code": "R130"}, ("store",)),
-    ({"code": "E305"}, ("store",)),
-    ({"code": "E401"}, ("store",)),
-    ({"code": 130}, ("store",)),
+    ({"code": "R130"}, ("store", None, None)),
+    ({"code": "E305"}, ("store", None, None)),
+    ({"code": "E401"}, ("store", None, None)),
+    ({"code": 130}, ("store", None, None)),
 ])
 def test_classify(signal, want):
     assert classify(signal) == want

@@ -8,7 +8,7 @@ the reasons); a stored or duplicate signal also counts in stored/duplicate,
 with the MQTT path's."""
 import logging
 
-from monitor import accounts
+from monitor import accounts, case_store
 from monitor.dc09 import frame
 
 log = logging.getLogger("monitor.dc09")
@@ -25,8 +25,7 @@ def handle(desk, raw, peer=None, window=frame.WINDOW):
         log.warning("DC-09 message refused: %s (account %s, from %s, %d bytes)",
                     verdict.reason, verdict.account or "-", peer or "-", len(raw))
         return verdict
-    desk.store.db.execute("UPDATE accounts SET dc09_heard_ms = ? WHERE hub = ?",
-                          (desk.now(), verdict.hub))
+    case_store.heard_by_dc09(desk.store, verdict.hub, desk.now())
     if verdict.kind == frame.SUPERVISION:
         desk.store.count("dc09_supervision")
         verdict.outcome = "dc09_supervision"

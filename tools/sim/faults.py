@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 
+from monitor.items import Msg
 from monitor.receiver import Hooks
 
 POINTS = ("before_commit", "after_commit", "after_emit")
@@ -24,7 +25,7 @@ class Fault(Hooks):
         self.point, self.want = point, want
 
     def _hit(self, items, steps):
-        return any(item[0] == "msg" and self.want.encode() in item[2] for item in items) \
+        return any(type(item) is Msg and self.want.encode() in item.payload for item in items) \
             or any(step["step"] == self.want for step in steps)
 
     def before_commit(self, items, steps):

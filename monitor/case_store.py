@@ -1,0 +1,255 @@
+"""The SQL of the plans and the engine: cases, their timeline and outbox,
+signals, calls, dispatches, timers, and the account fields they read.
+
+Every function takes the Store and runs inside the caller's transaction
+(Store.tx); none commits. Rows come back as the store gives them (read by
+column name), cases as dicts (the plan updates its copy as it sets fields).
+The table definitions are in store.py and pg_schema.py."""
+
+
+# ---- cases ----
+
+def case(store, case_id):
+    """The case's row, or None."""
+    return store.one("SELECT * FROM cases WHERE id = ?", case_id)
+
+
+def new_case(store, hub, plan, service, trouble, t):
+    """A new open case; its id."""
+    return store.insert(
+        "INSERT INTO cases (hub, plan, service, trouble, opened_ms) VALUES (?,?,?,?,?)",
+        hub, plan, service, trouble, t)
+
+
+def set_case(store, case_id, fields):
+    """Set these columns of the case, in one statement (on PostgreSQL each is a round trip)."""
+    store.db.execute("UPDATE cases SET %s WHERE id = ?" % ", ".join("%s = ?" % k for k in fields),
+                     tuple(fields.values()) + (case_id,))
+
+
+def open_cases(store, hub, plan=None):
+    """The hub's open cases (of this plan), oldest first, as dicts."""
+    sql = "SELECT * FROM cases WHERE hub = ? AND status = 'open'"
+    args = [hub]
+    if plan:
+        sql += " AND plan = ?"
+        args.append(plan)
+    return [dict(r) for r in store.q(sql + " ORDER BY id", *args)]
+
+
+def standing_duress(store, hub):
+    """The hub's latest duress case not yet closed by an operator, or None."""
+    row = store.one("SELECT * FROM cases WHERE hub = ? AND plan = 'duress' "
+                    "AND status IN ('open', 'dispatched') AND closed_ms IS NULL "
+                    "ORDER BY id DESC LIMIT 1", hub)
+    return dict(row) if row else None
+
+
+def dispatched_since(store, hub, service, since_ms):
+    """The hub's latest case that sent `service` at or after since_ms, not closed, or None."""
+    row = store.one(
+        "SELECT cases.* FROM cases JOIN dispatches ON dispatches.case_id = cases.id "
+        "WHERE cases.hub = ? AND cases.status = 'dispatched' AND cases.closed_ms IS NULL "
+        "AND dispatches.service = ? AND dispatches.t >= ? ORDER BY cases.id DESC LIMIT 1",
+        hub, service, since_ms)
+    return dict(row) if row else None
+
+
+def end_case(store, case_id):
+    """A case ends: its live calls end and its timers go (the case's fields are set_case's)."""
+    store.db.execute("UPDATE calls SET status = 'ended' WHERE case_id = ? "
+                     "AND status IN ('ringing', 'answered')", (case_id,))
+    store.db.execute("DELETE FROM timers WHERE case_id = ?", (case_id,))
+
+
+def add_dispatch(store, case_id, service, reason, t):
+    """At most once per case: the primary key refuses a second row."""
+    store.db.execute("INSERT INTO dispatches (case_id, service, reason, t) VALUES (?,?,?,?)",
+                     (case_id, service, reason, t))
+
+
+# ---- the timeline and its outbox ----
+
+def add_step(store, case_id, t, step, contact, service, reason, detail):
+    """A timeline step (detail: its JSON text or None), queued in the outbox
+    as claimed by this process at t; its id."""
+    step_id = store.insert(
+        "INSERT INTO timeline (case_id, t, step, contact, service, reason, detail) "
+        "VALUES (?,?,?,?,?,?,?)", case_id, t, step, contact, service, reason, detail)
+    store.db.execute("INSERT INTO outbox (id, claimed_ms) VALUES (?, ?)", (step_id, t))
+    return step_id
+
+
+# ---- signals ----
+
+def signal_by_code(store, hub, epoch, seq, code):
+    """The signal stored under (hub, epoch, seq) with this Contact ID code: (id, paths), or None."""
+    return store.one("SELECT id, paths FROM signals WHERE hub = ? AND epoch = ? "
+                     "AND seq = ? AND code = ?", hub, epoch, seq, code)
+
+
+def new_signal(store, hub, seq, epoch, code, body, t, path):
+    """Store a signal (body: its JSON text); its id, or None when (hub, seq, body) is taken."""
+    return store.insert(
+        "INSERT INTO signals (hub, seq, epoch, code, body, received_ms, paths) "
+        "VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+        hub, seq, epoch, code, body, t, path)
+
+
+def signal_by_body(store, hub, seq, body):
+    """The signal stored under (hub, seq) with this very body: (id, paths), or None."""
+    return store.one("SELECT id, paths FROM signals WHERE hub = ? AND seq = ? AND body = ?",
+                     hub, seq, body)
+
+
+def set_signal_paths(store, signal_id, paths):
+    store.db.execute("UPDATE signals SET paths = ? WHERE id = ?", (paths, signal_id))
+
+
+def set_signal_case(store, signal_id, case_id):
+    store.db.execute("UPDATE signals SET case_id = ? WHERE id = ?", (case_id, signal_id))
+
+
+def same_seq_others(store, hub, seq, signal_id):
+    """The hub's other signals under this seq: (epoch, body) rows."""
+    return store.q("SELECT epoch, body FROM signals WHERE hub = ? AND seq = ? AND id <> ?",
+                   hub, seq, signal_id)
+
+
+def first_later(store, hub, code, seq, epoch):
+    """The hub's first signal with this code after seq, within the epoch: (seq, body), or None."""
+    return store.one("SELECT seq, body FROM signals WHERE hub = ? AND code = ? "
+                     "AND seq > ? AND epoch IS NOT DISTINCT FROM ? "
+                     "ORDER BY seq LIMIT 1", hub, code, seq, epoch)
+
+
+# ---- calls ----
+
+def contact(store, hub, position):
+    return store.one("SELECT * FROM contacts WHERE hub = ? AND position = ?", hub, position)
+
+
+def contact_after(store, hub, position):
+    """Is there a contact after this position?"""
+    return store.one("SELECT 1 FROM contacts WHERE hub = ? AND position > ?",
+                     hub, position) is not None
+
+
+def new_call(store, case_id, position, t):
+    """A call ringing now; its id."""
+    return store.insert(
+        "INSERT INTO calls (case_id, contact, status, placed_ms) VALUES (?,?,'ringing',?)",
+        case_id, position, t)
+
+
+def call(store, call_id):
+    return store.one("SELECT * FROM calls WHERE id = ?", call_id)
+
+
+def case_of_call(store, call_id):
+    """The call's case id, or None."""
+    row = store.one("SELECT case_id FROM calls WHERE id = ?", call_id)
+    return row["case_id"] if row is not None else None
+
+
+def set_call_status(store, call_id, status):
+    store.db.execute("UPDATE calls SET status = ? WHERE id = ?", (status, call_id))
+
+
+def set_call_password(store, call_id, ok):
+    store.db.execute("UPDATE calls SET password_ok = ? WHERE id = ?", (int(ok), call_id))
+
+
+def end_call(store, call_id, request):
+    store.db.execute("UPDATE calls SET status = 'ended', request = ? WHERE id = ?",
+                     (request, call_id))
+
+
+def call_in_progress(store, case_id):
+    return store.one("SELECT 1 FROM calls WHERE case_id = ? AND status IN "
+                     "('ringing', 'answered')", case_id) is not None
+
+
+def answered_call(store, case_id):
+    """The case's latest answered call's id, or None."""
+    row = store.one("SELECT id FROM calls WHERE case_id = ? AND status = 'answered' "
+                    "ORDER BY id DESC LIMIT 1", case_id)
+    return row["id"] if row is not None else None
+
+
+# ---- timers ----
+
+def add_timer(store, due, kind, hub=None, case_id=None, call_id=None, payload=None):
+    """payload: its JSON text or None."""
+    store.db.execute(
+        "INSERT INTO timers (due_ms, kind, hub, case_id, call_id, payload) VALUES (?,?,?,?,?,?)",
+        (due, kind, hub, case_id, call_id, payload))
+
+
+def drop_call_timers(store, call_id):
+    store.db.execute("DELETE FROM timers WHERE call_id = ?", (call_id,))
+
+
+def drop_hold_timer(store, case_id):
+    store.db.execute("DELETE FROM timers WHERE case_id = ? AND kind = 'hold_due'", (case_id,))
+
+
+def move_test_timer(store, hub, due):
+    """Move the hub's test-report timer; False when it has none."""
+    return bool(store.x("UPDATE timers SET due_ms = ? WHERE kind = 'test_due' AND hub = ?",
+                        due, hub))
+
+
+def has_test_timer(store, hub):
+    return store.one("SELECT 1 FROM timers WHERE kind = 'test_due' AND hub = ?", hub) is not None
+
+
+def hubs_without_test_timer(store):
+    """(hub, last_test_ms, created_ms) of the accounts whose test timer is missing."""
+    return store.q("SELECT hub, last_test_ms, created_ms FROM accounts WHERE hub NOT "
+                   "IN (SELECT hub FROM timers WHERE kind = 'test_due')")
+
+
+# ---- the account, as the plans and the engine read it ----
+
+def dispatch_rules(store, hub):
+    """(policy, call_next_contacts) of the hub's account."""
+    return store.one("SELECT policy, call_next_contacts FROM accounts WHERE hub = ?", hub)
+
+
+def policy(store, hub):
+    return store.one("SELECT policy FROM accounts WHERE hub = ?", hub)["policy"]
+
+
+def test_interval_s(store, hub):
+    return store.one("SELECT test_interval_s FROM accounts WHERE hub = ?", hub)["test_interval_s"]
+
+
+def test_received(store, hub, t):
+    """Record a test report at t; the account's test interval (s)."""
+    return store.one("UPDATE accounts SET last_test_ms = ? WHERE hub = ? "
+                     "RETURNING test_interval_s", t, hub)["test_interval_s"]
+
+
+def availability(store, hub):
+    """The hub's last availability ("online", "offline", None), or False: no account."""
+    row = store.one("SELECT availability FROM accounts WHERE hub = ?", hub)
+    return False if row is None else row["availability"]
+
+
+def set_availability(store, hub, state):
+    store.db.execute("UPDATE accounts SET availability = ? WHERE hub = ?", (state, hub))
+
+
+def heard_by_dc09(store, hub, t):
+    store.db.execute("UPDATE accounts SET dc09_heard_ms = ? WHERE hub = ?", (t, hub))
+
+
+def next_command_id(store, hub, floor):
+    """Take the hub's next command id, never below floor: (secret, id), or None: no account."""
+    row = store.one("SELECT secret, last_command_id FROM accounts WHERE hub = ?", hub)
+    if row is None:
+        return None
+    cid = max(row["last_command_id"] + 1, floor)
+    store.db.execute("UPDATE accounts SET last_command_id = ? WHERE hub = ?", (cid, hub))
+    return bytes(row["secret"]), cid

@@ -1,0 +1,70 @@
+"""What an operator does to a case from the console: call a contact, check
+the verbal password, dispatch, cancel, close. Each refuses (Refused) what the
+plan does not allow; each records who acted (operator="name"). A mixin of the
+Desk (cases.py); the console's routes reach it through Receiver.submit
+(monitor/web/actions.py)."""
+from monitor import accounts, case_store, plans
+from monitor.case_record import Refused, acting
+
+
+class OperatorActions:
+
+    @acting
+    def operator_call(self, case_id, position=None):
+        case = self._open(case_id)
+        if case["plan"] not in plans.CANCELLABLE:
+            raise Refused("the %s plan places no calls" % case["plan"])
+        # A read, but a current one: _open() holds the case's hub, and every path
+        # that places or ends a call holds it too (Store.lock_hubs).
+        if case_store.call_in_progress(self.store, case_id):
+            raise Refused("a call is already in progress")
+        return self.call(case, position or (case["contact"] or 0) + 1, "operator")
+
+    @acting
+    def operator_password(self, case_id, spoken):
+        """Check what the caller said; records right/wrong on the live call. Returns the verdict."""
+        case = self._open(case_id)
+        ok = accounts.check_password(self.store, case["hub"], spoken)
+        call_id = case_store.answered_call(self.store, case_id)
+        if call_id is None:
+            raise Refused("answer a call first: the password is checked on a call")
+        self.password(call_id, ok)
+        return ok
+
+    @acting
+    def operator_dispatch(self, case_id):
+        self.dispatch(self._open(case_id), "operator")
+
+    @acting
+    def operator_close(self, case_id):
+        """The responders are done with a dispatched case (or the duress is over):
+        later alarms from the hub start a new case again."""
+        case = self.case(case_id)
+        if case is None:
+            raise Refused("no case %s" % case_id)
+        if case["status"] != "dispatched" or case["closed_ms"] is not None:
+            raise Refused("only a dispatched case can be closed; case %s is %s"
+                          % (case_id, "closed" if case["closed_ms"] else case["status"]))
+        self._set(case, closed_ms=self.now())
+        self.step(case, "close", reason="operator")
+
+    @acting
+    def operator_cancel(self, case_id):
+        case = self._open(case_id)
+        if case["plan"] == "trouble":
+            self.close_trouble(case, "operator")
+            return
+        policy = case_store.policy(self.store, case["hub"])
+        held = case["plan"] == "burglar" and policy == "only_if_i_say" \
+            and case["waiting"] == "operator"
+        if not case["password_ok"] and not held:
+            raise Refused("cancel needs the right verbal password on a call")
+        self.cancel(case, "operator")
+
+    def _open(self, case_id):
+        case = self.case(case_id)
+        if case is None:
+            raise Refused("no case %s" % case_id)
+        if case["status"] != "open":
+            raise Refused("case %s is %s" % (case_id, case["status"]))
+        return case

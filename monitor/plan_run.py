@@ -1,0 +1,290 @@
+"""The plans at work: what a stored signal does to the hub's cases (open one,
+join one, a keypad cancel, a test report, a seq reset, duress over all), the
+calls the plan places and what their outcomes decide, and the hub's health
+(availability, test reports). The decisions themselves are plans.py's; the
+case and its timeline are case_record's; the SQL is case_store's."""
+import json
+
+from monitor import case_store, plans
+from monitor.case_record import CaseRecord, Refused, acting
+
+
+class PlanRun(CaseRecord):
+
+    # ---- signals ----
+
+    def signal(self, hub, body, path="mqtt"):
+        """Store a verified event and act on it. False when this very signal was already stored.
+
+        path: what brought it, "mqtt" or "dc09". The same signal may come by
+        both: the same (hub, epoch, seq) and Contact ID code already stored,
+        whatever the body (a DC-09 message carries less than the MQTT event),
+        is that signal again. A known (hub, seq) with another code, or
+        another body without an epoch, is a new signal from a hub whose seqs
+        started again: stored and acted on, and the reset opens a trouble case."""
+        sig = body["signal"]
+        epoch = body.get("epoch")
+        if not isinstance(epoch, int) or isinstance(epoch, bool):
+            epoch = None
+        self.store.lock_hubs([hub])
+        code = str(sig.get("code"))
+        if epoch is not None:
+            known = case_store.signal_by_code(self.store, hub, epoch, sig["seq"], code)
+            if known is not None:
+                self._came_by(known, path)
+                return False
+        text = json.dumps(body, sort_keys=True)
+        # New signals are the common case: insert first (one round trip on
+        # PostgreSQL), and look the resend up only when (hub, seq, body) was taken.
+        signal_id = case_store.new_signal(self.store, hub, sig["seq"], epoch, code, text,
+                                          self.now(), path)
+        if signal_id is None:
+            known = case_store.signal_by_body(self.store, hub, sig["seq"], text)
+            if known is not None:
+                self._came_by(known, path)
+            return False        # a resend: the same body again
+        before, self.via = self.via, (path if path != "mqtt" else None)
+        try:
+            self._act(hub, sig, epoch, signal_id)
+        finally:
+            self.via = before
+        return True
+
+    def _came_by(self, row, path):
+        paths = (row["paths"] or "mqtt").split(",")
+        if path not in paths:
+            case_store.set_signal_paths(self.store, row["id"], ",".join(paths + [path]))
+
+    def _act(self, hub, sig, epoch, signal_id):
+        meaning = plans.classify(sig)
+        kind = meaning.kind
+        code, seq = sig.get("code"), sig["seq"]
+        if self._seq_reused(hub, seq, epoch, sig, signal_id):
+            self._seq_reset(hub, seq, epoch, code)
+        case = None
+        duress = self.duress_case(hub)
+        if duress is not None and kind in (plans.OPEN, plans.ATTACH, plans.KEYPAD_CANCEL):
+            case = self._join_duress(duress, meaning, code, seq, sig)
+        elif kind == plans.OPEN:
+            case = self._alarm(hub, meaning.plan, meaning.service, code, seq, sig, epoch)
+        elif kind == plans.ATTACH:
+            found = self.open_cases(hub, meaning.plan)
+            if found:
+                case = found[0]
+                self.step(case, "signal", code=code, seq=seq, zone=sig.get("zone"))
+            else:
+                case = self._update(hub, "police", code, seq, sig)
+        elif kind == plans.KEYPAD_CANCEL:
+            for open_case in self.open_cases(hub):
+                self._keypad_cancel(open_case, code, seq, sig.get("name"))
+        elif kind == plans.TEST_REPORT:
+            self.test_report(hub)
+        if case is not None:
+            case_store.set_signal_case(self.store, signal_id, case["id"])
+
+    def _join_duress(self, duress, meaning, code, seq, sig):
+        # Calling a coerced owner endangers them, and nothing from a hub under
+        # duress may cancel: every alarm and cancel becomes news for the police.
+        if meaning.kind == plans.KEYPAD_CANCEL:
+            self.step(duress, "keypad_cancel", reason="ignored_duress", code=code, seq=seq)
+        else:
+            self.step(duress, "update", service=meaning.service, reason="duress", code=code,
+                      seq=seq, zone=sig.get("zone"), name=sig.get("name"))
+        return duress
+
+    def _update(self, hub, service, code, seq, sig):
+        """An alarm after a dispatch: news for the responders, not a second dispatch."""
+        case = self.dispatched_case(hub, service)
+        if case is not None:
+            self.step(case, "update", service=service, reason="after_dispatch", code=code,
+                      seq=seq, zone=sig.get("zone"), name=sig.get("name"))
+        return case
+
+    def _seq_reused(self, hub, seq, epoch, sig, signal_id):
+        # Another body under this seq. Only an overflow report (E624) shares a
+        # seq legitimately: it takes the seq of the signal it dropped (listed
+        # in its "lost"), which may have reached us before it was dropped.
+        for row in case_store.same_seq_others(self.store, hub, seq, signal_id):
+            other = json.loads(row["body"]).get("signal", {})
+            if row["epoch"] == epoch and (_reports_drop(sig, seq) or _reports_drop(other, seq)):
+                continue
+            return True
+        return False
+
+    def _seq_reset(self, hub, seq, epoch, code):
+        self.store.count("seq_reset")
+        if not [c for c in self.open_cases(hub, "trouble") if c["trouble"] == "seq_reset"]:
+            self.open_case(hub, "trouble", reason="seq_reset", trouble="seq_reset", seq=seq,
+                           epoch=epoch, code=code)
+
+    def _alarm(self, hub, plan, service, code, seq, sig, epoch=None):
+        for case in self.open_cases(hub, plan):
+            if case["service"] == service:
+                # The same alarm again (another zone, a resend under a new seq):
+                # one case per alarm, one plan run.
+                self.step(case, "signal", code=code, seq=seq, zone=sig.get("zone"))
+                return case
+        if plan != "duress":
+            followed = self._update(hub, service, code, seq, sig)
+            if followed is not None:
+                return followed
+        case = self.open_case(hub, plan, service, reason=code, code=code, seq=seq,
+                              zone=sig.get("zone"), name=sig.get("name"))
+        if plan == "duress":
+            self.dispatch(case, "duress")
+            self._absorb(case)
+            return case
+        # Order by seq, not arrival: a keypad cancel that overtook its alarm counts.
+        # Within this hub's epoch: a cancel from before its seqs started again is not later.
+        later = case_store.first_later(self.store, hub, plans.KEYPAD_CANCEL_CODE, seq, epoch)
+        if later is not None:
+            self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, later["seq"],
+                                json.loads(later["body"])["signal"].get("name"))
+        self.call(case, 1, "plan")
+        return case
+
+    def _absorb(self, duress):
+        """The hub's other open alarm cases join the duress case: their calls
+        end unanswered-for, and no one is rung about them again."""
+        for case in self.open_cases(duress["hub"]):
+            if case["id"] == duress["id"] or case["plan"] == "trouble":
+                continue
+            self._end(case, "closed", "duress")
+            self.step(case, "close", reason="duress", joined=duress["id"])
+            self.step(duress, "update", service=case["service"], reason="duress",
+                      joined=case["id"])
+
+    def _keypad_cancel(self, case, code, seq, name=None):
+        # name: the user whose code cancelled, so a person reads who it was.
+        who = {"name": name} if name else {}
+        if case["plan"] == "duress":
+            self.step(case, "keypad_cancel", reason="ignored_duress", code=code, seq=seq, **who)
+        elif case["plan"] in plans.CANCELLABLE:
+            self._set(case, keypad_cancel=1)
+            self.step(case, "keypad_cancel", reason="recorded", code=code, seq=seq, **who)
+
+    # ---- calls ----
+
+    def call(self, case, position, reason):
+        if self.duress_case(case["hub"]) is not None:
+            raise Refused("hub %s is under duress: no calls to the premises or its contacts"
+                          % case["hub"])
+        contact = case_store.contact(self.store, case["hub"], position)
+        if contact is None:
+            self.step(case, "no_contact", contact=position, reason=reason)
+            self._decide(case, position, answered=False, password_ok=False, request=None)
+            return None
+        t = self.now()
+        call_id = case_store.new_call(self.store, case["id"], position, t)
+        case_store.drop_hold_timer(self.store, case["id"])
+        self._set(case, waiting="answer", contact=position, hold_until_ms=None, overdue=0)
+        self.step(case, "call", contact=position, reason=reason, call=call_id,
+                  name=contact["name"], phone=contact["phone"], rings_until=t + self.ring_ms)
+        self.timer(t + self.ring_ms, "ring", case=case, call_id=call_id)
+        self.provider.placed(self, case, position, call_id, t)
+        return call_id
+
+    def _live_call(self, call_id, statuses):
+        case_id = case_store.case_of_call(self.store, call_id)
+        if case_id is None:
+            return None, None
+        case = self.case(case_id)        # holds the hub: the call is read current
+        call = case_store.call(self.store, call_id)
+        if call["status"] not in statuses or case["status"] != "open":
+            return None, None
+        return dict(call), case
+
+    @acting
+    def answered(self, call_id):
+        call, case = self._live_call(call_id, ("ringing",))
+        if call is None:
+            raise Refused("call %s is not ringing" % call_id)
+        case_store.set_call_status(self.store, call_id, "answered")
+        case_store.drop_call_timers(self.store, call_id)
+        self._set(case, waiting="request")
+        self.step(case, "answered", contact=call["contact"], call=call_id)
+        return call, case
+
+    @acting
+    def password(self, call_id, ok):
+        call, case = self._live_call(call_id, ("answered",))
+        if call is None:
+            raise Refused("call %s is not answered" % call_id)
+        case_store.set_call_password(self.store, call_id, ok)
+        self._set(case, password_ok=int(ok))
+        self.step(case, "password", contact=call["contact"], result="right" if ok else "wrong",
+                  call=call_id)
+
+    @acting
+    def request(self, call_id, request):
+        """The contact's request on an answered call ("dispatch", "cancel" or None); decides."""
+        if request not in ("dispatch", "cancel", None):
+            raise Refused("request must be dispatch, cancel or none")
+        call, case = self._live_call(call_id, ("answered",))
+        if call is None:
+            raise Refused("call %s is not answered" % call_id)
+        case_store.end_call(self.store, call_id, request)
+        self.step(case, "request", contact=call["contact"], reason=request or "none", call=call_id)
+        self._decide(case, call["contact"], answered=True,
+                     password_ok=bool(call["password_ok"]), request=request)
+
+    @acting
+    def no_answer(self, call_id):
+        call, case = self._live_call(call_id, ("ringing",))
+        if call is None:
+            return False
+        case_store.set_call_status(self.store, call_id, "no_answer")
+        case_store.drop_call_timers(self.store, call_id)
+        self.step(case, "no_answer", contact=call["contact"], call=call_id)
+        self._decide(case, call["contact"], answered=False, password_ok=False, request=None)
+        return True
+
+    def _decide(self, case, position, *, answered, password_ok, request):
+        acct = case_store.dispatch_rules(self.store, case["hub"])
+        more = case_store.contact_after(self.store, case["hub"], position)
+        decision = plans.after_call(case["plan"], acct["policy"], answered=answered,
+                                    password_ok=password_ok, request=request,
+                                    keypad_cancel=bool(case["keypad_cancel"]),
+                                    more_contacts=more,
+                                    call_next_contacts=bool(acct["call_next_contacts"]))
+        if decision.what == plans.DISPATCH:
+            self.dispatch(case, decision.reason)
+        elif decision.what == plans.CANCEL:
+            self.cancel(case, decision.reason)
+        elif decision.what == plans.CALL_NEXT:
+            self.call(case, position + 1, "next_contact")
+        else:
+            until = self.now() + self.hold_ms
+            self._set(case, waiting="operator", hold_until_ms=until, overdue=0)
+            self.step(case, "hold", contact=position, reason=decision.reason,
+                      policy=acct["policy"], hold_until=until)
+            self.timer(until, "hold_due", case=case)
+
+    # ---- hub health ----
+
+    def test_report(self, hub):
+        t = self.now()
+        self.store.lock_hubs([hub])
+        interval_s = case_store.test_received(self.store, hub, t)
+        self._set_test_timer(hub, t, interval_s)
+        for case in self.open_cases(hub, "trouble"):
+            if case["trouble"] == "test_overdue":
+                self.close_trouble(case, "test_received")
+
+    def availability(self, hub, state):
+        self.store.lock_hubs([hub])
+        was = case_store.availability(self.store, hub)
+        if was is False or state not in ("online", "offline") or was == state:
+            return
+        case_store.set_availability(self.store, hub, state)
+        troubles = [c for c in self.open_cases(hub, "trouble") if c["trouble"] == "offline"]
+        if state == "offline" and not troubles:
+            self.open_case(hub, "trouble", reason="offline", trouble="offline")
+        elif state == "online":
+            for case in troubles:
+                self.close_trouble(case, "online")
+
+
+def _reports_drop(sig, seq):
+    lost = sig.get("lost")
+    return sig.get("code") == "E624" and isinstance(lost, list) and seq in lost
