@@ -104,7 +104,7 @@ class DualItem(pytest.Item):
             return
         results = self.parent.stash.get(_MP_RESULTS, None)
         if results is None:
-            results = _run_module_under_micropython(self.parent.path)
+            results = _shared_results(self.config, self.parent.path)
             self.parent.stash[_MP_RESULTS] = results
         if self.fname not in results:
             raise DualFailure("no result from micropython for %s:\n%s"
@@ -142,6 +142,25 @@ for name in sorted(dir(mod)):
         sys.print_exception(e, buf)
         print(json.dumps([name, False, buf.getvalue()]))
 """
+
+
+def _shared_results(config, path):
+    """One micropython run of a dual module for the whole test run: xdist may
+    still hand its items to two workers, so the first one to get here runs it
+    under a lock and leaves the results for the others."""
+    import fcntl
+    base = config._tmp_path_factory.getbasetemp()
+    if hasattr(config, "workerinput"):
+        base = base.parent          # the run's folder, shared by its workers
+    done = base / ("micropython-%s.json" % path.stem)
+    with open(str(done) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            return {k: tuple(v) if isinstance(v, list) else v
+                    for k, v in json.loads(done.read_text()).items()}
+        results = _run_module_under_micropython(path)
+        done.write_text(json.dumps(results))
+        return results
 
 
 def _run_module_under_micropython(path):

@@ -46,6 +46,10 @@ def main(argv=None):
                     default=os.environ.get("CONSOLE_PORT") or None,
                     help="operator console port on 127.0.0.1 (default: the page's port + 1, "
                          "any free port when that is 0; env CONSOLE_PORT)")
+    ap.add_argument("--ring", type=terminal.whole(1, 600, "RING"),
+                    default=os.environ.get("RING") or str(RING_REAL_S),
+                    help="real seconds the phone rings before it rings out "
+                         "(default %d; env RING)" % RING_REAL_S)
     ap.add_argument("--config", help="hub config.json (default: the demo's)")
     ap.add_argument("--account", help="monitoring account JSON (default: the demo's)")
     args = ap.parse_args(argv)
@@ -67,7 +71,7 @@ def main(argv=None):
     world = page = console = None
     try:
         world = World(workdir, config, account, speed=args.speed, calls="console",
-                      ring_s=RING_REAL_S * args.speed)
+                      ring_s=args.ring * args.speed)
         house = House(world)
         world.listener = house.on_event
         print("starting mosquitto, the hub (micropython) and the monitoring endpoint...",
