@@ -123,15 +123,12 @@ def _zones(items):
         if table.index(name) >= 0:
             raise ConfigError(where + ".name", "zone name %r is used twice" % name)
         ztype = z.get("type")
-        if ztype not in Z.TYPES:
+        row = Z.kind(ztype)
+        if row is None:
             raise ConfigError(where + ".type", "unknown zone type %r (one of %s)"
-                              % (ztype, ", ".join(Z.TYPES)))
-        flags = 0
-        always = ztype in ("panic", "tamper", "fire")
-        if always:
-            flags |= Z.H24
-        if ztype in ("motion", "glass_break", "panic"):
-            flags |= Z.MOMENTARY
+                              % (ztype, ", ".join(t[Z.T_NAME] for t in Z.TYPES)))
+        flags = row[Z.T_FLAGS] & (Z.H24 | Z.MOMENTARY)
+        always = flags & Z.H24
         if _bool(z, "delayed", False, where + ".delayed"):
             flags |= Z.DELAYED
         if _bool(z, "follower", False, where + ".follower"):
@@ -150,7 +147,7 @@ def _zones(items):
         if _bool(z, "supervised", not wired, where + ".supervised"):
             flags |= Z.SUPERVISED
         flags |= _tamper_options(z, ztype, where)
-        modes = _modes(z, ztype, where + ".modes")
+        modes = _modes(z, row[Z.T_MODES], where + ".modes")
         button_events(z, where)
         table.add(number, name, ztype, flags, modes)
     return table
@@ -185,11 +182,9 @@ def _tamper_options(z, ztype, where):
     return Z.ALARM_DISARMED
 
 
-def _modes(z, ztype, where):
+def _modes(z, default, where):
     if "modes" not in z:
-        if ztype == "motion":
-            return Z.AWAY
-        return Z.HOME | Z.AWAY
+        return default
     names = z["modes"]
     if not isinstance(names, list):
         raise ConfigError(where, "must be a list of \"home\" and/or \"away\"")
