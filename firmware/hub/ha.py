@@ -65,7 +65,7 @@ def panel_config(base, hub_id):
 
 
 def zone_config(base, hub_id, number, name, ztype, level):
-    row = Z.kind(ztype) or Z.TYPES[0]      # an unknown type shows as a contact
+    row = Z.kind(ztype)      # the config let only known types through
     cfg = {"name": name.replace("_", " "), "unique_id": "%s_zone_%d" % (hub_id, number),
            "device": _device(hub_id), "state_topic": "%s/zone/%s" % (base, level),
            "json_attributes_topic": "%s/zone/%s/attributes" % (base, level),

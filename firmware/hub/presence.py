@@ -48,7 +48,7 @@ class Presence:
     def zone(self, name, event):
         if event == "close" or event == "tamper_restore":
             word = b"OFF"
-        elif event == "tamper" or Z.trips(event):
+        elif event == "tamper" or Z.kind(event, Z.T_TRIP):
             word = b"ON"
         else:
             return

@@ -127,7 +127,7 @@ def _zones(items):
         if row is None:
             raise ConfigError(where + ".type", "unknown zone type %r (one of %s)"
                               % (ztype, ", ".join(t[Z.T_NAME] for t in Z.TYPES)))
-        flags = row[Z.T_FLAGS] & (Z.H24 | Z.MOMENTARY)
+        flags = row[Z.T_FLAGS]
         always = flags & Z.H24
         if _bool(z, "delayed", False, where + ".delayed"):
             flags |= Z.DELAYED

@@ -310,7 +310,7 @@ class Panel:
             zs.set(i, Z.LOST, False)
             self._zone_signal("R", CID.SUPERVISION, i)
         # "alarm": a smoke alarm as a person says it (the simulation's word).
-        if event == "alarm" or Z.trips(event):
+        if event == "alarm" or Z.kind(event, Z.T_TRIP):
             self._trip(i)
         elif event == "close":
             self._restore(i)

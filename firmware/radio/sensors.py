@@ -19,9 +19,9 @@ ENROL_LIST = 16                    # at most this many unknown sensors listed
 class Sensor:
     # Ten attributes: an eleventh grows every sensor's instance dict (1 KB
     # for 32 sensors on the board), hence the button events inside trip_on.
-    def __init__(self, zone, ztype, key, trip_on):
+    def __init__(self, zone, kind, key, trip_on):
         self.zone = zone          # zone name
-        self.kind = Z.kind(ztype) or Z.TYPES[0]   # its type's row (panel/zones.py)
+        self.kind = kind          # its type's row in panel/zones.py
         self.key = key            # 16 bytes or None
         # Object names that trip this zone and, when one is "button", the
         # button events that do (no BTHome object is named like an event).
@@ -45,13 +45,14 @@ class Sensors:
 
     def add(self, mac, zone, ztype, key=None, objects=None, button_events=None):
         # button_events: as panel.config.button_events() checked them.
+        kind = Z.kind(ztype)      # the config let only known types through
         if objects is None:
-            objects = (Z.kind(ztype) or Z.TYPES[0])[Z.T_OBJECTS]
+            objects = kind[Z.T_OBJECTS]
         objects = tuple(objects)
         if "button" in objects:
             objects += tuple(button_events or BUTTON_DEFAULT)
         self.by_mac[bthome.format_mac(bthome.parse_mac(mac))] = Sensor(
-            zone, ztype, _key(key), objects)
+            zone, kind, _key(key), objects)
 
     def counters(self):
         # {mac: last counter} for the flash store.

@@ -75,7 +75,7 @@ def views(ztype):
     sensors, events = radio_events(ztype)
     simzone = sim.Zone({"number": 3, "name": "the_zone", "type": ztype, "mac": MAC})
     return {
-        "config_flags": cfg.zones.flags[0] & (Z.H24 | Z.MOMENTARY),
+        "config_flags": cfg.zones.flags[0],
         "config_modes": cfg.zones.modes[0],
         "panel_event": panel_alarm(ztype)[0]["event"],
         "ha_class": ha_cfg["device_class"],
@@ -92,7 +92,7 @@ def expected(row):
     if row[Z.T_NAME] == "panic":
         trip = "press"          # a button's long press
     return {
-        "config_flags": row[Z.T_FLAGS] & (Z.H24 | Z.MOMENTARY),
+        "config_flags": row[Z.T_FLAGS],
         "config_modes": row[Z.T_MODES],
         "panel_event": row[Z.T_EVENT],
         "ha_class": row[Z.T_CLASS],
