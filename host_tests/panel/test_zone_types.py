@@ -75,7 +75,7 @@ def views(ztype):
     sensors, events = radio_events(ztype)
     simzone = sim.Zone({"number": 3, "name": "the_zone", "type": ztype, "mac": MAC})
     return {
-        "config_flags": cfg.zones.flags[0],
+        "config_flags": cfg.zones.flags[0] & (Z.H24 | Z.MOMENTARY | Z.CLOSES),
         "config_modes": cfg.zones.modes[0],
         "panel_event": panel_alarm(ztype)[0]["event"],
         "ha_class": ha_cfg["device_class"],
