@@ -19,14 +19,13 @@ OUT = os.path.join(paths.BUILD, "mpy")
 # - the wire messages only the monitoring side makes or checks (check_event,
 #   ack, command): the hub sends events and checks acks and commands;
 # - the Contact ID table (names, plans, services): the hub only ranks signals;
-# - what the simulation's page offers per zone type (panel/zones_host.py);
 # - the host's CBC for DC-09 (crypto/cbc_host.py, on `cryptography`): the
 #   board's firmware has cryptolib;
 # - CCM encryption: the hub only decrypts;
 # - hashing a code for config.json (tools/deploy.py does it), and the CA's pin
 #   (the broker tool prints it; the hub has no use for it).
 HOST_ONLY = ("panel/replay.py", "radio/bthome_encode.py", "uplink/wire_host.py",
-             "radio/bthome_host.py", "panel/contact_id_table.py", "panel/zones_host.py",
+             "radio/bthome_host.py", "panel/contact_id_table.py",
              "crypto/cbc_host.py",
              "panel/codes_host.py", "uplink/tls_host.py",
              "crypto/ccm_host.py")

@@ -34,10 +34,10 @@ LOST = const(0x20)        # supervision loss reported
 # The zone types: the one place a type is defined. The config, the panel,
 # the radio, Home Assistant discovery and the simulation all read it
 # (host_tests/panel/test_zone_types.py holds them to it); what only the
-# simulation needs is in panel/zones_host.py. A tuple of tuples, not an object
-# per type. The tuple([...]) calls make the board build it at import, not
-# load it as constant tuples: each name in it is then interned once, not a
-# string object per mention (416 bytes less heap on the host micropython).
+# simulation needs is in tools/sim/zone_types.py. A tuple of tuples, not an
+# object per type. The tuple([...]) calls make the board build it at import,
+# not load it as constant tuples: each name in it is then interned once, not
+# a string object per mention (416 bytes less heap on the host micropython).
 T_NAME = const(0)
 T_FLAGS = const(1)     # H24 (its alarm in every mode, at once), MOMENTARY, CLOSES
 T_MODES = const(2)     # armed modes when the config names none (a 24-hour zone ignores them)

@@ -1,5 +1,5 @@
 # Issue 22: a zone type is one row of panel/zones.py TYPES (and, for the
-# simulation's page, optionally one of panel/zones_host.py). Every consumer
+# simulation's page, optionally one of tools/sim/zone_types.py). Every consumer
 # must take what it knows of a type from there: each one's view of each row
 # equals the row, and a type added to the table alone works end to end.
 import json
@@ -9,7 +9,6 @@ import pytest
 
 from panel import contact_id as CID
 from panel import zones as Z
-from panel import zones_host
 from panel.config import Config
 from panel.panel import Panel
 from hub import ha
@@ -18,6 +17,7 @@ from radio import bthome_encode
 from radio.sensors import Sensors
 from tools.sim import happened
 from tools.sim import sensors as sim
+from tools.sim import zone_types as sim_types
 
 USERS = [{"number": 1, "name": "owner", "code": "1234", "role": "master"}]
 MAC = "3C:2E:F5:00:00:01"
@@ -124,13 +124,13 @@ def test_the_table_is_what_it_was():
     assert [t[Z.T_NAME] for t in Z.TYPES if t[Z.T_FLAGS] & Z.CLOSES] == ["contact"]
     assert all(CID.rank("E", t[Z.T_EVENT]) == CID.ALARM for t in Z.TYPES)
     # The simulation's page rows name table types only.
-    assert set(zones_host.PAGE) <= set(t[Z.T_NAME] for t in Z.TYPES)
+    assert set(sim_types.PAGE) <= set(t[Z.T_NAME] for t in Z.TYPES)
 
 
 def test_a_type_added_to_the_table_alone_works_everywhere(monkeypatch):
     monkeypatch.setattr(Z, "TYPES", Z.TYPES + (LEAK,))
     # Derived when the simulation is imported, as after an edit of the table.
-    monkeypatch.setattr(sim, "_VALUE", zones_host.values())
+    monkeypatch.setattr(sim, "_VALUE", sim_types.values())
     assert views("leak") == expected(LEAK)
     # The config names it among the types it accepts.
     with pytest.raises(Exception) as e:
@@ -156,6 +156,6 @@ def test_a_type_added_to_the_table_alone_works_everywhere(monkeypatch):
 
 def test_the_simulations_words_cover_every_page_event():
     for ztype in [t[Z.T_NAME] for t in Z.TYPES]:
-        for event in zones_host.page_events(ztype):
+        for event in sim_types.page_events(ztype):
             assert event in happened.ZONE_ACTION
             assert event in sim._VALUE

@@ -2,8 +2,8 @@
 the person at the page did, in words a householder reads. Signals keep their
 Contact ID code beside the words (from the one table, monitor.plans)."""
 from monitor.plans import words
-from panel import zones_host
 from tools.sim import pretty
+from tools.sim import zone_types
 
 STATE = {"disarmed": "Panel disarmed", "arming": "Exit delay started: leave now",
          "armed_home": "Armed Home", "armed_away": "Armed Away",
@@ -28,7 +28,7 @@ LOG = {"alarm_aborted": "Alarm aborted at the keypad by {user} within the abort 
 PLAN = {"burglar": "burglary", "panic": "panic", "duress": "duress", "sos": "SOS",
         "trouble": "trouble"}
 # What a click on a zone's button does, as the person would say it.
-ZONE_ACTION = zones_host.words()
+ZONE_ACTION = zone_types.words()
 
 
 def name(text):

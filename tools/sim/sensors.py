@@ -5,12 +5,12 @@ import time
 
 
 from panel import zones as Z
-from panel import zones_host
+from tools.sim import zone_types
 from radio import bthome
 from radio import bthome_encode
 
 # Zone event -> value of the zone's own object.
-_VALUE = zones_host.values()
+_VALUE = zone_types.values()
 BATTERY_OK, BATTERY_LOW = 88, 10
 
 
@@ -50,7 +50,7 @@ class Zone:
         """The events a person can cause on this zone (for the page)."""
         if self.kind == "wired":
             return ["open", "close"]
-        return zones_host.page_events(self.type)
+        return zone_types.page_events(self.type)
 
 
 class Sensors:

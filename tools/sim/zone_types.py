@@ -1,7 +1,7 @@
-# What only the simulation knows of each zone type (panel/zones.py TYPES has
-# the rest): the events a person can cause at a BLE zone on the house page,
-# each with the words "What happened" says it in. A wired zone of any type
-# only opens and closes. Left off the board image (tools/mpy_build.py HOST_ONLY).
+"""What only the simulation knows of each zone type (firmware/panel/zones.py
+TYPES has the rest): the events a person can cause at a BLE zone on the house
+page, each with the words "What happened" says it in. A wired zone of any type
+only opens and closes. A type without a row here offers its trip (and close)."""
 from panel import zones as Z
 
 PAGE = {
