@@ -5,9 +5,9 @@ import time
 
 
 from panel import zones as Z
-from tools.sim import zone_types
 from radio import bthome
 from radio import bthome_encode
+from tools.sim import zone_types
 
 # Zone event -> value of the zone's own object.
 _VALUE = zone_types.values()
