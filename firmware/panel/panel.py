@@ -601,9 +601,10 @@ class Panel:
         zs = self.zones
         if not zs.has(i, Z.MOMENTARY):
             zs.set(i, Z.OPEN, True)
-        row = Z.kind(zs.types[i])
+        ztype = zs.types[i]
+        row = Z.kind(ztype)
         event = row[Z.T_EVENT]
-        if row[Z.T_NAME] == "tamper":
+        if ztype == "tamper":
             if self.mode or zs.has(i, Z.ALARM_DISARMED):
                 self._alarm(event, zone=i)
             else:
