@@ -7,10 +7,8 @@
 # (a-z, 0-9, _), unique per hub. A space gives a topic Home Assistant ignores,
 # and a + or # in a topic the hub publishes makes the broker drop the hub.
 import json
+from panel import zones as Z
 
-DEVICE_CLASS = {"contact": "opening", "motion": "motion", "glass_break": "vibration",
-                "panic": "safety", "tamper": "tamper", "fire": "smoke"}
-MOMENTARY = ("motion", "glass_break", "panic")
 # Home Assistant renders this with its `action` and `code` (None when no code
 # was typed): tojson makes that `null`, never the text "None" that the panel
 # would count as a wrong code.
@@ -67,11 +65,12 @@ def panel_config(base, hub_id):
 
 
 def zone_config(base, hub_id, number, name, ztype, level):
+    row = Z.kind(ztype)      # the config let only known types through
     cfg = {"name": name.replace("_", " "), "unique_id": "%s_zone_%d" % (hub_id, number),
            "device": _device(hub_id), "state_topic": "%s/zone/%s" % (base, level),
            "json_attributes_topic": "%s/zone/%s/attributes" % (base, level),
-           "device_class": DEVICE_CLASS.get(ztype, "opening"), "qos": 1,
+           "device_class": row[Z.T_CLASS], "qos": 1,
            "availability_topic": base + "/availability"}
-    if ztype in MOMENTARY:
+    if row[Z.T_FLAGS] & Z.MOMENTARY:
         cfg["off_delay"] = 30   # a trip is a moment; HA turns it off again
     return json.dumps(cfg).encode()

@@ -17,9 +17,6 @@ _ZONE_ATTRS = const(0x200)
 _ZONE_CONFIG = const(0x300)
 _PANEL_CONFIG = const(0x400)
 
-_ZONE_WORD = {"open": b"ON", "close": b"OFF", "motion": b"ON", "glass_break": b"ON",
-              "press": b"ON", "tamper": b"ON", "tamper_restore": b"OFF"}
-
 
 class Presence:
     status_ms = 60000        # how often the counters go out on the status topic
@@ -45,9 +42,14 @@ class Presence:
             link.publish_retained(_ZONE_STATE + i, b"ON" if zones.is_(i, Z.OPEN) else b"OFF")
 
     def zone(self, name, event):
-        word = _ZONE_WORD.get(event)
+        if event == "close" or event == "tamper_restore":
+            word = b"OFF"
+        elif event == "tamper" or Z.kind(event, Z.T_TRIP):
+            word = b"ON"
+        else:
+            return
         i = self.zones.index(name)
-        if word is not None and i >= 0:
+        if i >= 0:
             self.link.publish_retained(_ZONE_STATE + i, word)
 
     def sensor(self, sensor):

@@ -322,7 +322,8 @@ class Panel:
         if zs.is_(i, Z.LOST):
             zs.set(i, Z.LOST, False)
             self._zone_signal("R", CID.SUPERVISION, i)
-        if event in ("open", "motion", "glass_break", "press", "alarm"):
+        # "alarm": a smoke alarm as a person says it (the simulation's word).
+        if event == "alarm" or Z.kind(event, Z.T_TRIP):
             self._trip(i)
         elif event == "close":
             self._restore(i)
@@ -616,18 +617,17 @@ class Panel:
         if not zs.has(i, Z.MOMENTARY):
             zs.set(i, Z.OPEN, True)
         ztype = zs.types[i]
-        if ztype == "panic":
-            self._alarm(CID.PANIC, zone=i)
-            return
-        if ztype == "fire":
-            self._alarm(CID.FIRE, zone=i)
-            return
+        row = Z.kind(ztype)
+        event = row[Z.T_EVENT]
         if ztype == "tamper":
             if self.mode or zs.has(i, Z.ALARM_DISARMED):
-                self._alarm(CID.TAMPER, zone=i)
+                self._alarm(event, zone=i)
             else:
                 # Disarmed: a trouble (keypad beeps, E383), not a siren.
                 self._trouble(i, Z.TAMPERED, True, CID.SENSOR_TAMPER)
+            return
+        if row[Z.T_FLAGS] & Z.H24:
+            self._alarm(event, zone=i)
             return
         state = self.phase
         if state == DISARMED:
@@ -646,16 +646,16 @@ class Panel:
             return
         if state == ARMING:
             if not zs.has(i, Z.FOLLOWER):
-                self._burglar(i, CID.BURGLARY)
+                self._burglar(i, event)
         elif state == PENDING:
             if not zs.has(i, Z.DELAYED | Z.FOLLOWER):
-                self._burglar(i, CID.BURGLARY)
+                self._burglar(i, event)
         elif state == TRIGGERED:
-            self._burglar(i, CID.BURGLARY)
+            self._burglar(i, event)
         elif zs.has(i, Z.DELAYED):
             self._start_entry(i)
         else:
-            self._burglar(i, CID.BURGLARY)
+            self._burglar(i, event)
 
     def _exit_door(self, i):
         # The entry/exit door during the exit delay. Re-opening it after it was

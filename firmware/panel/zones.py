@@ -17,6 +17,7 @@ SUPERVISED = const(0x20)  # wireless: must check in within the supervision time
 MOMENTARY = const(0x40)   # motion, glass-break, button: trips, never stays open
 WIRED = const(0x80)
 ALARM_DISARMED = const(0x100)  # tamper zone: a full alarm while disarmed too, not a trouble
+CLOSES = const(0x200)     # its sensor reports closing too: open/close, not trips
 
 # Live status bits.
 OPEN = const(0x01)
@@ -26,7 +27,41 @@ TAMPERED = const(0x08)
 LOW_BATTERY = const(0x10)
 LOST = const(0x20)        # supervision loss reported
 
-TYPES = ("contact", "motion", "glass_break", "panic", "tamper", "fire")
+# The zone types: the one place a type is defined. The config, the panel,
+# the radio, Home Assistant discovery and the simulation all read it
+# (host_tests/panel/test_zone_types.py holds them to it); what only the
+# simulation needs is in tools/sim/zone_types.py. A tuple of tuples, not an
+# object per type. The tuple([...]) calls make the board build it at import,
+# not load it as constant tuples: each name in it is then interned once, not
+# a string object per mention (416 bytes less heap on the host micropython).
+T_NAME = const(0)
+T_FLAGS = const(1)     # H24 (its alarm in every mode, at once), MOMENTARY, CLOSES
+T_MODES = const(2)     # armed modes when the config names none (a 24-hour zone ignores them)
+T_EVENT = const(3)     # Contact ID event of its alarm (panel/contact_id.py)
+T_CLASS = const(4)     # Home Assistant binary_sensor device class
+T_OBJECTS = const(5)   # BTHome objects that trip it when the config names none
+T_TRIP = const(6)      # the zone event the radio makes of a detection
+TYPES = (
+    ("contact", CLOSES, HOME | AWAY, 130, "opening",
+     tuple(["door", "window", "opening", "garage_door"]), "open"),
+    ("motion", MOMENTARY, AWAY, 130, "motion",
+     tuple(["motion", "occupancy", "moving", "presence"]), "motion"),
+    # BTHome has no glass-break object.
+    ("glass_break", MOMENTARY, HOME | AWAY, 130, "vibration",
+     tuple(["vibration", "sound"]), "glass_break"),
+    ("panic", H24 | MOMENTARY, HOME | AWAY, 120, "safety", tuple(["button"]), "press"),
+    ("tamper", H24, HOME | AWAY, 137, "tamper", tuple(["tamper"]), "open"),
+    ("fire", H24, HOME | AWAY, 110, "smoke", tuple(["smoke"]), "open"),
+)
+
+
+def kind(value, col=T_NAME):
+    """The first TYPES row whose column col holds value (by default the type
+    named value), or None."""
+    for t in TYPES:
+        if t[col] == value:
+            return t
+    return None
 
 
 class Zones:

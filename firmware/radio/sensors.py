@@ -6,12 +6,11 @@
 # above the last one accepted (kept across reboots), packet id is new. Every
 # advert that fails is counted and dropped; nothing raises.
 from radio import bthome
+from panel import zones as Z
 from panel.config import BUTTON_DEFAULT
 
-# What each BTHome object means for the zone it belongs to, by default.
-OPENING = ("door", "window", "opening", "garage_door")
-MOTION = ("motion", "occupancy", "moving", "presence")
-GLASS = ("vibration", "sound")     # BTHome has no glass-break object
+# Which BTHome objects trip a zone by default, and what the panel hears then:
+# its type's row in panel/zones.py.
 BATTERY_LOW_PERCENT = 20
 BATTERY_OK_PERCENT = 25            # hysteresis: no flapping around 20 %
 ENROL_LIST = 16                    # at most this many unknown sensors listed
@@ -20,9 +19,9 @@ ENROL_LIST = 16                    # at most this many unknown sensors listed
 class Sensor:
     # Ten attributes: an eleventh grows every sensor's instance dict (1 KB
     # for 32 sensors on the board), hence the button events inside trip_on.
-    def __init__(self, zone, ztype, key, trip_on):
+    def __init__(self, zone, kind, key, trip_on):
         self.zone = zone          # zone name
-        self.ztype = ztype
+        self.kind = kind          # its type's row in panel/zones.py
         self.key = key            # 16 bytes or None
         # Object names that trip this zone and, when one is "button", the
         # button events that do (no BTHome object is named like an event).
@@ -46,15 +45,14 @@ class Sensors:
 
     def add(self, mac, zone, ztype, key=None, objects=None, button_events=None):
         # button_events: as panel.config.button_events() checked them.
+        kind = Z.kind(ztype)      # the config let only known types through
         if objects is None:
-            objects = {"contact": OPENING, "motion": MOTION, "glass_break": GLASS,
-                       "panic": ("button",), "tamper": ("tamper",),
-                       "fire": ("smoke",)}.get(ztype, OPENING)
+            objects = kind[Z.T_OBJECTS]
         objects = tuple(objects)
         if "button" in objects:
             objects += tuple(button_events or BUTTON_DEFAULT)
         self.by_mac[bthome.format_mac(bthome.parse_mac(mac))] = Sensor(
-            zone, ztype, _key(key), objects)
+            zone, kind, _key(key), objects)
 
     def counters(self):
         # {mac: last counter} for the flash store.
@@ -131,7 +129,7 @@ class Sensors:
             if _changed(s, name, value):
                 events.append((s.zone, "battery_low" if value else "battery_ok"))
         elif name == "tamper":
-            if s.ztype == "tamper":
+            if s.kind[Z.T_NAME] == "tamper":
                 if _changed(s, name, value):
                     events.append((s.zone, "open" if value else "close"))
             elif _changed(s, name, value):
@@ -142,15 +140,12 @@ class Sensors:
             if name in s.trip_on and obj["event"] in s.trip_on:
                 events.append((s.zone, "press"))
         elif name in s.trip_on:
-            if s.ztype == "contact":
+            if s.kind[Z.T_FLAGS] & Z.CLOSES:
                 if _changed(s, name, value):
-                    events.append((s.zone, "open" if value else "close"))
+                    events.append((s.zone, s.kind[Z.T_TRIP] if value else "close"))
             elif value:
                 # Motion, glass-break, smoke: every new detection is a trip.
-                events.append((s.zone, _TRIP.get(s.ztype, "open")))
-
-
-_TRIP = {"motion": "motion", "glass_break": "glass_break", "fire": "open", "panic": "press"}
+                events.append((s.zone, s.kind[Z.T_TRIP]))
 
 
 def news(s):

@@ -3,6 +3,7 @@ the person at the page did, in words a householder reads. Signals keep their
 Contact ID code beside the words (from the one table, monitor.plans)."""
 from monitor.plans import words
 from tools.sim import pretty
+from tools.sim import zone_types
 
 STATE = {"disarmed": "Panel disarmed", "arming": "Exit delay started: leave now",
          "armed_home": "Armed Home", "armed_away": "Armed Away",
@@ -27,9 +28,7 @@ LOG = {"alarm_aborted": "Alarm aborted at the keypad by {user} within the abort 
 PLAN = {"burglar": "burglary", "panic": "panic", "duress": "duress", "sos": "SOS",
         "trouble": "trouble"}
 # What a click on a zone's button does, as the person would say it.
-ZONE_ACTION = {"open": "opened", "close": "closed", "motion": "someone walked past",
-               "glass_break": "glass broken", "press": "pressed", "alarm": "smoke",
-               "tamper": "tampered with", "tamper_restore": "tamper restored"}
+ZONE_ACTION = zone_types.words()
 
 
 def name(text):

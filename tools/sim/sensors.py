@@ -4,15 +4,13 @@ bind key, as a Shelly BLU sensor does; a wired zone changes a pin level."""
 import time
 
 
+from panel import zones as Z
 from radio import bthome
 from radio import bthome_encode
+from tools.sim import zone_types
 
-# The BTHome object each zone type reports when the config names none.
-_OBJECT = {"contact": "door", "motion": "motion", "glass_break": "vibration",
-           "panic": "button", "tamper": "tamper", "fire": "smoke"}
 # Zone event -> value of the zone's own object.
-_VALUE = {"open": 1, "close": 0, "motion": 1, "glass_break": 1, "press": 1, "alarm": 1,
-          "tamper": 1, "tamper_restore": 0}
+_VALUE = zone_types.values()
 BATTERY_OK, BATTERY_LOW = 88, 10
 
 
@@ -32,8 +30,9 @@ class Zone:
         if isinstance(obj, list):
             obj = obj[0] if obj else None
         if obj is None:
+            # The first object of its type's row is the one it reports.
             obj = "window" if self.type == "contact" and "window" in (self.name or "") \
-                else _OBJECT.get(self.type, "door")
+                else (Z.kind(self.type) or Z.TYPES[0])[Z.T_OBJECTS][0]
         self.object = obj
         # Pressing a panic button the way that trips it: the zone's first
         # button event (the hub's default is a long press).
@@ -49,12 +48,9 @@ class Zone:
 
     def events(self):
         """The events a person can cause on this zone (for the page)."""
-        if self.type == "contact" or (self.kind == "wired" and self.type != "tamper"):
+        if self.kind == "wired":
             return ["open", "close"]
-        if self.type == "tamper":
-            return ["open", "close"] if self.kind == "wired" else ["tamper", "tamper_restore"]
-        return {"motion": ["motion"], "glass_break": ["glass_break"], "panic": ["press"],
-                "fire": ["alarm"]}.get(self.type, ["open", "close"])
+        return zone_types.page_events(self.type)
 
 
 class Sensors:
