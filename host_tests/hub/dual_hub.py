@@ -1,6 +1,7 @@
 # The hub loop with fake pins: keypad to siren, adverts to alarms, the flash
 # store, and a run straight across the 2**30 ms tick wrap.
 import os
+import sys
 from fakes import FakePin, Matrix
 from panel.config import Config
 from panel.panel import Panel
@@ -65,7 +66,9 @@ class Rig:
 
 
 def tmpdir(name):
-    base = "/tmp/alarm-hub-tests"
+    # One folder per interpreter: the suite's workers run the cpython and the
+    # micropython halves of this module at the same time.
+    base = "/tmp/alarm-hub-tests-" + sys.implementation.name
     for d in (base, base + "/" + name):
         try:
             os.mkdir(d)
