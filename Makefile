@@ -27,12 +27,12 @@ venv: $(STAMP)
 # more workers than cores; the 15 slowest tests are listed at the end.
 JOBS ?= 6
 test: $(STAMP)
-	$(PY) -m pytest host_tests -p no:cacheprovider -n $(JOBS) --dist loadgroup --durations=15
+	$(PY) -m pytest host_tests -p no:cacheprovider -n $(JOBS) --dist worksteal --durations=15
 
 # The edit-run loop: pure firmware tests on both interpreters and the monitor's
 # fake-clock engine tests (on SQLite), no broker, server or browser.
 test-fast: $(STAMP)
-	$(PY) -m pytest host_tests -p no:cacheprovider -n 2 --dist loadgroup -m fast \
+	$(PY) -m pytest host_tests -p no:cacheprovider -n 2 --dist worksteal -m fast \
 	  -k "not postgresql" --durations=5
 
 bench: $(STAMP)

@@ -7,9 +7,8 @@ and `name[micropython]` (run by the real host `micropython`, all of a module's
 tests in one process).
 
 `make test` runs the suite on several pytest-xdist workers: each worker starts
-its own brokers and PostgreSQL (session fixtures), a dual module's tests stay
-on one worker (one micropython process for them all), and tests that write
-the shared build/ folder share one worker (xdist_group "build").
+its own brokers and PostgreSQL (session fixtures), and a dual module runs
+under micropython once for the whole run (its results shared by the workers).
 `make test-fast` runs what is marked `fast`: every dual module and the
 modules that declare `pytestmark = pytest.mark.fast` (pure code: no broker,
 no server, no browser, nothing that waits on a real clock).
@@ -61,13 +60,10 @@ def secure_broker(tmp_path_factory):
     b.stop()
 
 
-# Before xdist's own hook, which reads the groups into the node ids.
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         if isinstance(item, DualItem):
             item.add_marker(pytest.mark.fast)
-            item.add_marker(pytest.mark.xdist_group("dual:" + item.parent.path.name))
 
 
 def pytest_collect_file(file_path, parent):

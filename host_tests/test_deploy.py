@@ -13,9 +13,6 @@ import pytest
 from tools import debian, paths
 from tools.hubsim import SHIMS, HOST_LIB
 
-# deploy compiles into the shared build/ folder: one xdist worker at a time.
-pytestmark = pytest.mark.xdist_group("build")
-
 def make(*args):
     return subprocess.run(["make", "--no-print-directory", *args], cwd=paths.ROOT,
                           capture_output=True, text=True, timeout=120)

