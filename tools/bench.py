@@ -159,7 +159,7 @@ def _mp_version():
 def main():
     sizes = mpy_build.build()
     panel_figures()
-    firmware_figures()
+    fig64 = firmware_figures()
     for report in (["mqtt"], ["mqtt", "dc09"], ["dc09"]):
         image = mpy_build.image(sizes, report)
         total = sum(image.values())
@@ -170,6 +170,11 @@ def main():
     aes = sum(mpy_build.image(sizes, ["dc09"], True).values()) - \
         sum(mpy_build.image(sizes, ["dc09"]).values())
     print("  with an AES-192 DC-09 key: + %d bytes (crypto/aes_soft.py)" % aes)
+    sys.stdout.flush()
+    # The same hub on a 32-bit MicroPython (the ESP32's word size), .mpy and frozen,
+    # beside these 64-bit figures; one line instead when MICROPY_SRC names no tree.
+    from tools import mp32
+    mp32.bench_section(fig64)
     sys.stdout.flush()
     from tools import bench_uplink
     bench_uplink.main(1000)

@@ -126,8 +126,10 @@ def measure(binaries, fig64=None):
     mpy_build.build()
     every = tuple(p for p, _ in PATHS)
     rows = {}
-    if fig64 is None or any("smallest" not in fig64.get(p, {}) for p in every):
-        fig64 = bench.firmware_measure(reports=every, bisect=every)
+    fig64 = dict(fig64 or {})
+    missing = tuple(p for p in every if "smallest" not in fig64.get(p, {}))
+    if missing:
+        fig64.update(bench.firmware_measure(reports=missing, bisect=missing))
     rows["64-bit .mpy"] = fig64
     rows["32-bit .mpy"] = bench.firmware_measure(binaries["plain"], False, every, every)
     rows["32-bit frozen"] = bench.firmware_measure(binaries["frozen"], True, every, every)
