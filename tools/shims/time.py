@@ -13,15 +13,18 @@
 # the simulated start cannot go through it. The sums below never leave the
 # small-int range of a 32-bit build (-2**30 .. 2**30 - 1): no heap.
 #
-# asyncio keeps the built-in clock: its C task queue (_asyncio) stamps a task
-# pushed without a time, and a cancelled one, with the built-in ticks, so
-# asyncio's own `from time import ticks_ms, ticks_diff, ticks_add` must get
-# the built-in three, or a task stamped by C looks up to 2**29 ms in the future
-# of the simulated clock and the loop stalls. The module-level __getattr__
-# below hands the built-ins to that one import line (asyncio.core, mid-import,
-# not yet holding ticks_add) and the board's to everyone else, whichever of
-# the two is imported first. asyncio's sleeps take real time, as before; the
-# firmware never hands asyncio a tick value, only durations.
+# asyncio keeps the built-in tick arithmetic: its C task queue (_asyncio)
+# stamps a task pushed without a time, and a cancelled one, with the built-in
+# ticks, so asyncio's own `from time import ticks_ms, ticks_diff, ticks_add`
+# gets the built-in ticks_add/ticks_diff and a ticks_ms() that runs at the
+# simulation's speed but from the built-in clock, never behind it (no
+# SIM_TICKS_START offset): a task stamped by C is always due at once, and
+# asyncio's waits shorten with SIM_SPEED as before. (On a 32-bit build that
+# holds while the speed-up has put it less than 2**29 ms, 6.2 days, ahead of
+# the built-in clock.) The module-level __getattr__ below hands these three to
+# that one import line (asyncio.core, mid-import, not yet holding ticks_add)
+# and the board's to everyone else, whichever of the two is imported first.
+# The firmware never hands asyncio a tick value, only durations.
 #
 # time() is the board's RTC: it starts at the epoch at every boot (nothing on
 # a board sets it; the hub learns the real time from the monitor's acks or
@@ -87,6 +90,15 @@ def _ticks_ms():
     return _add(_add(now & _MASK, _OFFSET), _ahead(now) & _MASK)
 
 
+def _asyncio_ms():
+    now = utime.ticks_ms()
+    return utime.ticks_add(now, _ahead(now))
+
+
+_ASYNCIO = {"ticks_ms": _asyncio_ms, "ticks_add": utime.ticks_add,
+            "ticks_diff": utime.ticks_diff}
+
+
 # The board's three, looked up through __getattr__ (from utime import * above
 # brought in the built-in ones: out with them).
 del ticks_ms, ticks_add, ticks_diff  # noqa: F821
@@ -99,7 +111,7 @@ def __getattr__(name):
         raise AttributeError(name)
     core = sys.modules.get("asyncio.core")
     if core is not None and not hasattr(core, "ticks_add"):
-        return getattr(utime, name)     # asyncio.core's import line: the built-in clock
+        return _ASYNCIO[name]           # asyncio.core's own import line
     if core is not None:
         globals()[name] = fn            # asyncio has its own: no more lookups by miss
     return fn
