@@ -7,7 +7,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all test test-fast bench run demo clean distclean venv flash deploy console check
+.PHONY: all test test-fast bench bench32 run demo clean distclean venv flash deploy console check
 
 all: test
 
@@ -37,6 +37,11 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tools.bench
+
+# The hub's heap on a 32-bit MicroPython v1.28.0 (unix port), plain and with the hub
+# frozen in: MICROPY_SRC=/path/to/micropython (python -m tools.mp32 says how to get one).
+bench32: $(STAMP)
+	$(PY) -m tools.mp32 bench
 
 # SPEED=N runs the hub's clock N times faster (a 60 s exit delay takes 60/N s).
 run: $(STAMP)

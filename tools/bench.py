@@ -10,13 +10,15 @@ from tools import mpy_build, paths
 SCRIPT = os.path.join(paths.ROOT, "tools", "bench_panel.py")
 
 
-def mp(args, heap=None, script=SCRIPT, path=None, cwd=None):
-    """Run a bench body on the compiled .mpy firmware, as the board would load it."""
-    cmd = [paths.venv_tool("micropython")]
+def mp(args, heap=None, script=SCRIPT, path=None, cwd=None, micropython=None, mpy=True):
+    """Run a bench body on the compiled .mpy firmware, as the board would load it.
+    micropython: another interpreter binary (tools/mp32.py's 32-bit builds); mpy=False
+    leaves build/mpy off the path (the firmware frozen into that interpreter)."""
+    cmd = [micropython or paths.venv_tool("micropython")]
     if heap:
         cmd += ["-X", "heapsize=%d" % heap]
     env = paths.micropython_env()
-    env["MICROPYPATH"] = ":".join((path or []) + [mpy_build.OUT, ".frozen"])
+    env["MICROPYPATH"] = ":".join((path or []) + ([mpy_build.OUT] if mpy else []) + [".frozen"])
     done = subprocess.run(cmd + [script] + args, capture_output=True, text=True,
                           env=env, timeout=600, cwd=cwd)
     if done.returncode != 0 or not done.stdout.strip():
@@ -37,9 +39,15 @@ def smallest_heap(args, lo=2048, hi=1 << 20, **kw):
     return hi
 
 
-def firmware_figures():
+def firmware_measure(micropython=None, frozen=False, reports=("mqtt", "mqtt+dc09", "dc09"),
+                     bisect=("mqtt",)):
     """The whole hub (drivers, panel, radio, uplink) with 32 BLE sensors and 200
-    queued signals, on the board shims."""
+    queued signals, on the board shims: {report path: {"code": bytes live after
+    the imports, "working": bytes live after the run minus code, and for the
+    paths in `bisect`, "smallest": the smallest -X heapsize the run completes in,
+    "smallest_code": the same for the imports alone}}. micropython: the
+    interpreter binary (default the host's); frozen: the firmware and umqtt are
+    frozen into it (tools/mp32.py), not loaded from build/mpy."""
     import json
     import shutil
     import tempfile
@@ -55,12 +63,11 @@ def firmware_figures():
     cfg["zones"] = [{"number": n, "name": "zone_%02d" % n, "type": "contact",
                      "mac": "3C:2E:F5:00:01:%02X" % n, "key": "%032x" % (n * 7919)}
                     for n in range(1, 33)]
-    with open(os.path.join(work, "config.json"), "w") as f:
-        json.dump(cfg, f)
     shutil.copy(os.path.join(paths.ROOT, "boards", "esp32_devkitc.json"),
                 os.path.join(work, "board.json"))
     script = os.path.join(paths.ROOT, "tools", "bench_firmware.py")
-    kw = dict(script=script, path=[SHIMS, lib], cwd=work)
+    kw = dict(script=script, path=[SHIMS] if frozen else [SHIMS, lib], cwd=work,
+              micropython=micropython, mpy=not frozen)
 
     def run(args, heap=None):
         shutil.rmtree(os.path.join(work, "data"), ignore_errors=True)
@@ -78,23 +85,37 @@ def firmware_figures():
                 hi = mid
         return hi
 
-    full = smallest(["run", work])
-    base = smallest(["base", work])
-    code_live = run(["base", work])["alloc"]
-    after = run(["run", work])
-    working = after["alloc"] - code_live
-    # The same hub reporting over MQTT and SIA DC-09 (the receiver as unreachable
-    # as the broker): what the DC-09 path adds in code and working heap.
-    cfg["dc09"] = {"paths": ["mqtt", "dc09"], "host": "127.0.0.1", "port": 9, "account": "12AB",
-                   "key": "0123456789ABCDEF0123456789ABCDEF", "receiver": 1}
     figures = {}
-    for report in (["mqtt", "dc09"], ["dc09"]):
-        cfg["dc09"]["paths"] = report
-        with open(os.path.join(work, "config.json"), "w") as f:
-            json.dump(cfg, f)
-        what = "+".join(report)
-        code = run(["base", work, what])["alloc"]
-        figures[what] = (code, run(["run", work, what])["alloc"] - code)
+    try:
+        for what in reports:
+            if what == "mqtt":
+                cfg.pop("dc09", None)
+            else:
+                # The same hub reporting over SIA DC-09 too, or alone (the receiver
+                # as unreachable as the broker).
+                cfg["dc09"] = {"paths": what.split("+"), "host": "127.0.0.1", "port": 9,
+                               "account": "12AB", "key": "0123456789ABCDEF0123456789ABCDEF",
+                               "receiver": 1}
+            with open(os.path.join(work, "config.json"), "w") as f:
+                json.dump(cfg, f)
+            fig = {}
+            if what in bisect:
+                fig["smallest"] = smallest(["run", work, what])
+                fig["smallest_code"] = smallest(["base", work, what])
+            fig["code"] = run(["base", work, what])["alloc"]
+            fig["working"] = run(["run", work, what])["alloc"] - fig["code"]
+            figures[what] = fig
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
+def firmware_figures():
+    """The whole hub (drivers, panel, radio, uplink) with 32 BLE sensors and 200
+    queued signals, on the board shims."""
+    figures = firmware_measure()
+    code_live, working = figures["mqtt"]["code"], figures["mqtt"]["working"]
+    full, base = figures["mqtt"]["smallest"], figures["mqtt"]["smallest_code"]
     print("whole firmware (32 BLE sensors, 200 queued signals, 400 loop passes)")
     print("  loading the code:           %d bytes live (gc.mem_alloc after import)" % code_live)
     print("  working heap, live:         %d bytes after the run (target < 48 KB: %s)"
@@ -104,10 +125,11 @@ def firmware_figures():
     print("                              %d bytes more, fragmentation and transients included"
           % (full - base))
     for what, label in (("mqtt+dc09", "MQTT and DC-09:"), ("dc09", "DC-09 only:")):
-        code, heap = figures[what]
+        code, heap = figures[what]["code"], figures[what]["working"]
         print("  %-27s %d bytes of code live (%+d), working heap %d (%+d, target: %s)"
               % (label, code, code - code_live, heap, heap - working,
                  "met" if heap < 48 * 1024 else "NOT MET"))
+    return figures
 
 
 def panel_figures():
@@ -137,7 +159,7 @@ def _mp_version():
 def main():
     sizes = mpy_build.build()
     panel_figures()
-    firmware_figures()
+    fig64 = firmware_figures()
     for report in (["mqtt"], ["mqtt", "dc09"], ["dc09"]):
         image = mpy_build.image(sizes, report)
         total = sum(image.values())
@@ -148,6 +170,11 @@ def main():
     aes = sum(mpy_build.image(sizes, ["dc09"], True).values()) - \
         sum(mpy_build.image(sizes, ["dc09"]).values())
     print("  with an AES-192 DC-09 key: + %d bytes (crypto/aes_soft.py)" % aes)
+    sys.stdout.flush()
+    # The same hub on a 32-bit MicroPython (the ESP32's word size), .mpy and frozen,
+    # beside these 64-bit figures; one line instead when MICROPY_SRC names no tree.
+    from tools import mp32
+    mp32.bench_section(fig64)
     sys.stdout.flush()
     from tools import bench_uplink
     bench_uplink.main(1000)

@@ -26,12 +26,14 @@ SCRIPT = os.path.join(paths.ROOT, "tools", "bench_tls_mp.py")
 HUB = "bench-hub"
 
 
-def _run(mode, cfg, lib, heap=None):
-    cmd = [paths.venv_tool("micropython")]
+def _run(mode, cfg, lib, heap=None, micropython=None, frozen=False):
+    """micropython: another interpreter (tools/mp32.py's 32-bit builds); frozen: the
+    firmware and umqtt are frozen into it, nothing of theirs on the path."""
+    cmd = [micropython or paths.venv_tool("micropython")]
     if heap:
         cmd += ["-X", "heapsize=%d" % heap]
     env = paths.micropython_env()
-    env["MICROPYPATH"] = ":".join([lib, mpy_build.OUT, ".frozen"])
+    env["MICROPYPATH"] = ":".join(([] if frozen else [lib, mpy_build.OUT]) + [".frozen"])
     env["BENCH_TLS_CFG"] = json.dumps(cfg)
     done = subprocess.run(cmd + [SCRIPT, mode], capture_output=True, text=True, env=env,
                           timeout=300)
@@ -42,13 +44,13 @@ def _run(mode, cfg, lib, heap=None):
     return out if out.get("ok") else None
 
 
-def _smallest(mode, cfg, lib):
+def _smallest(mode, cfg, lib, **kw):
     lo, hi = 8192, 1 << 21
-    if _run(mode, cfg, lib, hi) is None:
+    if _run(mode, cfg, lib, hi, **kw) is None:
         raise RuntimeError("%s does not connect even in %d bytes of heap" % (mode, hi))
     while hi - lo > 256:
         mid = (lo + hi) // 2
-        if _run(mode, cfg, lib, mid) is None:
+        if _run(mode, cfg, lib, mid, **kw) is None:
             lo = mid
         else:
             hi = mid
