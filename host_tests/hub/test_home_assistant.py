@@ -23,6 +23,7 @@ from hub import ha
 from hub.presence import Presence
 from panel.config import Config
 from panel.panel import Panel
+from panel.replay import Replay
 from uplink.link import Link
 
 with open(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json")) as f:
@@ -213,3 +214,40 @@ def test_home_assistant_commands_reach_the_panel_as_meant(action, code, code_to_
     assert ("E461" in codes) == wrong, (payload, outs)
     states = [o["state"] for o in outs if "state" in o]
     assert (states[-1] if states else "disarmed") == state, (payload, outs)
+
+
+def run_story(disarm):
+    """Arm with the owner's code, come in, disarm (`disarm`: a replay line
+    without its t): what the hub puts out, line by line."""
+    out = []
+    r = Replay(lambda text: out.append(json.loads(text)), os.urandom)
+    for line in ({"config": DEMO}, {"t": 0, "keys": "1234A"},
+                 {"t": 2000, "zone": "front_door", "event": "open"},
+                 {"t": 4000, "zone": "front_door", "event": "close"},
+                 {"t": 500000, "zone": "front_door", "event": "open"},
+                 dict(disarm, t=510000), {"t": 520000, "zone": "front_door", "event": "close"},
+                 {"t": 600000, "until": 600000}):
+        r.feed(json.dumps(line))
+    assert r.errors == 0, out
+    return out
+
+
+@pytest.mark.parametrize("how", ["keypad", "home_assistant"])
+def test_a_duress_disarm_looks_like_the_owners_disarm_to_home_assistant_and_the_house(how):
+    # What Home Assistant reads (the state topic, the zones: the broker's ACL
+    # keeps events and status from it) and what a person at the house sees and
+    # hears (keypad, buzzer, siren) are the same line for line; only the
+    # signals for the monitoring center differ, by the E121.
+    def disarm(code):
+        if how == "keypad":
+            return {"keys": code + "C"}
+        return {"command": json.loads(render("DISARM", code))}
+
+    plain, forced = run_story(disarm("1234")), run_story(disarm("9999"))
+    assert [o for o in forced if "signal" not in o] == [o for o in plain if "signal" not in o]
+    assert ("state", "disarmed") in [(k, o[k]) for o in plain for k in o]
+
+    def codes(out):
+        return [o["signal"]["code"] for o in out if "signal" in o]
+    assert codes(plain) == ["R401", "E401"]
+    assert codes(forced) == ["R401", "E121", "E401"]

@@ -7,7 +7,7 @@ In-process through the framework's test client, with the real broker and the
 real service."""
 import time
 
-from desk_helpers import PASSWORD, add_account, case_row, query
+from desk_helpers import PASSWORD, SECRET, add_account, case_row, query
 from web_helpers import client_for, post
 
 from monitor import operators
@@ -113,3 +113,45 @@ def test_arm_and_disarm_go_signed_with_the_owners_code(db, monitor, hubs):
         [("hub-1", "ARM_AWAY", "1234"), ("hub-1", "DISARM", "1234"), ("hub-1", "ARM_HOME", None)]
     ids = [c["id"] for c in h.commands]
     assert ids == sorted(set(ids))
+
+
+def _story(h, hub, duress):
+    """Arm with the owner's code, come back, disarm: with the owner's code, or
+    forced, with the duress code. The hub names a duress code's user as the
+    config does; the install names it as the person it protects (docs/panel.md).
+    The state word comes from the hub's retained state topic, the same in both
+    (host_tests/hub/test_home_assistant.py holds the hub to that)."""
+    h.signal(hub, "R401", user=1, name="owner", mode="away")
+    if duress:
+        h.signal(hub, "E121", user=9, name="owner")
+    h.signal(hub, "E401", user=9 if duress else 1, name="owner")
+
+
+def _seen(app):
+    # What the phone shows, field by field; only the clock times may differ.
+    home = app.get("/api/app/home").json()
+    for x in home["history"]:
+        x.pop("t")
+    return home
+
+
+def test_a_duress_disarm_shows_in_the_app_as_an_ordinary_disarm(db, monitor, hubs):
+    add_account(db, "hub-1")
+    add_account(db, "hub-2")
+    rx, lines = monitor(calls="console", ring_s=600)
+    h = hubs({"hub-1": SECRET, "hub-2": SECRET})
+    owners = owner_app(rx, db, "hub-1")[0]
+    coerced = owner_app(rx, db, "hub-2")[0]
+    _story(h, "hub-1", duress=False)
+    _story(h, "hub-2", duress=True)
+    lines.wait(step="dispatch", plan="duress")        # the monitoring center still acts on it
+    deadline = time.monotonic() + 10
+    while True:
+        plain, forced = _seen(owners), _seen(coerced)
+        if len(query(db, "SELECT id FROM signals")) == 5:
+            break
+        assert time.monotonic() < deadline, (plain, forced)
+        time.sleep(0.05)
+    assert [x["text"] for x in plain["history"]] == \
+        ["Opening (disarm) by owner", "Closing (arm) by owner"]
+    assert forced == plain

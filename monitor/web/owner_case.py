@@ -81,22 +81,16 @@ def alarm_view(store, hub):
 
 def history(store, hub, wall_ms):
     """What happened at the hub, newest first, in words: the signals it sent and
-    how each case ended. Nothing of a duress case, nor anything while one is open."""
-    # From the duress signal on (by store order, not by time: the disarm just
-    # before it may share its millisecond) until the case was closed.
-    hidden = [(r["first"], r["closed_ms"]) for r in store.q(
-        "SELECT MIN(signals.id) AS first, cases.closed_ms FROM cases "
-        "JOIN signals ON signals.case_id = cases.id "
-        "WHERE cases.hub = ? AND cases.plan = 'duress' GROUP BY cases.id, cases.closed_ms", hub)]
-
-    def shown(signal_id, t):
-        return not any(first <= signal_id and (end is None or t <= end) for first, end in hidden)
-
+    how each case ended. A duress disarm reads as an ordinary one: its opening
+    report shows as any other, and of the duress case nothing shows (its E121,
+    the alarms that joined it, its dispatch)."""
     out = []
-    for r in store.q("SELECT id, code, body, received_ms FROM signals WHERE hub = ? "
-                     "ORDER BY id DESC LIMIT ?", hub, HISTORY * 2):
-        if r["code"].endswith(DURESS_CODE) or not shown(r["id"], r["received_ms"]):
-            continue
+    for r in store.q("SELECT signals.code, signals.body, signals.received_ms FROM signals "
+                     "LEFT JOIN cases ON cases.id = signals.case_id WHERE signals.hub = ? "
+                     "AND (cases.plan IS NULL OR cases.plan != 'duress') "
+                     "ORDER BY signals.id DESC LIMIT ?", hub, HISTORY):
+        if r["code"].endswith(DURESS_CODE):
+            continue        # a duress signal, whichever case it went to
         try:
             name = json.loads(r["body"]).get("signal", {}).get("name")
         except (ValueError, AttributeError):
