@@ -7,7 +7,7 @@ import os
 import socket
 import sys
 
-from monitor import accounts, operators, terminal
+from monitor import accounts, health, operators, terminal
 from monitor.pg import is_url, url_password
 from monitor.store import ERRORS as store_errors, Store, loads
 
@@ -247,7 +247,16 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     s = settings(args)
-    open_store(args, create=True).close()       # a bad --db is named before the broker
+    try:
+        open_store(args, create=True).close()       # a bad --db is named before the broker
+    except store_errors as e:
+        if not (is_url(args.db) and health.unreachable(e)):
+            raise
+        # Down, not wrong (a supervisor restarting us in an outage, a boot
+        # before the database): start, and wait for it as a running worker does.
+        print("monitor: case store unreachable (%s): starting anyway; /health says 503 "
+              "and no signal is acked until it answers" % health.in_words(e),
+              file=sys.stderr, flush=True)
     broker_up = True
     try:
         _reach_broker(s.host, s.port)
@@ -274,7 +283,7 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
             trusted_proxies=tuple(args.trusted_proxy), https=args.https,
             max_live_clients=args.max_live_clients)).start()
         print("console: %s" % web.url, file=sys.stderr, flush=True)
-        if operators.count(web.web.store) == 0:
+        if rx.engine.health.ok and operators.count(web.web.store) == 0:
             print("console: no operator can log in yet; create one with\n"
                   "  python -m monitor operator add NAME --role admin --db %s" % args.db,
                   file=sys.stderr, flush=True)

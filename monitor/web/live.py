@@ -46,14 +46,29 @@ class LiveFeed:
 
     def start(self, loop):
         self.loop = loop
-        if pg.is_url(self.db):
-            store = pg.Listener(self.db, "timeline")
-        else:
-            store = Store(self.db, create=False)
-        self.last = store.one("SELECT COALESCE(MAX(id), 0) AS m FROM timeline")["m"]
+        self.last = None
+        try:
+            store = self._open()
+        except ERRORS as e:
+            if not health.store_fault(e):
+                raise
+            # Started while the store is down: the thread opens it once it answers.
+            self._store_failed(e)
+            store = None
         self.thread = threading.Thread(target=self._tail, args=(store,), name="web-live",
                                        daemon=True)
         self.thread.start()
+
+    def _open(self):
+        store = pg.Listener(self.db, "timeline") if pg.is_url(self.db) \
+            else Store(self.db, create=False)
+        try:
+            if self.last is None:       # where the timeline is now; what follows is news
+                self.last = store.one("SELECT COALESCE(MAX(id), 0) AS m FROM timeline")["m"]
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def stop(self):
         self.stopping.set()
@@ -72,10 +87,12 @@ class LiveFeed:
 
     def _tail(self, store):
         quiet_since = time.monotonic()
-        listening = isinstance(store, pg.Listener)
+        listening = pg.is_url(self.db)
         try:
             while not self.stopping.is_set():
                 try:
+                    if store is None:
+                        store = self._open()
                     if listening:
                         changed = self._listen(store)
                     elif self.stopping.wait(self._interval()):
@@ -100,7 +117,8 @@ class LiveFeed:
                         # Then again (listening: on a new connection), backing off.
                         self.stopping.wait(self.health.retry_ms / 1000)
         finally:
-            store.close()
+            if store is not None:
+                store.close()
 
     def _store_failed(self, exc):
         starting = self.health.ok
