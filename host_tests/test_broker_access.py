@@ -25,14 +25,17 @@ from tools import paths
 class Client:
     """A paho client logged in as `user` (None: anonymous) over TLS."""
 
-    def __init__(self, broker, user, subscribe=(), password=None, tls=True):
+    def __init__(self, broker, user, subscribe=(), password=None, tls=True, client_id=None,
+                 will=None, port=None):
         self.q = queue.Queue()
         self.got = []
         self.rc = None
         self.ready = threading.Event()
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                             client_id="t-%s-%d" % (user or "anon", id(self)),
+                             client_id=client_id or "t-%s-%d" % (user or "anon", id(self)),
                              protocol=mqtt.MQTTv311)
+        if will:
+            self.c.will_set(*will, qos=1, retain=True)
         if tls:
             self.c.tls_set(ca_certs=broker.access.ca)
         if user is not None:
@@ -43,7 +46,7 @@ class Client:
         self.c.on_message = self._on_message
         self.dropped = threading.Event()
         self.c.on_disconnect = lambda *a: self.dropped.set()
-        self.c.connect("127.0.0.1", broker.port, keepalive=10)
+        self.c.connect("127.0.0.1", port or broker.port_for(user), keepalive=10)
         self.c.loop_start()
 
     def _on_connect(self, c, u, flags, rc, props=None):
@@ -154,6 +157,42 @@ def test_only_the_hub_writes_its_availability_state_and_events(secure_broker, cl
     assert live == [sentinel], watch.got
 
 
+def test_no_login_takes_over_a_hubs_client_id(secure_broker, clients, tmp_path):
+    # issue 18: another hub's login or Home Assistant's, connecting with a hub's
+    # client id, made mosquitto drop the real hub and publish its Last Will:
+    # the monitor opened an "offline" trouble case for a hub that was online.
+    from monitor import Receiver, Settings, accounts, case_store
+    from monitor.store import Store
+    db = str(tmp_path / "m.db")
+    store = Store(db)
+    accounts.add(store, A, bytes(16))
+    store.close()
+    avail = "alarm/%s/availability" % A
+    rx = Receiver(Settings(db=db, port=secure_broker.port_for("monitor"),
+                           tls_ca=secure_broker.access.ca, username="monitor",
+                           password=secure_broker.access.password("monitor"))).start()
+    try:
+        watch = clients("monitor", [avail, "alarm/%s/status" % A]).wait_ready()
+        # As the firmware connects (uplink/link.py): its hub id as client id, a Last Will.
+        hub = clients(A, client_id=A, will=(avail, b"offline")).wait_ready()
+        hub.pub(avail, b"online", retain=True)
+        seen = Store(db)
+        assert until(lambda: case_store.availability(seen, A) == "online", 10)
+        ports = {secure_broker.port, secure_broker.port_for("monitor")}
+        attackers = [clients(user, client_id=A, port=port)
+                     for user in (B, "homeassistant") for port in sorted(ports)]
+        assert until(lambda: all(a.rc is not None or a.dropped.is_set() for a in attackers),
+                     10)
+        hub.pub("alarm/%s/status" % A, b"sentinel")        # still connected, in order
+        watch.wait_topic("alarm/%s/status" % A)
+        assert hub.c.is_connected() and not hub.dropped.is_set()
+        assert (avail, b"offline", False) not in watch.got, watch.got
+        assert not case_store.open_cases(seen, A), case_store.open_cases(seen, A)
+        seen.close()
+    finally:
+        rx.stop()
+
+
 def test_no_retained_command_from_a_hub_and_no_megabyte_messages(secure_broker, clients):
     a = clients(A).wait_ready()
     a.pub("alarm/%s/commands" % A, b'{"action":"DISARM","code":"1234"}', retain=True)
@@ -215,11 +254,15 @@ def test_the_tool_hashes_passwords_and_keeps_them_across_runs(tmp_path, passwd_t
     d = str(tmp_path / "access")
     first = broker_access.write(d, ["hub-1"])
     passwd = open(os.path.join(d, "passwd")).read()
+    service = open(os.path.join(d, "service.passwd")).read()
+    # The monitor logs in only on its own listener, the others only on the devices'.
+    assert "monitor:" in service and "monitor:" not in passwd and "hub-1:" not in service
+    passwd += service
     for pw in [first.credentials["monitor"], first.credentials["homeassistant"],
                first.credentials["hubs"]["hub-1"]]:
         assert len(pw) >= 16 and pw not in passwd
     assert passwd.count("$7$") == 3                      # mosquitto's PBKDF2-SHA512
-    for private in ("credentials.json", "ca.key", "server.key", "passwd"):
+    for private in ("credentials.json", "ca.key", "server.key", "passwd", "service.passwd"):
         assert stat.S_IMODE(os.stat(os.path.join(d, private)).st_mode) == 0o600, private
     ca_before = open(first.ca).read()
     again = broker_access.write(d, ["hub-1", "hub-2"])
@@ -253,13 +296,15 @@ def test_the_cli_writes_for_every_account_and_prints_no_password(tmp_path, passw
         assert pw not in done.stdout + done.stderr
     assert os.path.join(d, "ca.crt") in done.stdout and "credentials.json" in done.stdout
     conf = open(os.path.join(d, "mosquitto.conf")).read()
-    assert "listener 8883" in conf and "allow_anonymous false" in conf
+    assert "listener 8883" in conf and "listener 8884" in conf and "allow_anonymous false" in conf
+    assert "port 8884: the monitor" in done.stdout
 
 
 def test_the_monitor_runs_with_its_own_login_over_tls(secure_broker, tmp_path, clients):
     db = str(tmp_path / "m.db")
     proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--db", db,
-                             "--port", str(secure_broker.port), "--ca", secure_broker.access.ca,
+                             "--port", str(secure_broker.port_for("monitor")),
+                             "--ca", secure_broker.access.ca,
                              "--mqtt-user", "monitor", "--mqtt-password-file",
                              secure_broker.access.path("credentials.json")],
                             cwd=paths.ROOT, stderr=subprocess.PIPE, text=True)
@@ -270,7 +315,8 @@ def test_the_monitor_runs_with_its_own_login_over_tls(secure_broker, tmp_path, c
             line += proc.stderr.readline()
             if "subscribed on" in line:
                 break
-        assert "subscribed on 127.0.0.1:%d (TLS)" % secure_broker.port in line, line
+        assert "subscribed on 127.0.0.1:%d (TLS)" % secure_broker.port_for("monitor") in line, \
+            line
         # It reads availability as the monitor user: the broker logs the
         # delivery of a hub's "online" to it.
         hub = clients(A).wait_ready()

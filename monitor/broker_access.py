@@ -2,15 +2,20 @@
 an install (docs/protocol.md, "Security model").
 
     python -m monitor broker write --dir DIR [--db monitor.db] [--name HOST ...]
+                                   [--port 8883] [--service-port 8884]
 
 Writes into DIR:
   ca.crt, ca.key        a private certificate authority (kept; made once): hubs
                         carry ca.crt as mqtt.ca
   server.crt, server.key  the broker's certificate for --name, signed by that CA
-  passwd                mosquitto's password file, hashed by mosquitto_passwd
+  passwd                mosquitto's password file for the device listener (the
+                        hubs and Home Assistant), hashed by mosquitto_passwd
+  service.passwd        the same for the service listener (the monitor)
   acl                   each hub writes only its own topics, reads only its own
                         acks and commands; the monitor and Home Assistant users
-  mosquitto.conf        a TLS listener with login and the ACL, and a packet size limit
+  mosquitto.conf        two TLS listeners with login and the ACL, and a packet size
+                        limit: --port for the devices, whose client id is their
+                        login, and --service-port for the monitor
   credentials.json      the generated passwords (mode 0600): copy each hub's into
                         its config.json (mqtt.password), the monitor's into its flags
 
@@ -84,16 +89,24 @@ def acl_text(hubs, prefix="alarm", discovery_prefix="homeassistant"):
 
 
 MAX_QUEUED = 100000
+SERVICE_PASSWD = "service.passwd"
 
 
-def conf_text(directory, port=8883, bind=None, log_file=None):
-    """mosquitto.conf: one TLS listener, login required, the ACL, a packet limit."""
+def conf_text(directory, port=8883, bind=None, log_file=None, service_port=None):
+    """mosquitto.conf: two TLS listeners, login required, the ACL, a packet limit.
+
+    A client id is the broker's key for a session: a second connection with it
+    drops the first and publishes the first one's Last Will. On the device
+    listener the login is the client id (use_username_as_clientid), so no login
+    can speak as a hub or end its session ("offline" for a hub that is online).
+    The monitor runs several clients (workers, the console's app view) under
+    one login, so it has a listener of its own, where only its login is valid.
+    Home Assistant runs one client: it stays on the device listener."""
     p = lambda name: os.path.join(os.path.abspath(directory), name)   # noqa: E731
+    service_port = service_port or port + 1
     lines = ["# written by python -m monitor broker write",
-             "per_listener_settings false",
-             "allow_anonymous false",
-             "password_file " + p("passwd"),
-             "acl_file " + p("acl"),
+             # The logins (and so the client-id rule) differ per listener.
+             "per_listener_settings true",
              "max_packet_size %d" % MAX_PACKET,
              # mosquitto's default keeps 1,000 QoS 1 messages for a client that
              # is behind and drops the rest: after a power cut every hub of an
@@ -103,12 +116,19 @@ def conf_text(directory, port=8883, bind=None, log_file=None):
              # Denials (ACL, login) are logged so an operator sees who tried what.
              "log_type error", "log_type warning", "log_type notice", "log_type information",
              "log_type subscribe", "log_type debug",
-             "connection_messages true",
-             "listener %d%s" % (port, " " + bind if bind else ""),
-             "cafile " + p("ca.crt"),
-             "certfile " + p("server.crt"),
-             "keyfile " + p("server.key"),
-             "tls_version tlsv1.2"]
+             "connection_messages true"]
+    for listen, passwd, own_id in ((port, "passwd", True),
+                                   (service_port, SERVICE_PASSWD, False)):
+        lines += ["", "listener %d%s" % (listen, " " + bind if bind else ""),
+                  "allow_anonymous false",
+                  "password_file " + p(passwd),
+                  "acl_file " + p("acl")]
+        if own_id:
+            lines.append("use_username_as_clientid true")
+        lines += ["cafile " + p("ca.crt"),
+                  "certfile " + p("server.crt"),
+                  "keyfile " + p("server.key"),
+                  "tls_version tlsv1.2"]
     if log_file:
         lines.insert(1, "log_dest file " + log_file)
     return "\n".join(lines) + "\n"
@@ -281,11 +301,15 @@ def new_password():
 class Access:
     """What `write` made: paths, the broker certificate's pin, and the credentials."""
 
-    def __init__(self, directory, credentials, ca_sha256, port):
+    def __init__(self, directory, credentials, ca_sha256, port, service_port=None):
         self.dir = os.path.abspath(directory)
         self.credentials = credentials      # {"monitor": pw, "homeassistant": pw, "hubs": {...}}
         self.ca_sha256 = ca_sha256          # to compare with the CA a hub config carries
-        self.port = port
+        self.port = port                    # the hubs and Home Assistant
+        self.service_port = service_port or port + 1    # the monitor
+
+    def port_for(self, user):
+        return self.service_port if user == MONITOR_USER else self.port
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -310,7 +334,7 @@ class Access:
 
 def write(directory, hubs, prefix="alarm", discovery_prefix="homeassistant",
           names=("localhost", "127.0.0.1"), port=8883, bind=None, passwords=None,
-          log_file=None):
+          log_file=None, service_port=None):
     """Write every piece into `directory`. hubs: hub ids; passwords: {user: pw} to
     use instead of generated ones (kept ones from credentials.json win over new)."""
     os.makedirs(directory, exist_ok=True)
@@ -329,25 +353,31 @@ def write(directory, hubs, prefix="alarm", discovery_prefix="homeassistant",
         creds["hubs"][h] = given.get(h) or old.get("hubs", {}).get(h) or new_password()
     ca = make_ca(directory)
     make_server_cert(directory, list(names))
-    users = dict(creds["hubs"])
-    users[MONITOR_USER] = creds["monitor"]
-    users[HA_USER] = creds["homeassistant"]
-    write_passwd(os.path.join(directory, "passwd"), users)
+    service_port = service_port or port + 1
+    if service_port == port:
+        raise AccessError("the service port must differ from the hubs' port %d" % port)
+    devices = dict(creds["hubs"])
+    devices[HA_USER] = creds["homeassistant"]
+    write_passwd(os.path.join(directory, "passwd"), devices)
+    write_passwd(os.path.join(directory, SERVICE_PASSWD), {MONITOR_USER: creds["monitor"]})
     _write_public(os.path.join(directory, "acl"),
                   acl_text(hubs, prefix, discovery_prefix).encode())
     _write_public(os.path.join(directory, "mosquitto.conf"),
-                  conf_text(directory, port, bind, log_file).encode())
+                  conf_text(directory, port, bind, log_file, service_port).encode())
     _write_private(cred_path, (json.dumps(creds, indent=2, sort_keys=True) + "\n").encode())
-    return Access(directory, creds, cert_pin(ca), port)
+    return Access(directory, creds, cert_pin(ca), port, service_port)
 
 
 def summary(access):
     """What to tell the installer: where things are, never the passwords themselves."""
     return ("broker configuration in %s\n"
             "  mosquitto -c %s\n"
+            "  port %d: the hubs and Home Assistant (a login's client id is its user name)\n"
+            "  port %d: the monitor (monitor run --port %d)\n"
             "  CA certificate (hubs: mqtt.ca as PEM text; monitor: --ca): %s\n"
             "    SHA-256 %s\n"
             "  passwords (hubs: mqtt.password; monitor: --mqtt-user monitor "
             "--mqtt-password-file): %s"
-            % (access.dir, access.path("mosquitto.conf"), access.ca, access.ca_sha256,
+            % (access.dir, access.path("mosquitto.conf"), access.port, access.service_port,
+               access.service_port, access.ca, access.ca_sha256,
                access.path("credentials.json")))

@@ -7,7 +7,7 @@ import os
 import socket
 import sys
 
-from monitor import accounts, operators, terminal
+from monitor import accounts, health, operators, terminal
 from monitor.pg import is_url, url_password
 from monitor.store import ERRORS as store_errors, Store, loads
 
@@ -107,7 +107,10 @@ def parser():
     bw.add_argument("--name", action="append", metavar="HOST",
                     help="the broker's host name or IP as hubs dial it; repeat "
                          "(default: localhost and 127.0.0.1)")
-    bw.add_argument("--port", type=int, default=8883, help="TLS listener port (default 8883)")
+    bw.add_argument("--port", type=int, default=8883,
+                    help="the hubs' and Home Assistant's TLS listener (default 8883)")
+    bw.add_argument("--service-port", type=int, metavar="PORT",
+                    help="the monitor's TLS listener (default: --port + 1)")
     bw.add_argument("--bind", metavar="ADDR", help="listen on this address only")
     bw.add_argument("--hub", action="append", default=[], metavar="ID",
                     help="a hub without an account yet; repeat")
@@ -163,7 +166,8 @@ def run_options(run):
     """`run`'s options (the simulation's runner, tools/sim/monitor.py, adds its own)."""
     _db(run)
     run.add_argument("--host", default="127.0.0.1", help="MQTT broker host")
-    run.add_argument("--port", type=int, help="MQTT broker port (1883; 8883 with --ca)")
+    run.add_argument("--port", type=int, help="MQTT broker port (1883; 8884 with --ca: the "
+                                              "service listener of `broker write`)")
     run.add_argument("--ca", metavar="FILE",
                      help="TLS: the broker's CA certificate (PEM), e.g. from 'broker write'")
     run.add_argument("--mqtt-user", metavar="NAME", help="broker login (e.g. monitor)")
@@ -225,7 +229,9 @@ def _window(text):
 
 def settings(args):
     from monitor.receiver import Settings
-    port = args.port or (8883 if args.ca else 1883)
+    # With --ca, the broker's service listener (broker_access): the device
+    # listener's client ids are logins, and the monitor runs several clients.
+    port = args.port or (8884 if args.ca else 1883)
     return Settings(db=args.db, host=args.host, port=port, prefix=args.prefix,
                     tls_ca=args.ca, username=args.mqtt_user,
                     password=_mqtt_password(args.mqtt_password_file, args.mqtt_user),
@@ -241,7 +247,16 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     s = settings(args)
-    open_store(args, create=True).close()       # a bad --db is named before the broker
+    try:
+        open_store(args, create=True).close()       # a bad --db is named before the broker
+    except store_errors as e:
+        if not (is_url(args.db) and health.unreachable(e)):
+            raise
+        # Down, not wrong (a supervisor restarting us in an outage, a boot
+        # before the database): start, and wait for it as a running worker does.
+        print("monitor: case store unreachable (%s): starting anyway; /health says 503 "
+              "and no signal is acked until it answers" % health.in_words(e),
+              file=sys.stderr, flush=True)
     broker_up = True
     try:
         _reach_broker(s.host, s.port)
@@ -268,7 +283,7 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
             trusted_proxies=tuple(args.trusted_proxy), https=args.https,
             max_live_clients=args.max_live_clients)).start()
         print("console: %s" % web.url, file=sys.stderr, flush=True)
-        if operators.count(web.web.store) == 0:
+        if rx.engine.health.ok and operators.count(web.web.store) == 0:
             print("console: no operator can log in yet; create one with\n"
                   "  python -m monitor operator add NAME --role admin --db %s" % args.db,
                   file=sys.stderr, flush=True)
@@ -491,7 +506,8 @@ def cmd_broker(args):
     hubs = sorted(set(known) | set(args.hub))
     access = broker_access.write(args.dir, hubs, args.prefix, args.discovery_prefix,
                                  names=args.name or ("localhost", "127.0.0.1"),
-                                 port=args.port, bind=args.bind)
+                                 port=args.port, bind=args.bind,
+                                 service_port=args.service_port)
     print("%d hubs: %s" % (len(hubs), " ".join(hubs)))
     print(broker_access.summary(access))
     return 0

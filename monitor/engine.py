@@ -74,15 +74,29 @@ class Engine(threading.Thread):
         self.store = self.desk = None
 
     def open(self):
-        """The store connection, the Desk on it, and what a start catches up on."""
-        self.store = Store(self.s.db)
-        self.desk = Desk(self.store, self.provider, clock=self.clock,
+        """The store connection, the Desk on it, and what a start catches up on.
+        A store that is down (a worker started during an outage, or at boot
+        before its database) is waited for as a running worker waits: the
+        thread retries, and catches up once it answers."""
+        self.desk = Desk(None, self.provider, clock=self.clock,
                          ring_ms=int(self.s.ring_s * 1000), hold_ms=int(self.s.hold_s * 1000),
                          follow_up_ms=int(self.s.follow_up_s * 1000),
                          test_grace_ms=int(self.s.test_grace_s * 1000))
-        self._arm_test_timers()
-        self._redeliver()
+        self._caught_up = False
+        try:
+            self._open_store()
+            self._catch_up()
+        except Exception as e:
+            if not health.store_fault(e):
+                raise
+            self._failed(e, [])
         return self
+
+    def _catch_up(self):
+        if not self._caught_up:
+            self._arm_test_timers()
+            self._redeliver()
+            self._caught_up = True
 
     def submit(self, fn):
         """Run fn(desk) on the engine thread inside a transaction; a Future of its result."""
@@ -118,6 +132,7 @@ class Engine(threading.Thread):
                 if items is None:
                     return
                 self._open_store()
+                self._catch_up()
                 if items:
                     self._groups(items)
                 elif not self.health.ok:

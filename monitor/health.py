@@ -25,6 +25,24 @@ def store_fault(exc):
     return False
 
 
+# A server that answered and refused us (no such database, a bad login) says
+# FATAL; these FATALs are a server on its way up or down, worth waiting for.
+PASSING_FATALS = ("starting up", "shutting down", "recovery mode", "too many clients",
+                  "connection slots")
+
+
+def unreachable(exc):
+    """True when exc says a store server could not be reached at all, or is
+    starting or stopping: an outage, which passes (a worker waits for it).
+    False for one that answered and refused: a configuration error, which
+    does not (said at once). psycopg gives no SQLSTATE for a failed
+    connection, so its message tells them apart."""
+    if not store_fault(exc) or isinstance(exc, sqlite3.Error):
+        return False
+    text = str(exc)
+    return "FATAL" not in text or any(words in text for words in PASSING_FATALS)
+
+
 def in_words(exc):
     """The error as an on-call person reads it: one line, no traceback."""
     text = " ".join(str(exc).split()) or exc.__class__.__name__

@@ -8,12 +8,14 @@ import time
 from tools import debian
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def free_port(avoid=None):
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port != avoid:
+            return port
 
 
 def port_open(port, host="127.0.0.1"):
@@ -50,7 +52,8 @@ class Broker:
         else:
             from monitor import broker_access
             self.access = broker_access.write(os.path.join(workdir, "access"), hubs, prefix,
-                                              port=self.port, bind="127.0.0.1")
+                                              port=self.port, bind="127.0.0.1",
+                                              service_port=free_port(avoid=self.port))
             conf = self.access.conf()
             if os.geteuid() == 0:
                 # A private broker in a private temp dir: as root, mosquitto would
@@ -73,6 +76,11 @@ class Broker:
         client.username_pw_set(user, self.access.password(user))
         return client
 
+    def port_for(self, user):
+        """The port `user` logs in on: the monitor has a listener of its own
+        (monitor.broker_access.conf_text); a plain broker has one for all."""
+        return self.port if self.access is None else self.access.port_for(user)
+
     def log_text(self):
         with open(self.log, errors="replace") as f:
             return f.read()
@@ -82,7 +90,8 @@ class Broker:
             self.proc = subprocess.Popen([self.binary, "-c", self.conf], stdout=logf,
                                          stderr=logf, start_new_session=True)
         deadline = time.monotonic() + timeout
-        while not port_open(self.port):
+        ports = {self.port, self.port_for("monitor")}
+        while not all(port_open(p) for p in ports):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 with open(self.log) as f:
                     raise RuntimeError("mosquitto did not start:\n" + f.read())

@@ -44,13 +44,13 @@ def rig(secure_broker, tmp_path):
         return sim
 
     def monitor(**kw):
-        m = Monitor(secure_broker.port, PREFIX, HUB, SECRET,
+        m = Monitor(secure_broker.port_for("monitor"), PREFIX, HUB, SECRET,
                     auth=lambda c: secure_broker.client_auth(c, "monitor"), **kw)
         made.append(m)
         return m
 
     def watcher(user, filters):
-        w = Watcher(secure_broker.port, filters,
+        w = Watcher(secure_broker.port_for(user), filters,
                     auth=lambda c: secure_broker.client_auth(c, user))
         made.append(w)
         return w

@@ -11,9 +11,9 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from monitor import accounts, operators
+from monitor import accounts, health, operators
 from monitor.cases import Refused
-from monitor.store import Store
+from monitor.store import ERRORS, Store
 from monitor.web import owner, routes
 from monitor.web.access import lock, public
 from monitor.web.auth import Auth, Denied
@@ -34,12 +34,31 @@ class Web:
         self.rx = rx
         self.config = config
         self.db = rx.s.db
-        self.store = Store(self.db)
-        operators.ensure_schema(self.store)
+        self._store = None
+        try:
+            self.store
+        except ERRORS as e:
+            # Started while the store is down: /health says so, and the
+            # first request after it is back opens the connection.
+            if not health.store_fault(e):
+                raise
         self.auth = Auth(self)
         self.live = LiveFeed(self.db, config)
         self.hubview = HubView(rx.s)      # the owner's app's view of the hubs (started on use)
         self.bound_url = None
+
+    @property
+    def store(self):
+        """The web side's connection, opened on first use."""
+        if self._store is None:
+            store = Store(self.db)
+            try:
+                operators.ensure_schema(store)
+            except BaseException:
+                store.close()
+                raise
+            self._store = store
+        return self._store
 
     def base_url(self, request=None):
         if self.config.public_url:
@@ -51,7 +70,12 @@ class Web:
     def close(self):
         self.live.stop()
         self.hubview.stop()
-        self.store.close()
+        self.close_store()
+
+    def close_store(self):
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
 
 def _page(name):

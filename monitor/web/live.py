@@ -21,7 +21,7 @@ import time
 
 from starlette.responses import JSONResponse, StreamingResponse
 
-from monitor import pg
+from monitor import health, pg
 from monitor.store import ERRORS, Store
 
 log = logging.getLogger("monitor.web")
@@ -40,17 +40,35 @@ class LiveFeed:
         self.dropped = 0
         self.published = 0
         self.errors = 0
+        # The engine's rule for a failing store: a line when it starts, one a
+        # minute, one when it ends, no traceback (each poll would log one).
+        self.health = health.StoreHealth(_now_ms())
 
     def start(self, loop):
         self.loop = loop
-        if pg.is_url(self.db):
-            store = pg.Listener(self.db, "timeline")
-        else:
-            store = Store(self.db, create=False)
-        self.last = store.one("SELECT COALESCE(MAX(id), 0) AS m FROM timeline")["m"]
+        self.last = None
+        try:
+            store = self._open()
+        except ERRORS as e:
+            if not health.store_fault(e):
+                raise
+            # Started while the store is down: the thread opens it once it answers.
+            self._store_failed(e)
+            store = None
         self.thread = threading.Thread(target=self._tail, args=(store,), name="web-live",
                                        daemon=True)
         self.thread.start()
+
+    def _open(self):
+        store = pg.Listener(self.db, "timeline") if pg.is_url(self.db) \
+            else Store(self.db, create=False)
+        try:
+            if self.last is None:       # where the timeline is now; what follows is news
+                self.last = store.one("SELECT COALESCE(MAX(id), 0) AS m FROM timeline")["m"]
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def stop(self):
         self.stopping.set()
@@ -69,30 +87,56 @@ class LiveFeed:
 
     def _tail(self, store):
         quiet_since = time.monotonic()
-        listening = isinstance(store, pg.Listener)
+        listening = pg.is_url(self.db)
         try:
             while not self.stopping.is_set():
                 try:
+                    if store is None:
+                        store = self._open()
                     if listening:
                         changed = self._listen(store)
                     elif self.stopping.wait(self._interval()):
                         break
                     else:
                         changed = self._poll(store)
+                    self._store_ok()
                     if changed:
                         quiet_since = time.monotonic()
                     elif time.monotonic() - quiet_since >= self.config.keepalive_s:
                         # A comment now and then, so proxies keep idle streams open.
                         quiet_since = time.monotonic()
                         self.loop.call_soon_threadsafe(self._publish, KEEPALIVE)
-                except ERRORS:
+                except ERRORS as e:
                     # Counted and shown on /health; the next poll tries again.
                     self.errors += 1
-                    log.exception("live feed: reading the timeline failed")
-                    if listening:
-                        self.stopping.wait(1.0)     # then listens again, on a new connection
+                    if not health.store_fault(e):
+                        log.exception("live feed: reading the timeline failed")
+                    else:
+                        self._store_failed(e)
+                    if listening or not self.health.ok:
+                        # Then again (listening: on a new connection), backing off.
+                        self.stopping.wait(self.health.retry_ms / 1000)
         finally:
-            store.close()
+            if store is not None:
+                store.close()
+
+    def _store_failed(self, exc):
+        starting = self.health.ok
+        now = _now_ms()
+        if self.health.failed(now, exc, 0) is None:
+            return
+        if starting:
+            log.warning("live feed: case store failing: %s; the console's live updates "
+                        "wait for it", self.health.last_error)
+        else:
+            log.warning("live feed: case store still failing after %.0f s: %s",
+                        (now - self.health.failing_since_ms) / 1000, self.health.last_error)
+
+    def _store_ok(self):
+        if not self.health.ok:
+            took = (_now_ms() - self.health.failing_since_ms) / 1000
+            self.health.succeeded(_now_ms())
+            log.warning("live feed: case store back after %.1f s", took)
 
     def _poll(self, store):
         """Tell the streams what changed since the last poll; True when something did."""
@@ -163,3 +207,7 @@ class LiveFeed:
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})
+
+
+def _now_ms():
+    return int(time.monotonic() * 1000)

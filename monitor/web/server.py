@@ -89,4 +89,4 @@ class WebServer:
         self.web.live.stop()
         self.web.hubview.stop()
         self.serving.stop()
-        self.web.store.close()
+        self.web.close_store()

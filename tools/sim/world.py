@@ -88,7 +88,8 @@ class World:
         self.monitor_clock = FastClock(self.speed)
         if self.ring_s is not None:
             login["ring_s"] = self.ring_s
-        self.monitor = Receiver(Settings(db=db, port=self.broker.port, prefix=prefix, **login),
+        self.monitor = Receiver(Settings(db=db, port=self.broker.port_for("monitor"),
+                                         prefix=prefix, **login),
                                 emit=self._monitor_line, provider=provider,
                                 clock=self.monitor_clock)
         self.monitor.start(timeout=boot_timeout)
