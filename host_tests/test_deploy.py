@@ -21,6 +21,12 @@ def make(*args):
 @pytest.fixture
 def fake_board(tmp_path):
     """A tty with the host micropython's REPL on it; its cwd is the board's flash."""
+    yield from _fake_board(tmp_path)
+
+
+def _fake_board(tmp_path, heapsize=None):
+    """heapsize: the GC heap the stand-in's micropython runs in (-X heapsize=),
+    which its gc then reports to deploy's check, as a board's does."""
     debian.ensure("socat")
     flash = tmp_path / "flash"
     flash.mkdir()
@@ -28,7 +34,8 @@ def fake_board(tmp_path):
     env = paths.micropython_env(SHIMS)   # the shims stand in for aioble on the "board"
     proc = subprocess.Popen(
         ["socat", "PTY,link=%s,raw,echo=0" % tty,
-         "EXEC:%s -i,pty,stderr,setsid,ctty,raw,echo=0" % paths.venv_tool("micropython")],
+         "EXEC:%s%s -i,pty,stderr,setsid,ctty,raw,echo=0"
+         % (paths.venv_tool("micropython"), " -X heapsize=%d" % heapsize if heapsize else "")],
         cwd=str(flash), env=env, start_new_session=True)
     deadline = time.monotonic() + 10
     while not os.path.exists(tty):
@@ -119,6 +126,47 @@ def test_deploy_refuses_a_bad_config_naming_the_field(fake_board, tmp_path):
                           cwd=paths.ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "zones[1].key" in done.stderr
     assert not (flash / "main.py").exists()
+
+
+def _deploy(tty, cfg_path):
+    return subprocess.run([sys.executable, "-m", "tools.deploy", "deploy", "--port", tty,
+                           "--board", "esp32_devkitc", "--config", str(cfg_path)],
+                          cwd=paths.ROOT, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("dc09", [False, True], ids=["mqtt", "mqtt+dc09"])
+def test_deploy_refuses_a_board_whose_heap_cannot_hold_the_image(tmp_path, dc09):
+    # 160 KB: what no ESP32 without PSRAM exceeds, under what the .mpy image
+    # needs on 32 bits (docs/board.md). Nothing is built or copied.
+    gen = _fake_board(tmp_path, heapsize=160 * 1024)
+    tty, flash = next(gen)
+    try:
+        cfg = json.load(open(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json")))
+        if dc09:
+            cfg["dc09"] = {"host": "127.0.0.1", "port": 9, "account": "12AB",
+                           "key": "0123456789ABCDEF"}
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(cfg))
+        done = _deploy(tty, path)
+        _one_line_refusal(done, "GC heap", "no PSRAM", "boards/manifest_hub.py", "PSRAM board",
+                          "MQTT + DC-09" if dc09 else "MQTT")
+        assert "Traceback" not in done.stdout, done.stdout
+        assert os.listdir(str(flash)) == []
+    finally:
+        next(gen, None)
+
+
+def test_deploy_passes_a_board_with_the_heap_the_image_needs(tmp_path):
+    gen = _fake_board(tmp_path, heapsize=256 * 1024)
+    tty, flash = next(gen)
+    try:
+        path = tmp_path / "config.json"
+        shutil.copy(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json"), path)
+        done = _deploy(tty, path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert (flash / "hub" / "hub.mpy").exists() and (flash / "config.json").exists()
+    finally:
+        next(gen, None)
 
 
 @pytest.mark.parametrize("target", ["flash", "deploy", "console"])

@@ -11,7 +11,7 @@ import json
 
 def main(what, root, paths="mqtt"):
     import machine
-    from hub import boot, hub, store, settings  # noqa: F401
+    from hub import boot, hub, store, settings, heap  # noqa: F401
     from panel import panel, config  # noqa: F401
     from drivers import keypad_scan, inputs, outputs  # noqa: F401
     from radio import bthome, sensors, scanner, backlog  # noqa: F401

@@ -7,7 +7,8 @@
 
 flash erases the chip and writes a MicroPython firmware image with esptool at
 the board's offset (0x1000 on the ESP32, 0x0 on the S3). deploy checks the
-config with the firmware's own validators, replaces plain codes by salted hashes
+config with the firmware's own validators, refuses a board whose GC heap
+cannot hold the config's .mpy image (MPY_HEAP), replaces plain codes by salted hashes
 (a board never stores a code in clear), compiles the firmware with mpy-cross,
 copies it, the board's pin map and the config with mpremote, installs aioble
 with `mpremote mip` when the board lacks it, and resets the board. Without a
@@ -128,10 +129,63 @@ def mpremote(port, *args, check=True):
     return done
 
 
+# The GC heap the `.mpy` image needs, by the config's report paths: the
+# smallest heap the firmware bench run completes in on a 32-bit MicroPython
+# v1.28 (the ESP32's word size), rounded up over the measured range
+# (docs/board.md, "Figures": 178.3-178.5 KB MQTT, 204.5 KB both, 172.2-173.9 KB
+# DC-09; issue 21: 180-192 KB MQTT). A floor, not a margin: Wi-Fi, BLE and
+# mbedtls take theirs from the IDF heap beside it. The frozen image
+# (boards/manifest_hub.py) needs 102-115 KB, which is why it is the way out.
+MPY_HEAP = {("mqtt",): 180 * 1024, ("dc09", "mqtt"): 205 * 1024, ("dc09",): 174 * 1024}
+_PATH_NAMES = {("mqtt",): "MQTT", ("dc09", "mqtt"): "MQTT + DC-09", ("dc09",): "DC-09"}
+
+# Run on the board: its GC heap after a collect, and its PSRAM. On the ESP32
+# gc.mem_free() also counts the largest block the IDF heap would add on demand
+# (the port grows its GC heap), so free + alloc is what the hub can have. PSRAM
+# is the IDF data regions of 1 MB or more: no internal RAM region is that big.
+_PROBE = """import gc
+gc.collect()
+p = 0
+try:
+    import esp32
+    p = sum(r[0] for r in esp32.idf_heap_info(esp32.HEAP_DATA) if r[0] >= 1048576)
+except (ImportError, AttributeError):
+    pass
+print('heap', gc.mem_free() + gc.mem_alloc(), p)
+"""
+
+
+def board_memory(port):
+    """(GC heap, PSRAM) of the board at port, in bytes."""
+    out = mpremote(port, "exec", _PROBE).stdout.split()
+    try:
+        i = out.index("heap")
+        return int(out[i + 1]), int(out[i + 2])
+    except (ValueError, IndexError):
+        fail("the board at %s did not report its heap: %r" % (port, " ".join(out)[-200:]))
+
+
+def check_memory(port, cfg):
+    """Refuse, before anything is built or copied, a board whose GC heap
+    cannot hold the config's .mpy image."""
+    key = tuple(sorted(set(mpy_build.paths_of(cfg))))
+    need = MPY_HEAP.get(key, max(MPY_HEAP.values()))
+    heap, psram = board_memory(port)
+    if heap >= need:
+        return
+    fail("the board at %s has %s B of GC heap and %s; the %s .mpy image needs %s B "
+         "(docs/board.md): flash the frozen image (boards/manifest_hub.py), or use a PSRAM "
+         "board (boards/esp32_wrover.json, an ESP32-S3 N8R8) on MicroPython's SPIRAM firmware"
+         % (port, "{:,}".format(heap),
+            "%s B of PSRAM" % "{:,}".format(psram) if psram else "no PSRAM",
+            _PATH_NAMES.get(key, "+".join(key)), "{:,}".format(need)))
+
+
 def deploy(port, board, config_path):
     check_port(port)
     board_path, board_raw = load_board(board)
     cfg = board_config(config_path, board_raw)
+    check_memory(port, cfg)
     # A build of its own for each deploy: what is copied is what was just
     # compiled for this config, whatever else runs from this checkout.
     with tempfile.TemporaryDirectory(prefix="alarm-deploy-") as out:

@@ -106,12 +106,35 @@ def build(root="", machine=None):
               buzzer=buzzer, led=led, link=link, outbox=outbox, clock=wall.now, wallclock=wall)
     if settings.dc09:
         settings.dc09(hub, wall)     # hub/dc09.py: puts the DC-09 path on the loop
+    hub.heap = heap_watch()
     hub.users_fingerprint = fingerprint
     hub.damaged = damage or None    # nothing damaged: no dict kept for the life of the hub
     hub.announce(settings.discovery_prefix if settings.discovery else None,
                  settings.mqtt_prefix, settings.hub_id, settings.test_interval * 1000)
     hub.settle(now)    # the restart signal and resumed state are on flash at once
     return hub, settings, board
+
+
+def heap_watch():
+    # hub.heap.Heap on the runtime's own readers: gc.mem_free (after a collect
+    # when low; on the ESP32 it also counts the block the IDF heap would add to
+    # the GC heap on demand) and, on the ESP32, the IDF heap's largest free
+    # block, which Wi-Fi, BLE and TLS allocate from. None where there is no
+    # gc.mem_free (CPython); no largest block off the ESP32.
+    import gc
+    free = getattr(gc, "mem_free", None)
+    if free is None:
+        return None
+    from hub.heap import Heap
+    largest = None
+    try:
+        import esp32
+        info = esp32.idf_heap_info
+        cap = esp32.HEAP_DATA
+        largest = lambda: max(r[2] for r in info(cap))
+    except (ImportError, AttributeError):
+        pass
+    return Heap(free, largest, gc.collect)
 
 
 def _out(Pin, board, name):

@@ -29,6 +29,7 @@ class Hub:
     enrol_ms = 120000        # how long the hub lists unknown sensors after *8#
     radio_stall_ms = 90000   # no scan (re)started for this long: the radio task is dead
     dc09 = None              # uplink.dc09_link.Dc09 when the hub reports over DC-09 too
+    heap = None              # hub.heap.Heap where the runtime reports its heap
 
     def __init__(self, panel, store, keypad=None, wired=None, sensors=None,
                  siren=None, buzzer=None, led=None, link=None, outbox=None,
@@ -141,6 +142,8 @@ class Hub:
             self._enrol_end = None
             self.sensors.enrolling = False
             self.log(now, {"enrolled": self.sensors.heard})
+        if self.heap is not None:
+            self.heap.poll(now, p)
         if self.presence is not None:
             self.presence.status(now, self.status)
         while self.commands:
@@ -209,6 +212,8 @@ class Hub:
             st["link"] = self.link.stats
         if self.wallclock is not None:
             st["clock"] = self.wallclock.report()
+        if self.heap is not None:
+            st["heap"] = self.heap.report()
         return st
 
     def _zone(self, now, zone, event):

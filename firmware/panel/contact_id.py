@@ -25,6 +25,7 @@ RECENT_CLOSING = const(459)
 WRONG_CODE = const(461)
 BYPASS = const(570)
 TEST = const(602)
+SYSTEM = const(300)         # the hub's own trouble: its heap is running out (hub/heap.py)
 RESTART = const(305)        # system reset: reported by the hub shell after boot
 OVERFLOW = const(624)       # event log overflow: the hub's outbox dropped signals
 MEMORY = const(303)         # the hub's own files were damaged: it runs on what it could read

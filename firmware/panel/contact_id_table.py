@@ -16,6 +16,7 @@ _TABLE = """
 130 a burglar police Burglary
 134 a burglar police Burglary, entry/exit
 137 a burglar police Tamper
+300 t - - Hub low on memory
 303 t - - Hub storage damaged
 305 t - - Hub restarted
 350 t - - Communication trouble

@@ -181,6 +181,10 @@ class Panel:
         self._signal("E", event, zone=0, name=name, **extra)
         self._buzz_once("trouble")
 
+    def system_restore(self, now, event, name, **extra):
+        self.now = now
+        self._signal("R", event, zone=0, name=name, **extra)
+
     # ---- draining outputs and time ----
 
     def take(self):

@@ -100,6 +100,20 @@ def test_wired_zone_pins_are_checked_against_the_board():
     s3.check_inputs(s.wired, s.wired_fields)
 
 
+def test_the_wrover_board_keeps_the_psram_pins_off_the_zones():
+    # ESP32-WROVER: GPIO 16 and 17 drive the PSRAM, so no zone or keypad line
+    # may use them; the rest of the pin map is the WROOM DevKitC's.
+    board = Board(_board("esp32_wrover"))
+    assert 16 not in board.rows + board.cols and 17 not in board.rows + board.cols
+    for pin, why in ((16, "flash's"), (17, "flash's"), (6, "flash's"), (34, "pull-up"),
+                     (1, "reserved")):
+        s = wired(18, pin)
+        e = refused(board.check_inputs, s.wired, s.wired_fields)
+        assert e is not None and e.field == "zones[1].pin" and why in str(e), (pin, e)
+    s = wired(*board.inputs)
+    board.check_inputs(s.wired, s.wired_fields)
+
+
 def test_a_board_file_with_bad_pins_is_refused_by_name():
     raw = _board("esp32_devkitc")
     raw["keypad"]["cols"][1] = 35          # input-only: no pull-up for a column

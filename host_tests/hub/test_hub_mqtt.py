@@ -134,6 +134,11 @@ def test_discovery_retained_state_zones_and_last_will(rig, broker):
     assert attrs == {"battery": 88, "rssi": -60}     # sensor battery and signal
     status = json.loads(w.wait(base + "status"))
     assert "adverts" in status and "link" in status
+    # The hub's own heap, as its micropython's gc reports it (no IDF heap here:
+    # no largest block, which only the ESP32 gives).
+    heap = status["heap"]
+    assert 0 < heap["least"] <= heap["free"], heap
+    assert "largest" not in heap
     # A late subscriber still gets the retained state.
     late = watcher([base + "state"])
     assert late.wait(base + "state", b"disarmed")
