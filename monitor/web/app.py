@@ -17,6 +17,7 @@ from monitor.store import Store
 from monitor.web import owner, routes
 from monitor.web.access import lock, public
 from monitor.web.auth import Auth, Denied
+from monitor.web.hashing import HashGate
 from monitor.web.hubview import HubView
 from monitor.web.guard import (BadRequest, OneBodyLength, SameOriginWrites,
                                SecurityHeaders)
@@ -39,6 +40,7 @@ class Web:
         self.auth = Auth(self)
         self.live = LiveFeed(self.db, config)
         self.hubview = HubView(rx.s)      # the owner's app's view of the hubs (started on use)
+        self.hashing = HashGate()         # verbal password checks, off the engine thread
         self.bound_url = None
 
     def base_url(self, request=None):
@@ -51,6 +53,7 @@ class Web:
     def close(self):
         self.live.stop()
         self.hubview.stop()
+        self.hashing.close()
         self.store.close()
 
 
