@@ -107,7 +107,7 @@ def build(web):
         Route("/api/operators", routes.add_operator, methods=["POST"]),
         Route("/api/stream", routes.stream),
         Route("/api/stats", routes.stats),
-        Route("/app/link/{token}", owner.open_link),
+        Route("/app/link/{token}", owner.open_link, methods=["GET", "POST"]),
         Route("/api/app", owner.whoami),
         Route("/api/app/sos", owner.sos, methods=["POST"]),
         Route("/api/app/home", owner.home),

@@ -4,9 +4,10 @@ hub alone; everything the app does (SOS, arm, disarm, cancel or confirm an
 alarm) goes to the session's hub, never to one the request names. Its routes
 are marked @owner_app (access.py): an owner session, not an operator's."""
 import asyncio
+import os
 import re
 
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import FileResponse, JSONResponse
 
 from monitor import accounts, operators, verbal
 from monitor.cases import Refused
@@ -19,6 +20,7 @@ from monitor.web.guard import json_body
 # panel like a keypad entry: wrong ones count toward the keypad's lockout).
 ARMING = ("ARM_AWAY", "ARM_HOME", "DISARM")
 CODE = re.compile(r"^[0-9]{4,8}$")
+LINK_PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static", "link.html")
 
 
 def link_url(base, token):
@@ -27,12 +29,18 @@ def link_url(base, token):
 
 @public          # the token in the link is the credential
 async def open_link(request):
+    """GET: a page with a button; its same-origin POST (guard.SameOriginWrites)
+    starts the session. A GET that logged in would let another site log a
+    victim's browser into the attacker's own app."""
     web = request.app.state.web
     hub = operators.owner_hub(web.store, request.path_params["token"])
     if hub is None:
-        raise Denied(404, "this app link is not valid (ask your monitoring company for a new one)")
+        raise Denied(404, "this app link is not valid or has expired (ask your monitoring "
+                          "company for a new one)")
+    if request.method == "GET":
+        return FileResponse(LINK_PAGE, media_type="text/html; charset=utf-8")
     token, _ = web.auth.open_session("owner", hub)
-    response = RedirectResponse("/app", 303)
+    response = JSONResponse({"hub": hub, "go": "/app"})
     web.auth.set_cookie(request, response, "owner", token)
     return response
 
