@@ -171,6 +171,12 @@ def secret_of(store, hub):
     return bytes(row["secret"]) if row else None
 
 
+def password_hash(store, hub):
+    """The stored verbal password hash (None: none set), to check off the engine thread."""
+    row = store.one("SELECT password_hash FROM accounts WHERE hub = ?", hub)
+    return row["password_hash"] if row else None
+
+
 def check_password(store, hub, spoken):
     row = store.one("SELECT password_hash FROM accounts WHERE hub = ?", hub)
     return verbal.check(row["password_hash"] if row else None, spoken)

@@ -74,6 +74,13 @@ def parser():
     link.add_argument("hub")
     link.add_argument("--url", default="http://127.0.0.1:8080",
                       help="the console's address as the owner reaches it")
+    link.add_argument("--days", type=float, default=7,
+                      help="how long the link works (default 7); the account's older link stops")
+    links = asub.add_parser("links", help="the owners' app links that work now (never the tokens)")
+    _db(links)
+    unlink = asub.add_parser("unlink", help="end an account's app link (by hub, or a link's id)")
+    _db(unlink)
+    unlink.add_argument("hub_or_id")
     show = asub.add_parser("show")
     _db(show)
     show.add_argument("hub")
@@ -346,9 +353,17 @@ def cmd_account(args):
         print(json.dumps(a, indent=2))
         return 0
     if args.action == "link":
-        token = operators.link_owner(store, args.hub)
+        token = operators.link_owner(store, args.hub, ttl_s=args.days * 86400)
         from monitor.web.owner import link_url
         print(link_url(args.url, token))
+        return 0
+    if args.action == "links":
+        print(json.dumps(operators.links(store), indent=2))
+        return 0
+    if args.action == "unlink":
+        if not operators.revoke_links(store, args.hub_or_id):
+            raise accounts.AccountError("no live link %s" % args.hub_or_id)
+        print("revoked")
         return 0
     raise ValueError("account %s: unknown action" % args.action)
 

@@ -273,6 +273,8 @@ class Engine(threading.Thread):
             if type(d.item) is Msg:
                 if d.result:
                     self.handled[d.result] += 1
+            elif d.item.future.cancelled():
+                continue        # its caller gave up waiting; what it did is committed
             elif d.error is not None:
                 d.item.future.set_exception(d.error)
             else:

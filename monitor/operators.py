@@ -31,12 +31,9 @@ CREATE TABLE IF NOT EXISTS web_sessions (
   created_ms INTEGER NOT NULL,
   expires_ms INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS owner_links (
-  token_hash TEXT PRIMARY KEY,
-  hub TEXT NOT NULL,
-  created_ms INTEGER NOT NULL
-);
 """
+# The owners' app links are the case store's (monitor/schema.py, version 7).
+LINK_TTL_S = 7 * 24 * 3600
 
 # argon2-cffi's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes).
 _hasher = argon2.PasswordHasher()
@@ -145,23 +142,48 @@ def csrf_ok(sess, given):
     return bool(given) and hmac.compare_digest(sess["csrf"].encode(), given.encode())
 
 
-# ---- the owner's app: one link per account ----
+# ---- the owner's app: one live link per account ----
 
-def link_owner(store, hub):
-    """A new app link token for `hub`'s owner (shown once, stored hashed)."""
+def link_owner(store, hub, ttl_s=LINK_TTL_S, clock=time.time):
+    """A new app link token for `hub`'s owner (shown once, stored hashed),
+    valid ttl_s; the account's older links stop working."""
     ensure_schema(store)
     if store.one("SELECT 1 FROM accounts WHERE hub = ?", hub) is None:
         raise OperatorError("no account %s" % hub)
+    if ttl_s <= 0:
+        raise OperatorError("a link must be valid for some time")
     token = secrets.token_urlsafe(32)
+    now = _ms(clock)
     with store.tx() as db:
-        db.execute("INSERT INTO owner_links (token_hash, hub, created_ms) VALUES (?,?,?)",
-                   (_digest(token), hub, int(time.time() * 1000)))
+        db.execute("DELETE FROM owner_links WHERE hub = ? OR expires_ms <= ?", (hub, now))
+        db.execute("INSERT INTO owner_links (token_hash, hub, created_ms, expires_ms) "
+                   "VALUES (?,?,?,?)", (_digest(token), hub, now, now + int(ttl_s * 1000)))
     return token
 
 
-def owner_hub(store, token):
-    """The hub an app link token belongs to, or None."""
+def owner_hub(store, token, clock=time.time):
+    """The hub a live app link token belongs to, or None."""
     if not token:
         return None
-    row = store.one("SELECT hub FROM owner_links WHERE token_hash = ?", _digest(token))
+    row = store.one("SELECT hub FROM owner_links WHERE token_hash = ? AND expires_ms > ?",
+                    _digest(token), _ms(clock))
     return row["hub"] if row else None
+
+
+def links(store, clock=time.time):
+    """The live links: [{"id", "hub", "created_ms", "expires_ms"}]; id is a
+    short prefix of the token's hash (to revoke by), never the token."""
+    return [{"id": r["token_hash"][:12], "hub": r["hub"], "created_ms": r["created_ms"],
+             "expires_ms": r["expires_ms"]}
+            for r in store.q("SELECT * FROM owner_links WHERE expires_ms > ? ORDER BY hub",
+                             _ms(clock))]
+
+
+def revoke_links(store, hub_or_id):
+    """End the links of an account (by hub) or the one link with this id; how many."""
+    with store.tx() as db:
+        n = db.execute("DELETE FROM owner_links WHERE hub = ?", (hub_or_id,)).rowcount
+        if not n and re.fullmatch(r"[0-9a-f]{12}", hub_or_id or ""):
+            n = db.execute("DELETE FROM owner_links WHERE token_hash LIKE ?",
+                           (hub_or_id + "%",)).rowcount
+    return n

@@ -173,6 +173,27 @@ SCHEMA_5 = """
 CREATE INDEX IF NOT EXISTS timers_hub ON timers (hub, kind);
 """
 
+# Version 6: the owner's app counts cancel attempts on an alarm before their
+# verbal password is checked (app_guesses, so guesses sent at once count too)
+# and the wrong ones (app_wrong); a few lock cancelling that alarm in the app.
+SCHEMA_6 = """
+ALTER TABLE cases ADD COLUMN app_guesses INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN app_wrong INTEGER NOT NULL DEFAULT 0;
+"""
+
+# Version 7: the owners' app links (made by monitor/operators.py's ensure
+# until now) expire; links made before get a week from when they were made.
+SCHEMA_7 = """
+CREATE TABLE IF NOT EXISTS owner_links (
+  token_hash TEXT PRIMARY KEY,
+  hub TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+ALTER TABLE owner_links ADD COLUMN expires_ms INTEGER;
+UPDATE owner_links SET expires_ms = created_ms + 604800000;
+CREATE INDEX IF NOT EXISTS owner_links_hub ON owner_links (hub);
+"""
+
 # The store's schema as a plain list: entry N (from 1) takes a store from
 # version N-1 to N (SQLite: PRAGMA user_version; PostgreSQL: the
 # schema_version table). Append new versions; never edit one that has shipped.
@@ -180,7 +201,7 @@ CREATE INDEX IF NOT EXISTS timers_hub ON timers (hub, kind);
 # runs every later entry too, so write them in SQL both take (ALTER TABLE ...
 # ADD COLUMN, CREATE TABLE/INDEX; INTEGER and BLOB become BIGINT and BYTEA
 # there, see Store.script); the test suite runs on both.
-MIGRATIONS = [SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5]
+MIGRATIONS = [SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7]
 
 BASELINE_VERSION = 3
 

@@ -186,7 +186,7 @@ def test_every_step_an_operator_causes_names_them(rig):
     case = rig.signal("E130", zone=1)
     call = rig.ringing(case)
     rig.act(lambda desk: desk.answered(call, operator="ann"))
-    rig.act(lambda desk: desk.operator_password(case, "wrong words", operator="ann"))
+    rig.act(lambda desk: desk.operator_password(case, False, operator="ann"))
     rig.act(lambda desk: desk.request(call, None, operator="ann"))
     assert [(l["step"], l.get("operator")) for l in rig.where(case=case)] == [
         ("open", None), ("call", None), ("answered", "ann"), ("password", "ann"),

@@ -21,7 +21,7 @@ def owner_app(rx, db, hub="hub-1"):
     finally:
         store.close()
     client, _ = client_for(rx)
-    assert client.get("/app/link/" + token, follow_redirects=False).status_code == 303
+    assert post(client, "/app/link/" + token, {}).status_code == 200
     csrf = client.get("/api/app").json()["csrf"]
     return client, csrf
 

@@ -17,6 +17,7 @@ from monitor.store import ERRORS, Store
 from monitor.web import owner, routes
 from monitor.web.access import lock, public
 from monitor.web.auth import Auth, Denied
+from monitor.web.hashing import HashGate
 from monitor.web.hubview import HubView
 from monitor.web.guard import (BadRequest, OneBodyLength, SameOriginWrites,
                                SecurityHeaders)
@@ -45,6 +46,7 @@ class Web:
         self.auth = Auth(self)
         self.live = LiveFeed(self.db, config)
         self.hubview = HubView(rx.s)      # the owner's app's view of the hubs (started on use)
+        self.hashing = HashGate()         # verbal password checks, off the engine thread
         self.bound_url = None
 
     @property
@@ -70,6 +72,7 @@ class Web:
     def close(self):
         self.live.stop()
         self.hubview.stop()
+        self.hashing.close()
         self.close_store()
 
     def close_store(self):
@@ -128,7 +131,7 @@ def build(web):
         Route("/api/operators", routes.add_operator, methods=["POST"]),
         Route("/api/stream", routes.stream),
         Route("/api/stats", routes.stats),
-        Route("/app/link/{token}", owner.open_link),
+        Route("/app/link/{token}", owner.open_link, methods=["GET", "POST"]),
         Route("/api/app", owner.whoami),
         Route("/api/app/sos", owner.sos, methods=["POST"]),
         Route("/api/app/home", owner.home),

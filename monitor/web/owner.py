@@ -4,11 +4,12 @@ hub alone; everything the app does (SOS, arm, disarm, cancel or confirm an
 alarm) goes to the session's hub, never to one the request names. Its routes
 are marked @owner_app (access.py): an owner session, not an operator's."""
 import asyncio
+import os
 import re
 
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import FileResponse, JSONResponse
 
-from monitor import accounts, operators
+from monitor import accounts, operators, verbal
 from monitor.cases import Refused
 from monitor.web import owner_case, views
 from monitor.web.access import owner_app, public, session
@@ -19,6 +20,7 @@ from monitor.web.guard import json_body
 # panel like a keypad entry: wrong ones count toward the keypad's lockout).
 ARMING = ("ARM_AWAY", "ARM_HOME", "DISARM")
 CODE = re.compile(r"^[0-9]{4,8}$")
+LINK_PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static", "link.html")
 
 
 def link_url(base, token):
@@ -27,12 +29,18 @@ def link_url(base, token):
 
 @public          # the token in the link is the credential
 async def open_link(request):
+    """GET: a page with a button; its same-origin POST (guard.SameOriginWrites)
+    starts the session. A GET that logged in would let another site log a
+    victim's browser into the attacker's own app."""
     web = request.app.state.web
     hub = operators.owner_hub(web.store, request.path_params["token"])
     if hub is None:
-        raise Denied(404, "this app link is not valid (ask your monitoring company for a new one)")
+        raise Denied(404, "this app link is not valid or has expired (ask your monitoring "
+                          "company for a new one)")
+    if request.method == "GET":
+        return FileResponse(LINK_PAGE, media_type="text/html; charset=utf-8")
     token, _ = web.auth.open_session("owner", hub)
-    response = RedirectResponse("/app", 303)
+    response = JSONResponse({"hub": hub, "go": "/app"})
     web.auth.set_cookie(request, response, "owner", token)
     return response
 
@@ -102,7 +110,14 @@ async def cancel(request):
     """Cancel alarm: the verbal password, as on the monitoring center's call."""
     web, hub = _hub(request)
     body = await json_body(request)
-    return JSONResponse(await _engine(web, owner_case.cancel_fn(hub, body.get("password"))))
+    spoken = body.get("password")
+    owner_case.check_input(spoken)
+    # Counted on the engine, checked off it (monitor/web/hashing.py), then the verdict.
+    with web.hashing.slot(session(request)["csrf"],
+                          request.client.host if request.client else "?"):
+        claim = await _engine(web, owner_case.claim_fn(hub))
+        ok = await web.hashing.run(verbal.check, claim["hash"], spoken)
+        return JSONResponse(await _engine(web, owner_case.verdict_fn(hub, claim["case"], ok)))
 
 
 @owner_app

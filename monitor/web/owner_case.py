@@ -15,6 +15,11 @@ NO_ALARM = "there is no alarm to cancel or confirm now"
 HISTORY = 30
 BY = "owner's app"
 DURESS_CODE = "121"
+# Cancel attempts in the app per alarm: then only the monitoring center's call
+# (where the operator hears the caller) can cancel it.
+GUESSES = 3
+LOCKED = ("%d wrong verbal passwords: this alarm can no longer be cancelled in the app. "
+          "The monitoring center will call you; give the password on the call." % GUESSES)
 
 
 def duress_open(store, hub):
@@ -32,23 +37,46 @@ def alarm(store, hub):
     return dict(row) if row else None
 
 
-def cancel_fn(hub, spoken):
-    """fn(desk): cancel the alarm if `spoken` is the verbal password. A wrong
-    one is recorded on the case (never the password) and changes nothing else:
-    the monitoring center still calls."""
+def check_input(spoken):
     if not isinstance(spoken, str) or not spoken.strip():
         raise Refused("type your verbal password")
 
+
+def claim_fn(hub):
+    """fn(desk): count a cancel attempt on the hub's alarm before its password
+    is checked (so guesses sent at once are counted too), and hand back what to
+    check it against: {"case", "hash"}. Refused when there is no alarm, or when
+    GUESSES attempts were made on it: cancelling it in the app is locked."""
     def run(desk):
+        desk.store.lock_hubs([hub])
         case = alarm(desk.store, hub)
         if case is None:
             raise Refused(NO_ALARM)
-        ok = accounts.check_password(desk.store, hub, spoken)
+        if case["app_guesses"] >= GUESSES:
+            raise Refused(LOCKED)
+        desk._set(case, app_guesses=case["app_guesses"] + 1)
+        return {"case": case["id"], "hash": accounts.password_hash(desk.store, hub)}
+    return run
+
+
+def verdict_fn(hub, case_id, ok):
+    """fn(desk): the checked password's verdict on the alarm it was claimed for.
+    Right cancels it; a wrong one is recorded on the case (never the password)
+    and changes nothing else: the monitoring center still calls. The wrong one
+    that makes GUESSES records the lock, for the operator to see."""
+    def run(desk):
+        desk.store.lock_hubs([hub])
+        case = alarm(desk.store, hub)
+        if case is None or case["id"] != case_id:
+            raise Refused(NO_ALARM)
         desk.step(case, "app", reason="cancel", result="right" if ok else "wrong", by=BY)
-        if not ok:
-            return {"cancelled": False, "password": "wrong"}
-        desk.cancel(case, "owner_app")
-        return {"cancelled": True, "case": case["id"]}
+        if ok:
+            desk.cancel(case, "owner_app")
+            return {"cancelled": True, "case": case["id"]}
+        desk._set(case, app_wrong=case["app_wrong"] + 1)
+        if case["app_wrong"] == GUESSES:
+            desk.step(case, "app", reason="locked", wrong=GUESSES, by=BY)
+        return {"cancelled": False, "password": "wrong"}
     return run
 
 
@@ -76,7 +104,8 @@ def alarm_view(store, hub):
                      "('ringing', 'answered') ORDER BY id DESC LIMIT 1", case["id"])
     return {"id": case["id"], "plan": case["plan"], "service": case["service"],
             "what": words.describe(code, detail.get("name")) if code else case["plan"],
-            "code": code, "calling": call["status"] if call else None}
+            "code": code, "calling": call["status"] if call else None,
+            "locked": case["app_guesses"] >= GUESSES}
 
 
 def history(store, hub, wall_ms):

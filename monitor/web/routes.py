@@ -45,8 +45,13 @@ async def case_action(request):
     web = _web(request)
     sess = session(request)
     body = await json_body(request)
-    result = await actions.act(web.rx, sess["subject"], _int(request.path_params["case"], "case"),
-                               request.path_params["action"], body)
+    case_id, action = _int(request.path_params["case"], "case"), request.path_params["action"]
+    if action != "password":
+        result = await actions.act(web.rx, sess["subject"], case_id, action, body)
+    else:
+        with web.hashing.slot(sess["csrf"], request.client.host if request.client else "?"):
+            result = await actions.act(web.rx, sess["subject"], case_id, action, body,
+                                       check=web.hashing.run)
     return JSONResponse({"result": result})
 
 

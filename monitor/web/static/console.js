@@ -98,7 +98,8 @@ function describe(s) {
   if (s.step === "operator") bits.push(s.reason + " by " + s.operator);
   else if (s.step === "app") {
     bits[0] = "owner's app";
-    bits.push(s.reason + (s.result ? " (" + s.result + " verbal password)" : ""));
+    if (s.reason === "locked") bits.push("cancel locked after " + s.wrong + " wrong verbal passwords");
+    else bits.push(s.reason + (s.result ? " (" + s.result + " verbal password)" : ""));
   }
   else {
     if (s.words) bits.push(s.words + " [" + s.code + "]");
