@@ -212,6 +212,7 @@ def test_the_owners_app_link_sends_sos_for_that_hub(db, monitor, hubs, console, 
     url = link_url(web.url, operators.link_owner(store, "hub-1"))
     store.close()
     page.goto(url)
+    page.click("#btn-open")          # the link's page logs in by POST, not the GET
     page.wait_for_url("**/app")
     page.wait_for_selector("#hub:text('hub-1')")
     click(page, "#sos-fire")                    # a tap in a pocket: "No" sends nothing
