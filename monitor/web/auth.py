@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from monitor import operators
 from monitor.web.access import public, session
 from monitor.web.guard import SAFE, json_body
-from monitor.web.ratelimit import FailureLimit
+from monitor.web.ratelimit import LoginThrottle
 
 COOKIE = {"operator": "op_session", "owner": "app_session"}
 # Over https the browser only takes a __Host- cookie that is Secure, for this
@@ -31,9 +31,7 @@ class Denied(Exception):
 class Auth:
     def __init__(self, web):
         self.web = web
-        c = web.config
-        self.per_user = FailureLimit(c.login_fails_per_user, c.login_window_s, c.clock)
-        self.per_address = FailureLimit(c.login_fails_per_address, c.login_window_s, c.clock)
+        self.throttle = LoginThrottle(web.config)
 
     def secure(self, request):
         return self.web.config.https or request.url.scheme == "https"
@@ -79,7 +77,9 @@ class Auth:
         if not isinstance(name, str) or not isinstance(password, str) or not name:
             raise Denied(400, "send name and password")
         address = request.client.host if request.client else "?"
-        wait = max(self.per_user.blocked_for(name), self.per_address.blocked_for(address))
+        # Counted here, before the first await: guesses sent at once each meet
+        # the count the ones before them left (ratelimit.py).
+        wait = self.throttle.begin(name, address)
         if wait:
             raise Denied(429, "too many failed logins: try again in %d s" % wait,
                          {"Retry-After": str(wait)})
@@ -87,10 +87,8 @@ class Auth:
         # Argon2 is slow on purpose: off the event loop, on the web side's own pool.
         ok = await asyncio.to_thread(operators.verify, pw_hash, password)
         if not ok or role is None:
-            self.per_user.failed(name)
-            self.per_address.failed(address)
             raise Denied(401, "wrong user name or password")
-        self.per_user.clear(name)
+        self.throttle.succeeded(name, address)
         token, sess = self.open_session("operator", name)
         response = JSONResponse({"name": name, "role": role, "csrf": sess["csrf"]})
         self.set_cookie(request, response, "operator", token)
