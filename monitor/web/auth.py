@@ -6,10 +6,12 @@ browser holds only a random session token in an HttpOnly, SameSite=Strict
 cookie (Secure over https). Every state-changing request also sends the
 session's CSRF token in X-CSRF-Token; guard.py has already checked its Origin."""
 import asyncio
+import hashlib
 
 from starlette.responses import JSONResponse
 
 from monitor import operators
+from monitor.store import ERRORS
 from monitor.web.access import public, session
 from monitor.web.guard import SAFE, json_body
 from monitor.web.ratelimit import LoginThrottle
@@ -19,6 +21,10 @@ COOKIE = {"operator": "op_session", "owner": "app_session"}
 # exact host, path / : a sibling subdomain cannot plant or overwrite it.
 HOST_PREFIX = "__Host-"
 CSRF_HEADER = "x-csrf-token"
+
+
+def _key(token):
+    return hashlib.sha256(token.encode()).digest()
 
 
 class Denied(Exception):
@@ -32,6 +38,9 @@ class Auth:
     def __init__(self, web):
         self.web = web
         self.throttle = LoginThrottle(web.config)
+        # Operator sessions this process has seen valid (token digest -> until when,
+        # in seconds), for /health's details while the store that holds them fails.
+        self.seen = {}
 
     def secure(self, request):
         return self.web.config.https or request.url.scheme == "https"
@@ -53,6 +62,27 @@ class Auth:
     def current(self, request, kind):
         return operators.session(self.web.store, request.cookies.get(self.cookie(request, kind)),
                                  self.web.config.clock)
+
+    def _remember(self, token):
+        now = self.web.config.clock()
+        self.seen = {k: until for k, until in self.seen.items() if until > now}
+        self.seen[_key(token)] = now + self.web.config.session_ttl_s
+
+    def operator_asks(self, request):
+        """True when a logged-in operator makes this request (/health's details).
+        The store asked first; while it fails, the sessions this process saw valid."""
+        token = request.cookies.get(self.cookie(request, "operator"))
+        if not token:
+            return False
+        try:
+            sess = self.current(request, "operator")
+        except ERRORS:
+            return self.seen.get(_key(token), 0) > self.web.config.clock()
+        if sess is None or sess["kind"] != "operator":
+            self.seen.pop(_key(token), None)
+            return False
+        self._remember(token)
+        return True
 
     def require(self, request, kind="operator", role=None):
         """The session behind this request, or Denied. Checks the CSRF token on writes.
@@ -90,6 +120,7 @@ class Auth:
             raise Denied(401, "wrong user name or password")
         self.throttle.succeeded(name, address)
         token, sess = self.open_session("operator", name)
+        self._remember(token)
         response = JSONResponse({"name": name, "role": role, "csrf": sess["csrf"]})
         self.set_cookie(request, response, "operator", token)
         return response
