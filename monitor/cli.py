@@ -86,7 +86,8 @@ def parser():
     show.add_argument("hub")
     _db(asub.add_parser("list"))
 
-    op = sub.add_parser("operator", help="add or list the console's operators")
+    op = sub.add_parser("operator", help="add, list, change the password of or remove "
+                                         "the console's operators")
     osub = op.add_subparsers(dest="action", required=True, parser_class=_Parser)
     add_op = osub.add_parser("add", help="add an operator (password from a prompt, "
                                          "--password-file or $%s)" % OPERATOR_ENV)
@@ -96,6 +97,15 @@ def parser():
                         help="operator: works cases; admin: also accounts and operators")
     add_op.add_argument("--password-file", metavar="FILE")
     _db(osub.add_parser("list"))
+    pw_op = osub.add_parser("passwd", help="a new password for an operator (from a prompt, "
+                                           "--password-file or $%s); ends their sessions"
+                                           % OPERATOR_ENV)
+    _db(pw_op)
+    pw_op.add_argument("name")
+    pw_op.add_argument("--password-file", metavar="FILE")
+    rm_op = osub.add_parser("remove", help="remove an operator; ends their sessions")
+    _db(rm_op)
+    rm_op.add_argument("name")
 
     cases = sub.add_parser("cases", help="list cases")
     _db(cases)
@@ -473,11 +483,20 @@ def cmd_operator(args):
         if not ops:
             print("no operators in %s" % args.db, file=sys.stderr)
         return 0
-    password = secret_input("password for %s" % args.name, args.password_file, OPERATOR_ENV,
-                            confirm=True)
+    if args.action == "remove":
+        operators.remove(open_store(args), args.name)
+        print("operator %s removed; their sessions are ended" % args.name)
+        return 0
+    password = secret_input("%spassword for %s" % ("new " if args.action == "passwd" else "",
+                                                   args.name),
+                            args.password_file, OPERATOR_ENV, confirm=True)
     if password is None:
         raise operators.OperatorError("no password: give --password-file FILE, set $%s, "
                                       "or run on a terminal to be asked" % OPERATOR_ENV)
+    if args.action == "passwd":
+        operators.passwd(open_store(args), args.name, password)
+        print("operator %s: password changed; their sessions are ended" % args.name)
+        return 0
     operators.add(open_store(args, create=True), args.name, password, args.role)
     print("operator %s added (%s)" % (args.name, args.role))
     return 0

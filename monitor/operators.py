@@ -63,15 +63,43 @@ def add(store, name, password, role):
                             "(starting with a letter or digit)" % name)
     if role not in ROLES:
         raise OperatorError("role must be one of %s, got %r" % (", ".join(ROLES), role))
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise OperatorError("the password must be at least %d characters" % MIN_PASSWORD)
-    pw_hash = _hasher.hash(password)
+    pw_hash = _new_hash(password)
     ensure_schema(store)
     with store.tx() as db:
         if store.one("SELECT 1 FROM operators WHERE name = ?", name):
             raise OperatorError("operator %s exists" % name)
         db.execute("INSERT INTO operators (name, password_hash, role, created_ms) "
                    "VALUES (?,?,?,?)", (name, pw_hash, role, int(time.time() * 1000)))
+
+
+def _new_hash(password):
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise OperatorError("the password must be at least %d characters" % MIN_PASSWORD)
+    return _hasher.hash(password)
+
+
+def passwd(store, name, password):
+    """A new password for `name`; every session the operator had ends (one
+    opened with the old password, perhaps by whoever learnt it, must not outlive it)."""
+    pw_hash = _new_hash(password)
+    ensure_schema(store)
+    with store.tx():
+        if not store.x("UPDATE operators SET password_hash = ? WHERE name = ?", pw_hash, name):
+            raise OperatorError("no operator %s" % name)
+        _end_sessions(store, name)
+
+
+def remove(store, name):
+    """`name` can no longer log in, and every session they had ends now."""
+    ensure_schema(store)
+    with store.tx():
+        if not store.x("DELETE FROM operators WHERE name = ?", name):
+            raise OperatorError("no operator %s" % name)
+        _end_sessions(store, name)
+
+
+def _end_sessions(store, name):
+    store.x("DELETE FROM web_sessions WHERE kind = 'operator' AND subject = ?", name)
 
 
 def count(store):

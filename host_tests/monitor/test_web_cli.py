@@ -112,3 +112,58 @@ def test_operator_add_asks_on_a_terminal(db):
     from monitor import operators
     pw_hash = query(db, "SELECT password_hash FROM operators")[0]["password_hash"]
     assert operators.verify(pw_hash, "a terminal password")
+
+
+def test_operator_passwd_and_remove_end_the_operators_sessions(db, monitor, tmp_path):
+    from desk_helpers import add_account
+    from web_helpers import OP_PASSWORD, add_operator, client_for, login
+    add_account(db)
+    add_operator(db, "ann")
+    add_operator(db, "bob")
+    rx, _ = monitor(calls="console")
+    ann, _ = client_for(rx)
+    bob, _ = client_for(rx)
+    login(ann, "ann")
+    login(bob, "bob")
+    assert ann.get("/api/me").status_code == 200
+    pw = tmp_path / "pw"
+    pw.write_text("a brand new password\n")
+    done = monitor_cli("operator", "passwd", "ann", "--password-file", str(pw), "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert "a brand new" not in done.stdout + done.stderr
+    # The session made with the old password is over; the old password opens none.
+    assert ann.get("/api/me").status_code == 401
+    r = ann.post("/api/login", json={"name": "ann", "password": OP_PASSWORD},
+                 headers={"Origin": str(ann.base_url).rstrip("/")})
+    assert r.status_code == 401
+    assert login(ann, "ann", "a brand new password")
+    # From the environment too; bob is untouched by ann's change.
+    done = monitor_cli("operator", "passwd", "ann", "--db", db,
+                       env={"MONITOR_OPERATOR_PASSWORD": "yet another password"})
+    assert done.returncode == 0, done.stderr
+    assert ann.get("/api/me").status_code == 401
+    assert bob.get("/api/me").status_code == 200
+
+    done = monitor_cli("operator", "remove", "bob", "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert bob.get("/api/me").status_code == 401
+    assert monitor_cli("operator", "list", "--db", db).stdout.split() == ["ann", "operator"]
+    assert query(db, "SELECT subject FROM web_sessions WHERE subject = 'bob'") == []
+
+
+def test_operator_passwd_and_remove_say_what_is_wrong(db):
+    from web_helpers import add_operator
+    add_operator(db, "ann")
+    env = {"MONITOR_OPERATOR_PASSWORD": "long enough password"}
+    done = monitor_cli("operator", "passwd", "nobody", "--db", db, env=env)
+    assert done.returncode == 2 and "no operator nobody" in done.stderr
+    done = monitor_cli("operator", "remove", "nobody", "--db", db)
+    assert done.returncode == 2 and "no operator nobody" in done.stderr
+    done = monitor_cli("operator", "passwd", "ann", "--db", db,
+                       env={"MONITOR_OPERATOR_PASSWORD": "short"})
+    assert done.returncode == 2 and "at least 10" in done.stderr
+    done = monitor_cli("operator", "passwd", "ann", "--db", db)
+    assert done.returncode == 2 and "--password-file" in done.stderr
+    done = monitor_cli("operator", "passwd", "ann", "--password", "long enough password",
+                       "--db", db)
+    assert done.returncode == 2 and "unrecognized arguments" in done.stderr

@@ -170,7 +170,7 @@ def test_login_attempts_are_limited_per_user_and_per_address(db, monitor):
     clock = FakeClock()
     client, web = client_for(rx, clock=clock)
     wrong = {"name": "ann", "password": "not it at all"}
-    for _ in range(web.config.login_fails_per_user):
+    for _ in range(web.config.login_free_fails):
         assert post(client, "/api/login", wrong).status_code == 401
     # Now even the right password waits: guessing gets 5 tries per window.
     r = post(client, "/api/login", {"name": "ann", "password": "correct horse battery"})

@@ -6,19 +6,25 @@ browser holds only a random session token in an HttpOnly, SameSite=Strict
 cookie (Secure over https). Every state-changing request also sends the
 session's CSRF token in X-CSRF-Token; guard.py has already checked its Origin."""
 import asyncio
+import hashlib
 
 from starlette.responses import JSONResponse
 
 from monitor import operators
+from monitor.store import ERRORS
 from monitor.web.access import public, session
 from monitor.web.guard import SAFE, json_body
-from monitor.web.ratelimit import FailureLimit
+from monitor.web.ratelimit import LoginThrottle
 
 COOKIE = {"operator": "op_session", "owner": "app_session"}
 # Over https the browser only takes a __Host- cookie that is Secure, for this
 # exact host, path / : a sibling subdomain cannot plant or overwrite it.
 HOST_PREFIX = "__Host-"
 CSRF_HEADER = "x-csrf-token"
+
+
+def _key(token):
+    return hashlib.sha256(token.encode()).digest()
 
 
 class Denied(Exception):
@@ -31,9 +37,10 @@ class Denied(Exception):
 class Auth:
     def __init__(self, web):
         self.web = web
-        c = web.config
-        self.per_user = FailureLimit(c.login_fails_per_user, c.login_window_s, c.clock)
-        self.per_address = FailureLimit(c.login_fails_per_address, c.login_window_s, c.clock)
+        self.throttle = LoginThrottle(web.config)
+        # Operator sessions this process has seen valid (token digest -> until when,
+        # in seconds), for /health's details while the store that holds them fails.
+        self.seen = {}
 
     def secure(self, request):
         return self.web.config.https or request.url.scheme == "https"
@@ -55,6 +62,27 @@ class Auth:
     def current(self, request, kind):
         return operators.session(self.web.store, request.cookies.get(self.cookie(request, kind)),
                                  self.web.config.clock)
+
+    def _remember(self, token):
+        now = self.web.config.clock()
+        self.seen = {k: until for k, until in self.seen.items() if until > now}
+        self.seen[_key(token)] = now + self.web.config.session_ttl_s
+
+    def operator_asks(self, request):
+        """True when a logged-in operator makes this request (/health's details).
+        The store asked first; while it fails, the sessions this process saw valid."""
+        token = request.cookies.get(self.cookie(request, "operator"))
+        if not token:
+            return False
+        try:
+            sess = self.current(request, "operator")
+        except ERRORS:
+            return self.seen.get(_key(token), 0) > self.web.config.clock()
+        if sess is None or sess["kind"] != "operator":
+            self.seen.pop(_key(token), None)
+            return False
+        self._remember(token)
+        return True
 
     def require(self, request, kind="operator", role=None):
         """The session behind this request, or Denied. Checks the CSRF token on writes.
@@ -79,7 +107,9 @@ class Auth:
         if not isinstance(name, str) or not isinstance(password, str) or not name:
             raise Denied(400, "send name and password")
         address = request.client.host if request.client else "?"
-        wait = max(self.per_user.blocked_for(name), self.per_address.blocked_for(address))
+        # Counted here, before the first await: guesses sent at once each meet
+        # the count the ones before them left (ratelimit.py).
+        wait = self.throttle.begin(name, address)
         if wait:
             raise Denied(429, "too many failed logins: try again in %d s" % wait,
                          {"Retry-After": str(wait)})
@@ -87,11 +117,10 @@ class Auth:
         # Argon2 is slow on purpose: off the event loop, on the web side's own pool.
         ok = await asyncio.to_thread(operators.verify, pw_hash, password)
         if not ok or role is None:
-            self.per_user.failed(name)
-            self.per_address.failed(address)
             raise Denied(401, "wrong user name or password")
-        self.per_user.clear(name)
+        self.throttle.succeeded(name, address)
         token, sess = self.open_session("operator", name)
+        self._remember(token)
         response = JSONResponse({"name": name, "role": role, "csrf": sess["csrf"]})
         self.set_cookie(request, response, "operator", token)
         return response

@@ -3,7 +3,9 @@ worker process show) and tells the open Server-Sent Events streams which cases
 changed (`event: changed`, data `{"cases": [ids], "steps": n, "last": id}`).
 
 Bounded on purpose, so the web side can never slow the intake: at most
-`max_live_clients` streams (more get 503), one store read per poll for all of
+`max_live_clients` streams (more get 503), of them at most
+`max_live_per_session` for one session (more get 429: one session cannot
+take every other operator's live view), one store read per poll for all of
 them, one message per poll per stream however many steps it holds, and a
 stream whose client stops reading is dropped once its small queue is full.
 With many streams the messages come less often (live_cost_s per stream: 500
@@ -23,6 +25,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 
 from monitor import health, pg
 from monitor.store import ERRORS, Store
+from monitor.web.access import session
 
 log = logging.getLogger("monitor.web")
 QUEUE = 16      # polls a stream may fall behind before it is dropped
@@ -34,6 +37,7 @@ class LiveFeed:
         self.db = db
         self.config = config
         self.clients = set()
+        self.per_session = {}       # the session's CSRF token (unique to it) -> its queues
         self.loop = None
         self.stopping = threading.Event()
         self.thread = None
@@ -189,8 +193,16 @@ class LiveFeed:
             return JSONResponse({"error": "too many live-update clients (at most %d)"
                                  % self.config.max_live_clients}, 503,
                                 headers={"Retry-After": "10"})
+        owner = session(request)["csrf"]
+        # Only those still fed count: one dropped for not reading has left.
+        mine = self.per_session[owner] = self.per_session.get(owner, set()) & self.clients
+        if len(mine) >= self.config.max_live_per_session:
+            return JSONResponse({"error": "too many live-update streams for this session (at "
+                                 "most %d): close another tab" % self.config.max_live_per_session},
+                                429, headers={"Retry-After": "10"})
         q = asyncio.Queue(QUEUE)
         self.clients.add(q)
+        mine.add(q)
 
         async def events():
             # One await per message and nothing else: with hundreds of streams
@@ -204,6 +216,9 @@ class LiveFeed:
                     yield data
             finally:
                 self.clients.discard(q)
+                mine.discard(q)
+                if not mine and self.per_session.get(owner) is mine:
+                    del self.per_session[owner]
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})

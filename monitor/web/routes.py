@@ -126,30 +126,13 @@ async def stream(request):
     return await _web(request).live.stream(request)
 
 
-# A request that came through a proxy is not the machine's own, whatever address it has.
-FORWARDED = ("x-forwarded-for", "forwarded", "x-real-ip")
-LOOPBACK_CLIENTS = ("127.0.0.1", "::1")
-
-
-def _insider(web, request):
-    """May see /health's details: a logged-in operator, or a request made on this
-    machine itself (curl on the host, a local monitoring agent) and not forwarded."""
-    client = request.client.host if request.client else None
-    if client in LOOPBACK_CLIENTS and not any(h in request.headers for h in FORWARDED):
-        return True
-    try:
-        sess = web.auth.current(request, "operator")
-    except Exception:       # the store may be the thing failing; loopback still works
-        return False
-    return sess is not None and sess["kind"] == "operator"
-
-
 @public
 async def health(request):
     """Public: up or not (HTTP 503 when not), for a load balancer or an uptime
-    check. Details (store, broker, engine, signals waiting) for operators and
-    for loopback only: they say nothing secret, but nothing about the service's
-    troubles needs telling the world either."""
+    check. Details (store, broker, engine, signals waiting) for logged-in
+    operators only: they say nothing secret, but nothing about the service's
+    troubles needs telling the world either. Not for loopback either: a proxy
+    on this machine that adds no forwarding header looks just like curl on it."""
     web = _web(request)
     report = web.rx.health_report()
     troubles = [what for what, bad in (("store failing", not report["store"]["ok"]),
@@ -158,7 +141,7 @@ async def health(request):
                                        ("engine stopped", not report["engine"]["alive"]))
                 if bad]
     body = {"ok": report["ok"], "status": ", ".join(troubles) or "ok"}
-    if _insider(web, request):
+    if web.auth.operator_asks(request):
         body.update(report)
         body["live"] = {"clients": len(web.live.clients), "messages": web.live.published,
                         "dropped": web.live.dropped, "errors": web.live.errors}
