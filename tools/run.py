@@ -8,7 +8,9 @@ ACL: what `python -m monitor broker write` makes for an install), the real hub
 firmware under the host micropython (the demo config, tools/demo/hub-config.json),
 virtual BTHome sensors, the monitoring endpoint with the demo account
 (tools/demo/account.json) and its operator console (a demo operator with a
-fresh password, printed), and the page on 127.0.0.1. Ctrl-C stops all of it."""
+fresh password, printed) on a loopback address of its own (CONSOLE_HOST), and
+the page on 127.0.0.1. Ctrl-C stops all of it."""
+import errno
 import json
 import os
 import secrets
@@ -30,6 +32,11 @@ MAX_PORT = 65535
 # The phone rings this many real seconds at any speed: a person at the page
 # answers it (the service's clock runs N times fast, so its timeout is N times this).
 RING_REAL_S = 30
+# Cookies are per host, not per port: on 127.0.0.1 the console's session
+# cookies would go to every other server there (the house page, anything else
+# on this machine). Linux answers on all of 127/8; where only 127.0.0.1 is up
+# (macOS), the console falls back to it, and says so.
+CONSOLE_HOST = "127.80.0.1"
 
 
 def main(argv=None):
@@ -44,8 +51,8 @@ def main(argv=None):
                     help="page port on 127.0.0.1 (default 8080; 0: any free port)")
     ap.add_argument("--console-port", type=terminal.whole(0, MAX_PORT, "CONSOLE_PORT"),
                     default=os.environ.get("CONSOLE_PORT") or None,
-                    help="operator console port on 127.0.0.1 (default: the page's port + 1, "
-                         "any free port when that is 0; env CONSOLE_PORT)")
+                    help="operator console port on %s (default: the page's port + 1, "
+                         "any free port when that is 0; env CONSOLE_PORT)" % CONSOLE_HOST)
     ap.add_argument("--ring", type=terminal.whole(1, 600, "RING"),
                     default=os.environ.get("RING") or str(RING_REAL_S),
                     help="real seconds the phone rings before it rings out "
@@ -79,8 +86,9 @@ def main(argv=None):
         world.start()
         world.begin()
         login = demo_operator(world.monitor.s.db)
-        console = _on_a_port(lambda port: WebServer(world.monitor, WebConfig(port=port)),
-                             args.console_port).start()
+        console = _own_host(lambda host: _on_a_port(
+            lambda port: WebServer(world.monitor, WebConfig(host=host, port=port)),
+            args.console_port)).start()
         login["url"] = console.url + "/"
         login["app"] = owner_link(world.monitor.s.db, config["hub_id"], console.url)
         page = _on_a_port(lambda port: Page(world, house, port=port, operator=login["user"],
@@ -137,10 +145,24 @@ def owner_link(db, hub, base):
         store.close()
 
 
+def _own_host(make):
+    try:
+        return make(CONSOLE_HOST)
+    except OSError as e:
+        if e.errno != errno.EADDRNOTAVAIL:
+            raise
+        print("%s is not a loopback address here (%s): the console is on 127.0.0.1, where "
+              "its cookies also go to other servers on this machine" % (CONSOLE_HOST, e.strerror),
+              flush=True)
+        return make("127.0.0.1")
+
+
 def _on_a_port(make, port):
     try:
         return make(port)
     except OSError as e:
+        if e.errno == errno.EADDRNOTAVAIL:
+            raise                       # the host, not the port
         print("port %d is taken (%s); trying any free port" % (port, e), flush=True)
         return make(0)
 

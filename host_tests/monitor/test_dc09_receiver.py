@@ -4,7 +4,9 @@ stored with the right hub, code, zone or user, and answered ACK only once
 the store has committed them; bad ones are refused, answered as the standard
 says and counted, and the listener goes on."""
 import datetime
+import socket
 import threading
+import time
 
 import pytest
 
@@ -267,13 +269,22 @@ def test_connections_are_bounded_and_idle_ones_closed(db, dc09):
     second = Link(rx.dc09.port)
     assert answer_of(second.ask(null(ACCOUNT, 1)))[0] == "ACK"    # both are being served
     third = Link(rx.dc09.port)
-    assert third.answer() is None                                   # closed at once
-    assert until(lambda: rx.counters().get("dc09_rejected_too_many_connections") == 1)
+    # Full: the one idle longest that never sent a frame makes room.
+    assert link.answer() is None
+    assert answer_of(third.ask(null(ACCOUNT, 2)))[0] == "ACK"
+    assert until(lambda: rx.counters().get("dc09_rejected_evicted_idle") == 1)
+    assert rx.dc09.clients == 2
     second.close()
     assert until(lambda: rx.dc09.clients == 1)
+    third.close()
     rx.dc09.idle_s = 0.3
+    panel = Link(rx.dc09.port)
+    assert answer_of(panel.ask(null(ACCOUNT, 3)))[0] == "ACK"
+    assert panel.answer() is None                                   # closed when idle
+    rx.dc09.first_frame_s = 0.3
     idle = Link(rx.dc09.port)
-    assert idle.answer() is None                                    # closed when idle
+    idle.send(b"\r")                        # a blank line is no frame: its deadline runs on
+    assert idle.answer() is None
     rx.dc09.max_clients = 10
     # An endless line: refused without waiting for its end, the connection dropped.
     endless = Link(rx.dc09.port)
@@ -281,6 +292,79 @@ def test_connections_are_bounded_and_idle_ones_closed(db, dc09):
     assert answer_of(endless.answer())[0] == "DUH"
     assert endless.answer() is None
     assert until(lambda: rx.counters().get("dc09_rejected_oversize") == 1)
+
+
+def _idle(port, source):
+    """A connection from `source` that sends nothing; closed by us after the test."""
+    s = socket.socket()
+    s.bind((source, 0))
+    s.settimeout(5)
+    try:
+        s.connect(("127.0.0.1", port))
+    except OSError:
+        pass                                # refused: what the receiver may do
+    return s
+
+
+def _closed_by_peer(s, within=5.0):
+    s.settimeout(within)
+    try:
+        return s.recv(1) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True                         # reset
+
+
+def test_200_idle_connections_do_not_keep_a_panel_out(db, dc09):
+    """200 silent connections from 200 addresses (the old receiver then
+    closed every panel's connection for 5 minutes): the panel is acked at once."""
+    rx, lines, link = dc09()
+    link.close()
+    idle = []
+    try:
+        for i in range(200):
+            idle.append(_idle(rx.dc09.port, "127.0.%d.%d" % (1 + i // 250, 1 + i % 250)))
+        assert until(lambda: rx.dc09.clients >= 60)
+        for seq in (1, 2, 3):
+            panel = Link(rx.dc09.port, timeout=5)
+            assert answer_of(panel.ask(null(ACCOUNT, seq)))[:2] == ("ACK", "%04d" % seq)
+            panel.close()
+        assert rx.dc09.clients <= 64
+        assert until(lambda: rx.counters().get("dc09_rejected_evicted_idle", 0) >= 130)
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_a_silent_connection_is_closed_at_the_first_frame_deadline(db, dc09):
+    rx, lines, link = dc09()
+    link.close()
+    rx.dc09.first_frame_s = 0.5
+    started = time.monotonic()
+    link = Link(rx.dc09.port)
+    assert link.answer() is None                                    # never sent a frame
+    assert time.monotonic() - started < 3
+    assert until(lambda: rx.counters().get("dc09_rejected_no_first_frame") == 1)
+    panel = Link(rx.dc09.port)
+    assert answer_of(panel.ask(null(ACCOUNT, 1)))[0] == "ACK"
+    time.sleep(1.0)                         # past the first frame's deadline: a panel stays
+    assert answer_of(panel.ask(null(ACCOUNT, 2)))[0] == "ACK"
+    panel.close()
+
+
+def test_one_address_holds_at_most_its_share_of_the_connections(db, dc09):
+    rx, lines, link = dc09()
+    link.close()
+    socks = [_idle(rx.dc09.port, "127.0.0.9") for _ in range(20)]
+    try:
+        assert until(lambda: rx.counters().get("dc09_rejected_too_many_from_address") == 12)
+        assert sum(not _closed_by_peer(s, 0.2) for s in socks) == 8
+        # Nobody else was evicted for them.
+        assert "dc09_rejected_evicted_idle" not in rx.counters()
+    finally:
+        for s in socks:
+            s.close()
 
 
 def test_with_the_broker_down_signals_come_by_dc09_once_and_mqtt_adds_nothing(db, tmp_path):

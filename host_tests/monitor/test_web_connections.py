@@ -12,6 +12,8 @@ import httpx
 from desk_helpers import SECRET, add_account
 from web_helpers import OP_PASSWORD, add_operator
 
+PER_ADDRESS = 64            # WebConfig's connections per address
+
 
 def address(web):
     host, port = web.url.rsplit("/", 1)[1].split(":")
@@ -82,7 +84,7 @@ def test_half_sent_requests_hold_no_threads_and_the_intake_still_acks(db, monito
     n_socks = 300
     add_account(db)
     rx, _ = monitor(calls="console", ring_s=600)
-    web = console(rx)
+    web = console(rx, connections_per_address=n_socks + 10)
     h = hubs()
     threads = threading.active_count()
     socks = []
@@ -106,6 +108,130 @@ def test_half_sent_requests_hold_no_threads_and_the_intake_still_acks(db, monito
     finally:
         for s in socks:
             s.close()
+
+
+def _half_sent(web, n, source="127.0.0.1"):
+    """n connections from `source`, each with a request's header begun and never ended."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind((source, 0))
+        s.settimeout(5)
+        try:
+            s.connect(address(web))
+            s.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Never-Ends: ")
+        except OSError:
+            pass                            # refused by the server: what it should do
+        socks.append(s)
+    return socks
+
+
+def _operator_from(web, source):
+    """An httpx client from another loopback address, logged in as ann."""
+    c = httpx.Client(base_url=web.url, timeout=10,
+                     transport=httpx.HTTPTransport(local_address=source))
+    r = c.post("/api/login", json={"name": "ann", "password": OP_PASSWORD},
+               headers={"Origin": web.url})
+    assert r.status_code == 200, r.text
+    return c, r.json()["csrf"]
+
+
+def test_slowloris_from_one_address_leaves_the_console_to_a_logged_in_operator(db, monitor,
+                                                                              console):
+    """2,100 half-sent requests from one address (PER_ADDRESS of them held) (the old console then
+    answered 503 to everyone) while a logged-in operator works from another."""
+    add_account(db)
+    add_operator(db)
+    rx, _ = monitor(calls="console")
+    web = console(rx)
+    op, csrf = _operator_from(web, "127.0.0.2")
+    socks = []
+    try:
+        socks = _half_sent(web, 2100)
+        state = web.serving.server.server_state
+        held = sum(1 for p in list(state.connections) if p.client and p.client[0] == "127.0.0.1")
+        assert held >= PER_ADDRESS, "the attack is not under way"
+        for _ in range(3):
+            r = op.get("/api/cases")
+            assert r.status_code == 200, (r.status_code, r.text)
+            r = op.get("/api/me")
+            assert r.status_code == 200 and r.json()["name"] == "ann", r.text
+        # A stranger from a third address still gets the login page.
+        with httpx.Client(base_url=web.url, timeout=10,
+                          transport=httpx.HTTPTransport(local_address="127.0.0.3")) as c:
+            assert c.get("/login").status_code == 200
+        # The rest were closed as they came (some may still be on their way out).
+        assert web.serving.limits.by_address["127.0.0.1"] <= PER_ADDRESS
+    finally:
+        op.close()
+        for s in socks:
+            s.close()
+
+
+def test_a_request_header_has_a_deadline_as_a_whole(db, monitor, console):
+    add_account(db)
+    rx, _ = monitor(calls="console")
+    web = console(rx, header_timeout_s=1.0)
+    started = time.monotonic()
+    # Silent after connecting, and a byte every 0.2 s: both closed at the deadline.
+    silent = socket.create_connection(address(web), timeout=5)
+    trickle = socket.create_connection(address(web), timeout=5)
+    got = b""
+    try:
+        for ch in b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100:
+            trickle.sendall(bytes([ch]))
+            time.sleep(0.2)
+            if time.monotonic() - started > 4:
+                break
+    except OSError:
+        pass                                # closed by the server while sending
+    trickle.settimeout(3)
+    try:
+        while True:
+            chunk = trickle.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+    except OSError:
+        pass
+    assert got.startswith(b"HTTP/1.1 408"), got
+    assert time.monotonic() - started < 3.5, "the deadline was stretched by trickling"
+    silent.settimeout(3)
+    try:
+        assert silent.recv(4096).startswith(b"HTTP/1.1 408")
+    except OSError:
+        pass
+    assert silent.recv(4096) == b""
+    trickle.close()
+    silent.close()
+    # A kept-alive connection: a second request's header has its deadline too,
+    # while a whole request in good time is answered.
+    s = socket.create_connection(address(web), timeout=5)
+    try:
+        s.sendall(head(web, b"GET /login", b"\r\n"))
+        time.sleep(0.5)
+        assert s.recv(65536).startswith(b"HTTP/1.1 200")
+        s.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        s.settimeout(3)
+        got = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        assert got.startswith(b"HTTP/1.1 408"), got
+    finally:
+        s.close()
+
+
+def test_the_connection_cap_stays_below_the_file_descriptors():
+    import resource
+    from monitor.web.connections import RESERVED_FDS, connection_cap
+    assert connection_cap(1024) <= 1024 - RESERVED_FDS
+    assert connection_cap(1024) >= 512
+    assert connection_cap(100000) == 2000
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    assert connection_cap() <= soft - RESERVED_FDS
 
 
 def _burst(h, hub_ids, per_hub):
@@ -146,9 +272,10 @@ def test_idle_live_clients_do_not_slow_the_acks_of_an_alarm_burst(db, monitor, h
         add_account(db, hub, password=None)
     add_operator(db)
     rx, lines = monitor(calls="console", ring_s=600)
-    # One session holds them all here: the cost of idle streams is measured, not the
-    # per-session limit (test_web_throttle).
-    web = console(rx, max_live_clients=clients, max_live_per_session=clients)
+    # One session from one address holds them all here: the cost of idle streams
+    # is measured, not the per-session or per-address limits (test_web_throttle).
+    web = console(rx, max_live_clients=clients, max_live_per_session=clients,
+                  connections_per_address=clients + 10)
     h = hubs({hub: SECRET for hub in sum(groups, [])})
     with httpx.Client(base_url=web.url) as c:
         r = c.post("/api/login", json={"name": "ann", "password": OP_PASSWORD},

@@ -25,7 +25,7 @@ def test_make_run_serves_the_house_and_stops_cleanly_on_ctrl_c(tmp_path):
         assert {z["name"] for z in state["zones"]} >= {"front_door", "garage_door", "hub_tamper"}
         assert run.leftovers(), "the hub and mosquitto should be running under TMPDIR"
         # A newcomer can log into the console with what it printed.
-        m = re.search(r"console: (http://127\.0\.0\.1:\d+/)  user (\S+)  password (\S+)",
+        m = re.search(r"console: (http://127\.80\.0\.1:\d+/)  user (\S+)  password (\S+)",
                       "".join(run.output))
         assert m, "".join(run.output)
         console, user, password = m.groups()

@@ -36,7 +36,7 @@ def app_url(run, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for line in run.output:
-            m = re.search(r"owner's app.*: (http://127\.0\.0\.1:\d+/app/link/\S+)", line)
+            m = re.search(r"owner's app.*: (http://127\.80\.0\.1:\d+/app/link/\S+)", line)
             if m:
                 return m.group(1)
         time.sleep(0.1)

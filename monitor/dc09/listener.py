@@ -6,10 +6,18 @@ An asyncio server on a thread of its own. Each frame goes to the engine
 thread (Receiver.submit), which reads it (frame.py), stores it (intake.py)
 and commits; then its answer is sent. No commit, no answer: the connection is
 closed and the panel sends again. Connections, frame length and idle time are
-bounded, so a peer cannot hold the listener or the engine."""
+bounded, so a peer cannot hold the listener or the engine:
+
+- a new connection must send its first frame within FIRST_FRAME_S (a panel
+  sends as soon as it dials); after that IDLE_S between frames;
+- an address holds at most PER_ADDRESS connections;
+- when all MAX_CLIENTS are taken, a new connection evicts the one idle
+  longest (one that never sent a frame first): a panel then never waits out
+  someone's idle connections, and an evicted panel just dials again."""
 import asyncio
 import logging
 import threading
+import time
 
 from monitor.dc09 import frame, intake
 
@@ -17,12 +25,15 @@ log = logging.getLogger("monitor.dc09")
 
 MAX_CLIENTS = 64        # a hub keeps one connection; more means someone else
 IDLE_S = 300.0          # a hub's link test comes well within this
+FIRST_FRAME_S = 10.0    # a panel sends its message as soon as it has dialled
+PER_ADDRESS = 8         # panels behind one NAT; a hub itself keeps one
 ANSWER_S = 30.0         # the engine's commit; beyond it the panel resends anyway
 
 
 class Listener:
     def __init__(self, rx, host="127.0.0.1", port=0, max_clients=MAX_CLIENTS, idle_s=IDLE_S,
-                 answer_s=ANSWER_S, window=frame.WINDOW):
+                 answer_s=ANSWER_S, window=frame.WINDOW, first_frame_s=FIRST_FRAME_S,
+                 per_address=PER_ADDRESS):
         self.rx = rx
         self.window = tuple(window)
         self.host = host
@@ -30,7 +41,10 @@ class Listener:
         self.max_clients = max_clients
         self.idle_s = idle_s
         self.answer_s = answer_s
-        self.clients = 0
+        self.first_frame_s = first_frame_s
+        self.per_address = per_address
+        self.open = {}              # writer -> _Conn, on the listener's loop only
+        self.refused_log = _RefusedLog()
         self._loop = None
         self._server = None
         self._thread = None
@@ -78,29 +92,55 @@ class Listener:
                 loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.close()
 
+    @property
+    def clients(self):
+        return len(self.open)
+
     async def _client(self, reader, writer):
-        peer = "%s:%s" % writer.get_extra_info("peername")[:2]
-        if self.clients >= self.max_clients:
-            self._count("too_many_connections")
-            log.warning("DC-09 connection from %s refused: %d open already", peer, self.clients)
-            writer.close()
+        host, port = writer.get_extra_info("peername")[:2]
+        peer = "%s:%s" % (host, port)
+        if sum(1 for c in self.open.values() if c.host == host) >= self.per_address:
+            self._refuse(writer, "too_many_from_address", peer)
             return
-        self.clients += 1
+        if len(self.open) >= self.max_clients and not self._evict():
+            self._refuse(writer, "too_many_connections", peer)
+            return
+        conn = self.open[writer] = _Conn(host)
         try:
-            await self._serve(reader, writer, peer)
+            await self._serve(reader, writer, peer, conn)
         except (ConnectionError, asyncio.CancelledError, asyncio.TimeoutError):
             pass
         except Exception:
             log.exception("DC-09 connection from %s", peer)
         finally:
-            self.clients -= 1
+            self.open.pop(writer, None)
             writer.close()
 
-    async def _serve(self, reader, writer, peer):
+    def _evict(self):
+        """Close the connection idle longest, one that never sent a frame first;
+        False when every one is waiting on the engine."""
+        idle = [(c.framed, c.last, w) for w, c in self.open.items() if not c.busy]
+        if not idle:
+            return False
+        _, _, writer = min(idle, key=lambda t: t[:2])
+        del self.open[writer]       # its slot is the new one's now; its task ends on the close
+        writer.transport.abort()
+        self._count("evicted_idle")
+        return True
+
+    def _refuse(self, writer, reason, peer):
+        self._count(reason)
+        self.refused_log.note(peer, reason, len(self.open))
+        writer.transport.abort()
+
+    async def _serve(self, reader, writer, peer, conn):
         while True:
+            wait = self.idle_s if conn.framed else self.first_frame_s
             try:
-                raw = await asyncio.wait_for(reader.readuntil(b"\r"), self.idle_s)
+                raw = await asyncio.wait_for(reader.readuntil(b"\r"), wait)
             except asyncio.TimeoutError:
+                if not conn.framed:
+                    self._count("no_first_frame")
                 return                      # idle: the panel dials again when it has news
             except asyncio.IncompleteReadError:
                 return                      # closed by the panel
@@ -113,6 +153,7 @@ class Listener:
                 return
             if not raw.strip():
                 continue
+            conn.framed, conn.busy = True, True
             fut = self.rx.submit(lambda desk, raw=raw: intake.handle(desk, raw, peer,
                                                                       self.window))
             try:
@@ -127,6 +168,7 @@ class Listener:
                 return
             self.rx.handled[verdict.outcome] += 1
             await self._say(writer, verdict.answer)
+            conn.busy, conn.last = False, time.monotonic()
 
     async def _say(self, writer, answer):
         # A peer that sends and never reads must not hold its slot for ever.
@@ -136,3 +178,29 @@ class Listener:
     def _count(self, reason):
         self.rx.handled["dc09_rejected"] += 1
         self.rx.submit(lambda desk: intake.refused(desk.store, reason))
+
+
+class _Conn:
+    def __init__(self, host):
+        self.host = host
+        self.last = time.monotonic()    # connected, or last answered
+        self.framed = False             # has sent a frame: a panel, not just a socket
+        self.busy = False               # its frame is with the engine: not idle
+
+
+class _RefusedLog:
+    """One warning a minute for refused connections, with how many: a flood of
+    them must not flood the log."""
+
+    def __init__(self, every_s=60.0):
+        self.every_s = every_s
+        self.next = 0.0
+        self.held = 0
+
+    def note(self, peer, reason, open_now):
+        self.held += 1
+        now = time.monotonic()
+        if now >= self.next:
+            log.warning("DC-09 connection from %s refused (%s, %d open); %d refused since "
+                        "the last warning", peer, reason, open_now, self.held)
+            self.next, self.held = now + self.every_s, 0

@@ -17,6 +17,10 @@ class WebConfig:
     # address for the login limits, https). None believed by default: anyone
     # could otherwise claim another address and dodge the per-address limit.
     trusted_proxies: tuple = ()
+    # A client address's connections at once (trusted proxies exempt), and the
+    # deadline for a request's whole header: slowloris holds no slot for long.
+    connections_per_address: int = 64
+    header_timeout_s: float = 10.0
     https: bool = False                 # cookies get Secure (always when the request is https)
     max_live_clients: int = 100         # live-update streams at once; more get 503
     max_live_per_session: int = 4       # ...of them for one session (more get 429)

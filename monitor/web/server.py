@@ -11,15 +11,15 @@ import threading
 import uvicorn
 
 from monitor.web import app as webapp
-
-MAX_CONNECTIONS = 2000      # uvicorn answers 503 beyond this many connections + tasks
+from monitor.web.connections import HEADER_TIMEOUT_S, PER_ADDRESS, Limits
 
 
 class Uvicorn:
     """Any ASGI app served from a thread: start() returns once it listens."""
 
     def __init__(self, app, host="127.0.0.1", port=0, on_loop=None, name="web",
-                 trusted_proxies=()):
+                 trusted_proxies=(), per_address=PER_ADDRESS,
+                 header_timeout_s=HEADER_TIMEOUT_S):
         self.on_loop = on_loop          # fn(loop), run on the server's loop before serving
         self.name = name
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -29,10 +29,15 @@ class Uvicorn:
         self.sock.listen(1024)
         shown = host if ":" not in host else "[%s]" % host
         self.url = "http://%s:%d" % (shown, self.sock.getsockname()[1])
+        # Every client of a trusted proxy comes from its address: no per-address limit there.
+        self.limits = Limits(per_address=per_address, header_timeout_s=header_timeout_s,
+                             exempt=trusted_proxies)
         self.server = uvicorn.Server(uvicorn.Config(
-            app, loop="asyncio", http="h11", lifespan="off", log_level="warning",
-            access_log=False, timeout_keep_alive=5, timeout_graceful_shutdown=2,
-            limit_concurrency=MAX_CONNECTIONS, proxy_headers=bool(trusted_proxies),
+            app, loop="asyncio", http=self.limits.protocol(), lifespan="off",
+            log_level="warning", access_log=False, timeout_keep_alive=5,
+            timeout_graceful_shutdown=2,
+            # Connections are capped by self.limits; this bounds requests in flight too.
+            limit_concurrency=self.limits.cap + 1, proxy_headers=bool(trusted_proxies),
             forwarded_allow_ips=list(trusted_proxies) or None))
         self.thread = None
         self._up = threading.Event()
@@ -77,7 +82,9 @@ class WebServer:
         self.web = webapp.Web(rx, config)
         self.serving = Uvicorn(webapp.build(self.web), config.host, config.port,
                                on_loop=self.web.live.start, name="web-console",
-                               trusted_proxies=config.trusted_proxies)
+                               trusted_proxies=config.trusted_proxies,
+                               per_address=config.connections_per_address,
+                               header_timeout_s=config.header_timeout_s)
         self.url = self.serving.url
         self.web.bound_url = self.url
 
