@@ -1,10 +1,6 @@
 """Accounts: a hub, its secret, the premises, the emergency contacts in calling
 order, the verbal password (hashed), the customer's plan settings and, when
 the hub also reports by SIA DC-09, its DC-09 account number and key."""
-from pysiaalarm import SIAAccount
-from pysiaalarm.errors import (InvalidAccountFormatError, InvalidAccountLengthError,
-                               InvalidKeyFormatError, InvalidKeyLengthError)
-
 from monitor import verbal
 from monitor.clock import SYSTEM
 
@@ -29,6 +25,9 @@ def _check(policy=None, contacts=None, secret=None):
 def dc09_account(text):
     """The DC-09 account number as stored (upper case), or AccountError.
     3 to 16 hex digits, as pysiaalarm (and so Home Assistant) takes them."""
+    # pysiaalarm (and the pycryptodome it loads) only where DC-09 is used.
+    from pysiaalarm import SIAAccount
+    from pysiaalarm.errors import InvalidAccountFormatError, InvalidAccountLengthError
     text = (text or "").strip().upper()
     try:
         SIAAccount.validate_account(account_id=text)
@@ -45,6 +44,8 @@ def dc09_key(text):
     """The DC-09 key as stored, or AccountError: 16, 24 or 32 hex characters,
     kept exactly as given (receivers use the characters themselves as the AES
     key, so their case matters). The key itself never goes into the message."""
+    from pysiaalarm import SIAAccount
+    from pysiaalarm.errors import InvalidKeyFormatError, InvalidKeyLengthError
     text = (text or "").strip()
     try:
         SIAAccount.validate_account(key=text)

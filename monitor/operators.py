@@ -4,6 +4,7 @@ sessions, and the owners' per-account app links.
 The tables live in the case store beside the cases (CREATE TABLE IF NOT EXISTS
 on the caller's connection). Session and link tokens are random and only their
 SHA-256 is stored, so a copy of the database opens no session."""
+import functools
 import hashlib
 import hmac
 import re
@@ -116,7 +117,7 @@ def password_hash(store, name):
     """The stored hash to verify against; for an unknown name a dummy one, so a
     login for a name that does not exist costs the same as a wrong password."""
     row = store.one("SELECT password_hash, role FROM operators WHERE name = ?", name)
-    return (row["password_hash"], row["role"]) if row else (_DUMMY, None)
+    return (row["password_hash"], row["role"]) if row else (_dummy_hash(), None)
 
 
 def verify(pw_hash, password):
@@ -127,7 +128,13 @@ def verify(pw_hash, password):
         return False
 
 
-_DUMMY = _hasher.hash(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash():
+    # Made on first use, not at import: an Argon2 hash costs 64 MiB and about
+    # 0.2 s, which every `python -m monitor` command would otherwise pay. (The
+    # first unknown name after a start costs one hash more: it says nothing
+    # about which names exist.)
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 # ---- sessions (operators and owners) ----

@@ -7,7 +7,7 @@ import sys
 from story_lines import codes, hub, steps
 from tools import paths
 
-# Story time is hub time: at speed 20 a hub loop step is ~200 ms of it.
+# Story time is hub time: at speed 10 a hub loop step is ~100 ms of it.
 SLACK = 1500
 
 
