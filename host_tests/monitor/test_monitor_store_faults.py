@@ -129,6 +129,8 @@ def test_a_failing_store_holds_signals_unacked_and_the_service_recovers_by_itsel
     assert {r["seq"]: r["n"] for r in stored} == {s: 1 for s in range(1, N_SIGNALS + 2)}
     # The burglaries were acted on once each into one case (follow-ups join it).
     assert len(query(db, "SELECT id FROM cases WHERE plan = 'burglar'")) == 1
+    # The report follows the engine's next look at the store, a moment after the acks.
+    assert until(lambda: _health(client)[0] == 200, 10), _health(client)
     status, seen = _health(client)
     assert status == 200 and seen["ok"] and seen["store"]["ok"], seen
     assert seen["store"]["recovered"] == 1 and seen["signals"]["held_unacked"] == 0
