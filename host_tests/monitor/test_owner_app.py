@@ -8,18 +8,11 @@ real service."""
 import time
 
 from desk_helpers import PASSWORD, SECRET, add_account, case_row, query
-from web_helpers import client_for, post
-
-from monitor import operators
-from monitor.store import Store
+from web_helpers import client_for, owner_link, post
 
 
 def owner_app(rx, db, hub="hub-1"):
-    store = Store(db)
-    try:
-        token = operators.link_owner(store, hub)
-    finally:
-        store.close()
+    token = owner_link(db, hub)
     client, _ = client_for(rx)
     assert post(client, "/app/link/" + token, {}).status_code == 200
     csrf = client.get("/api/app").json()["csrf"]

@@ -3,7 +3,7 @@ one, they can be listed and revoked, and opening one logs nothing in by
 itself: the GET is a page, the login its same-origin POST (so another site
 cannot log a victim's browser into the attacker's app)."""
 from desk_helpers import add_account
-from web_helpers import client_for, post
+from web_helpers import client_for, owner_link, post
 
 from monitor import operators
 from monitor.store import Store
@@ -40,11 +40,7 @@ def test_links_expire_a_new_one_revokes_the_old_and_they_can_be_listed_and_revok
 def test_opening_a_link_is_a_page_and_its_login_a_same_origin_post(db, monitor):
     add_account(db)
     rx, _ = monitor(calls="console")
-    store = Store(db)
-    try:
-        token = operators.link_owner(store, "hub-1")
-    finally:
-        store.close()
+    token = owner_link(db)
     owner, _ = client_for(rx)
     r = owner.get("/app/link/" + token, follow_redirects=False)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")

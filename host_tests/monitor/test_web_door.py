@@ -7,10 +7,8 @@ import re
 import pytest
 
 from desk_helpers import SECRET, add_account, query
-from web_helpers import ORIGIN, FakeClock, add_operator, client_for, login, post
+from web_helpers import ORIGIN, FakeClock, add_operator, client_for, login, owner_link, post
 
-from monitor import operators
-from monitor.store import Store
 
 EVIL = "http://evil.example"
 
@@ -291,11 +289,7 @@ def test_an_operator_is_no_owner_an_owner_no_operator_and_an_operator_no_admin(d
     add_operator(db)
     operator, _ = client_for(rx)
     csrf = login(operator)
-    store = Store(db)
-    try:
-        token = operators.link_owner(store, "hub-1")
-    finally:
-        store.close()
+    token = owner_link(db)
     owner, _ = client_for(rx)
     assert post(owner, "/app/link/" + token, {}).status_code == 200
     owner_csrf = owner.get("/api/app").json()["csrf"]

@@ -49,3 +49,12 @@ def post(client, path, body=None, csrf=None, origin=ORIGIN, **headers):
         h["X-CSRF-Token"] = csrf
     h.update(headers)
     return client.post(path, json=body if body is not None else {}, headers=h)
+
+
+def owner_link(db, hub="hub-1"):
+    """A new owner's-app link token for `hub` (what `account link` makes)."""
+    store = Store(db)
+    try:
+        return operators.link_owner(store, hub)
+    finally:
+        store.close()
