@@ -1,11 +1,14 @@
 """`python -m monitor` for the web side: operators and the owners' app links
 from the command line, with no password ever in argv (any user on the machine
 reads argv in `ps`)."""
+import json
 import os
 import subprocess
 import sys
 
 from desk_helpers import SECRET, query
+from monitor import operators
+from monitor.store import Store
 from tools import paths
 
 
@@ -80,6 +83,36 @@ def test_account_link_prints_the_owners_app_url(db):
     finally:
         store.close()
     assert monitor_cli("account", "link", "hub-9", "--db", db).returncode == 2
+
+
+def test_account_links_lists_without_tokens_and_unlink_ends_one(db):
+    for hub in ("hub-1", "hub-2"):
+        done = monitor_cli("account", "add", hub, "--secret", SECRET.hex(), "--db", db,
+                           env={"MONITOR_VERBAL_PASSWORD": "blue heron"})
+        assert done.returncode == 0, done.stderr
+    tokens = {}
+    for hub in ("hub-1", "hub-2"):
+        done = monitor_cli("account", "link", hub, "--days", "2", "--db", db)
+        assert done.returncode == 0, done.stderr
+        tokens[hub] = done.stdout.strip().rsplit("/", 1)[1]
+    done = monitor_cli("account", "links", "--db", db)
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    assert [l["hub"] for l in listed] == ["hub-1", "hub-2"]
+    assert all(l["expires_ms"] - l["created_ms"] == 2 * 86400 * 1000 for l in listed)
+    assert not any(t in done.stdout for t in tokens.values())      # never the tokens
+    # By a link's id, then by hub; a third time there is nothing left to end.
+    done = monitor_cli("account", "unlink", listed[0]["id"], "--db", db)
+    assert done.returncode == 0 and "revoked" in done.stdout, done.stderr
+    assert monitor_cli("account", "unlink", "hub-2", "--db", db).returncode == 0
+    assert json.loads(monitor_cli("account", "links", "--db", db).stdout) == []
+    done = monitor_cli("account", "unlink", "hub-2", "--db", db)
+    assert done.returncode == 2 and "no live link hub-2" in done.stderr, done.stderr
+    store = Store(db)
+    try:
+        assert all(operators.owner_hub(store, t) is None for t in tokens.values())
+    finally:
+        store.close()
 
 
 def test_the_first_run_says_how_to_create_an_operator(db, service):
