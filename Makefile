@@ -25,7 +25,7 @@ venv: $(STAMP)
 
 # Most of the suite waits (brokers, hubs, real-second windows), so it runs on
 # more workers than cores; the 15 slowest tests are listed at the end.
-JOBS ?= 6
+JOBS ?= 4
 test: $(STAMP)
 	$(PY) -m pytest host_tests -p no:cacheprovider -n $(JOBS) --dist worksteal --durations=15
 
