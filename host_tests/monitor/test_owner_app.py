@@ -148,3 +148,65 @@ def test_a_duress_disarm_shows_in_the_app_as_an_ordinary_disarm(db, monitor, hub
     assert [x["text"] for x in plain["history"]] == \
         ["Opening (disarm) by owner", "Closing (arm) by owner"]
     assert forced == plain
+
+
+def _story_after_the_burglary(h, hub, duress):
+    """Arm away, the entry delay runs out and the burglary goes out (E134),
+    then the owner disarms: with the owner's code, or forced, with the duress
+    code. The signals are the firmware's own for that story
+    (host_tests/scenarios/away_entry_alarm and firmware/panel/panel.py
+    _disarm): a disarm after a reported alarm sends a cancel, E406, where a
+    duress disarm sends E121 instead."""
+    h.signal(hub, "R401", user=1, name="owner", mode="away")
+    h.signal(hub, "E134", zone=1, name="front_door")
+    h.signal(hub, "E121" if duress else "E406", user=9 if duress else 1, name="owner")
+    h.signal(hub, "E401", user=9 if duress else 1, name="owner")
+
+
+def _phone(app):
+    # _seen() without the database's case numbers either: the two hubs share one
+    # store, so their cases are numbered apart; one hub alone numbers them alike.
+    home = _seen(app)
+    if home["alarm"]:
+        home["alarm"].pop("id")
+    return home
+
+
+def test_a_duress_disarm_after_a_reported_burglary_shows_in_the_app_as_an_ordinary_one(
+        db, monitor, hubs):
+    add_account(db, "hub-1")
+    add_account(db, "hub-2")
+    rx, lines = monitor(calls="console", ring_s=600)
+    h = hubs({"hub-1": SECRET, "hub-2": SECRET})
+    owners, owners_csrf = owner_app(rx, db, "hub-1")
+    coerced, coerced_csrf = owner_app(rx, db, "hub-2")
+    _story_after_the_burglary(h, "hub-1", duress=False)
+    _story_after_the_burglary(h, "hub-2", duress=True)
+    duress = lines.wait(step="dispatch", plan="duress")["case"]     # police, at once
+    deadline = time.monotonic() + 10
+    while len(query(db, "SELECT id FROM signals")) < 8:
+        assert time.monotonic() < deadline, "the service never took the eight signals"
+        time.sleep(0.05)
+    plain, forced = _phone(owners), _phone(coerced)
+    assert plain["alarm"]["calling"] == "ringing"
+    assert [x["text"] for x in plain["history"]][:2] == \
+        ["Opening (disarm) by owner", "Keypad cancel by owner"]
+    assert forced == plain
+
+    # Cancel alarm answers alike, a wrong password and then the right one; under
+    # duress it stands nothing down, and the operator sees that it was tried.
+    for password in ("green kite", PASSWORD):
+        answers = [post(app, "/api/app/cancel", {"password": password}, csrf=csrf)
+                   for app, csrf in ((owners, owners_csrf), (coerced, coerced_csrf))]
+        assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+        bodies = [a.json() for a in answers]
+        for b in bodies:
+            b.pop("case", None)
+        assert bodies[0] == bodies[1], bodies
+    assert bodies[0]["cancelled"] is True
+    assert _phone(coerced) == _phone(owners)
+    assert _phone(owners)["alarm"] is None
+    row = case_row(db, duress)
+    assert row["status"] == "dispatched" and row["closed_ms"] is None
+    steps = query(db, "SELECT step, reason FROM timeline WHERE case_id = ?", duress)
+    assert ("app", "ignored_duress") in [(s["step"], s["reason"]) for s in steps]

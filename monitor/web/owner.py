@@ -73,8 +73,9 @@ def _hub(request):
 
 def _home(web, hub):
     web.hubview.start()
-    return dict(web.hubview.of(hub), alarm=owner_case.alarm_view(web.store, hub),
-                history=owner_case.history(web.store, hub, views.wall_of(web.rx.clock)))
+    now = web.rx.clock.now_ms()
+    return dict(web.hubview.of(hub), alarm=owner_case.alarm_view(web.store, hub, now),
+                history=owner_case.history(web.store, hub, views.wall_of(web.rx.clock), now))
 
 
 @owner_app

@@ -7,9 +7,9 @@ the reads the app shows. A duress case is never shown and never answers
 differently from no alarm at all: the app may be in the coercer's hands."""
 import json
 
-from monitor import accounts, plans
+from monitor import accounts, case_store, plans
 from monitor.cases import Refused
-from monitor.web import words
+from monitor.web import duress_cover, words
 
 NO_ALARM = "there is no alarm to cancel or confirm now"
 HISTORY = 30
@@ -37,6 +37,19 @@ def alarm(store, hub):
     return dict(row) if row else None
 
 
+def shown(store, hub, now):
+    """(case, covered): the alarm the app shows and acts on. Under duress that
+    is the case the duress case took in, shown as the owner's code would have
+    left it, until it would have ended (duress_cover); covered is then True."""
+    if not duress_open(store, hub):
+        return alarm(store, hub), False
+    case = duress_cover.covered_case(store, hub)
+    if case is None:
+        return None, False
+    end = duress_cover.ending(store, case)
+    return (case, True) if end is None or end[0] > now else (None, False)
+
+
 def check_input(spoken):
     if not isinstance(spoken, str) or not spoken.strip():
         raise Refused("type your verbal password")
@@ -49,7 +62,7 @@ def claim_fn(hub):
     GUESSES attempts were made on it: cancelling it in the app is locked."""
     def run(desk):
         desk.store.lock_hubs([hub])
-        case = alarm(desk.store, hub)
+        case, _ = shown(desk.store, hub, desk.now())
         if case is None:
             raise Refused(NO_ALARM)
         if case["app_guesses"] >= GUESSES:
@@ -66,12 +79,18 @@ def verdict_fn(hub, case_id, ok):
     that makes GUESSES records the lock, for the operator to see."""
     def run(desk):
         desk.store.lock_hubs([hub])
-        case = alarm(desk.store, hub)
+        case, covered = shown(desk.store, hub, desk.now())
         if case is None or case["id"] != case_id:
             raise Refused(NO_ALARM)
-        desk.step(case, "app", reason="cancel", result="right" if ok else "wrong", by=BY)
+        result = "right" if ok else "wrong"
+        desk.step(case, "app", reason="cancel", result=result, by=BY)
+        if covered:
+            # Nothing cancels a duress case; the operator sees it was tried.
+            desk.step(case_store.standing_duress(desk.store, hub), "app",
+                      reason="ignored_duress", request="cancel", result=result, by=BY)
         if ok:
-            desk.cancel(case, "owner_app")
+            if not covered:
+                desk.cancel(case, "owner_app")
             return {"cancelled": True, "case": case["id"]}
         desk._set(case, app_wrong=case["app_wrong"] + 1)
         if case["app_wrong"] == GUESSES:
@@ -83,17 +102,23 @@ def verdict_fn(hub, case_id, ok):
 def confirm_fn(hub):
     """fn(desk): the owner confirms the emergency: the case's service is sent now."""
     def run(desk):
-        case = alarm(desk.store, hub)
+        desk.store.lock_hubs([hub])
+        case, covered = shown(desk.store, hub, desk.now())
         if case is None:
             raise Refused(NO_ALARM)
         desk.step(case, "app", reason="confirm", by=BY)
-        desk.dispatch(case, "confirmed_in_app")
+        if covered:
+            # Police were sent when the duress case opened; the operator sees it.
+            desk.step(case_store.standing_duress(desk.store, hub), "app",
+                      reason="ignored_duress", request="confirm", by=BY)
+        else:
+            desk.dispatch(case, "confirmed_in_app")
         return {"dispatched": True, "case": case["id"], "service": case["service"] or "police"}
     return run
 
 
-def alarm_view(store, hub):
-    case = alarm(store, hub)
+def alarm_view(store, hub, now):
+    case, covered = shown(store, hub, now)
     if case is None:
         return None
     row = store.one("SELECT detail, reason FROM timeline WHERE case_id = ? AND step = 'open' "
@@ -102,38 +127,56 @@ def alarm_view(store, hub):
     code = detail.get("code")
     call = store.one("SELECT status FROM calls WHERE case_id = ? AND status IN "
                      "('ringing', 'answered') ORDER BY id DESC LIMIT 1", case["id"])
+    if covered:
+        rings = duress_cover.rings_until(store, case)
+        call = {"status": "ringing"} if rings is not None and now < rings else None
     return {"id": case["id"], "plan": case["plan"], "service": case["service"],
             "what": words.describe(code, detail.get("name")) if code else case["plan"],
             "code": code, "calling": call["status"] if call else None,
             "locked": case["app_guesses"] >= GUESSES}
 
 
-def history(store, hub, wall_ms):
+def history(store, hub, wall_ms, now):
     """What happened at the hub, newest first, in words: the signals it sent and
     how each case ended. A duress disarm reads as an ordinary one: its opening
-    report shows as any other, and of the duress case nothing shows (its E121,
-    the alarms that joined it, its dispatch)."""
+    report shows as any other, its E121 as the keypad cancel the owner's code
+    would have sent in its place (or not at all), and of the duress case nothing
+    shows (the alarms that joined it, its dispatch); a case it took in ends as
+    it would have ended (duress_cover)."""
     out = []
-    for r in store.q("SELECT signals.code, signals.body, signals.received_ms FROM signals "
-                     "LEFT JOIN cases ON cases.id = signals.case_id WHERE signals.hub = ? "
-                     "AND (cases.plan IS NULL OR cases.plan != 'duress') "
-                     "ORDER BY signals.id DESC LIMIT ?", hub, HISTORY):
-        if r["code"].endswith(DURESS_CODE):
-            continue        # a duress signal, whichever case it went to
+    for r in store.q("SELECT signals.id, signals.code, signals.body, signals.received_ms "
+                     "FROM signals LEFT JOIN cases ON cases.id = signals.case_id "
+                     "WHERE signals.hub = ? AND (cases.plan IS NULL OR cases.plan != 'duress' "
+                     "OR signals.code LIKE ?) ORDER BY signals.id DESC LIMIT ?",
+                     hub, "%" + DURESS_CODE, HISTORY):
+        code = r["code"]
+        if code.endswith(DURESS_CODE):
+            if not duress_cover.stood_for_cancel(store, hub, r["id"]):
+                continue
+            code = duress_cover.CANCEL_CODE
         try:
             name = json.loads(r["body"]).get("signal", {}).get("name")
         except (ValueError, AttributeError):
             name = None
-        out.append({"t": wall_ms(r["received_ms"]), "code": r["code"],
-                    "text": words.describe(r["code"], name)})
+        out.append({"t": wall_ms(r["received_ms"]), "code": code,
+                    "text": words.describe(code, name)})
     for r in store.q("SELECT cases.plan, timeline.step, timeline.service, timeline.reason, "
                      "timeline.t FROM timeline JOIN cases ON cases.id = timeline.case_id "
                      "WHERE cases.hub = ? AND cases.plan != 'duress' "
                      "AND timeline.step IN ('dispatch', 'cancel') ORDER BY timeline.id DESC "
                      "LIMIT ?", hub, HISTORY):
-        why = words.reason(r["reason"])
-        text = ("%s sent (%s)" % ((r["service"] or "police").capitalize(), why)
-                if r["step"] == "dispatch" else "Alarm cancelled (%s)" % why)
-        out.append({"t": wall_ms(r["t"]), "text": text})
+        out.append(_ended(r["t"], r["step"], r["reason"], r["service"], wall_ms))
+    for case in store.q("SELECT * FROM cases WHERE hub = ? AND end_reason = 'duress' "
+                        "ORDER BY id DESC LIMIT ?", hub, HISTORY):
+        end = duress_cover.ending(store, case)
+        if end is not None and end[0] <= now:
+            out.append(_ended(end[0], end[1], end[2], case["service"], wall_ms))
     out.sort(key=lambda x: -x["t"])
     return out[:HISTORY]
+
+
+def _ended(t, step, reason, service, wall_ms):
+    why = words.reason(reason)
+    text = ("%s sent (%s)" % ((service or "police").capitalize(), why)
+            if step == "dispatch" else "Alarm cancelled (%s)" % why)
+    return {"t": wall_ms(t), "text": text}

@@ -1,0 +1,81 @@
+"""What the owner's app shows of a hub under duress: the story an ordinary
+disarm would have told, so a coercer holding the phone learns nothing.
+
+Forced to disarm after a burglary was reported, the hub sends E121 where the
+owner's code sends a keypad cancel (E406), and the duress case takes in the
+open burglary case (plan_run._absorb). The owner's code would leave that case
+open and ringing, with "Keypad cancel by owner" in the history, until the call
+ends, the app cancels it or the owner confirms it. The cover shows exactly
+that, from what is recorded: the absorbed case as the alarm, the E121 read as
+the cancel it stood in for, and the ending the ordinary case would have had.
+Nothing here stands the duress response down: a cancel or confirm in the app
+is recorded on both cases for the operator, and changes nothing else."""
+import json
+
+from monitor import case_store, plans
+
+CANCEL_CODE = plans.KEYPAD_CANCEL_CODE
+_LOOK_BACK = 50        # signals: far more than one armed period's alarms and reports
+
+
+def covered_case(store, hub):
+    """The alarm case the standing duress case took in (the one the app was
+    showing), as a dict, or None when the hub is not under duress or none was."""
+    duress = case_store.standing_duress(store, hub)
+    if duress is None:
+        return None
+    marks = ",".join("?" * len(plans.CANCELLABLE))
+    row = store.one("SELECT * FROM cases WHERE hub = ? AND end_reason = 'duress' AND id < ? "
+                    "AND ended_ms >= ? AND plan IN (%s) ORDER BY id DESC LIMIT 1" % marks,
+                    hub, duress["id"], duress["opened_ms"], *plans.CANCELLABLE)
+    return dict(row) if row else None
+
+
+def ending(store, case):
+    """How the ordinary case would have ended, as the app shows it: (t, step,
+    reason) with step "cancel" or "dispatch", or None while it would be open."""
+    ends = []
+    for r in store.q("SELECT t, reason, detail FROM timeline WHERE case_id = ? AND step = 'app' "
+                     "ORDER BY id", case["id"]):
+        detail = json.loads(r["detail"]) if r["detail"] else {}
+        if r["reason"] == "cancel" and detail.get("result") == "right":
+            ends.append((r["t"], "cancel", "owner_app"))
+        elif r["reason"] == "confirm":
+            ends.append((r["t"], "dispatch", "confirmed_in_app"))
+    rings = rings_until(store, case)
+    if rings is not None:
+        rules = case_store.dispatch_rules(store, case["hub"])
+        # The call the ordinary case placed goes unanswered: the owner, forced,
+        # is not called (no call to a hub under duress), so nobody answers.
+        decision = plans.after_call(case["plan"], rules["policy"], answered=False,
+                                    password_ok=False, request=None, keypad_cancel=True,
+                                    more_contacts=False, call_next_contacts=False)
+        if decision.what == plans.DISPATCH:
+            ends.append((rings, "dispatch", decision.reason))
+    return min(ends) if ends else None
+
+
+def rings_until(store, case):
+    """When the case's last call would have stopped ringing, or None."""
+    row = store.one("SELECT detail FROM timeline WHERE case_id = ? AND step = 'call' "
+                    "ORDER BY id DESC LIMIT 1", case["id"])
+    if row is None or not row["detail"]:
+        return None
+    return json.loads(row["detail"]).get("rings_until")
+
+
+def stood_for_cancel(store, hub, signal_id):
+    """Whether the duress signal signal_id came where the owner's code sends a
+    keypad cancel: after an alarm went out since the last arm or disarm
+    (firmware/panel/panel.py _disarm: a cancel only when an alarm was sent)."""
+    for r in store.q("SELECT code, body FROM signals WHERE hub = ? AND id < ? "
+                     "ORDER BY id DESC LIMIT ?", hub, signal_id, _LOOK_BACK):
+        if r["code"][1:] == CANCEL_CODE[1:] or r["code"].endswith("401"):
+            return False
+        try:
+            meaning = plans.classify(json.loads(r["body"]).get("signal", {}))
+        except (ValueError, AttributeError):
+            continue
+        if meaning.kind in (plans.OPEN, plans.ATTACH) and meaning.plan != "duress":
+            return True
+    return False
