@@ -26,7 +26,7 @@ from monitor.web.guard import (BadRequest, OneBodyLength, SameOriginWrites,
                                SecurityHeaders, json_body)
 from monitor.web.server import Uvicorn
 from tools import paths
-from tools.sim import happened
+from tools.sim import close_all, happened
 
 WEB = os.path.join(paths.ROOT, "tools", "web")
 STATIC = {"/": ("house.html", "text/html; charset=utf-8"),
@@ -64,6 +64,7 @@ class Page:
     def app(self):
         routes = [Route(path, _static(name, ctype)) for path, (name, ctype) in STATIC.items()]
         routes += [Route("/api/state", self.state),
+                   Route("/api/service/close-all", self.close_all, methods=["POST"]),
                    Route("/api/service/cases/{case}/{action}", self.service, methods=["POST"])]
         routes += [Route("/api/" + verb, self._world(verb), methods=["POST"])
                    for verb in ("keys", "hold", "down", "up", "zone", "command")]
@@ -94,6 +95,7 @@ class Page:
                 if case.get("ring_due_ms"):
                     # Real seconds: the person on the page's phone counts them.
                     case["ring_left_s"] = max(0, round((case["ring_due_ms"] - now) / 1000))
+        snap["to_close"] = [c["id"] for c in close_all.to_close(self.store, snap["hub"])]
         snap["now_ms"] = now
         return JSONResponse(snap)
 
@@ -150,6 +152,14 @@ class Page:
         result = await actions.act(self.world.monitor, self.operator, int(case),
                                    request.path_params["action"], body)
         return JSONResponse({"ok": True, "result": result})
+
+    async def close_all(self, request):
+        """Close all cases of the hub, as the demo's operator (tools/sim/close_all.py)."""
+        await json_body(request)
+        fn = close_all.close_all_fn(self.world.config["hub_id"])
+        closed = await asyncio.wait_for(asyncio.wrap_future(self.world.monitor.submit(fn)),
+                                        actions.TIMEOUT_S)
+        return JSONResponse({"ok": True, "closed": closed, "by": close_all.OPERATOR})
 
 
 def _static(name, ctype):

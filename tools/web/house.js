@@ -273,6 +273,26 @@ function drawCases(cases) {
   }
 }
 
+// Between plays: what the last play left open would catch the next one (a
+// standing duress case takes in every later alarm), so the demo's operator
+// closes it, by name, through the service (tools/sim/close_all.py).
+function drawCloseAll(ids) {
+  const box = document.getElementById("close-all-box");
+  const said = document.getElementById("close-all-said");
+  box.hidden = !ids.length && !said.textContent;
+  setText(document.getElementById("open-cases"), !ids.length ? "No case of this hub is open."
+    : `Open ${ids.length === 1 ? "case" : "cases"} of this hub: ${ids.join(", ")}.`);
+  document.getElementById("close-all").disabled = !ids.length;
+}
+
+async function closeAll() {
+  const said = document.getElementById("close-all-said");
+  const r = await post("/api/service/close-all", {});
+  if (r && r.ok) setText(said, r.closed.length
+    ? `Closed ${r.closed.length === 1 ? "case" : "cases"} ${r.closed.join(", ")} as the ${r.by}.`
+    : "Nothing was open.");
+}
+
 function drawConsole(con) {
   const box = document.getElementById("console-link");
   if (!con || !box || box.dataset.url === con.url) return;
@@ -317,6 +337,7 @@ function draw(s) {
   drawPhone(s.cases);
   drawRing(s.cases);
   drawCases(s.cases);
+  drawCloseAll(s.to_close);
   drawLog(s.log);
   drawConsole(s.console);
   since = s.next;
@@ -329,4 +350,5 @@ function poll() {
 }
 
 buildKeypad();
+document.getElementById("close-all").onclick = closeAll;
 poll();
