@@ -42,26 +42,32 @@ def ending(store, case):
             ends.append((r["t"], "cancel", "owner_app"))
         elif r["reason"] == "confirm":
             ends.append((r["t"], "dispatch", "confirmed_in_app"))
-    rings = rings_until(store, case)
-    if rings is not None:
-        rules = case_store.dispatch_rules(store, case["hub"])
-        # The call the ordinary case placed goes unanswered: the owner, forced,
-        # is not called (no call to a hub under duress), so nobody answers.
-        decision = plans.after_call(case["plan"], rules["policy"], answered=False,
-                                    password_ok=False, request=None, keypad_cancel=True,
-                                    more_contacts=False, call_next_contacts=False)
-        if decision.what == plans.DISPATCH:
-            ends.append((rings, "dispatch", decision.reason))
+    rings, unanswered = ring_out(store, case)
+    if unanswered is not None:
+        ends.append((rings, "dispatch", unanswered))
     return min(ends) if ends else None
 
 
-def rings_until(store, case):
-    """When the case's last call would have stopped ringing, or None."""
-    row = store.one("SELECT detail FROM timeline WHERE case_id = ? AND step = 'call' "
-                    "ORDER BY id DESC LIMIT 1", case["id"])
-    if row is None or not row["detail"]:
-        return None
-    return json.loads(row["detail"]).get("rings_until")
+def ring_out(store, case):
+    """(t, dispatch reason): when the ordinary case's calls would have stopped
+    ringing, unanswered (the forced owner is not called: no call goes to a hub
+    under duress), and the reason it would then be dispatched, or None when
+    the plan would hold it instead. (None, None) when no call was placed."""
+    row = store.one("SELECT t, contact, detail FROM timeline WHERE case_id = ? AND "
+                    "step = 'call' ORDER BY id DESC LIMIT 1", case["id"])
+    until = json.loads(row["detail"] or "{}").get("rings_until") if row else None
+    if until is None:
+        return None, None
+    ring_ms, position = until - row["t"], row["contact"] or 1
+    rules = case_store.dispatch_rules(store, case["hub"])
+    while True:
+        decision = plans.after_call(
+            case["plan"], rules["policy"], answered=False, password_ok=False, request=None,
+            keypad_cancel=True, more_contacts=case_store.contact_after(store, case["hub"], position),
+            call_next_contacts=bool(rules["call_next_contacts"]))
+        if decision.what != plans.CALL_NEXT:
+            return until, decision.reason if decision.what == plans.DISPATCH else None
+        position, until = position + 1, until + ring_ms
 
 
 def stood_for_cancel(store, hub, signal_id):

@@ -128,7 +128,7 @@ def alarm_view(store, hub, now):
     call = store.one("SELECT status FROM calls WHERE case_id = ? AND status IN "
                      "('ringing', 'answered') ORDER BY id DESC LIMIT 1", case["id"])
     if covered:
-        rings = duress_cover.rings_until(store, case)
+        rings, _ = duress_cover.ring_out(store, case)
         call = {"status": "ringing"} if rings is not None and now < rings else None
     return {"id": case["id"], "plan": case["plan"], "service": case["service"],
             "what": words.describe(code, detail.get("name")) if code else case["plan"],

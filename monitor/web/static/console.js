@@ -99,6 +99,8 @@ function describe(s) {
   else if (s.step === "app") {
     bits[0] = "owner's app";
     if (s.reason === "locked") bits.push("cancel locked after " + s.wrong + " wrong verbal passwords");
+    else if (s.reason === "ignored_duress") bits.push(s.request + " tried under duress, ignored" +
+      (s.result ? " (" + s.result + " verbal password)" : "") + "; the app answered as if it had worked");
     else bits.push(s.reason + (s.result ? " (" + s.result + " verbal password)" : ""));
   }
   else {

@@ -1,0 +1,69 @@
+"""Forced to disarm after a reported burglary, on the fake clock: what the
+owner's app shows of the hub stays what the owner's code would have shown, at
+every moment after, while the duress case stands and police are sent. Two hubs
+run the same story at the same clock times, one with the owner's code, one
+with the duress code (the firmware's signals for it: E406 where the owner's
+code cancels, E121 in its place); only the cases' numbers differ."""
+import pytest
+
+from engine_rig import Rig
+from monitor.web import owner_case
+
+WALL = (lambda ms: ms)           # the fake clock is the wall clock
+
+
+@pytest.fixture(params=[False, True], ids=["first_contact", "call_next_contacts"])
+def rig(db, request):
+    r = Rig(db)
+    for hub in ("plain", "forced"):
+        r.account(hub, call_next_contacts=request.param)
+    return r
+
+
+def story(rig, hub, duress):
+    rig.signal("R401", hub, user=1, name="owner", mode="away")
+    rig.signal("E134", hub, zone=1, name="front_door")
+    rig.signal("E121" if duress else "E406", hub, user=9 if duress else 1, name="owner")
+    rig.signal("E401", hub, user=9 if duress else 1, name="owner")
+
+
+def phone(rig, hub):
+    now = rig.clock.now_ms()
+    alarm = owner_case.alarm_view(rig.store, hub, now)
+    if alarm:
+        alarm.pop("id")
+    return {"alarm": alarm, "history": owner_case.history(rig.store, hub, WALL, now)}
+
+
+def test_the_app_tells_the_ordinary_story_until_the_calls_ring_out(rig):
+    story(rig, "plain", duress=False)
+    story(rig, "forced", duress=True)
+    duress = rig.store.one("SELECT * FROM cases WHERE hub = 'forced' AND plan = 'duress'")
+    assert duress["status"] == "dispatched"
+    seen = []
+    for _ in range(8):                   # through both rings (30 s each) and well after
+        plain, forced = phone(rig, "plain"), phone(rig, "forced")
+        assert forced == plain, (rig.clock.now_ms(), plain, forced)
+        seen.append(plain["alarm"]["calling"] if plain["alarm"] else plain["history"][0]["text"])
+        rig.advance(10_000)
+    assert seen[0] == "ringing" and seen[-1] == "Police sent (nobody answered)", seen
+    # The forced hub's only call is the one the burglary placed before the disarm.
+    assert len([c for c in rig.phones.placed_calls if c["hub"] == "forced"]) == 1
+    assert rig.case(duress["id"])["closed_ms"] is None
+
+
+def test_confirm_in_the_app_answers_alike_and_sends_nothing_twice(rig):
+    story(rig, "plain", duress=False)
+    story(rig, "forced", duress=True)
+    rig.advance(5_000)
+    answers = [rig.act(owner_case.confirm_fn(hub)) for hub in ("plain", "forced")]
+    for a in answers:
+        a.pop("case")
+    assert answers[0] == answers[1] == {"dispatched": True, "service": "police"}
+    assert phone(rig, "forced") == phone(rig, "plain")
+    assert phone(rig, "plain")["history"][0]["text"] == \
+        "Police sent (confirmed in the owner's app)"
+    duress = rig.store.one("SELECT id FROM cases WHERE hub = 'forced' AND plan = 'duress'")["id"]
+    assert ("app", "ignored_duress") in rig.steps(duress)
+    assert rig.store.one("SELECT COUNT(*) AS n FROM dispatches WHERE case_id IN "
+                         "(SELECT id FROM cases WHERE hub = 'forced')")["n"] == 1
