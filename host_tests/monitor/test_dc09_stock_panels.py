@@ -136,7 +136,9 @@ def test_sia_dcs_codes_open_the_plans_their_contact_id_events_do(db, panel, lib,
     assert p.send(3, "SIA-DCS", p.sia("OP", user=4))
     assert p.send(4, "SIA-DCS", p.sia("CL", user=4, area=2))
     assert p.send(5, "SIA-DCS", p.sia("PA", zone=9))
-    lines.wait(plan="panic", step="open")
+    # A panic case of its own, or news for the police already sent to the
+    # burglary (when its calls ran out first on a busy machine).
+    assert lines.wait(code="E120")["step"] in ("open", "update")
     got = [(b["signal"]["code"], b["signal"].get("zone"), b["signal"].get("user"),
             b["signal"]["sia"]) for b in bodies(db)]
     assert got == [("E130", 3, None, "BA"), ("E110", 7, None, "FA"), ("E401", None, 4, "OP"),
