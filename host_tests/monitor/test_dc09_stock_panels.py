@@ -11,9 +11,14 @@ receiver is not bent to it:
   read: it is answered DUH and counted malformed. my-dc09-spt writes decimal.
 - Both fail on a NAK: they resend at once with the offset the NAK's time
   gave them (that resend is ACKed and stored), then pass the ACK to their
-  answer checker as bytes, not text, so they never see it and call the
-  message not delivered. dc09-spt queues it again and sends it once more
-  (a resend, stored once); my-dc09-spt raises instead.
+  answer checker as bytes, not text, and raise. Seen with my-dc09-spt;
+  dc09-spt has the same code but cannot encrypt (below), and only an
+  encrypted message carries a time stamp to be NAKed for.
+- dc09-spt 0.0.4 cannot encrypt: written for PyCrypto, which no longer
+  builds, it passes str key and data to PyCryptodome's AES, which refuses
+  them. It is tried plain only.
+- Both leave out the line prefix (L) the standard requires unless given
+  one; pysiaalarm refuses such a frame, so the panels here set line 0.
 - dc09-spt 0.0.4 treats SIA BA (burglary) as a code that names an area, so
   with an area given it sends the area number where the zone goes.
 - Both put no time stamp on a plain (unencrypted) message; only an
