@@ -81,3 +81,9 @@ def test_adm_cid_without_isig_is_a_panels_signal_and_with_it_a_hubs():
     assert unknown.kind == frame.SIGNAL and unknown.unmapped == "E302"
     ours = _read("1130 01 003][Isig 5.7]", kind="ADM-CID")
     assert ours.kind == frame.SIGNAL and not ours.panel and ours.body["epoch"] == 5
+
+
+def test_a_status_event_the_contact_id_table_knows_is_not_unmapped():
+    status = _read("6602 01 000]", kind="ADM-CID")
+    assert status.kind == frame.SIGNAL and status.body["signal"]["code"] == "P602"
+    assert status.unmapped is None

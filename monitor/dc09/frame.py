@@ -202,7 +202,7 @@ def _sia(event, number):
 
 
 def _cid_event(code):
-    return int(code[1:]) if len(code) == 4 and code[0] in "ER" and code[1:].isdigit() else None
+    return int(code[1:]) if len(code) == 4 and code[0] in "ERP" and code[1:].isdigit() else None
 
 
 def _refused(reason, sequence="0000", receiver="", line="L0", account=None, hub=None):

@@ -41,8 +41,9 @@ def handle(desk, raw, peer=None, window=frame.WINDOW, resend_s=RESEND_S):
         stored = desk.panel_signal(verdict.hub, verdict.body, int(resend_s * 1000))
         if stored and verdict.unmapped:
             desk.store.count("dc09_unmapped")
-            log.warning("DC-09 event %s from account %s is not in the table "
-                        "(monitor/dc09/sia_codes.py): stored, no plan acts on it",
+            log.warning("DC-09 event %s from account %s is not in the table (SIA: "
+                        "monitor/dc09/sia_codes.py; Contact ID: the Contact ID table): "
+                        "stored, no plan acts on it",
                         verdict.unmapped, verdict.account)
     else:
         stored = desk.signal(verdict.hub, verdict.body, path="dc09")
