@@ -38,7 +38,6 @@ from desk_helpers import add_account, query
 from dc09_panel import KEYS, Link, answer_of, message
 
 ACCOUNT = "4321"
-SENDERS = {"dc09-spt": dc09_spt_lib, "my-dc09-spt": my_dc09_spt_lib}
 
 
 class Panel:
