@@ -102,6 +102,13 @@ def signal_by_body(store, hub, seq, body):
                      hub, seq, body)
 
 
+def panel_signals_since(store, hub, seq, code, since_ms):
+    """The hub's signals without an epoch (a stock panel's) under this seq
+    and code, received since since_ms: (id, paths, body) rows."""
+    return store.q("SELECT id, paths, body FROM signals WHERE hub = ? AND seq = ? AND code = ? "
+                   "AND epoch IS NULL AND received_ms >= ?", hub, seq, code, since_ms)
+
+
 def set_signal_paths(store, signal_id, paths):
     store.db.execute("UPDATE signals SET paths = ? WHERE id = ?", (paths, signal_id))
 

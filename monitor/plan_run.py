@@ -50,23 +50,54 @@ class PlanRun(CaseRecord):
             self.via = before
         return True
 
+    def panel_signal(self, hub, body, window_ms, path="dc09"):
+        """Store a stock panel's event and act on it; False when it is a resend.
+
+        A panel names no signal as our hubs do ([Isig]): a resend is the same
+        event (code, zone or user, area) under the same DC-09 sequence number
+        within window_ms. Its sequence numbers come round again (9999, then
+        1), so the same number later is a new event, and is no seq reset;
+        the receive time in the body keeps two such bodies apart."""
+        sig = body["signal"]
+        self.store.lock_hubs([hub])
+        code, now = str(sig["code"]), self.now()
+        for row in case_store.panel_signals_since(self.store, hub, sig["seq"], code,
+                                                  now - window_ms):
+            known = json.loads(row["body"])
+            if known["signal"] == sig and \
+                    known["dc09"].get("partition") == body["dc09"].get("partition"):
+                self._came_by(row, path)
+                return False
+        body = dict(body, heard_ms=now)
+        signal_id = case_store.new_signal(self.store, hub, sig["seq"], None, code,
+                                          json.dumps(body, sort_keys=True), now, path)
+        if signal_id is None:
+            return False        # the very same body in the same millisecond: a resend
+        before, self.via = self.via, path
+        try:
+            self._act(hub, sig, None, signal_id, panel=True)
+        finally:
+            self.via = before
+        return True
+
     def _came_by(self, row, path):
         paths = (row["paths"] or "mqtt").split(",")
         if path not in paths:
             case_store.set_signal_paths(self.store, row["id"], ",".join(paths + [path]))
 
-    def _act(self, hub, sig, epoch, signal_id):
+    def _act(self, hub, sig, epoch, signal_id, panel=False):
         meaning = plans.classify(sig)
         kind = meaning.kind
         code, seq = sig.get("code"), sig["seq"]
-        if self._seq_reused(hub, seq, epoch, sig, signal_id):
+        if not panel and self._seq_reused(hub, seq, epoch, sig, signal_id):
             self._seq_reset(hub, seq, epoch, code)
         case = None
         duress = self.duress_case(hub)
         if duress is not None and kind in (plans.OPEN, plans.ATTACH, plans.KEYPAD_CANCEL):
             case = self._join_duress(duress, meaning, code, seq, sig)
         elif kind == plans.OPEN:
-            case = self._alarm(hub, meaning.plan, meaning.service, code, seq, sig, epoch)
+            case = self._alarm(hub, meaning.plan, meaning.service, code, seq, sig, epoch,
+                               overtaken=not panel)
         elif kind == plans.ATTACH:
             found = self.open_cases(hub, meaning.plan)
             if found:
@@ -117,7 +148,10 @@ class PlanRun(CaseRecord):
             self.open_case(hub, "trouble", reason="seq_reset", trouble="seq_reset", seq=seq,
                            epoch=epoch, code=code)
 
-    def _alarm(self, hub, plan, service, code, seq, sig, epoch=None):
+    def _alarm(self, hub, plan, service, code, seq, sig, epoch=None, overtaken=True):
+        # overtaken: look for a keypad cancel that overtook the alarm. A stock
+        # panel sends one message at a time, in order, and its sequence
+        # numbers wrap, so a higher one is no later: not for its signals.
         for case in self.open_cases(hub, plan):
             if case["service"] == service:
                 # The same alarm again (another zone, a resend under a new seq):
@@ -136,8 +170,9 @@ class PlanRun(CaseRecord):
             return case
         # Order by seq, not arrival: a keypad cancel that overtook its alarm counts.
         # Within this hub's epoch: a cancel from before its seqs started again is not later.
-        later = case_store.first_later(self.store, hub, plans.KEYPAD_CANCEL_CODE, seq, epoch)
-        if later is not None:
+        later = overtaken and case_store.first_later(self.store, hub, plans.KEYPAD_CANCEL_CODE,
+                                                     seq, epoch)
+        if later:
             self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, later["seq"],
                                 json.loads(later["body"])["signal"].get("name"))
         self.call(case, 1, "plan")

@@ -52,6 +52,7 @@ class Settings:
     dc09_port: int = None        # SIA DC-09 listener (monitor/dc09/): off unless given; 0: any
     dc09_host: str = "127.0.0.1"
     dc09_window: tuple = (40, 20)   # DC-09 time stamps: seconds behind, ahead of our clock
+    dc09_resend_s: float = 600.0    # a stock panel's same sequence number and event: a resend
 
 
 class Receiver:
@@ -99,7 +100,8 @@ class Receiver:
             from monitor.dc09.listener import Listener
             try:
                 self.dc09 = Listener(self, self.s.dc09_host, self.s.dc09_port,
-                                     window=self.s.dc09_window).start()
+                                     window=self.s.dc09_window,
+                                     resend_s=self.s.dc09_resend_s).start()
             except Exception:
                 self.stop()
                 raise

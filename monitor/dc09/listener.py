@@ -33,9 +33,10 @@ ANSWER_S = 30.0         # the engine's commit; beyond it the panel resends anywa
 class Listener:
     def __init__(self, rx, host="127.0.0.1", port=0, max_clients=MAX_CLIENTS, idle_s=IDLE_S,
                  answer_s=ANSWER_S, window=frame.WINDOW, first_frame_s=FIRST_FRAME_S,
-                 per_address=PER_ADDRESS):
+                 per_address=PER_ADDRESS, resend_s=intake.RESEND_S):
         self.rx = rx
         self.window = tuple(window)
+        self.resend_s = resend_s
         self.host = host
         self.port = port
         self.max_clients = max_clients
@@ -155,7 +156,8 @@ class Listener:
                 continue
             conn.framed, conn.busy = True, True
             fut = self.rx.submit(lambda desk, raw=raw: intake.handle(desk, raw, peer,
-                                                                      self.window))
+                                                                      self.window,
+                                                                      self.resend_s))
             try:
                 # Shielded: a timeout here must not cancel the engine's future,
                 # which the engine still resolves when it gets to it.
