@@ -11,11 +11,12 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 all: test
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	@# Debian's python3 ships venv without ensurepip unless python3-venv is installed.
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); apt-get update -qq && \
 	  apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	@# The project itself, editable: the one import setup for host code (pyproject.toml).
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(PY) -m tools.fetch_umqtt
