@@ -152,30 +152,43 @@ try:
     p = sum(r[0] for r in esp32.idf_heap_info(esp32.HEAP_DATA) if r[0] >= 1048576)
 except (ImportError, AttributeError):
     pass
-print('heap', gc.mem_free() + gc.mem_alloc(), p)
+f = 0
+import sys
+s = sys.path[:]
+sys.path[:] = ['.frozen']
+try:
+    import hub
+    f = 1
+    del sys.modules['hub']
+except ImportError:
+    pass
+sys.path[:] = s
+print('heap', gc.mem_free() + gc.mem_alloc(), p, f)
 """
 
 
 def board_memory(port):
-    """(GC heap, PSRAM) of the board at port, in bytes."""
+    """(GC heap, PSRAM in bytes, whether its firmware has the hub frozen in)."""
     out = mpremote(port, "exec", _PROBE).stdout.split()
     try:
         i = out.index("heap")
-        return int(out[i + 1]), int(out[i + 2])
+        return int(out[i + 1]), int(out[i + 2]), out[i + 3] == "1"
     except (ValueError, IndexError):
         fail("the board at %s did not report its heap: %r" % (port, " ".join(out)[-200:]))
 
 
 def check_memory(port, cfg):
     """Refuse, before anything is built or copied, a board whose GC heap
-    cannot hold the config's .mpy image."""
+    cannot hold the config's .mpy image; returns whether the hub is frozen in
+    the board's firmware (`make firmware`), which needs no .mpy image."""
     key = tuple(sorted(set(mpy_build.paths_of(cfg))))
     need = MPY_HEAP.get(key, max(MPY_HEAP.values()))
-    heap, psram = board_memory(port)
-    if heap >= need:
-        return
+    heap, psram, frozen = board_memory(port)
+    if frozen or heap >= need:
+        return frozen
     fail("the board at %s has %s B of GC heap and %s; the %s .mpy image needs %s B "
-         "(docs/board.md): flash the frozen image (boards/manifest_hub.py), or use a PSRAM "
+         "(docs/board.md): flash the frozen image (make firmware, make flash: "
+         "boards/<board>/manifest.py on boards/manifest_hub.py), or use a PSRAM "
          "board (boards/esp32_wrover.json, an ESP32-S3 N8R8) on MicroPython's SPIRAM firmware"
          % (port, "{:,}".format(heap),
             "%s B of PSRAM" % "{:,}".format(psram) if psram else "no PSRAM",
@@ -186,7 +199,9 @@ def deploy(port, board, config_path):
     check_port(port)
     board_path, board_raw = load_board(board)
     cfg = board_config(config_path, board_raw)
-    check_memory(port, cfg)
+    if check_memory(port, cfg):
+        _deploy_frozen(port, board_path, cfg)
+        return
     # A build of its own for each deploy: what is copied is what was just
     # compiled for this config, whatever else runs from this checkout.
     with tempfile.TemporaryDirectory(prefix="alarm-deploy-") as out:
@@ -218,6 +233,29 @@ def _deploy(port, board_path, cfg, out):
               "fs", "cp", os.path.join(out, "config.json"), ":config.json"]
     mpremote(port, *steps)
     print("deployed %d files (%d bytes of .mpy) to %s" % (len(sizes), sum(sizes.values()), port))
+    if not is_pty(port):
+        mpremote(port, "reset")
+        print("board reset: the hub starts now (make console PORT=%s to watch it)" % port)
+
+
+def _deploy_frozen(port, board_path, cfg):
+    """The hub's code is in the board's firmware: its pin map and config alone
+    go over, and hub files an earlier .mpy deploy left are removed, since the
+    filesystem ('') comes before .frozen on the board's sys.path."""
+    rels = mpy_build.board_files() + list(mpy_build.HOST_ONLY)
+    stale = sorted(p for rel in rels for p in (rel, rel[:-3] + ".mpy"))
+    # Their folders too: an empty hub/ would still be imported as the package.
+    stale += sorted({os.path.dirname(rel) for rel in rels if os.path.dirname(rel)},
+                    key=len, reverse=True)
+    remove = ("import os\nfor p in %r:\n try:\n  os.remove(p)\n except OSError:\n"
+              "  try:\n   os.rmdir(p)\n  except OSError:\n   pass" % stale)
+    with tempfile.TemporaryDirectory(prefix="alarm-deploy-") as out:
+        with open(os.path.join(out, "config.json"), "w") as f:
+            json.dump(cfg, f)
+        mpremote(port, "exec", remove, "+", "fs", "cp", board_path, ":board.json", "+",
+                 "fs", "cp", os.path.join(out, "config.json"), ":config.json")
+    print("the hub is frozen in the firmware at %s: copied board.json and config.json"
+          % port)
     if not is_pty(port):
         mpremote(port, "reset")
         print("board reset: the hub starts now (make console PORT=%s to watch it)" % port)
