@@ -7,7 +7,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all test test-fast bench bench32 run demo clean distclean venv flash deploy console check
+.PHONY: all test test-fast bench bench32 run demo clean distclean venv firmware flash deploy console check
 
 all: test
 
@@ -51,9 +51,14 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m tools.story --pretty --speed $(or $(SPEED),20) tools/demo/stories/*.jsonl
 
-# The board (see README, "Flashing"): PORT=/dev/ttyUSB0 BOARD=esp32_devkitc
+# The board (see README, "Flashing", and docs/board.md). The frozen hub image for a
+# board without PSRAM, with ESP-IDF: MICROPY_SRC=/path/to/micropython BOARD=esp32_devkitc
+firmware: $(STAMP)
+	$(PY) -m tools.firmware build --board "$(BOARD)"
+
+# PORT=/dev/ttyUSB0 BOARD=esp32_devkitc: the image `make firmware` built, or FIRMWARE=a .bin
 flash: $(STAMP)
-	$(PY) -m tools.deploy flash --port "$(PORT)" --board "$(BOARD)" --firmware "$(FIRMWARE)"
+	$(PY) -m tools.firmware flash --port "$(PORT)" --board "$(BOARD)" $(if $(FIRMWARE),--firmware "$(FIRMWARE)")
 
 deploy: $(STAMP)
 	$(PY) -m tools.deploy deploy --port "$(PORT)" --board "$(BOARD)" --config "$(or $(CONFIG),config.json)"

@@ -6,9 +6,14 @@
 # What it freezes:
 # - asyncio (MicroPython's own, as the stock firmware freezes it);
 # - the hub's board files, as tools/mpy_build.board_files() lists them (every
-#   report path's files: the hub imports only its config's), compiled -O3 as
-#   `make deploy` compiles them;
+#   report path's files: the hub imports only its config's), with their line
+#   numbers (mpy-cross's default): frozen, bytecode and line tables are in flash,
+#   not the GC heap, so a traceback on the board names the line for free;
 # - umqtt.simple, from build/host-lib (`make venv` fetches it: tools/fetch_umqtt.py).
+#
+# The board images (boards/<board>/manifest.py, through boards/manifest_esp32.py)
+# include this file and add what only a board runs (aioble, on the `bluetooth`
+# module the unix port lacks).
 #
 # include(".../boards/manifest_hub.py", host_only=True) also freezes the
 # host-only files (tools/mpy_build.HOST_ONLY, never on a board): the 32-bit
@@ -28,13 +33,12 @@ from tools import mpy_build  # noqa: E402
 
 _FIRMWARE = os.path.join(_ROOT, "firmware")
 _HOST_LIB = os.environ.get("HUB_HOST_LIB") or os.path.join(_ROOT, "build", "host-lib")
-_OPT = int(mpy_build.OPT.lstrip("-O"))
 
 include("$(MPY_DIR)/extmod/asyncio")  # noqa: F821
 
 for _rel in mpy_build.board_files() + (list(mpy_build.HOST_ONLY) if options.host_only else []):  # noqa: F821
-    module(_rel, base_path=_FIRMWARE, opt=_OPT)  # noqa: F821
+    module(_rel, base_path=_FIRMWARE)  # noqa: F821
 
 if not os.path.exists(os.path.join(_HOST_LIB, "umqtt", "simple.py")):
     raise Exception("no umqtt/simple.py in %s: run 'make venv' (tools/fetch_umqtt.py)" % _HOST_LIB)
-module("umqtt/simple.py", base_path=_HOST_LIB, opt=_OPT)  # noqa: F821
+module("umqtt/simple.py", base_path=_HOST_LIB)  # noqa: F821

@@ -156,6 +156,67 @@ def test_deploy_refuses_a_board_whose_heap_cannot_hold_the_image(tmp_path, dc09)
         next(gen, None)
 
 
+@pytest.mark.parametrize("kind", ["host", "plain", "frozen"])
+def test_the_probe_tells_a_firmware_with_the_hub_frozen_in(kind):
+    # deploy's probe, run by the interpreters themselves: the 32-bit one with the
+    # hub frozen in (boards/manifest_hub.py, as `make firmware` freezes it) says so.
+    from tools import deploy, mp32
+    binary = paths.venv_tool("micropython") if kind == "host" else mp32.built(kind)
+    if binary is None:
+        pytest.skip("no 32-bit %s build (MICROPY_SRC=... python -m tools.mp32 build)" % kind)
+    done = subprocess.run([binary, "-X", "heapsize=128k", "-c", deploy._PROBE], cwd="/",
+                          capture_output=True, text=True, timeout=30)
+    words = done.stdout.split()
+    assert words[0] == "heap" and words[3] == ("1" if kind == "frozen" else "0"), done.stdout
+
+
+def test_deploy_onto_the_frozen_image_copies_the_config_alone(tmp_path, monkeypatch, capsys):
+    # A board flashed with `make firmware`'s image, at a heap the .mpy image
+    # could not run in: deploy copies board.json and config.json, and removes hub
+    # code an earlier .mpy deploy left, which would shadow the frozen modules
+    # ('' comes first on the board's sys.path). The stand-in board is the host
+    # micropython (the 32-bit build has no raw REPL for mpremote), so its probe's
+    # answer is the frozen image's (the test above checks the probe itself).
+    from tools import deploy
+    gen = _fake_board(tmp_path, heapsize=128 * 1024)
+    tty, flash = next(gen)
+    try:
+        (flash / "hub").mkdir()
+        (flash / "hub" / "hub.mpy").write_bytes(b"M\x06stale")
+        (flash / "main.py").write_text("raise SystemExit('the stale main.py ran')\n")
+        (flash / "notes.txt").write_text("the owner's own file")
+        real = deploy.board_memory
+        monkeypatch.setattr(deploy, "board_memory", lambda port: real(port)[:2] + (True,))
+        path = tmp_path / "config.json"
+        shutil.copy(os.path.join(paths.ROOT, "tools", "demo", "hub-config.json"), path)
+        deploy.deploy(tty, "esp32_devkitc", str(path))
+        assert "frozen in the firmware" in capsys.readouterr().out
+        assert sorted(os.listdir(str(flash))) == ["board.json", "config.json", "notes.txt"]
+        cfg = json.loads((flash / "config.json").read_text())
+        assert all("code" not in u and u["code_hash"].startswith("s256$") for u in cfg["users"])
+    finally:
+        next(gen, None)
+    # What the board then runs: the frozen hub on the copied config.
+    from tools import mp32
+    frozen = mp32.built("frozen")
+    if frozen is None:
+        return
+    env = paths.micropython_env()
+    env["MICROPYPATH"] = ":".join(["", SHIMS, ".frozen"])
+    run = subprocess.Popen([frozen, "-X", "heapsize=128k", "-c", "import main"],
+                           cwd=str(flash), env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in run.stdout:
+            if '"boot"' in line:
+                assert json.loads(line)["boot"] == "demo-hub"
+                break
+        else:
+            raise AssertionError("the frozen hub did not boot on the deployed config")
+    finally:
+        run.kill()
+        run.wait()
+
+
 def test_deploy_passes_a_board_with_the_heap_the_image_needs(tmp_path):
     gen = _fake_board(tmp_path, heapsize=256 * 1024)
     tty, flash = next(gen)

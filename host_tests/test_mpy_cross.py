@@ -84,3 +84,22 @@ def test_the_software_aes_is_loaded_only_for_a_24_character_dc09_key():
         cfg = {"dc09": dict(key, key=k)} if k else {"dc09": key}
         assert mpy_build.aes192_of(cfg) is want, k
     assert mpy_build.aes192_of({}) is False
+
+
+def test_a_traceback_from_the_deployed_mpy_names_the_line(tmp_path):
+    # The .mpy files `make deploy` copies keep their line-number tables: on a
+    # PSRAM board they cost about 3.5 KB of its megabytes of heap (docs/board.md,
+    # "Line numbers"), and a board's traceback then says where it failed.
+    from tools import mpy_build
+    mpy_build.build(str(tmp_path))
+    with open(os.path.join(paths.FIRMWARE, "panel", "config.py")) as f:
+        line = next(n for n, text in enumerate(f.read().splitlines(), 1)
+                    if 'ConfigError("zones", "must be a list")' in text)
+    env = paths.micropython_env()
+    env["MICROPYPATH"] = ":".join([str(tmp_path), ".frozen"])
+    done = subprocess.run([paths.venv_tool("micropython"), "-c",
+                           "from panel.config import Config\nConfig({'zones': 5}, None)"],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=30)
+    said = done.stdout + done.stderr   # the unix port prints tracebacks on stdout
+    assert "ConfigError: zones: must be a list" in said, said
+    assert 'File "panel/config.py", line %d, in _zones' % line in said, said

@@ -6,7 +6,8 @@
     python -m tools.deploy check   --config config.json [--board esp32_devkitc]
 
 flash erases the chip and writes a MicroPython firmware image with esptool at
-the board's offset (0x1000 on the ESP32, 0x0 on the S3). deploy checks the
+the board's offset (0x1000 on the ESP32, 0x0 on the S3): tools/firmware.py's,
+which without --firmware flashes the frozen image `make firmware` built. deploy checks the
 config with the firmware's own validators, refuses a board whose GC heap
 cannot hold the config's .mpy image (MPY_HEAP), replaces plain codes by salted hashes
 (a board never stores a code in clear), compiles the firmware with mpy-cross,
@@ -131,12 +132,13 @@ def mpremote(port, *args, check=True):
 
 # The GC heap the `.mpy` image needs, by the config's report paths: the
 # smallest heap the firmware bench run completes in on a 32-bit MicroPython
-# v1.28 (the ESP32's word size), rounded up over the measured range
-# (docs/board.md, "Figures": 178.3-178.5 KB MQTT, 204.5 KB both, 172.2-173.9 KB
-# DC-09; issue 21: 180-192 KB MQTT). A floor, not a margin: Wi-Fi, BLE and
-# mbedtls take theirs from the IDF heap beside it. The frozen image
-# (boards/manifest_hub.py) needs 102-115 KB, which is why it is the way out.
-MPY_HEAP = {("mqtt",): 180 * 1024, ("dc09", "mqtt"): 205 * 1024, ("dc09",): 174 * 1024}
+# v1.28 (the ESP32's word size), rounded up over the measured range, the .mpy
+# files with their line numbers (docs/board.md, "Line numbers": 186.4-186.7 KB
+# MQTT, 218.6-218.8 KB both, 179.8 KB DC-09; issue 21: 180-192 KB MQTT). A
+# floor, not a margin: Wi-Fi, BLE and mbedtls take theirs from the IDF heap
+# beside it. The frozen image (make firmware) needs 102-115 KB, which is why it
+# is the way out.
+MPY_HEAP = {("mqtt",): 183 * 1024, ("dc09", "mqtt"): 214 * 1024, ("dc09",): 176 * 1024}
 _PATH_NAMES = {("mqtt",): "MQTT", ("dc09", "mqtt"): "MQTT + DC-09", ("dc09",): "DC-09"}
 
 # Run on the board: its GC heap after a collect, and its PSRAM. On the ESP32
@@ -151,30 +153,43 @@ try:
     p = sum(r[0] for r in esp32.idf_heap_info(esp32.HEAP_DATA) if r[0] >= 1048576)
 except (ImportError, AttributeError):
     pass
-print('heap', gc.mem_free() + gc.mem_alloc(), p)
+f = 0
+import sys
+s = sys.path[:]
+sys.path[:] = ['.frozen']
+try:
+    import hub
+    f = 1
+    del sys.modules['hub']
+except ImportError:
+    pass
+sys.path[:] = s
+print('heap', gc.mem_free() + gc.mem_alloc(), p, f)
 """
 
 
 def board_memory(port):
-    """(GC heap, PSRAM) of the board at port, in bytes."""
+    """(GC heap, PSRAM in bytes, whether its firmware has the hub frozen in)."""
     out = mpremote(port, "exec", _PROBE).stdout.split()
     try:
         i = out.index("heap")
-        return int(out[i + 1]), int(out[i + 2])
+        return int(out[i + 1]), int(out[i + 2]), out[i + 3] == "1"
     except (ValueError, IndexError):
         fail("the board at %s did not report its heap: %r" % (port, " ".join(out)[-200:]))
 
 
 def check_memory(port, cfg):
     """Refuse, before anything is built or copied, a board whose GC heap
-    cannot hold the config's .mpy image."""
+    cannot hold the config's .mpy image; returns whether the hub is frozen in
+    the board's firmware (`make firmware`), which needs no .mpy image."""
     key = tuple(sorted(set(mpy_build.paths_of(cfg))))
     need = MPY_HEAP.get(key, max(MPY_HEAP.values()))
-    heap, psram = board_memory(port)
-    if heap >= need:
-        return
+    heap, psram, frozen = board_memory(port)
+    if frozen or heap >= need:
+        return frozen
     fail("the board at %s has %s B of GC heap and %s; the %s .mpy image needs %s B "
-         "(docs/board.md): flash the frozen image (boards/manifest_hub.py), or use a PSRAM "
+         "(docs/board.md): flash the frozen image (make firmware, make flash: "
+         "boards/<board>/manifest.py on boards/manifest_hub.py), or use a PSRAM "
          "board (boards/esp32_wrover.json, an ESP32-S3 N8R8) on MicroPython's SPIRAM firmware"
          % (port, "{:,}".format(heap),
             "%s B of PSRAM" % "{:,}".format(psram) if psram else "no PSRAM",
@@ -185,7 +200,9 @@ def deploy(port, board, config_path):
     check_port(port)
     board_path, board_raw = load_board(board)
     cfg = board_config(config_path, board_raw)
-    check_memory(port, cfg)
+    if check_memory(port, cfg):
+        _deploy_frozen(port, board_path, cfg)
+        return
     # A build of its own for each deploy: what is copied is what was just
     # compiled for this config, whatever else runs from this checkout.
     with tempfile.TemporaryDirectory(prefix="alarm-deploy-") as out:
@@ -222,17 +239,36 @@ def _deploy(port, board_path, cfg, out):
         print("board reset: the hub starts now (make console PORT=%s to watch it)" % port)
 
 
+def _deploy_frozen(port, board_path, cfg):
+    """The hub's code is in the board's firmware: its pin map and config alone
+    go over, and hub files an earlier .mpy deploy left are removed, since the
+    filesystem ('') comes before .frozen on the board's sys.path."""
+    rels = mpy_build.board_files() + list(mpy_build.HOST_ONLY)
+    stale = sorted(p for rel in rels for p in (rel, rel[:-3] + ".mpy"))
+    # Their folders too: an empty hub/ would still be imported as the package.
+    stale += sorted({os.path.dirname(rel) for rel in rels if os.path.dirname(rel)},
+                    key=len, reverse=True)
+    remove = ("import os\nfor p in %r:\n try:\n  os.remove(p)\n except OSError:\n"
+              "  try:\n   os.rmdir(p)\n  except OSError:\n   pass" % stale)
+    with tempfile.TemporaryDirectory(prefix="alarm-deploy-") as out:
+        with open(os.path.join(out, "config.json"), "w") as f:
+            json.dump(cfg, f)
+        mpremote(port, "exec", remove, "+", "fs", "cp", board_path, ":board.json", "+",
+                 "fs", "cp", os.path.join(out, "config.json"), ":config.json")
+    print("the hub is frozen in the firmware at %s: copied board.json and config.json"
+          % port)
+    if not is_pty(port):
+        mpremote(port, "reset")
+        print("board reset: the hub starts now (make console PORT=%s to watch it)" % port)
+
+
 def flash(port, board, firmware):
-    check_port(port)
-    _, b = load_board(board)
-    if not firmware or not os.path.exists(firmware):
-        fail("FIRMWARE=%r not found: download the MicroPython .bin for %s from "
-             "micropython.org/download and pass its path" % (firmware, b["name"]))
-    esptool = [paths.venv_tool("esptool"), "--chip", b["chip"], "--port", port]
-    for args in (["erase-flash"], ["--baud", "460800", "write-flash", "-z", b["flash_offset"],
-                                  firmware]):
-        if subprocess.run(esptool + args).returncode != 0:
-            fail("esptool %s failed (hold BOOT while plugging in, then try again)" % args[-1])
+    # One flasher for the stock .bin and the frozen image `make firmware` builds.
+    from tools import firmware as image
+    try:
+        image.flash(board, port, firmware)
+    except image.Refused as e:
+        fail(str(e))
 
 
 def console(port):

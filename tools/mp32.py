@@ -22,6 +22,7 @@ No source tree is fetched here, nor committed: see HOW_TO_GET.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -98,12 +99,17 @@ def _manifest(kind, src):
     if has_ssl(src):
         text += 'require("ssl")\n'
     if kind == "frozen":
+        # Said in the text, so that a build frozen at another -O is made afresh.
+        text += "# the hub with its line numbers (mpy-cross's default -O0)\n"
         text += "include(%r, host_only=True)\n" % MANIFEST
     old = None
     if os.path.exists(path):
         with open(path) as f:
             old = f.read()
     if old != text:
+        # makemanifest recompiles a frozen file only when its source is newer than
+        # its .mpy: a changed manifest (another file, another -O) starts them afresh.
+        shutil.rmtree(os.path.join(OUT, kind, "frozen_mpy"), ignore_errors=True)
         with open(path, "w") as f:
             f.write(text)
     return path

@@ -48,11 +48,12 @@ MQTT_ONLY = ("uplink/link.py", "uplink/inbound.py", "uplink/tls.py", "uplink/wir
 # without them (about 30 bytes of .mpy each). CPython's imports keep them.
 MARKER = "__init__.py"
 
-# -O3 leaves out the line-number tables (and any `if __debug__`/assert code,
-# which the firmware has none of): about 5 KB of flash. The cost: a traceback
-# on the board names the function and file but no line number. Host tests run
-# the source, with line numbers.
-OPT = "-O3"
+# With the line-number tables (mpy-cross's default; -O3 drops them), so that a
+# traceback on the board names the line. Measured on the 32-bit build
+# (docs/board.md, "Line numbers"): +4.0-5.0 KB of .mpy and +3.3-3.8 KB of code
+# live in the GC heap by report path, which the boards this image is for, with
+# PSRAM, have megabytes for. The frozen image keeps them too, in flash.
+OPT = "-O0"
 
 
 def board_files():
