@@ -114,3 +114,26 @@ def test_a_duress_disarm_in_the_abort_window_tells_the_apps_abort_story(rig):
     assert "E130" in [json.loads(u["detail"]).get("code") for u in updates]
     assert rig.phones.placed_calls == []
     assert rig.store.one("SELECT COUNT(*) AS n FROM cases WHERE hub = 'forced'")["n"] == 1
+
+
+def test_a_panic_in_the_abort_window_then_a_duress_disarm_tells_the_cancel_story(rig):
+    # The panic went out at once, so the owner's code cancels it (E406) and
+    # opens (E401); the duress code sends E121 in the cancel's place, releases
+    # the held burglary and opens: the app shows the cancel and the opening.
+    plain = _sent("panic_in_abort_window")
+    assert [s["code"] for s in plain] == ["R401", "E120", "E406", "E401"]
+    burst = [dict(plain[2], code="E121", user=9), {"code": "E130", "zone": 3},
+             {"code": "E459", "zone": 3}, dict(plain[3], user=9)]
+    for sig in plain[:2]:
+        _send(rig, "plain", sig)
+        _send(rig, "forced", sig)
+    rig.advance(5_000)
+    for sig in plain[2:]:
+        _send(rig, "plain", sig)
+    for sig in burst:
+        _send(rig, "forced", dict(sig, seq=None))
+    for _ in range(8):
+        assert phone(rig, "forced") == phone(rig, "plain"), rig.clock.now_ms()
+        rig.advance(10_000)
+    texts = [x["text"] for x in phone(rig, "plain")["history"]]
+    assert "Keypad cancel by owner" in texts and "Opening (disarm) by owner" in texts, texts
