@@ -8,8 +8,11 @@ open and ringing, with "Keypad cancel by owner" in the history, until the call
 ends, the app cancels it or the owner confirms it. The cover shows exactly
 that, from what is recorded: the absorbed case as the alarm, the E121 read as
 the cancel it stood in for, and the ending the ordinary case would have had.
-Nothing here stands the duress response down: a cancel or confirm in the app
-is recorded on both cases for the operator, and changes nothing else."""
+Inside the abort window the owner's code sends nothing at all; the duress
+code's burst (E121, the alarms it released, the opening) then shows as
+nothing either (opened_an_abort). Nothing here stands the duress response
+down: a cancel or confirm in the app is recorded on both cases for the
+operator, and changes nothing else."""
 import json
 
 from monitor import case_store, plans
