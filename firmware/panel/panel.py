@@ -574,6 +574,10 @@ class Panel:
         # was held is a signal the station is acting on, so it gets a cancel.
         aborted = bool(self.held) and not self.alarm_sent
         looks_aborted = aborted           # what the keypad shows, duress or not
+        if duress:
+            # First, so the station acts on it soonest and knows a burglary
+            # released after it came from the coerced disarm, not from the house.
+            self._user_signal("E", CID.DURESS, who[_NUMBER], who[_NAME])
         if self.held:
             if duress:
                 self._release_held()   # coerced: the burglary still goes out
@@ -583,8 +587,6 @@ class Panel:
                 self.held = []
         if self.alarm_sent and not duress:
             self._user_signal("E", CID.CANCEL, who[_NUMBER], who[_NAME])
-        if duress:
-            self._user_signal("E", CID.DURESS, who[_NUMBER], who[_NAME])
         if self.mode and (duress or not aborted):
             # An opening report only when the system was armed: silencing a
             # panic while disarmed is a cancel, not an opening.

@@ -274,3 +274,29 @@ def test_a_duress_disarm_after_a_reported_burglary_looks_like_the_owners_to_home
         return [o["signal"]["code"] for o in out if "signal" in o]
     assert codes(plain) == ["R401", "E134", "E406", "E401"]
     assert codes(forced) == ["R401", "E134", "E121", "E401"]
+
+
+@pytest.mark.parametrize("how", ["keypad", "home_assistant"])
+def test_a_duress_disarm_in_the_abort_window_looks_like_the_owners_abort_to_home_assistant(
+        how):
+    # The entry delay ran out (530 s) and the burglary waits out its abort
+    # window (to 560 s): the owner's code aborts it and sends nothing, the
+    # duress code sends E121 first and then releases it. Home Assistant and the
+    # house see the same lines; only the hub's own log tells the abort.
+    def disarm(code):
+        if how == "keypad":
+            return {"keys": code + "C"}
+        return {"command": json.loads(render("DISARM", code))}
+
+    plain, forced = run_story(disarm("1234"), 545000), run_story(disarm("9999"), 545000)
+
+    def seen(out):
+        return [o for o in out if "signal" not in o and "log" not in o]
+    assert seen(forced) == seen(plain)
+    states = [o["state"] for o in plain if "state" in o]
+    assert states[-2:] == ["triggered", "disarmed"], states
+
+    def codes(out):
+        return [o["signal"]["code"] for o in out if "signal" in o]
+    assert codes(plain) == ["R401"]
+    assert codes(forced) == ["R401", "E121", "E134", "E401"]

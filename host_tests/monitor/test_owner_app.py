@@ -5,6 +5,8 @@ to the hub as signed commands with the owner's code; what happened reads in
 words. A duress case is never shown: the app may be in the coercer's hands.
 In-process through the framework's test client, with the real broker and the
 real service."""
+import json
+import os
 import time
 
 from desk_helpers import PASSWORD, SECRET, add_account, case_row, query
@@ -210,3 +212,52 @@ def test_a_duress_disarm_after_a_reported_burglary_shows_in_the_app_as_an_ordina
     assert row["status"] == "dispatched" and row["closed_ms"] is None
     steps = query(db, "SELECT step, reason FROM timeline WHERE case_id = ?", duress)
     assert ("app", "ignored_duress") in [(s["step"], s["reason"]) for s in steps]
+
+
+def _scenario_signals(name):
+    # The firmware's own signals for the story (host_tests/scenarios).
+    path = os.path.join(os.path.dirname(__file__), "..", "scenarios", name + ".expected.jsonl")
+    with open(path) as f:
+        return [json.loads(line)["signal"] for line in f if '"signal"' in line]
+
+
+def _send_all(h, hub, sigs):
+    for sig in sigs:
+        h.signal(hub, sig["code"], **{k: v for k, v in sig.items()
+                                      if k not in ("code", "event", "qualifier", "seq")})
+
+
+def test_a_duress_disarm_in_the_abort_window_shows_in_the_app_as_an_ordinary_abort(
+        db, monitor, hubs):
+    add_account(db, "hub-1")
+    add_account(db, "hub-2")
+    rx, lines = monitor(calls="console", ring_s=600)
+    h = hubs({"hub-1": SECRET, "hub-2": SECRET})
+    h.time_s = int(time.time())        # the hub stamps the disarm's burst with one moment
+    owners, coerced = owner_app(rx, db, "hub-1")[0], owner_app(rx, db, "hub-2")[0]
+    plain, forced = _scenario_signals("abort_window"), _scenario_signals("duress_in_abort_window")
+    assert [s["code"] for s in plain] == [s["code"] for s in forced[:1]] == ["R401"]
+    _send_all(h, "hub-1", plain)
+    _send_all(h, "hub-2", forced[:1])
+    deadline = time.monotonic() + 10
+    while len(query(db, "SELECT id FROM signals")) < 2:      # both armed
+        assert time.monotonic() < deadline, "the service never took the arms"
+        time.sleep(0.02)
+    _send_all(h, "hub-2", forced[1:])
+    while True:
+        done = len(query(db, "SELECT id FROM signals")) == len(plain) + len(forced)
+        # Polled while the burst comes in, too: never a moment that differs.
+        seen_plain, seen_forced = _phone(owners), _phone(coerced)
+        assert seen_forced == seen_plain
+        if done:
+            break
+        assert time.monotonic() < deadline, "the service never took every signal"
+        time.sleep(0.02)
+    assert seen_plain["alarm"] is None
+    assert [x["text"] for x in seen_plain["history"]] == ["Closing (arm) by owner"]
+    duress = lines.wait(step="dispatch", plan="duress")["case"]   # police, at once
+    steps = query(db, "SELECT step, detail FROM timeline WHERE case_id = ?", duress)
+    assert any(s["step"] == "update" and '"E130"' in (s["detail"] or "") for s in steps)
+    assert len(query(db, "SELECT id FROM calls")) == 0
+    time.sleep(0.5)
+    assert _phone(coerced) == _phone(owners)

@@ -214,6 +214,11 @@ def test_a_person_disarms_from_the_keyboard_at_speed_10(tmp_path):
                 expect(log).to_contain_text("Front door opened")
                 expect(log.locator("li time").first).to_have_text(
                     re.compile(r"^\d\d:\d\d:\d\d$"))
+                # Its lines for and from the monitoring center (a duress code's
+                # E121 among them) say so, and so does the box: no one at the
+                # house sees them.
+                expect(page.locator("#log-box")).to_contain_text(
+                    "the monitoring center's side, which no one at the house sees")
                 for seen in ("#keypad-box", "#log-box"):       # the code is never shown
                     assert "1234" not in page.locator(seen).inner_text()
                 console.assert_clean()

@@ -8,13 +8,18 @@ open and ringing, with "Keypad cancel by owner" in the history, until the call
 ends, the app cancels it or the owner confirms it. The cover shows exactly
 that, from what is recorded: the absorbed case as the alarm, the E121 read as
 the cancel it stood in for, and the ending the ordinary case would have had.
-Nothing here stands the duress response down: a cancel or confirm in the app
-is recorded on both cases for the operator, and changes nothing else."""
+Inside the abort window the owner's code sends nothing at all; the duress
+code's burst (E121, the alarms it released, the opening) then shows as
+nothing either (opened_an_abort). Nothing here stands the duress response
+down: a cancel or confirm in the app is recorded on both cases for the
+operator, and changes nothing else."""
 import json
 
 from monitor import case_store, plans
 
 CANCEL_CODE = plans.KEYPAD_CANCEL_CODE
+DURESS_CODE = "121"
+OPENING_CODE = "E401"
 _LOOK_BACK = 50        # signals: far more than one armed period's alarms and reports
 
 
@@ -85,3 +90,34 @@ def stood_for_cancel(store, hub, signal_id):
         if meaning.kind in (plans.OPEN, plans.ATTACH) and meaning.plan != "duress":
             return True
     return False
+
+
+def opened_an_abort(store, hub, signal_id):
+    """Whether the opening signal_id ended a duress disarm inside the abort
+    window: the owner's code there aborts the burglary and sends nothing, no
+    opening either (panel.py _disarm). The hub sends such a disarm as one burst
+    at one moment, consecutive seqs: E121 first, the alarms it released, then
+    the opening; the released alarms joined the duress case, and the E121 did
+    not stand for a cancel (nothing had gone out before it)."""
+    row = store.one("SELECT seq, body FROM signals WHERE id = ?", signal_id)
+    seq, moment = row["seq"], _moment(row["body"])
+    released = 0
+    for r in store.q("SELECT signals.id, signals.seq, signals.code, signals.body, cases.plan "
+                     "FROM signals LEFT JOIN cases ON cases.id = signals.case_id "
+                     "WHERE signals.hub = ? AND signals.id < ? ORDER BY signals.id DESC LIMIT ?",
+                     hub, signal_id, _LOOK_BACK):
+        if r["seq"] != seq - 1 or _moment(r["body"]) != moment or r["plan"] != "duress":
+            return False
+        if r["code"] == "E" + DURESS_CODE:
+            return released > 0 and not stood_for_cancel(store, hub, r["id"])
+        released, seq = released + 1, r["seq"]
+    return False
+
+
+def _moment(body):
+    # The hub's time of the signal: "time" over MQTT, the frame's time over DC-09.
+    try:
+        body = json.loads(body)
+        return body.get("time", body.get("dc09", {}).get("time"))
+    except (ValueError, AttributeError):
+        return None

@@ -142,7 +142,8 @@ def history(store, hub, wall_ms, now):
     report shows as any other, its E121 as the keypad cancel the owner's code
     would have sent in its place (or not at all), and of the duress case nothing
     shows (the alarms that joined it, its dispatch); a case it took in ends as
-    it would have ended (duress_cover)."""
+    it would have ended (duress_cover). Inside the abort window, where the
+    owner's code sends nothing, its opening does not show either."""
     out = []
     for r in store.q("SELECT signals.id, signals.code, signals.body, signals.received_ms "
                      "FROM signals LEFT JOIN cases ON cases.id = signals.case_id "
@@ -154,6 +155,9 @@ def history(store, hub, wall_ms, now):
             if not duress_cover.stood_for_cancel(store, hub, r["id"]):
                 continue
             code = duress_cover.CANCEL_CODE
+        elif code == duress_cover.OPENING_CODE and \
+                duress_cover.opened_an_abort(store, hub, r["id"]):
+            continue
         try:
             name = json.loads(r["body"]).get("signal", {}).get("name")
         except (ValueError, AttributeError):
