@@ -81,7 +81,7 @@ def test_a_duress_case_never_shows_in_the_app(db, monitor, hubs):
         time.sleep(0.05)
     home = app.get("/api/app/home").json()
     assert home["alarm"] is None
-    assert [x["text"] for x in home["history"]] == ["Opening (disarm) by owner"]
+    assert [x["text"] for x in home["history"]] == ["Disarmed by owner"]
     # Nothing to cancel or confirm, said as when there is no alarm at all.
     for path, body in (("/api/app/cancel", {"password": PASSWORD}), ("/api/app/confirm", {})):
         r = post(app, path, body, csrf=csrf)
@@ -146,5 +146,5 @@ def test_a_duress_disarm_shows_in_the_app_as_an_ordinary_disarm(db, monitor, hub
         assert time.monotonic() < deadline, (plain, forced)
         time.sleep(0.05)
     assert [x["text"] for x in plain["history"]] == \
-        ["Opening (disarm) by owner", "Closing (arm) by owner"]
+        ["Disarmed by owner", "Armed by owner"]
     assert forced == plain

@@ -125,7 +125,7 @@ def history(store, hub, wall_ms):
         except (ValueError, AttributeError):
             name = None
         out.append({"t": wall_ms(r["received_ms"]), "code": r["code"],
-                    "text": words.describe(r["code"], name)})
+                    "text": words.describe(r["code"], name, owner=True)})
     for r in store.q("SELECT cases.plan, timeline.step, timeline.service, timeline.reason, "
                      "timeline.t FROM timeline JOIN cases ON cases.id = timeline.case_id "
                      "WHERE cases.hub = ? AND cases.plan != 'duress' "
