@@ -74,8 +74,7 @@ OPERATOR = {"call": "call placed", "answered": "answered", "no_answer": "nobody 
             "password": "verbal password checked", "request": "request recorded",
             "dispatch": "dispatched", "cancel": "cancelled", "close": "closed"}
 REQUEST = {"dispatch": "dispatch", "cancel": "cancel", "none": "nothing"}
-APP = {"cancel": "cancel with the verbal password", "confirm": "emergency confirmed",
-       "sos": "SOS"}
+APP = {"cancel": "cancel", "confirm": "emergency confirmed", "sos": "SOS"}
 
 
 def _contact(line):
@@ -131,7 +130,7 @@ def step(line):
         else:
             text = "Owner's app: " + APP.get(line.get("reason"), why)
             if line.get("result"):
-                text += " (%s verbal password)" % line["result"]
+                text += " with a %s verbal password" % line["result"]
     else:
         text = str(kind or "?").replace("_", " ")
     if line.get("via") == "dc09":
