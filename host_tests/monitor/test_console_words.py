@@ -31,7 +31,23 @@ def test_a_stranger_is_told_not_logged_in_without_an_http_error(db, monitor):
     client, _ = client_for(rx)
     r = client.get("/api/me")
     assert r.status_code == 200
-    assert r.json() == {"logged_in": False, "error": "not logged in"}
+    assert r.json() == {"logged_in": False, "error": "not logged in", "login_hint": None}
+
+
+def test_the_login_page_says_where_a_newcomers_password_is(db, monitor, console, page):
+    add_account(db)
+    rx, _ = monitor(calls="console")
+    seen = EveryMessage(page)
+    plain = console(rx)
+    page.goto(plain.url + "/")
+    page.wait_for_url("**/login?next=*")
+    page.wait_for_selector("#login-hint")
+    assert "operator add" in page.inner_text("#login-hint"), page.content()
+    run = console(rx, login_hint="Log in as demo with the password `make run` printed.")
+    page.goto(run.url + "/login")
+    page.wait_for_selector("#login-hint:text('the password `make run` printed')")
+    assert "operator add" not in page.inner_text("#login-hint")
+    assert seen.seen == []
 
 
 def test_every_page_says_nothing_in_the_browser_console(db, monitor, hubs, console, page):

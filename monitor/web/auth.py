@@ -143,6 +143,7 @@ class Auth:
     async def me(self, request):
         sess = self.current(request, "operator")
         if sess is None or sess["kind"] != "operator":
-            return JSONResponse({"logged_in": False, "error": "not logged in"})
+            return JSONResponse({"logged_in": False, "error": "not logged in",
+                                 "login_hint": self.web.config.login_hint})
         return JSONResponse({"logged_in": True, "name": sess["subject"], "role": sess["role"],
                              "csrf": sess["csrf"]})

@@ -310,7 +310,7 @@ function wireOperators() {
 
 // ---- login ----
 
-function wireLogin() {
+async function wireLogin() {
   $("login-form").onsubmit = async (ev) => {
     ev.preventDefault();
     showError(null);
@@ -321,6 +321,9 @@ function wireLogin() {
       location.assign(next.startsWith("/") && !next.startsWith("//") ? next : "/");
     } catch (e) { $("password").value = ""; showError(e); }
   };
+  // The server may know better where a newcomer's login is (`make run` printed it).
+  const me = await api("/api/me");
+  if (me.login_hint) text($("login-hint"), me.login_hint);
 }
 
 async function main() {
