@@ -88,8 +88,8 @@ def test_replay_pretty_prints_a_timeline(runtime):
     out = done.stdout
     assert "== away_entry_alarm.jsonl" in out
     assert "Arm Away, leave by the front door" in out          # the scenario's note
-    assert "330.0 s" in out and "siren   steady" in out
-    assert "signal  E134 front_door" in out
+    assert "330.0 s  hub      Siren sounding" in out
+    assert "Sent to the monitoring center: Burglary \u2014 front door (entry/exit) E134" in out
     assert "{" not in out                                       # words, not JSON
 
 

@@ -87,7 +87,8 @@ def main(argv=None):
         world.begin()
         login = demo_operator(world.monitor.s.db)
         console = _own_host(lambda host: _on_a_port(
-            lambda port: WebServer(world.monitor, WebConfig(host=host, port=port)),
+            lambda port: WebServer(world.monitor, WebConfig(host=host, port=port,
+                                                            login_hint=LOGIN_HINT)),
             args.console_port)).start()
         login["url"] = console.url + "/"
         login["app"] = owner_link(world.monitor.s.db, config["hub_id"], console.url)
@@ -125,9 +126,20 @@ def main(argv=None):
     return 0
 
 
+LOGIN_HINT = ("Log in as demo with the password `make run` printed in its terminal "
+              "(\"The operator console: ... password ...\").")
+# A password read off a terminal and typed by hand: no 0/O/o, 1/l/I to mix up.
+PASSWORD_LETTERS = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PASSWORD_LENGTH = 14        # 56 letters: 81 bits
+
+
+def demo_password():
+    return "".join(secrets.choice(PASSWORD_LETTERS) for _ in range(PASSWORD_LENGTH))
+
+
 def demo_operator(db):
     """An admin for the console, with a password made for this run only."""
-    login = {"user": "demo", "password": secrets.token_urlsafe(9)}
+    login = {"user": "demo", "password": demo_password()}
     store = Store(db)
     try:
         operators.add(store, login["user"], login["password"], "admin")

@@ -27,7 +27,7 @@ _TABLE = """
 401 l - - Opening (disarm)|Closing (arm)
 406 a cancel - Keypad cancel
 421 t - - Keypad locked out
-459 a joins - Recent closing
+459 a joins - Recent closing: armed less than 2 minutes before
 461 t - - Wrong code
 570 t - - Zone bypassed
 602 t test - Periodic test report

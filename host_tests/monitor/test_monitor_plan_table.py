@@ -116,7 +116,7 @@ def test_the_hub_and_the_service_read_one_table():
 def test_an_operator_reads_words_with_the_code_beside_them():
     from monitor.plans import words
     assert words("E134", "front_door") == "Burglary \u2014 front door (entry/exit) E134"
-    assert words("E459") == "Recent closing E459"
+    assert words("E459") == "Recent closing: armed less than 2 minutes before E459"
     assert words("E406", "owner") == "Keypad cancel by owner E406"
     assert words("R401") == "Closing (arm) R401"
     assert words("R130") == "Burglary restored R130"

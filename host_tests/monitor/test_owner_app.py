@@ -83,7 +83,7 @@ def test_a_duress_case_never_shows_in_the_app(db, monitor, hubs):
         time.sleep(0.05)
     home = app.get("/api/app/home").json()
     assert home["alarm"] is None
-    assert [x["text"] for x in home["history"]] == ["Opening (disarm) by owner"]
+    assert [x["text"] for x in home["history"]] == ["Disarmed by owner"]
     # Nothing to cancel or confirm, said as when there is no alarm at all.
     for path, body in (("/api/app/cancel", {"password": PASSWORD}), ("/api/app/confirm", {})):
         r = post(app, path, body, csrf=csrf)
@@ -148,7 +148,7 @@ def test_a_duress_disarm_shows_in_the_app_as_an_ordinary_disarm(db, monitor, hub
         assert time.monotonic() < deadline, (plain, forced)
         time.sleep(0.05)
     assert [x["text"] for x in plain["history"]] == \
-        ["Opening (disarm) by owner", "Closing (arm) by owner"]
+        ["Disarmed by owner", "Armed by owner"]
     assert forced == plain
 
 
@@ -192,7 +192,7 @@ def test_a_duress_disarm_after_a_reported_burglary_shows_in_the_app_as_an_ordina
     plain, forced = _phone(owners), _phone(coerced)
     assert plain["alarm"]["calling"] == "ringing"
     assert [x["text"] for x in plain["history"]][:2] == \
-        ["Opening (disarm) by owner", "Keypad cancel by owner"]
+        ["Disarmed by owner", "Keypad cancel by owner"]
     assert forced == plain
 
     # Cancel alarm answers alike, a wrong password and then the right one; under
@@ -254,7 +254,7 @@ def test_a_duress_disarm_in_the_abort_window_shows_in_the_app_as_an_ordinary_abo
         assert time.monotonic() < deadline, "the service never took every signal"
         time.sleep(0.02)
     assert seen_plain["alarm"] is None
-    assert [x["text"] for x in seen_plain["history"]] == ["Closing (arm) by owner"]
+    assert [x["text"] for x in seen_plain["history"]] == ["Armed by owner"]
     duress = lines.wait(step="dispatch", plan="duress")["case"]   # police, at once
     steps = query(db, "SELECT step, detail FROM timeline WHERE case_id = ?", duress)
     assert any(s["step"] == "update" and '"E130"' in (s["detail"] or "") for s in steps)

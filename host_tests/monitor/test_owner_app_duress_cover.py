@@ -103,7 +103,7 @@ def test_a_duress_disarm_in_the_abort_window_tells_the_apps_abort_story(rig):
         rig.advance(40_000)
         assert phone(rig, "forced") == phone(rig, "plain"), rig.clock.now_ms()
     assert phone(rig, "plain") == {"alarm": None, "history": [
-        {"t": phone(rig, "plain")["history"][0]["t"], "text": "Closing (arm) by owner",
+        {"t": phone(rig, "plain")["history"][0]["t"], "text": "Armed by owner",
          "code": "R401"}]}
     # The monitoring center got it all and acts: police at once, the burglary
     # on the duress case for the operator, and no call rings at the house.
@@ -136,4 +136,4 @@ def test_a_panic_in_the_abort_window_then_a_duress_disarm_tells_the_cancel_story
         assert phone(rig, "forced") == phone(rig, "plain"), rig.clock.now_ms()
         rig.advance(10_000)
     texts = [x["text"] for x in phone(rig, "plain")["history"]]
-    assert "Keypad cancel by owner" in texts and "Opening (disarm) by owner" in texts, texts
+    assert "Keypad cancel by owner" in texts and "Disarmed by owner" in texts, texts

@@ -87,7 +87,7 @@ def test_a_cross_origin_text_plain_post_dispatches_nothing(db, held_case):
 # The routes anyone may call (access.py's @public). A new one belongs here only
 # on purpose: every other route is locked by the route table.
 PUBLIC = {"/", "/login", "/case/{case}", "/account/{hub}", "/operators", "/app",
-          "/api/login", "/api/logout", "/app/link/{token}", "/favicon.ico", "/health",
+          "/api/login", "/api/logout", "/api/me", "/app/link/{token}", "/favicon.ico", "/health",
           "/static"}
 
 
@@ -339,7 +339,7 @@ def test_the_case_is_told_in_words_with_its_code_and_countdown(db, monitor, hubs
     assert c["ring_due_ms"] > c["opened_ms"] and c["held_since_ms"] is None
     said = [s.get("words") for s in client.get("/api/cases/%d" % c["id"]).json()["timeline"]]
     assert said == ["Burglary \u2014 front door (entry/exit)", None,
-                    "Recent closing", "Keypad cancel by owner"]
+                    "Recent closing: armed less than 2 minutes before", "Keypad cancel by owner"]
 
 
 def test_a_standing_duress_case_stays_in_the_queue_until_an_operator_closes_it(db, monitor, hubs):

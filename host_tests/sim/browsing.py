@@ -19,12 +19,12 @@ def real_s(s):
 
 
 class Console:
-    """Every console message and uncaught exception of a page: a test fails on any."""
+    """Every console message (any level: Chromium's DOM advice comes as
+    "verbose") and uncaught exception of a page: a test fails on any."""
 
     def __init__(self, page):
         self.seen = []
-        page.on("console", lambda m: self.seen.append("%s: %s" % (m.type, m.text))
-                if m.type in ("error", "warning") else None)
+        page.on("console", lambda m: self.seen.append("%s: %s" % (m.type, m.text)))
         page.on("pageerror", lambda e: self.seen.append("exception: %s" % e))
 
     def assert_clean(self):

@@ -143,7 +143,7 @@ def test_a_held_case_is_worked_with_normal_clicks(tmp_path):
                 expect(call_next).to_be_visible(timeout=real_s(RING_S))  # rang out: held again
                 page.locator("#op-dispatch-" + case_id).click(delay=HAND_MS)
                 expect(case).to_have_attribute("data-status", "dispatched", timeout=5000)
-                expect(case.locator(".steps")).to_contain_text("operator demo: dispatch")
+                expect(case.locator(".steps")).to_contain_text("dispatched by demo")
             finally:
                 browser.close()
     finally:
@@ -210,7 +210,7 @@ def test_a_person_disarms_from_the_keyboard_at_speed_10(tmp_path):
                 expect(state).to_have_attribute("data-state", "disarmed", timeout=5000)
                 expect(page.locator("#out-siren")).to_have_attribute("data-level", "0")
                 log = page.locator("#log")
-                expect(log).to_contain_text("Opening (disarm) by owner E401")
+                expect(log).to_contain_text("Disarmed by owner E401")
                 expect(log).to_contain_text("Front door opened")
                 expect(log.locator("li time").first).to_have_text(
                     re.compile(r"^\d\d:\d\d:\d\d$"))

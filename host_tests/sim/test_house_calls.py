@@ -57,7 +57,7 @@ def test_panic_button_then_the_contact_cancels_with_the_right_password(tmp_path)
         assert s["cases"][0]["ended"]["reason"] == "requested"
         assert s["panel"]["state"] == "triggered"     # the hub still wants its code
         # The page's actions carry the demo operator's name on the timeline.
-        assert "operator demo: answered" in s["cases"][0]["steps"]
+        assert "answered by demo" in s["cases"][0]["steps"]
     finally:
         if run.proc.poll() is None:
             run.interrupt()

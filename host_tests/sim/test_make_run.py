@@ -29,6 +29,10 @@ def test_make_run_serves_the_house_and_stops_cleanly_on_ctrl_c(tmp_path):
                       "".join(run.output))
         assert m, "".join(run.output)
         console, user, password = m.groups()
+        assert not set(password) & set("0Oo1lI"), password     # read off a screen, typed by hand
+        # Its login page points there, not to `operator add` (a server command).
+        hint = json.loads(get(console + "api/me")[1])["login_hint"]
+        assert "password `make run` printed" in hint
         req = urllib.request.Request(
             console + "api/login", data=json.dumps({"name": user, "password": password}).encode(),
             method="POST", headers={"Content-Type": "application/json",
@@ -53,3 +57,14 @@ def test_make_run_serves_the_house_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert code in (0, -signal.SIGINT), (code, out)
     time.sleep(0.5)
     assert run.leftovers() == []
+
+
+def test_the_printed_password_has_no_look_alike_letters():
+    from tools.run import PASSWORD_LENGTH, demo_password
+    seen = set()
+    for _ in range(500):
+        pw = demo_password()
+        assert len(pw) == PASSWORD_LENGTH
+        seen |= set(pw)
+    assert not seen & set("0Oo1lI")
+    assert len(seen) > 40                   # still a wide alphabet: no guessable password

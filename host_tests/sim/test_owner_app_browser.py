@@ -123,7 +123,7 @@ def test_the_owner_arms_disarms_and_cancels_a_false_alarm_on_a_phone(tmp_path):
                 case = house.locator('.case[data-plan="panic"]')
                 expect(case).to_have_attribute("data-status", "cancelled", timeout=5000)
                 expect(case.locator(".steps")).to_contain_text(
-                    "owner's app: cancel (wrong verbal password)")
+                    "Owner's app: cancel with a wrong verbal password")
                 expect(house.locator("#phone")).to_be_hidden()
                 expect(app.locator("#history")).to_contain_text(
                     "Alarm cancelled (in the owner's app)", timeout=5000)

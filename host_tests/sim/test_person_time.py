@@ -42,7 +42,7 @@ def test_what_happened_reads_in_words_with_the_code_beside():
     monitor = {"source": "monitor", "t": 0, "case": 2, "plan": "burglar"}
     assert happened.line_text(dict(monitor, step="dispatch", service="police",
                                    reason="no_answer")) == \
-        "Monitoring center, case 2 (burglary): DISPATCH police (nobody answered)"
+        "Monitoring center, case 2 (burglary): Dispatched the police (nobody answered)"
     assert happened.zone_text("front_door", "open") == "Front door opened"
     assert happened.command_text({"action": "SOS", "service": "fire"}) == \
         "SOS fire pressed in the app"

@@ -33,7 +33,7 @@ def test_an_arming_that_did_not_happen_is_off_script(tmp_path):
     assert "story.jsonl line 2: off script" in said[0] and "1111A" in said[0]
     assert "should answer ok" in said[0] and "wrong_code" in said[0]
     assert CAPTION not in done.stdout                   # no longer true: left out
-    assert "OFF SCRIPT" in done.stdout and "keypad  wrong_code" in done.stdout
+    assert "OFF SCRIPT" in done.stdout and "Keypad: wrong code" in done.stdout
 
 
 def test_a_story_that_expects_the_refusal_is_on_script(tmp_path):

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 
 from monitor import operators
 from monitor.store import ERRORS
-from monitor.web.access import public, session
+from monitor.web.access import public
 from monitor.web.guard import SAFE, json_body
 from monitor.web.ratelimit import LoginThrottle
 
@@ -139,7 +139,11 @@ class Auth:
                                    httponly=True, samesite="strict")
         return response
 
+    @public     # asked by every console page before it knows: a stranger is no error
     async def me(self, request):
-        sess = session(request)
-        return JSONResponse({"name": sess["subject"], "role": sess["role"],
+        sess = self.current(request, "operator")
+        if sess is None or sess["kind"] != "operator":
+            return JSONResponse({"logged_in": False, "error": "not logged in",
+                                 "login_hint": self.web.config.login_hint})
+        return JSONResponse({"logged_in": True, "name": sess["subject"], "role": sess["role"],
                              "csrf": sess["csrf"]})

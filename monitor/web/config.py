@@ -41,4 +41,7 @@ class WebConfig:
     login_fails_per_address: int = 20   # failed logins per client address per window
     login_window_s: float = 15 * 60
     public_url: str = None              # the URL printed for links (default: the bound one)
+    # What the login page tells one who has no login yet (None: how to add an
+    # operator on the server; `make run`: the password it printed).
+    login_hint: str = None
     clock: object = time.time           # seconds; tests inject a fake

@@ -163,7 +163,7 @@ def history(store, hub, wall_ms, now):
         except (ValueError, AttributeError):
             name = None
         out.append({"t": wall_ms(r["received_ms"]), "code": code,
-                    "text": words.describe(code, name)})
+                    "text": words.describe(code, name, owner=True)})
     for r in store.q("SELECT cases.plan, timeline.step, timeline.service, timeline.reason, "
                      "timeline.t FROM timeline JOIN cases ON cases.id = timeline.case_id "
                      "WHERE cases.hub = ? AND cases.plan != 'duress' "

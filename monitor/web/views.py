@@ -15,6 +15,7 @@ def line(row):
     out = timeline.line(row)
     if out.get("code"):
         out["words"] = words.describe(out["code"], out.get("name"))
+    out["text"] = words.step(out)
     return out
 
 
@@ -85,7 +86,7 @@ def case(store, case_id, now_ms, wall=None):
               "trouble", "opened_ms", "ended_ms", "end_reason", "closed_ms")
     return {"now_ms": now_ms,
             "case": dict({k: c[k] for k in fields}, code=code, what=what,
-                         **waits(store, c, wall)),
+                         status_words=words.status(c), **waits(store, c, wall)),
             "account": acct, "call": dict(call) if call else None,
             "contact_to_call": contact, "next": next_step(store, c), "timeline": timeline}
 
@@ -103,7 +104,7 @@ def next_step(store, c):
         return ("Police sent. Do not call the premises or the contacts; close the case "
                 "when the responders are done.")
     if c["status"] != "open":
-        return "Ended: %s (%s)." % (c["status"], c.get("end_reason"))
+        return "%s (%s)." % (words.status(c), words.reason(c.get("end_reason")))
     if c["plan"] == "trouble":
         return TROUBLE_ADVICE.get(c["trouble"], "Hub trouble: check the hub, then close the case.")
     if c["plan"] == "duress":

@@ -1,7 +1,7 @@
 """"What happened" on the house page: each line the system emits, and each thing
 the person at the page did, in words a householder reads. Signals keep their
 Contact ID code beside the words (from the one table, monitor.plans)."""
-from monitor.plans import words
+from monitor.web.words import with_code
 from tools.sim import pretty
 from tools.sim import zone_types
 
@@ -45,7 +45,8 @@ def line_text(line, users=None):
         return STATE.get(line["state"], "Panel: %s" % name(line["state"]))
     if "signal" in line:
         s = line["signal"]
-        return "Sent to the monitoring center: %s" % words(s.get("code"), name(s.get("name")))
+        return "Sent to the monitoring center: %s" % with_code(s.get("code"), s.get("name"),
+                                                               owner=True)
     if "keypad" in line:
         text = "Keypad: %s" % KEYPAD.get(line["keypad"], name(line["keypad"]))
         if line.get("zones"):

@@ -116,7 +116,7 @@ class House:
     def _log(self, received, text, line=None):
         wall = time.time() - (time.monotonic() - received)
         self.n += 1
-        entry = {"clock": time.strftime("%H:%M:%S", time.localtime(wall)), "text": text,
+        entry = {"clock": words.clock_text(wall), "text": text,
                  "source": line["source"] if line else "you",
                  "t": line["t"] if line else None}
         self.log.append((self.n, entry))

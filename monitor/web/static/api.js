@@ -1,5 +1,6 @@
 // The one helper the pages call the service's JSON API with, loaded before each
-// page's own script (console.js, app.js): api(path) GETs, api(path, body) POSTs
+// page's own script (console.js, app.js), and the one time format they show
+// (clockText): api(path) GETs, api(path, body) POSTs
 // the body as JSON with the session's CSRF token (apiSession.csrf, which the page
 // sets from /api/me or /api/app). A refusal throws an Error with the server's words.
 // The page's hooks: apiSession.onDenied() on a 401 (the console goes to its login
@@ -21,4 +22,12 @@ async function api(path, body) {
   if (!res.ok) throw new Error(data.error || res.statusText);
   if (apiSession.onData) apiSession.onData(data);
   return data;
+}
+
+// One time format on every page (the house page's is monitor/web/words.py
+// clock_text): 24-hour HH:MM:SS, whatever the browser's locale, as an alarm
+// log reads; seconds, because the trade orders steps by them.
+function clockText(ms) {
+  const d = new Date(ms), two = (n) => String(n).padStart(2, "0");
+  return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
 }

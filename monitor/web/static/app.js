@@ -48,8 +48,6 @@ function drawAlarm(a) {
   notify(a);
 }
 
-function when(ms) { return new Date(ms).toLocaleTimeString(); }
-
 function drawHistory(items) {
   const ol = $("history");
   const key = JSON.stringify(items);
@@ -58,7 +56,7 @@ function drawHistory(items) {
   ol.replaceChildren(...items.map((it) => {
     const li = document.createElement("li");
     const t = document.createElement("time");
-    t.textContent = when(it.t);
+    t.textContent = clockText(it.t);
     li.append(t, it.text);
     return li;
   }));

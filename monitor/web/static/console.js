@@ -28,6 +28,7 @@ function text(el, value) {
 
 async function whoami() {
   const me = await api("/api/me");
+  if (!me.logged_in) { apiSession.onDenied(); return new Promise(() => {}); }  // leaving the page
   apiSession.csrf = me.csrf;
   text($("who"), me.name + " (" + me.role + ")");
   if ($("operators-link")) $("operators-link").hidden = me.role !== "admin";
@@ -92,28 +93,8 @@ function whatCell(el, what, code) {
   text(codeEl, code || "");
 }
 
-function describe(s) {
-  const when = new Date(s.t).toLocaleTimeString();
-  const bits = [s.step];
-  if (s.step === "operator") bits.push(s.reason + " by " + s.operator);
-  else if (s.step === "app") {
-    bits[0] = "owner's app";
-    if (s.reason === "locked") bits.push("cancel locked after " + s.wrong + " wrong verbal passwords");
-    else if (s.reason === "ignored_duress") bits.push(s.request + " tried under duress, ignored" +
-      (s.result ? " (" + s.result + " verbal password)" : "") + "; the app answered as if it had worked");
-    else bits.push(s.reason + (s.result ? " (" + s.result + " verbal password)" : ""));
-  }
-  else {
-    if (s.words) bits.push(s.words + " [" + s.code + "]");
-    else if (s.code) bits.push(s.code);
-    if (s.contact) bits.push("contact " + s.contact + (s.name && !s.code ? " (" + s.name + ")" : ""));
-    if (s.result) bits.push(s.result);
-    if (s.service) bits.push(s.service);
-    if (s.reason && s.reason !== s.code) bits.push("reason: " + s.reason);
-    if (s.via === "dc09") bits.push("received by DC-09");
-  }
-  return when + "  " + bits.join(" · ");
-}
+// A step as the server worded it (monitor/web/words.py step), at its time.
+function describe(s) { return clockText(s.t) + "  " + s.text; }
 
 // ---- queue ----
 
@@ -177,7 +158,7 @@ async function loadCase() {
   text($("case-id"), "#" + c.id);
   text($("plan"), c.plan + (c.service ? " (" + c.service + ")" : ""));
   $("plan").className = "plan plan-" + c.plan;
-  text($("status"), c.status);
+  text($("status"), c.status_words);
   $("status").dataset.status = c.status;
   whatCell($("what"), c.what, c.code);
   text($("address"), a.address + " — hub " + a.hub);
@@ -230,6 +211,11 @@ function wireCase() {
     const res = await act("password", {password: input.value});
     input.value = "";   // what the caller said is never kept on screen
     if (res) { text($("verdict"), res.result); $("verdict").className = res.result; }
+  };
+  // Enter in the field checks the password; the page never submits the form.
+  $("password-box").onsubmit = (ev) => {
+    ev.preventDefault();
+    if (!$("btn-check").disabled) $("btn-check").click();
   };
   $("btn-req-dispatch").onclick = () => act("request", {request: "dispatch"});
   $("btn-req-cancel").onclick = () => act("request", {request: "cancel"});
@@ -324,7 +310,7 @@ function wireOperators() {
 
 // ---- login ----
 
-function wireLogin() {
+async function wireLogin() {
   $("login-form").onsubmit = async (ev) => {
     ev.preventDefault();
     showError(null);
@@ -335,6 +321,9 @@ function wireLogin() {
       location.assign(next.startsWith("/") && !next.startsWith("//") ? next : "/");
     } catch (e) { $("password").value = ""; showError(e); }
   };
+  // The server may know better where a newcomer's login is (`make run` printed it).
+  const me = await api("/api/me");
+  if (me.login_hint) text($("login-hint"), me.login_hint);
 }
 
 async function main() {
