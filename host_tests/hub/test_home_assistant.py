@@ -296,17 +296,16 @@ class AnswerLink(RetainedLink):
         return dict(self.sent())[name]
 
 
-def ha_hub(**settings):
+def ha_hub(tmp_path, **settings):
     """The demo hub with its discovery and answer topics, commands as Home
     Assistant renders them."""
     from hub.hub import Hub
     from hub.store import Store
-    import tempfile
     raw = copy.deepcopy(DEMO)
     raw.update(settings)
     p = Panel(Config(raw, os.urandom), 0)
     link = AnswerLink()
-    hub = Hub(p, Store(tempfile.mkdtemp()), link=link, log=lambda now, item: None)
+    hub = Hub(p, Store(str(tmp_path)), link=link, log=lambda now, item: None)
     hub.announce("homeassistant", "alarm", raw["hub_id"], None)
     cfg = json.loads(link.topic(ha.panel_topic("homeassistant", raw["hub_id"])))
     clock = [0]
@@ -326,8 +325,8 @@ REFUSED = ("{% set why = state_attr('alarm_control_panel.alarm_hub', 'refused') 
            "{{ 'Refused: ' ~ why if why else 'OK' }}")
 
 
-def test_home_assistant_shows_why_a_command_was_refused_until_one_is_carried_out():
-    p, send = ha_hub()
+def test_home_assistant_shows_why_a_command_was_refused_until_one_is_carried_out(tmp_path):
+    p, send = ha_hub(tmp_path)
     p.zone(0, "living_window", "open")
     assert show(send("DISARM", "0000"), REFUSED) == "Refused: wrong code"
     attrs = send("ARM_AWAY")
@@ -339,8 +338,8 @@ def test_home_assistant_shows_why_a_command_was_refused_until_one_is_carried_out
     assert p.zones.is_(p.zones.index("living_window"), Z.BYPASSED)
 
 
-def test_without_force_arming_home_assistant_is_refused_with_the_reason():
-    p, send = ha_hub(force_arm=False)
+def test_without_force_arming_home_assistant_is_refused_with_the_reason(tmp_path):
+    p, send = ha_hub(tmp_path, force_arm=False)
     p.zone(0, "living_window", "open")
     for _ in range(2):
         assert show(send("ARM_HOME"), REFUSED) == ("Refused: not ready: living_window open "
@@ -348,8 +347,8 @@ def test_without_force_arming_home_assistant_is_refused_with_the_reason():
     assert p.state == "disarmed"
 
 
-def test_home_assistant_is_told_how_long_the_keypad_stays_locked():
-    p, send = ha_hub()
+def test_home_assistant_is_told_how_long_the_keypad_stays_locked(tmp_path):
+    p, send = ha_hub(tmp_path)
     for _ in range(DEMO.get("lockout_attempts", 5) - 1):
         send("DISARM", "0000")
     lockout = DEMO.get("lockout_time", 90)
