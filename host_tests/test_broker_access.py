@@ -114,9 +114,10 @@ def test_a_hub_cannot_write_another_hubs_topics(secure_broker, clients):
     watch = clients("monitor", ["alarm/%s/#" % B, "alarm/%s/#" % A]).wait_ready()
     ha = clients("homeassistant", ["alarm/%s/#" % B]).wait_ready()
     a = clients(A).wait_ready()
-    for leaf in ("availability", "state", "events", "status", "zone/front_door", "acks",
-                 "commands"):
-        a.pub("alarm/%s/%s" % (B, leaf), b"forged", retain=leaf in ("availability", "state"))
+    for leaf in ("availability", "state", "answer", "events", "status", "zone/front_door",
+                 "acks", "commands"):
+        a.pub("alarm/%s/%s" % (B, leaf), b"forged",
+              retain=leaf in ("availability", "state", "answer"))
     a.pub("homeassistant/binary_sensor/%s/front_door/config" % B, b"{}", retain=True)
     a.pub("alarm/%s/status" % A, b"sentinel")                  # its own: allowed
     watch.wait_topic("alarm/%s/status" % A)
@@ -211,17 +212,19 @@ def test_the_service_users_have_what_they_need(clients):
     mon = clients("monitor", ["$share/workers/alarm/+/events", "alarm/+/availability"]) \
         .wait_ready()
     ha = clients("homeassistant", ["alarm/+/state", "alarm/+/zone/#", "homeassistant/#",
-                                   "alarm/+/events"]).wait_ready()
+                                   "alarm/+/answer", "alarm/+/events"]).wait_ready()
     hub = clients(A, ["alarm/%s/acks" % A, "alarm/%s/commands" % A]).wait_ready()
     hub.pub("alarm/%s/events" % A, b"{}")
     hub.pub("alarm/%s/state" % A, b"armed_away")
     hub.pub("alarm/%s/zone/front_door" % A, b"ON")
+    hub.pub("alarm/%s/answer" % A, b'{"refused": "wrong code"}')   # why HA's command failed
     hub.pub("homeassistant/alarm_control_panel/%s/panel/config" % A, b"{}")
     hub.pub("alarm/%s/availability" % A, b"online")
     mon.wait_topic("alarm/%s/events" % A)
     mon.wait_topic("alarm/%s/availability" % A)
     ha.wait_topic("homeassistant/alarm_control_panel/%s/panel/config" % A)
     assert "alarm/%s/zone/front_door" % A in ha.topics() and "alarm/%s/state" % A in ha.topics()
+    assert "alarm/%s/answer" % A in ha.topics()
     assert "alarm/%s/events" % A not in ha.topics()       # HA does not read the signals
     mon.pub("alarm/%s/acks" % A, b"ack")
     ha.pub("alarm/%s/commands" % A, b"cmd")

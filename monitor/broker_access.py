@@ -70,7 +70,8 @@ def acl_text(hubs, prefix="alarm", discovery_prefix="homeassistant"):
     lines.append("topic write %s/+/acks" % prefix)
     lines.append("topic write %s/+/commands" % prefix)
     lines += ["", "user %s" % HA_USER]
-    for leaf in ("availability", "state", "zone/#"):
+    # answer: why the hub refused a command (the alarm panel's attributes).
+    for leaf in ("availability", "state", "answer", "zone/#"):
         lines.append("topic read %s/+/%s" % (prefix, leaf))
     lines.append("topic read %s/#" % discovery_prefix)
     lines.append("topic write %s/status" % discovery_prefix)     # its own birth message
@@ -80,7 +81,7 @@ def acl_text(hubs, prefix="alarm", discovery_prefix="homeassistant"):
         base = "%s/%s/" % (prefix, hub)
         lines += ["", "user %s" % hub]
         # Only the hub (and the broker, for its Last Will) writes these.
-        for leaf in ("availability", "state", "events", "status", "zone/#"):
+        for leaf in ("availability", "state", "answer", "events", "status", "zone/#"):
             lines.append("topic write " + base + leaf)
         lines.append("topic write %s/+/%s/#" % (discovery_prefix, hub))
         lines.append("topic read " + base + "acks")

@@ -42,7 +42,7 @@ DC09_ONLY = ("hub/dc09.py", "uplink/dc09.py", "uplink/dc09_answer.py", "uplink/d
 AES192_ONLY = ("crypto/aes_soft.py",)
 # MQTT (a hub that reports over DC-09 alone has no broker, no Home Assistant):
 MQTT_ONLY = ("uplink/link.py", "uplink/inbound.py", "uplink/tls.py", "uplink/wire.py",
-             "crypto/hmac_sha256.py", "hub/presence.py", "hub/ha.py")
+             "crypto/hmac_sha256.py", "hub/presence.py", "hub/ha.py", "hub/version.py")
 # The packages' __init__.py hold only comments (host_tests/test_mpy_cross.py
 # checks): MicroPython imports a directory without one, so the board goes
 # without them (about 30 bytes of .mpy each). CPython's imports keep them.

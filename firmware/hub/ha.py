@@ -8,6 +8,7 @@
 # and a + or # in a topic the hub publishes makes the broker drop the hub.
 import json
 from panel import zones as Z
+from hub.version import VERSION
 
 # Home Assistant renders this with its `action` and `code` (None when no code
 # was typed): tojson makes that `null`, never the text "None" that the panel
@@ -49,7 +50,7 @@ def zone_topic(discovery_prefix, hub_id, level):
 
 def _device(hub_id):
     return {"identifiers": [hub_id], "name": "Alarm hub " + hub_id,
-            "manufacturer": "Open home alarm", "model": "ESP32 hub"}
+            "manufacturer": "Open home alarm", "model": "ESP32 hub", "sw_version": VERSION}
 
 
 def panel_config(base, hub_id):
@@ -57,6 +58,8 @@ def panel_config(base, hub_id):
     return json.dumps({
         "name": None, "unique_id": hub_id + "_panel", "device": _device(hub_id),
         "state_topic": base + "/state", "command_topic": base + "/commands",
+        # Why the last command was refused (hub/presence.py answer()).
+        "json_attributes_topic": base + "/answer",
         "command_template": COMMAND_TEMPLATE, "qos": 1,
         "code": "REMOTE_CODE", "code_arm_required": False, "code_disarm_required": True,
         "supported_features": ["arm_home", "arm_away"],

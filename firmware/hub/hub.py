@@ -148,6 +148,8 @@ class Hub:
             self.presence.status(now, self.status)
         while self.commands:
             p.command(now, self.commands.pop(0))
+            if self.presence is not None:
+                self.presence.answer(p.refusal)
         p.tick(now)
         outs = p.take()
         changed = self._outputs(now, outs)

@@ -16,6 +16,8 @@ _ZONE_STATE = const(0x100)
 _ZONE_ATTRS = const(0x200)
 _ZONE_CONFIG = const(0x300)
 _PANEL_CONFIG = const(0x400)
+_ANSWER = const(0x500)
+_NO_REFUSAL = b"{}"
 
 
 class Presence:
@@ -33,6 +35,7 @@ class Presence:
         self.levels = zones.names if levels == zones.names else levels
         self._next_status = None
         link.retained_topic = self._topic
+        link.publish_retained(_ANSWER, _NO_REFUSAL)   # none left from before a reboot
         if discovery_prefix:
             build = self._discovery
             link.publish_retained(_PANEL_CONFIG, build)
@@ -52,6 +55,13 @@ class Presence:
         if i >= 0:
             self.link.publish_retained(_ZONE_STATE + i, word)
 
+    def answer(self, refusal):
+        # The alarm panel's attributes in Home Assistant: why its last command
+        # was refused, or nothing once one is carried out. A duress disarm is
+        # carried out like any other, so it answers the same.
+        self.link.publish_retained(_ANSWER, _NO_REFUSAL if refusal is None else
+                                   json.dumps({"refused": refusal}).encode())
+
     def sensor(self, sensor):
         attrs = news(sensor)
         i = self.zones.index(sensor.zone)
@@ -67,6 +77,8 @@ class Presence:
     def _topic(self, key):
         if key == _PANEL_CONFIG:
             return ha.panel_topic(self.discovery_prefix, self.hub_id)
+        if key == _ANSWER:
+            return self.base + "/answer"
         kind = key & ~0xFF
         level = self.levels[key & 0xFF]
         if kind == _ZONE_CONFIG:

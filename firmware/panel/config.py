@@ -26,6 +26,7 @@ SWITCHES = (
     ("code_to_arm", False),
     ("auto_stay", True),
     ("exit_restart", True),
+    ("force_arm", True),    # arming again with a zone open bypasses it (keypad and remote)
 )
 # Sections owned by other parts of the hub (radio, uplink, board); the panel
 # leaves them to their own validators.

@@ -31,9 +31,12 @@ SOS_ALARMS = {"police": CID.PANIC, "fire": CID.FIRE, "medical": CID.MEDICAL}
 _NUMBER = const(0)
 _NAME = const(1)
 _ROLE = const(2)
-# force_offer, the force-arm offered after a not-ready refusal: (mode, user).
+# force_offer, the force-arm offered after a not-ready refusal: (mode, user,
+# remote). Only the way it was refused takes it up: a quick arm at the keypad
+# is not Home Assistant's second try.
 _OFFER_MODE = const(0)
 _OFFER_USER = const(1)
+_OFFER_REMOTE = const(2)
 
 
 class Panel:
@@ -79,6 +82,7 @@ class Panel:
         self.save_due = False       # the hub saves the snapshot when set (lockout progress)
         self.lockout_saved = None
         self.refused = 0            # inputs refused (bad commands, unknown zones...)
+        self.refusal = None         # why the last remote command was refused; None: carried out
         # Deadlines, as ticks, or None when not running.
         self.exit_end = None
         self.exit_fast = None
@@ -254,7 +258,7 @@ class Panel:
             return
         if self.lockout_end is not None:
             if key in "ABC#":
-                self._show("locked")
+                self._show_locked()
             return
         intent = self.entry.press(now, key)
         if intent is None:
@@ -288,8 +292,10 @@ class Panel:
         self.hold_end = None
 
     def command(self, now, cmd):
-        # A remote command in Home Assistant's words. Returns False if refused.
+        # A remote command in Home Assistant's words. Returns False if refused,
+        # and `refusal` says why to whoever sent it.
         self.tick(now)
+        self.refusal = None
         if not isinstance(cmd, dict):
             return self._refuse("command must be an object")
         action = cmd.get("action")
@@ -305,12 +311,14 @@ class Panel:
             self._alarm(SOS_ALARMS[service], user=0, name="app", sos=service)
         elif action in ("ARM_AWAY", "ARM_HOME"):
             if self.lockout_end is not None:
-                return self._refuse("keypad locked out")
+                return self._refuse("keypad locked out: %s left"
+                                    % _min_sec(ticks.until(now, self.lockout_end)))
             mode = "away" if action == "ARM_AWAY" else "home"
             return self._arm_request(mode, code, remote=True, force=cmd.get("force") is True)
         elif action == "DISARM":
             if self.lockout_end is not None:
-                return self._refuse("keypad locked out")
+                return self._refuse("keypad locked out: %s left"
+                                    % _min_sec(ticks.until(now, self.lockout_end)))
             return self._disarm_request(code, remote=True)
         else:
             return self._refuse("unknown action %r" % (action,))
@@ -368,7 +376,10 @@ class Panel:
             self.lockout_end = ticks.add(self.now, self.cfg.lockout_time)
             self.lockout_saved = self.now
             self._user_signal("E", CID.ACCESS_DENIED, 0, "keypad", lockout=True)
-            self._show("locked")
+            self._show_locked()
+            if remote:
+                self._refuse("wrong code: keypad locked out for %s"
+                             % _min_sec(self.cfg.lockout_time))
         elif remote:
             self._refuse("wrong code")
         else:
@@ -460,6 +471,7 @@ class Panel:
             return self._refuse("already %s: disarm first" % self.state)
         offered = self.force_offer
         if offered is not None and offered[_OFFER_MODE] == mode \
+                and offered[_OFFER_REMOTE] == remote \
                 and (code is None or offered[_OFFER_USER] == user):
             force = True
             user = offered[_OFFER_USER]
@@ -474,14 +486,21 @@ class Panel:
             if (zs.is_(i, Z.OPEN) and zs.active_in(i, mode) and not zs.has(i, Z.H24)
                     and not zs.is_(i, Z.BYPASSED)):
                 blocking.append(i)
-        if blocking and not force:
+        if blocking and not (force and self.cfg.force_arm):
             names = [zs.names[i] for i in blocking if not zs.has(i, Z.AUTO_BYPASS)]
             if names:
-                if not remote:
-                    self.force_offer = (mode, user)
+                if self.cfg.force_arm:
+                    # The same arm again within the offer bypasses them, as on
+                    # the keypad; Home Assistant has no other way to say "arm anyway".
+                    self.force_offer = (mode, user, remote)
                     self.force_end = ticks.add(self.now, self.force_offer_ms)
+                    then = "arm again within %d s to bypass %s" % (
+                        self.force_offer_ms // 1000, "it" if len(names) == 1 else "them")
+                else:
+                    then = "force-arming is off"
+                if not remote:
                     self._show("not_ready", zones=names)
-                return self._refuse("not ready: %s open" % ", ".join(names))
+                return self._refuse("not ready: %s open (%s)" % (", ".join(names), then))
         for i in blocking:
             zs.set(i, Z.BYPASSED, True)
         zs.new_period()
@@ -806,6 +825,7 @@ class Panel:
 
     def _refuse(self, why):
         self.refused += 1
+        self.refusal = why
         self.out.append({"error": why})
         return False
 
@@ -844,6 +864,10 @@ class Panel:
     def _buzz_once(self, pattern):
         self.out.append({"buzzer": pattern})
 
+    def _show_locked(self):
+        # With the time left, for a display that counts it down.
+        self._show("locked", left_ms=ticks.until(self.now, self.lockout_end))
+
     def _show(self, what, **extra):
         item = {"keypad": what}
         for k in extra:
@@ -856,3 +880,9 @@ def _has_delayed(zs):
         if zs.has(i, Z.DELAYED):
             return True
     return False
+
+
+def _min_sec(ms):
+    # A wait as a keypad shows it: 1:30.
+    s = (ms + 999) // 1000
+    return "%d:%02d" % (s // 60, s % 60)

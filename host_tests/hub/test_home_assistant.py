@@ -21,6 +21,7 @@ from tools import paths
 
 from hub import ha
 from hub.presence import Presence
+from panel import zones as Z
 from panel.config import Config
 from panel.panel import Panel
 from panel.replay import Replay
@@ -300,3 +301,107 @@ def test_a_duress_disarm_in_the_abort_window_looks_like_the_owners_abort_to_home
         return [o["signal"]["code"] for o in out if "signal" in o]
     assert codes(plain) == ["R401"]
     assert codes(forced) == ["R401", "E121", "E134", "E401"]
+
+
+def test_the_device_carries_the_firmware_version():
+    from hub.version import VERSION
+    assert re.match(r"^\d+\.\d+\.\d+$", VERSION)
+    for topic, payload in discovery(DEMO):
+        if topic.startswith("homeassistant/"):
+            assert json.loads(payload)["device"]["sw_version"] == VERSION, topic
+    import tomllib
+    with open(os.path.join(paths.ROOT, "pyproject.toml"), "rb") as f:
+        assert tomllib.load(f)["project"]["version"] == VERSION    # one release, one number
+
+
+def attributes(payload):
+    """The panel's attributes as Home Assistant sets them from its
+    json_attributes_topic (mqtt/mixins.py MqttAttributesMixin): a JSON object
+    replaces them all; anything else is ignored."""
+    value = json.loads(payload)
+    assert isinstance(value, dict)
+    return value
+
+
+def show(attrs, template):
+    """A template a person writes in Home Assistant (a card, a notification),
+    rendered with state_attr() over the panel's attributes."""
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment()
+    env.globals["state_attr"] = lambda entity, name: attrs.get(name)
+    return env.from_string(template).render()
+
+
+class AnswerLink(RetainedLink):
+    stats = {}
+    connected = True
+    state = None
+    on_command = None
+    on_watermark = None
+
+    def poll(self, now):
+        pass
+
+    def topic(self, name):
+        return dict(self.sent())[name]
+
+
+def ha_hub(tmp_path, **settings):
+    """The demo hub with its discovery and answer topics, commands as Home
+    Assistant renders them."""
+    from hub.hub import Hub
+    from hub.store import Store
+    raw = copy.deepcopy(DEMO)
+    raw.update(settings)
+    p = Panel(Config(raw, os.urandom), 0)
+    link = AnswerLink()
+    hub = Hub(p, Store(str(tmp_path)), link=link, log=lambda now, item: None)
+    hub.announce("homeassistant", "alarm", raw["hub_id"], None)
+    cfg = json.loads(link.topic(ha.panel_topic("homeassistant", raw["hub_id"])))
+    clock = [0]
+
+    def send(action, code=None, after_ms=2000):
+        # A person's pace: a tap, a look at the answer, the next tap.
+        hub.command(json.loads(render(action, code)))
+        for _ in range(after_ms // 10):
+            clock[0] += 10
+            hub.step(clock[0])
+        return attributes(link.topic(cfg["json_attributes_topic"]))
+
+    return p, send
+
+
+REFUSED = ("{% set why = state_attr('alarm_control_panel.alarm_hub', 'refused') %}"
+           "{{ 'Refused: ' ~ why if why else 'OK' }}")
+
+
+def test_home_assistant_shows_why_a_command_was_refused_until_one_is_carried_out(tmp_path):
+    p, send = ha_hub(tmp_path)
+    p.zone(0, "living_window", "open")
+    assert show(send("DISARM", "0000"), REFUSED) == "Refused: wrong code"
+    attrs = send("ARM_AWAY")
+    assert show(attrs, REFUSED) == ("Refused: not ready: living_window open "
+                                    "(arm again within 10 s to bypass it)")
+    assert p.state == "disarmed"
+    assert show(send("ARM_AWAY"), REFUSED) == "OK"    # the second tap force-arms
+    assert p.state == "arming"
+    assert p.zones.is_(p.zones.index("living_window"), Z.BYPASSED)
+
+
+def test_without_force_arming_home_assistant_is_refused_with_the_reason(tmp_path):
+    p, send = ha_hub(tmp_path, force_arm=False)
+    p.zone(0, "living_window", "open")
+    for _ in range(2):
+        assert show(send("ARM_HOME"), REFUSED) == ("Refused: not ready: living_window open "
+                                                   "(force-arming is off)")
+    assert p.state == "disarmed"
+
+
+def test_home_assistant_is_told_how_long_the_keypad_stays_locked(tmp_path):
+    p, send = ha_hub(tmp_path)
+    for _ in range(DEMO.get("lockout_attempts", 5) - 1):
+        send("DISARM", "0000")
+    lockout = DEMO.get("lockout_time", 90)
+    assert show(send("DISARM", "0000", after_ms=1000), REFUSED) == \
+        "Refused: wrong code: keypad locked out for %d:%02d" % divmod(lockout, 60)
+    assert show(send("DISARM", "1234"), REFUSED) == \
+        "Refused: keypad locked out: %d:%02d left" % divmod(lockout - 1, 60)

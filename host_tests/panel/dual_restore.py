@@ -107,7 +107,7 @@ def test_a_lockout_survives_a_power_cut_with_its_remaining_time():
     q = reboot(p, 5000)                 # ticks start again at boot
     q.take()
     keys(q, 6000, "1234C")
-    assert {"keypad": "locked"} in q.take()
+    assert {"keypad": "locked", "left_ms": 59000} in q.take()     # and the keypad says so
     assert q.state == "disarmed" and "E461" not in codes(q.take())
     keys(q, 5000 + 59000, "1234A")
     assert q.state == "disarmed"

@@ -43,6 +43,7 @@ class House:
         world.on_person = self.hub_time.person
         self.arm_mode = "away"     # the exit delay's length: the last arming the page asked for
         self.countdown = None      # {"what": exit|entry|abort, "deadline": hub ticks}
+        self.lockout_end = None    # hub ticks the keypad's lockout ends at, while it runs
         self.last_state = None
         self._person_windows = queue.Queue()
         threading.Thread(target=self._ask_person_windows, name="house-person",
@@ -67,6 +68,7 @@ class House:
                         self.panel[k] = ev.obj[k]
                 if "keypad" in ev.obj:
                     self.panel["keypad_n"] += 1
+                    self._lockout(ev.obj)
                 person = self._count_down(ev.obj)
             else:
                 self._case(ev.obj)
@@ -112,6 +114,14 @@ class House:
         if last in ACT_WITHIN and state not in ACT_WITHIN:
             return (AFTER_MS, True)
         return None
+
+    def _lockout(self, obj):
+        # The panel says how long it stays locked each time it says "locked"
+        # (a key pressed while locked asks again), and "ready" when it is over.
+        if obj["keypad"] == "locked" and "left_ms" in obj and "ticks" in obj:
+            self.lockout_end = obj["ticks"] + obj["left_ms"]
+        elif obj["keypad"] == "ready":
+            self.lockout_end = None
 
     def _log(self, received, text, line=None):
         wall = time.time() - (time.monotonic() - received)
@@ -173,11 +183,18 @@ class House:
                     "outputs": w.pins(), "zones": zones,
                     "story_s": round(w.clock.now() / 1000.0, 1),
                     "countdown": self._countdown_now(),
+                    "lockout_left_s": self._lockout_left_s(),
                     "cases": sorted((dict(c, steps=list(c["steps"]),
                                           call=dict(c["call"]) if c["call"] else None)
                                      for c in self.cases.values()), key=lambda c: -c["id"]),
                     "log": [line for n, line in self.log if n > since],
                     "next": self.n}
+
+    def _lockout_left_s(self):
+        if self.lockout_end is None:
+            return None
+        left = self.hub_time.left_ms(self.lockout_end)
+        return (left + 999) // 1000 if left else None
 
     def _countdown_now(self):
         c = self.countdown

@@ -89,7 +89,13 @@ function keyboard(e) {
   press(k);
 }
 
+// Minutes and seconds, as a keypad shows a wait: 2:41.
+function minSec(s) {
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
 function prompt(s) {
+  if (s.lockout_left_s) return `Locked out — ${minSec(s.lockout_left_s)}`;
   const c = s.countdown, left = c && c.left_s != null ? ` — ${c.left_s} s` : "";
   if (c && c.what === "entry") return "Enter code to disarm" + left;
   if (c && c.what === "exit") return "Exit delay: leave now" + left;
