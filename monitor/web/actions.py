@@ -58,7 +58,7 @@ def engine_fn(operator, case_id, action, body, verdict=None):
         if action == "dispatch":
             return desk.operator_dispatch(case_id)
         if action == "acknowledge":
-            return desk.operator_acknowledge(case_id)
+            return desk.operator_acknowledge(case_id, operator=operator)
         if action == "close":
             # The responders are done (a standing duress case ends only this way).
             return desk.operator_close(case_id)
