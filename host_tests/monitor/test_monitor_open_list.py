@@ -214,3 +214,24 @@ def test_under_duress_the_outlook_says_only_who_is_on_the_way(rig):
     rig.signal("E121", user=9)
     for service in ("police", "fire", "medical"):
         assert outlook(rig, service) == {"joins": "duress", "service": service, "calls": False}
+
+
+def test_the_apps_words_for_each_outlook():
+    from monitor.web.owner_case import sos_said
+    wall = lambda ms: ms + 1                                  # noqa: E731
+    assert sos_said({"joins": None, "calls": True}, "police", wall) == \
+        {"said": "Help requested: the police. The monitoring center will call you."}
+    assert sos_said({"joins": None, "calls": False}, "medical", wall) == \
+        {"said": "Help requested: an ambulance is being sent."}
+    assert sos_said({"joins": "dispatched", "service": "fire", "sent_ms": 5, "calls": False},
+                    "fire", wall) == \
+        {"said": "Added to the open fire case \u2014 the fire brigade was already sent at "
+                 "{time}.", "sent_ms": 6}
+    assert sos_said({"joins": "open", "service": "police", "calls": True}, "police", wall) == \
+        {"said": "Added to the police alarm already open: the monitoring center is calling you."}
+    # Under duress: who is on the way, as for any hub that sent them; no call promised.
+    for service, said in (("police", "the police are on their way"),
+                          ("fire", "the fire brigade is on its way"),
+                          ("medical", "an ambulance is on its way")):
+        assert sos_said({"joins": "duress", "service": service, "calls": False}, service,
+                        wall) == {"said": "Help requested: %s." % said}

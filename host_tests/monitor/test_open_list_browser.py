@@ -120,7 +120,8 @@ def test_an_sos_after_a_dispatched_burglary_is_an_update_on_the_open_list(
     update = lines.wait(step="update", case=case)
     assert update["reason"] == "after_dispatch" and update["code"] == "E120"
     row.locator(".mark:text('UPDATE')").wait_for()
-    assert "joined this case at" in row.locator(".news").inner_text()
+    assert row.locator(".news").inner_text().startswith(
+        "SOS police from the owner's app [E120], joined this case at ")
     desk.wait_for_selector("#announce:text('Update on case #%d')" % case)
     assert desk.locator("tr.case-row").first.get_attribute("data-case") == str(case)
     assert not lines.where(step="call", case=case)[1:], "a second round of calls"

@@ -10,11 +10,16 @@ from monitor.queue import open_cases
 from monitor.timeline import TIMELINE_SQL
 from monitor.web import words
 
+APP_SENDER = "app"          # the name firmware/panel/panel.py gives an SOS from the app
+
 def line(row):
     """A timeline row as the JSON line the service emits, plus its words."""
     out = timeline.line(row)
     if out.get("code"):
         out["words"] = words.describe(out["code"], out.get("name"))
+        if out.get("name") == APP_SENDER and out.get("service"):
+            # The panel names the app as the sender of an SOS it raised.
+            out["words"] = "SOS %s from the owner's app" % out["service"]
     return out
 
 
