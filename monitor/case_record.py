@@ -100,17 +100,14 @@ class CaseRecord:
     def open_case(self, hub, plan, service=None, reason=None, trouble=None, **detail):
         case = self.case(case_store.new_case(self.store, hub, plan, service, trouble, self.now()))
         self.step(case, "open", service=service, reason=reason, **detail)
-        self.needs_attention(case)
+        self.timer(case["attention_ms"] + self.ack_ms, "ack_due", case=case)
         return case
 
-    def needs_attention(self, case, update=False):
-        """The case waits for an operator's acknowledgement from now (response-plans.md,
-        "Nothing joins unseen"); update: an alarm joined it, which lists it at the top."""
+    def needs_attention(self, case):
+        """An alarm joined the case: it waits for an operator's acknowledgement
+        from now (response-plans.md, "Nothing joins unseen"), at the top of the list."""
         t = self.now()
-        fields = {"attention_ms": t}
-        if update:
-            fields["update_ms"] = t
-        self._set(case, **fields)
+        self._set(case, attention_ms=t, update_ms=t)
         self.timer(t + self.ack_ms, "ack_due", case=case)
 
     def unacknowledged_too_long(self, case):

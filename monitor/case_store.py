@@ -15,10 +15,10 @@ def case(store, case_id):
 
 
 def new_case(store, hub, plan, service, trouble, t):
-    """A new open case; its id."""
+    """A new open case, waiting for an operator's acknowledgement from t; its id."""
     return store.insert(
-        "INSERT INTO cases (hub, plan, service, trouble, opened_ms) VALUES (?,?,?,?,?)",
-        hub, plan, service, trouble, t)
+        "INSERT INTO cases (hub, plan, service, trouble, opened_ms, attention_ms) "
+        "VALUES (?,?,?,?,?,?)", hub, plan, service, trouble, t, t)
 
 
 def set_case(store, case_id, fields):

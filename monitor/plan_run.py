@@ -72,7 +72,7 @@ class PlanRun(CaseRecord):
             if found:
                 case = found[0]
                 self.step(case, "signal", code=code, seq=seq, zone=sig.get("zone"))
-                self.needs_attention(case, update=True)
+                self.needs_attention(case)
             else:
                 case = self._update(hub, "police", code, seq, sig)
         elif kind == plans.KEYPAD_CANCEL:
@@ -92,7 +92,7 @@ class PlanRun(CaseRecord):
             self.step(duress, "update", service=meaning.service, reason="duress", code=code,
                       seq=seq, zone=sig.get("zone"), name=sig.get("name"))
             self._duress_sends(duress, meaning.service)
-        self.needs_attention(duress, update=True)
+        self.needs_attention(duress)
         return duress
 
     def _duress_sends(self, duress, service):
@@ -108,7 +108,7 @@ class PlanRun(CaseRecord):
         if case is not None:
             self.step(case, "update", service=service, reason="after_dispatch", code=code,
                       seq=seq, zone=sig.get("zone"), name=sig.get("name"))
-            self.needs_attention(case, update=True)
+            self.needs_attention(case)
         return case
 
     def _same_alarm(self, hub, plan, service):
@@ -160,7 +160,7 @@ class PlanRun(CaseRecord):
             # The same alarm again (another zone, a resend under a new seq):
             # one case per alarm, one plan run.
             self.step(case, "signal", code=code, seq=seq, zone=sig.get("zone"))
-            self.needs_attention(case, update=True)
+            self.needs_attention(case)
             return case
         if plan != "duress":
             followed = self._update(hub, service, code, seq, sig)
