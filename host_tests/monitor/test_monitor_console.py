@@ -119,6 +119,7 @@ def test_operator_handles_a_burglar_case_by_clicking(db, monitor, hubs, console,
     click(page, "header a[href='/']")
     page.wait_for_selector("tr.case-row .done:text('cancelled')")
     click(page, "a.case-link")
+    page.wait_for_selector("#btn-close:enabled")
     click(page, "#btn-close")
     page.wait_for_selector("#timeline li[data-step='close']")
     click(page, "header a[href='/']")
