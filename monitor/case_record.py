@@ -40,10 +40,12 @@ class CaseRecord:
     hold_ms: how long a case held for a person waits before it is overdue.
     follow_up_ms: alarms this soon after a dispatch join the dispatched case.
     test_grace_ms: how late a periodic test report may be.
+    ack_ms: how long a new case, or an alarm that joined one, waits for an
+    operator's acknowledgement before it is overdue.
     """
 
     def __init__(self, store, provider, clock=SYSTEM, ring_ms=30_000, test_grace_ms=600_000,
-                 hold_ms=300_000, follow_up_ms=1_800_000):
+                 hold_ms=300_000, follow_up_ms=1_800_000, ack_ms=120_000):
         self.store = store
         self.provider = provider
         self.clock = clock
@@ -51,6 +53,7 @@ class CaseRecord:
         self.hold_ms = hold_ms
         self.follow_up_ms = follow_up_ms
         self.test_grace_ms = test_grace_ms
+        self.ack_ms = ack_ms
         self.out = []
         self.operator = None        # who is acting now (see acting)
         self.via = None             # the path of the signal being acted on, if not MQTT
@@ -97,7 +100,21 @@ class CaseRecord:
     def open_case(self, hub, plan, service=None, reason=None, trouble=None, **detail):
         case = self.case(case_store.new_case(self.store, hub, plan, service, trouble, self.now()))
         self.step(case, "open", service=service, reason=reason, **detail)
+        self.timer(case["attention_ms"] + self.ack_ms, "ack_due", case=case)
         return case
+
+    def needs_attention(self, case):
+        """An alarm joined the case: it waits for an operator's acknowledgement
+        from now (response-plans.md, "Nothing joins unseen"), at the top of the list."""
+        t = self.now()
+        self._set(case, attention_ms=t, update_ms=t)
+        self.timer(t + self.ack_ms, "ack_due", case=case)
+
+    def unacknowledged_too_long(self, case):
+        """1 when the case has waited for an acknowledgement past ack_ms (it
+        stays overdue whatever else is done to it), else 0."""
+        since = case.get("attention_ms")
+        return int(since is not None and since + self.ack_ms <= self.now())
 
     def open_cases(self, hub, plan=None):
         return case_store.open_cases(self.store, hub, plan)

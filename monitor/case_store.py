@@ -15,10 +15,10 @@ def case(store, case_id):
 
 
 def new_case(store, hub, plan, service, trouble, t):
-    """A new open case; its id."""
+    """A new open case, waiting for an operator's acknowledgement from t; its id."""
     return store.insert(
-        "INSERT INTO cases (hub, plan, service, trouble, opened_ms) VALUES (?,?,?,?,?)",
-        hub, plan, service, trouble, t)
+        "INSERT INTO cases (hub, plan, service, trouble, opened_ms, attention_ms) "
+        "VALUES (?,?,?,?,?,?)", hub, plan, service, trouble, t, t)
 
 
 def set_case(store, case_id, fields):
@@ -35,6 +35,14 @@ def open_cases(store, hub, plan=None):
         sql += " AND plan = ?"
         args.append(plan)
     return [dict(r) for r in store.q(sql + " ORDER BY id", *args)]
+
+
+def listed(store, case_id):
+    """Is the case on the operator's open list: open, or dispatched or
+    cancelled and not yet closed by an operator?"""
+    return store.one("SELECT 1 FROM cases WHERE id = ? AND (status = 'open' OR "
+                     "(status IN ('dispatched', 'cancelled') AND closed_ms IS NULL))",
+                     case_id) is not None
 
 
 def standing_duress(store, hub):
@@ -56,10 +64,28 @@ def dispatched_since(store, hub, service, since_ms):
 
 
 def end_case(store, case_id):
-    """A case ends: its live calls end and its timers go (the case's fields are set_case's)."""
+    """A case ends: its live calls end and its timers go (the case's fields are
+    set_case's), but for the wait on an acknowledgement: a dispatched or
+    cancelled case stays on the operator's list until an operator closes it."""
     store.db.execute("UPDATE calls SET status = 'ended' WHERE case_id = ? "
                      "AND status IN ('ringing', 'answered')", (case_id,))
-    store.db.execute("DELETE FROM timers WHERE case_id = ?", (case_id,))
+    store.db.execute("DELETE FROM timers WHERE case_id = ? AND kind <> 'ack_due'", (case_id,))
+
+
+def drop_ack_timers(store, case_id):
+    store.db.execute("DELETE FROM timers WHERE case_id = ? AND kind = 'ack_due'", (case_id,))
+
+
+def sent_by_duress(store, case_id, service):
+    """Was `service` already sent on this duress case (its timeline's dispatch steps)?"""
+    return store.one("SELECT 1 FROM timeline WHERE case_id = ? AND step = 'dispatch' "
+                     "AND service = ?", case_id, service) is not None
+
+
+def dispatch_time(store, case_id):
+    """When the case's service was sent (ms), or None."""
+    row = store.one("SELECT t FROM dispatches WHERE case_id = ?", case_id)
+    return row["t"] if row is not None else None
 
 
 def add_dispatch(store, case_id, service, reason, t):

@@ -29,6 +29,13 @@ class CaseTimers:
                     and not case["overdue"]:
                 self._set(case, overdue=1)
                 self.step(case, "overdue", contact=case["contact"], reason="hold_time")
+        elif kind == "ack_due":
+            case = self.case(timer["case_id"])
+            if case and case["attention_ms"] is not None and not case["overdue"] \
+                    and case["attention_ms"] + self.ack_ms <= self.now() \
+                    and case_store.listed(self.store, case["id"]):
+                self._set(case, overdue=1)
+                self.step(case, "overdue", reason="not_acknowledged")
         elif kind == "test_due":
             hub = timer["hub"]
             if not [c for c in self.open_cases(hub, "trouble") if c["trouble"] == "test_overdue"]:

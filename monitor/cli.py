@@ -198,6 +198,9 @@ def run_options(run):
     run.add_argument("--hold-time", type=float, default=300.0, metavar="S",
                      help="a case held for a person goes to the top of the queue, overdue, "
                           "after S (default 300)")
+    run.add_argument("--ack-time", type=float, default=120.0, metavar="S",
+                     help="a case, or an alarm that joined one, not acknowledged by an operator "
+                          "goes to the top of the queue, overdue, after S (default 120)")
     run.add_argument("--follow-up-window", type=float, default=1800.0, metavar="S",
                      help="alarms this soon after a dispatch join the dispatched case "
                           "(default 1800)")
@@ -253,7 +256,8 @@ def settings(args):
                     tls_ca=args.ca, username=args.mqtt_user,
                     password=_mqtt_password(args.mqtt_password_file, args.mqtt_user),
                     share=args.share, ring_s=args.ring_timeout, hold_s=args.hold_time,
-                    follow_up_s=args.follow_up_window, test_grace_s=args.test_grace,
+                    follow_up_s=args.follow_up_window, ack_s=args.ack_time,
+                    test_grace_s=args.test_grace,
                     redeliver_s=args.redeliver_after, jsonl=args.jsonl,
                     dc09_port=args.dc09_port, dc09_host=args.dc09_host,
                     dc09_window=args.dc09_window)

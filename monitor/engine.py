@@ -81,6 +81,7 @@ class Engine(threading.Thread):
         self.desk = Desk(None, self.provider, clock=self.clock,
                          ring_ms=int(self.s.ring_s * 1000), hold_ms=int(self.s.hold_s * 1000),
                          follow_up_ms=int(self.s.follow_up_s * 1000),
+                         ack_ms=int(self.s.ack_s * 1000),
                          test_grace_ms=int(self.s.test_grace_s * 1000))
         self._caught_up = False
         try:

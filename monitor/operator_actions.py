@@ -40,16 +40,36 @@ class OperatorActions:
 
     @acting
     def operator_close(self, case_id):
-        """The responders are done with a dispatched case (or the duress is over):
-        later alarms from the hub start a new case again."""
+        """The responders are done with a dispatched case (or the duress is over),
+        or a cancelled one was seen to: it leaves the open list, and later
+        alarms from the hub start a new case again."""
         case = self.case(case_id)
         if case is None:
             raise Refused("no case %s" % case_id)
-        if case["status"] != "dispatched" or case["closed_ms"] is not None:
-            raise Refused("only a dispatched case can be closed; case %s is %s"
-                          % (case_id, "closed" if case["closed_ms"] else case["status"]))
-        self._set(case, closed_ms=self.now())
+        if case["status"] == "open":
+            raise Refused("case %s is still open: dispatch or cancel it first" % case_id)
+        if case["status"] not in ("dispatched", "cancelled") or case["closed_ms"] is not None:
+            raise Refused("case %s is closed already" % case_id)
+        self._set(case, closed_ms=self.now(), attention_ms=None, update_ms=None, overdue=0)
+        case_store.drop_ack_timers(self.store, case_id)
         self.step(case, "close", reason="operator")
+
+    @acting
+    def operator_acknowledge(self, case_id):
+        """An operator has seen the case and what last joined it: the mark goes,
+        and with it an overdue that only the wait for this caused."""
+        case = self.case(case_id)
+        if case is None:
+            raise Refused("no case %s" % case_id)
+        if not case_store.listed(self.store, case_id):
+            raise Refused("case %s is closed" % case_id)
+        if case["attention_ms"] is None:
+            raise Refused("nothing new on case %s to acknowledge" % case_id)
+        held_too_long = case["status"] == "open" and case["waiting"] == "operator" \
+            and case["hold_until_ms"] is not None and case["hold_until_ms"] <= self.now()
+        self._set(case, attention_ms=None, update_ms=None, overdue=int(held_too_long))
+        case_store.drop_ack_timers(self.store, case_id)
+        self.step(case, "acknowledge")
 
     @acting
     def operator_cancel(self, case_id):

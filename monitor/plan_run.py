@@ -103,6 +103,7 @@ class PlanRun(CaseRecord):
             if found:
                 case = found[0]
                 self.step(case, "signal", code=code, seq=seq, zone=sig.get("zone"))
+                self.needs_attention(case)
             else:
                 case = self._update(hub, "police", code, seq, sig)
         elif kind == plans.KEYPAD_CANCEL:
@@ -121,7 +122,16 @@ class PlanRun(CaseRecord):
         else:
             self.step(duress, "update", service=meaning.service, reason="duress", code=code,
                       seq=seq, zone=sig.get("zone"), name=sig.get("name"))
+            self._duress_sends(duress, meaning.service)
+        self.needs_attention(duress)
         return duress
+
+    def _duress_sends(self, duress, service):
+        """Police went when the duress case opened; a fire or medical alarm that
+        joins it sends its own service at once (no call may check it), once."""
+        if service in ("fire", "medical") and \
+                not case_store.sent_by_duress(self.store, duress["id"], service):
+            self.step(duress, "dispatch", service=service, reason="duress")
 
     def _update(self, hub, service, code, seq, sig):
         """An alarm after a dispatch: news for the responders, not a second dispatch."""
@@ -129,7 +139,34 @@ class PlanRun(CaseRecord):
         if case is not None:
             self.step(case, "update", service=service, reason="after_dispatch", code=code,
                       seq=seq, zone=sig.get("zone"), name=sig.get("name"))
+            self.needs_attention(case)
         return case
+
+    def _same_alarm(self, hub, plan, service):
+        """The hub's open case of this very alarm (same plan and service), or None."""
+        for case in self.open_cases(hub, plan):
+            if case["service"] == service:
+                return case
+        return None
+
+    def alarm_outlook(self, hub, plan, service):
+        """What an alarm of this plan and service would do now, by the rules
+        _act applies (response-plans.md, "Across cases of one hub"), for the
+        owner's app to say no more than the truth. {"joins": None (a case of its
+        own), "open" (the same alarm, still being handled), "dispatched" (within
+        the follow-up window; with "sent_ms") or "duress"; "calls": whether the
+        monitoring center calls (or is calling) the premises about it}."""
+        if self.duress_case(hub) is not None:
+            return {"joins": "duress", "service": service, "calls": False}
+        same = self._same_alarm(hub, plan, service)
+        if same is not None:
+            return {"joins": "open", "service": service,
+                    "calls": case_store.call_in_progress(self.store, same["id"])}
+        sent = self.dispatched_case(hub, service) if plan != "duress" else None
+        if sent is not None:
+            return {"joins": "dispatched", "service": service,
+                    "sent_ms": case_store.dispatch_time(self.store, sent["id"]), "calls": False}
+        return {"joins": None, "calls": case_store.contact(self.store, hub, 1) is not None}
 
     def _seq_reused(self, hub, seq, epoch, sig, signal_id):
         # Another body under this seq. Only an overflow report (E624) shares a
@@ -152,12 +189,13 @@ class PlanRun(CaseRecord):
         # overtaken: look for a keypad cancel that overtook the alarm. A stock
         # panel sends one message at a time, in order, and its sequence
         # numbers wrap, so a higher one is no later: not for its signals.
-        for case in self.open_cases(hub, plan):
-            if case["service"] == service:
-                # The same alarm again (another zone, a resend under a new seq):
-                # one case per alarm, one plan run.
-                self.step(case, "signal", code=code, seq=seq, zone=sig.get("zone"))
-                return case
+        case = self._same_alarm(hub, plan, service)
+        if case is not None:
+            # The same alarm again (another zone, a resend under a new seq):
+            # one case per alarm, one plan run.
+            self.step(case, "signal", code=code, seq=seq, zone=sig.get("zone"))
+            self.needs_attention(case)
+            return case
         if plan != "duress":
             followed = self._update(hub, service, code, seq, sig)
             if followed is not None:
@@ -188,6 +226,7 @@ class PlanRun(CaseRecord):
             self.step(case, "close", reason="duress", joined=duress["id"])
             self.step(duress, "update", service=case["service"], reason="duress",
                       joined=case["id"])
+            self._duress_sends(duress, case["service"])
 
     def _keypad_cancel(self, case, code, seq, name=None):
         # name: the user whose code cancelled, so a person reads who it was.
@@ -212,7 +251,8 @@ class PlanRun(CaseRecord):
         t = self.now()
         call_id = case_store.new_call(self.store, case["id"], position, t)
         case_store.drop_hold_timer(self.store, case["id"])
-        self._set(case, waiting="answer", contact=position, hold_until_ms=None, overdue=0)
+        self._set(case, waiting="answer", contact=position, hold_until_ms=None,
+                  overdue=self.unacknowledged_too_long(case))
         self.step(case, "call", contact=position, reason=reason, call=call_id,
                   name=contact["name"], phone=contact["phone"], rings_until=t + self.ring_ms)
         self.timer(t + self.ring_ms, "ring", case=case, call_id=call_id)
@@ -290,7 +330,8 @@ class PlanRun(CaseRecord):
             self.call(case, position + 1, "next_contact")
         else:
             until = self.now() + self.hold_ms
-            self._set(case, waiting="operator", hold_until_ms=until, overdue=0)
+            self._set(case, waiting="operator", hold_until_ms=until,
+                      overdue=self.unacknowledged_too_long(case))
             self.step(case, "hold", contact=position, reason=decision.reason,
                       policy=acct["policy"], hold_until=until)
             self.timer(until, "hold_due", case=case)

@@ -41,6 +41,7 @@ class Settings:
     ring_s: float = 30.0
     hold_s: float = 300.0        # a case held for a person is overdue after this
     follow_up_s: float = 1800.0  # alarms this soon after a dispatch join the dispatched case
+    ack_s: float = 120.0         # a case or update no operator acknowledged is overdue after this
     test_grace_s: float = 600.0
     redeliver_s: float = 10.0    # steps a dead process left undelivered go out after this
     jsonl: bool = False          # timeline steps as JSON lines on stdout

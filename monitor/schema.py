@@ -194,6 +194,18 @@ UPDATE owner_links SET expires_ms = created_ms + 604800000;
 CREATE INDEX IF NOT EXISTS owner_links_hub ON owner_links (hub);
 """
 
+# Version 8: nothing joins unseen (response-plans.md, "Across cases of one
+# hub"). A case waits for an operator's acknowledgement from when it opened or
+# an alarm last joined it (attention_ms; NULL once acknowledged); update_ms:
+# when an alarm last joined it unacknowledged, which puts it at the top of the
+# open list. Cancelled cases now stay listed until an operator closes them too;
+# those cancelled before stayed off the list, so they count as closed then.
+SCHEMA_8 = """
+ALTER TABLE cases ADD COLUMN attention_ms INTEGER;
+ALTER TABLE cases ADD COLUMN update_ms INTEGER;
+UPDATE cases SET closed_ms = ended_ms WHERE status = 'cancelled' AND closed_ms IS NULL;
+"""
+
 # The store's schema as a plain list: entry N (from 1) takes a store from
 # version N-1 to N (SQLite: PRAGMA user_version; PostgreSQL: the
 # schema_version table). Append new versions; never edit one that has shipped.
@@ -201,7 +213,7 @@ CREATE INDEX IF NOT EXISTS owner_links_hub ON owner_links (hub);
 # runs every later entry too, so write them in SQL both take (ALTER TABLE ...
 # ADD COLUMN, CREATE TABLE/INDEX; INTEGER and BLOB become BIGINT and BYTEA
 # there, see Store.script); the test suite runs on both.
-MIGRATIONS = [SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7]
+MIGRATIONS = [SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7, SCHEMA_8]
 
 BASELINE_VERSION = 3
 

@@ -38,13 +38,14 @@ class Phones:
 
 class Rig:
     def __init__(self, db, ring_ms=30_000, hold_ms=300_000, follow_up_ms=1_800_000,
-                 test_grace_ms=600_000):
+                 test_grace_ms=600_000, ack_ms=86_400_000):
         self.db = db
         self.clock = FakeClock()
         self.phones = Phones()
         self.store = Store(db)
         self.desk = Desk(self.store, self.phones, clock=self.clock, ring_ms=ring_ms,
-                         hold_ms=hold_ms, follow_up_ms=follow_up_ms, test_grace_ms=test_grace_ms)
+                         hold_ms=hold_ms, follow_up_ms=follow_up_ms, test_grace_ms=test_grace_ms,
+                         ack_ms=ack_ms)
         self.seq = {}
         self.lines = []
 

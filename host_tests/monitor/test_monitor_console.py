@@ -115,7 +115,14 @@ def test_operator_handles_a_burglar_case_by_clicking(db, monitor, hubs, console,
     assert query(db, "SELECT status FROM cases") == [{"status": "cancelled"}]
     assert [l["result"] for l in lines.where(step="password")] == ["wrong", "right"]
     assert {l["operator"] for l in lines.where(step="operator")} == {"ann"}
-    click(page, "header a[href='/']")                 # back on the queue the case is gone
+    # Back on the queue the case stays, saying what was done, until an operator closes it.
+    click(page, "header a[href='/']")
+    page.wait_for_selector("tr.case-row .done:text('cancelled')")
+    click(page, "a.case-link")
+    page.wait_for_selector("#btn-close:enabled")
+    click(page, "#btn-close")
+    page.wait_for_selector("#timeline li[data-step='close']")
+    click(page, "header a[href='/']")
     page.wait_for_selector("#empty:visible")
 
 
@@ -223,7 +230,8 @@ def test_the_owners_app_link_sends_sos_for_that_hub(db, monitor, hubs, console, 
         click(page, "#sos-" + service)          # asks first: nothing is sent yet
         page.wait_for_selector("#sos-question:text('%s')" % words)
         click(page, "#sos-yes")
-        page.wait_for_selector("#sent:text('Help requested: %s')" % words)
+        said = "Help requested: %s. The monitoring center will call you." % words
+        page.wait_for_selector("#sos-result:text('%s')" % said)
     with h.lock:
         assert h.lock.wait_for(lambda: len(h.commands) >= 3, 5)
     assert [c and (c["action"], c["service"], c["hub"], c["type"]) for c in h.commands] == \

@@ -11,7 +11,7 @@ from monitor import accounts, verbal
 from monitor.cases import Refused
 
 ACTIONS = ("call", "answered", "no_answer", "password", "request", "dispatch", "cancel",
-           "close")
+           "close", "acknowledge")
 TIMEOUT_S = 10
 
 
@@ -57,6 +57,8 @@ def engine_fn(operator, case_id, action, body, verdict=None):
             return desk.request(_live_call(desk, case_id, "answered"), request)
         if action == "dispatch":
             return desk.operator_dispatch(case_id)
+        if action == "acknowledge":
+            return desk.operator_acknowledge(case_id, operator=operator)
         if action == "close":
             # The responders are done (a standing duress case ends only this way).
             return desk.operator_close(case_id)

@@ -62,8 +62,13 @@ async def sos(request):
     service = body.get("service")
     if service not in ("police", "fire", "medical"):
         raise Refused("service must be police, fire or medical")
-    cid = await asyncio.to_thread(web.rx.send_sos, sess["subject"], service)
-    return JSONResponse({"sent": True, "service": service, "command_id": cid})
+    hub = sess["subject"]
+    # What it will do is read before it is sent: the hub's alarm reaches the
+    # engine only after its round trip, and the answer is for this press.
+    outlook = await _engine(web, lambda desk: desk.alarm_outlook(hub, "sos", service))
+    cid = await asyncio.to_thread(web.rx.send_sos, hub, service)
+    said = owner_case.sos_said(outlook, service, views.wall_of(web.rx.clock))
+    return JSONResponse(dict(said, sent=True, service=service, command_id=cid))
 
 
 def _hub(request):

@@ -184,3 +184,32 @@ def _ended(t, step, reason, service, wall_ms):
     text = ("%s sent (%s)" % ((service or "police").capitalize(), why)
             if step == "dispatch" else "Alarm cancelled (%s)" % why)
     return {"t": wall_ms(t), "text": text}
+
+
+# The service as the owner says it: (who, "is"/"are", "its"/"their").
+WHO = {"police": ("the police", "are", "their"), "fire": ("the fire brigade", "is", "its"),
+       "medical": ("an ambulance", "is", "its")}
+
+
+def sos_said(outlook, service, wall_ms):
+    """What the app tells the owner an SOS does: only what the monitoring
+    center will really do (Desk.alarm_outlook), never a call that will not be
+    placed. Under duress only who is on the way, as true for any hub that sent
+    them at once: nothing tells of the duress case. {"said", "sent_ms"}: the
+    words, with "{time}" where the page puts sent_ms in its time format."""
+    who, be, its = WHO[service]
+    joins = outlook["joins"]
+    if joins == "duress":
+        return {"said": "Help requested: %s %s on %s way." % (who, be, its)}
+    if joins == "dispatched":
+        return {"said": "Added to the open %s case \u2014 %s %s already sent at {time}."
+                        % (service, who, "were" if be == "are" else "was"),
+                "sent_ms": wall_ms(outlook["sent_ms"])}
+    if joins == "open":
+        return {"said": "Added to the %s alarm already open: %s." % (
+            service, "the monitoring center is calling you" if outlook["calls"]
+            else "the monitoring center has it")}
+    if outlook["calls"]:
+        return {"said": "Help requested: %s. The monitoring center will call you." % who}
+    return {"said": "Help requested: %s %s being sent." % (who, be)}
+

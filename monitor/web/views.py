@@ -10,11 +10,16 @@ from monitor.queue import open_cases
 from monitor.timeline import TIMELINE_SQL
 from monitor.web import words
 
+APP_SENDER = "app"          # the name firmware/panel/panel.py gives an SOS from the app
+
 def line(row):
     """A timeline row as the JSON line the service emits, plus its words."""
     out = timeline.line(row)
     if out.get("code"):
         out["words"] = words.describe(out["code"], out.get("name"))
+        if out.get("name") == APP_SENDER and out.get("service"):
+            # The panel names the app as the sender of an SOS it raised.
+            out["words"] = "SOS %s from the owner's app" % out["service"]
     out["text"] = words.step(out)
     return out
 
@@ -52,9 +57,40 @@ def waits(store, c, wall=None):
             "overdue": bool(c.get("overdue"))}
 
 
+SENT = {"police": "police sent", "fire": "fire brigade sent", "medical": "ambulance sent"}
+
+
+def done(store, case_id, wall=None):
+    """What was done on the case, in words, each with when (wall ms): every
+    service sent (a duress case may send more than one) and a cancel."""
+    wall = wall or (lambda ms: ms)
+    out = []
+    for r in store.q("SELECT step, service, t FROM timeline WHERE case_id = ? "
+                     "AND step IN ('dispatch', 'cancel') ORDER BY id", case_id):
+        what = SENT.get(r["service"] or "police", "%s sent" % r["service"]) \
+            if r["step"] == "dispatch" else "cancelled"
+        out.append({"what": what, "t": wall(r["t"])})
+    return out
+
+
+def news(store, c, wall=None):
+    """The latest alarm that joined the case since it was last acknowledged, or None."""
+    if c.get("update_ms") is None:
+        return None
+    wall = wall or (lambda ms: ms)
+    row = store.one(TIMELINE_SQL + "WHERE case_id = ? AND step IN ('update', 'signal') "
+                    "ORDER BY timeline.id DESC LIMIT 1", c["id"])
+    if row is None:
+        return None
+    joined = line(row)
+    return {"words": joined.get("words") or "an alarm", "code": joined.get("code"),
+            "service": joined.get("service"), "t": wall(row["t"])}
+
+
 def queue(store, now_ms, wall=None):
-    """The engine's queue (monitor.queue: overdue first, then by plan; standing
-    duress cases too), with what a person reads and waits on."""
+    """The engine's queue (monitor.queue: overdue first, then what an alarm
+    joined, then by plan; every case not closed by an operator), with what a
+    person reads and waits on, and what was done."""
     out = []
     for c in open_cases(store):
         code, what = _opening(store, c["id"])
@@ -62,6 +98,8 @@ def queue(store, now_ms, wall=None):
                          "service": c["service"], "status": c["status"],
                          "address": c["address"], "code": code, "what": what,
                          "waiting": c["waiting"], "opened_ms": c["opened_ms"],
+                         "needs_ack": c["needs_ack"], "news": news(store, c, wall),
+                         "done": done(store, c["id"], wall),
                          "next": next_step(store, c)}, **waits(store, c, wall)))
     return {"now_ms": now_ms, "cases": out}
 
@@ -81,12 +119,16 @@ def case(store, case_id, now_ms, wall=None):
     # The one on the phone, else the one Call contact would ring (Desk.operator_call: the next).
     position = call["contact"] if call else (c["contact"] or 0) + 1
     contact = next((p for p in acct["contacts"] if p["position"] == position), None)
+    if c["plan"] == "duress":
+        contact = None          # nobody is called about a hub under duress
     code, what = _opening(store, case_id)
     fields = ("id", "hub", "plan", "service", "status", "waiting", "contact", "keypad_cancel",
               "trouble", "opened_ms", "ended_ms", "end_reason", "closed_ms")
     return {"now_ms": now_ms,
             "case": dict({k: c[k] for k in fields}, code=code, what=what,
-                         status_words=words.status(c), **waits(store, c, wall)),
+                         status_words=words.status(c),
+                         needs_ack=c["attention_ms"] is not None, news=news(store, c, wall),
+                         done=done(store, case_id, wall), **waits(store, c, wall)),
             "account": acct, "call": dict(call) if call else None,
             "contact_to_call": contact, "next": next_step(store, c), "timeline": timeline}
 
@@ -103,6 +145,11 @@ def next_step(store, c):
     if c["plan"] == "duress" and c["status"] == "dispatched" and not c.get("closed_ms"):
         return ("Police sent. Do not call the premises or the contacts; close the case "
                 "when the responders are done.")
+    if c["status"] in ("dispatched", "cancelled") and not c.get("closed_ms"):
+        if c["status"] == "dispatched":
+            return ("Sent, not closed: alarms for the same service join this case for the "
+                    "responders. Close the case when they are done.")
+        return "Cancelled, not closed: close the case once nothing more is needed."
     if c["status"] != "open":
         return "%s (%s)." % (words.status(c), words.reason(c.get("end_reason")))
     if c["plan"] == "trouble":

@@ -77,6 +77,12 @@ REQUEST = {"dispatch": "dispatch", "cancel": "cancel", "none": "nothing"}
 APP = {"cancel": "cancel", "confirm": "emergency confirmed", "sos": "SOS"}
 
 
+# Why an alarm joined a case instead of opening one (response-plans.md,
+# "Across cases of one hub").
+JOINED = {"after_dispatch": "same service within the follow-up window, news for the responders",
+          "duress": "the hub is under duress, every alarm joins this case"}
+
+
 def _contact(line):
     return "contact %s" % line.get("contact", "?")
 
@@ -85,7 +91,9 @@ def step(line):
     """A timeline step (a JSON line, monitor/timeline.py) in an operator's words."""
     kind = line.get("step")
     code = line.get("code")
-    signal = with_code(code, line.get("name")) if code else ""
+    # The signal's words as the view gave them (an SOS from the owner's app), else by its code.
+    signal = ("%s %s" % (line.get("words") or describe(code, line.get("name")), code)
+              if code else "")
     service = SERVICE.get(line.get("service"), line.get("service") or "")
     why = reason(line.get("reason"))
     if kind == "open":
@@ -117,9 +125,14 @@ def step(line):
     elif kind == "signal":
         text = "Also: " + signal
     elif kind == "update":
-        text = "For the responders: %s (%s)" % (signal or service, why)
+        what = signal or ("case #%s" % line["joined"] if line.get("joined") else service)
+        text = "%s, joined this case: %s" % (what, JOINED.get(line.get("reason"), why))
     elif kind == "overdue":
-        text = "Held past its hold time: top of the queue"
+        text = ("Not acknowledged in time: top of the queue"
+                if line.get("reason") == "not_acknowledged"
+                else "Held past its hold time: top of the queue")
+    elif kind == "acknowledge":
+        text = "Acknowledged by %s" % line.get("operator", "?")
     elif kind == "close":
         text = "Closed (%s)" % why
     elif kind == "operator":

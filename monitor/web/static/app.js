@@ -13,6 +13,11 @@ const STATE = {disarmed: "Disarmed", arming: "Arming: leave now", armed_home: "A
 const SERVICE = {police: "the police", fire: "the fire brigade", medical: "an ambulance"};
 let alarmSeen = null;       // the alarm case last notified about
 let sosService = null;      // the SOS waiting for its confirmation
+let sosAwaits = 0;          // when the SOS answer told of the alarm it is about to open
+const SOS_AWAITS_MS = 30000; // ... and how long that alarm may take to arrive
+// The lines that answer a button: each beside its buttons, cleared when a new
+// alarm arrives, so what they say is about now, not an earlier alarm.
+const RESULTS = ["sent", "alarm-result", "sos-result"];
 
 function text(el, value) {
   const v = value == null ? "" : String(value);
@@ -74,6 +79,10 @@ function drawNotify() {
 function notify(a) {
   if (alarmSeen === a.id) return;
   alarmSeen = a.id;
+  for (const id of RESULTS) {
+    if (id === "sos-result" && Date.now() - sosAwaits < SOS_AWAITS_MS) { sosAwaits = 0; continue; }
+    text($(id), "");
+  }
   if (canNotify() && Notification.permission === "granted") {
     new Notification("Alarm at home", {body: a.what, tag: "alarm-" + a.id});
   }
@@ -121,11 +130,15 @@ function wire() {
     };
   }
   $("sos-no").onclick = () => { sosService = null; $("sos-confirm").hidden = true; };
-  $("sos-yes").onclick = () => doing("sent", async () => {
+  // The answer says what the monitoring center really does with it (the server
+  // reads that before sending): a new alarm and its call, or that it joined
+  // one already open or already sent, with when.
+  $("sos-yes").onclick = () => doing("sos-result", async () => {
     const service = sosService;
     $("sos-confirm").hidden = true;
-    await api("/api/app/sos", {service});
-    return "Help requested: " + SERVICE[service] + ". We are calling you.";
+    const r = await api("/api/app/sos", {service});
+    sosAwaits = Date.now();
+    return r.said.replace("{time}", r.sent_ms ? when(r.sent_ms) : "");
   });
 
   // Enter in a field sends nothing by itself: which button is meant is the owner's choice.

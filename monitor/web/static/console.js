@@ -96,9 +96,42 @@ function whatCell(el, what, code) {
 // A step as the server worded it (monitor/web/words.py step), at its time.
 function describe(s) { return clockText(s.t) + "  " + s.text; }
 
+// A clock time beside what was done ("police sent 03:52"): the one format, to the minute.
+function hhmm(ms) { return clockText(ms).slice(0, 5); }
+
 // ---- queue ----
 
 const COLUMNS = ["link", "plan", "what", "hub", "address", "wait", "next"];
+let announced = null;       // case id -> what was last announced of it (null: first load)
+
+// What was done, and that it is not closed: "police sent 03:52, not closed".
+function doneText(c) {
+  if (!c.done || !c.done.length) return "";
+  return c.done.map((d) => d.what + " " + hhmm(d.t)).join(", ") + ", not closed";
+}
+
+function newsText(c) {
+  if (!c.news) return "";
+  return c.news.words + (c.news.code ? " [" + c.news.code + "]" : "") +
+         ", joined this case at " + hhmm(c.news.t);
+}
+
+// The live view says aloud (an aria-live line) a new case, and an alarm that
+// joined one, once each.
+function announce(cases) {
+  const first = announced === null;
+  const now = new Map();
+  const said = [];
+  for (const c of cases) {
+    const key = c.news ? "update " + c.news.t : "case";
+    now.set(String(c.id), key);
+    if (first || !c.needs_ack || (announced.get(String(c.id)) === key)) continue;
+    said.push(c.news ? "Update on case #" + c.id + ": " + newsText(c)
+                     : "New case #" + c.id + ": " + (c.what || c.plan));
+  }
+  announced = now;
+  if (said.length) text($("announce"), said.join(" · "));
+}
 
 function queueRow(c) {
   const tr = document.createElement("tr");
@@ -134,11 +167,14 @@ async function loadQueue() {
     cell("plan").className = "col-plan plan plan-" + c.plan;
     text(cell("plan"), c.plan + (c.service ? " " + c.service : ""));
     whatCell(cell("what"), c.what, c.code);
+    markCell(cell("what"), c);
     text(cell("hub"), c.hub);
     text(cell("address"), c.address);
     setWait(cell("wait"), c);
     text(cell("next"), c.next);
     tr.classList.toggle("overdue", !!c.overdue);
+    tr.classList.toggle("unacked", !!c.needs_ack);
+    tr.dataset.status = c.status;
     // Move a row only when the order changed; a row is never replaced.
     const want = prev ? prev.nextSibling : body.firstChild;
     if (want !== tr) body.insertBefore(tr, want);
@@ -146,6 +182,23 @@ async function loadQueue() {
   }
   for (const [id, tr] of rows) if (!keep.has(id)) tr.remove();
   $("empty").hidden = data.cases.length > 0;
+  announce(data.cases);
+}
+
+// Under the words: "NEW" until acknowledged, the alarm that joined, what was done.
+function markCell(el, c) {
+  let mark = el.querySelector(".mark"), news = el.querySelector(".news"),
+      done = el.querySelector(".done");
+  if (!mark) {
+    mark = document.createElement("span"); mark.className = "mark";
+    news = document.createElement("div"); news.className = "news";
+    done = document.createElement("div"); done.className = "done";
+    el.prepend(mark);
+    el.append(news, done);
+  }
+  text(mark, c.needs_ack ? (c.news ? "UPDATE" : "NEW") : "");
+  text(news, newsText(c));
+  text(done, doneText(c));
 }
 
 // ---- case ----
@@ -161,6 +214,7 @@ async function loadCase() {
   text($("status"), c.status_words);
   $("status").dataset.status = c.status;
   whatCell($("what"), c.what, c.code);
+  markCell($("what"), c);
   text($("address"), a.address + " — hub " + a.hub);
   text($("policy"), a.policy === "only_if_i_say" ? "Only if I say" : "If no one cancels");
   $("account-link").href = "/account/" + encodeURIComponent(a.hub);
@@ -180,7 +234,10 @@ async function loadCase() {
     $(id).disabled = !talking;
   $("btn-dispatch").disabled = !open || c.plan === "trouble";
   $("btn-cancel").disabled = !open || c.plan === "duress";
-  $("btn-close").disabled = c.status !== "dispatched" || !!c.closed_ms;
+  $("btn-close").disabled = !["dispatched", "cancelled"].includes(c.status) || !!c.closed_ms;
+  $("btn-ack").disabled = !c.needs_ack;
+  // A hub under duress: nobody is called, so nothing offers a call.
+  $("contact-box").hidden = $("password-box").hidden = c.plan === "duress";
   const ol = $("timeline");
   const have = new Set([...ol.children].map((li) => li.dataset.id));
   for (const s of caseData.timeline) {
@@ -203,6 +260,8 @@ async function act(action, body) {
 }
 
 function wireCase() {
+  // A form, so the browser knows the password field; Enter sends nothing by itself.
+  $("password-box").onsubmit = (ev) => ev.preventDefault();
   $("btn-call").onclick = () => act("call");
   $("btn-answered").onclick = () => act("answered");
   $("btn-no-answer").onclick = () => act("no_answer");
@@ -223,6 +282,7 @@ function wireCase() {
   $("btn-dispatch").onclick = () => act("dispatch");
   $("btn-cancel").onclick = () => act("cancel");
   $("btn-close").onclick = () => act("close");
+  $("btn-ack").onclick = () => act("acknowledge");
 }
 
 // ---- account ----
