@@ -7,7 +7,8 @@ follow-up window).
 It is an operator's doing, with a name on every case's timeline, through the
 service's own endings: an open alarm is cancelled by the operator, an open
 trouble closed, and a dispatched case (a standing duress case too) closed as
-the console's Close does (OperatorActions.operator_close)."""
+the console's Close does (OperatorActions.operator_close), and so is a
+cancelled one, which stays on the console's open list until an operator closes it."""
 from monitor import plans
 from monitor.cases import Refused
 
@@ -20,8 +21,8 @@ ENDING = "closed_from_the_house_page"
 def to_close(store, hub):
     """The hub's cases an operator still has to close, oldest first."""
     return [dict(r) for r in store.q(
-        "SELECT * FROM cases WHERE hub = ? AND (status = 'open' OR (status = 'dispatched' "
-        "AND closed_ms IS NULL)) ORDER BY id", hub)]
+        "SELECT * FROM cases WHERE hub = ? AND (status = 'open' OR (status IN "
+        "('dispatched', 'cancelled') AND closed_ms IS NULL)) ORDER BY id", hub)]
 
 
 def close_all_fn(hub, operator=OPERATOR):
@@ -38,7 +39,7 @@ def close_all_fn(hub, operator=OPERATOR):
                 if case["status"] == "open":
                     _end_open(desk, case)
                     case = desk.case(case["id"])
-                if case["status"] == "dispatched":
+                if case["status"] in ("dispatched", "cancelled") and case["closed_ms"] is None:
                     desk.operator_close(case["id"])
                 done.append(case["id"])
             return done
