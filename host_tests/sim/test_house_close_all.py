@@ -71,7 +71,7 @@ def test_close_all_cases_between_plays(tmp_path):
                     "Closed case %s as the %s." % (duress_id, CLOSER), timeout=10000)
                 expect(duress).to_have_attribute("data-status", "closed", timeout=10000)
                 expect(duress.locator(".steps")).to_contain_text(
-                    "operator %s: close_all" % CLOSER)
+                    "all cases of the hub closed by %s" % CLOSER)
                 expect(page.locator("#open-cases")).to_have_text("No case of this hub is open.")
                 expect(page.locator("#close-all")).to_be_disabled()
 
@@ -97,7 +97,7 @@ def test_close_all_cases_between_plays(tmp_path):
                     "Closed case %s as the %s." % (second_id, CLOSER), timeout=10000)
                 expect(second).to_have_attribute("data-status", "cancelled", timeout=10000)
                 expect(second.locator(".steps")).to_contain_text(
-                    "operator %s: close_all" % CLOSER)
+                    "all cases of the hub closed by %s" % CLOSER)
                 expect(page.locator("#phone")).to_be_hidden()
                 console.assert_clean()
             finally:

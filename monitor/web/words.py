@@ -72,7 +72,8 @@ SERVICE = {"police": "police", "fire": "fire brigade", "medical": "ambulance"}
 # What an operator did, as the timeline says it: "<words> by ann".
 OPERATOR = {"call": "call placed", "answered": "answered", "no_answer": "nobody answered",
             "password": "verbal password checked", "request": "request recorded",
-            "dispatch": "dispatched", "cancel": "cancelled", "close": "closed"}
+            "dispatch": "dispatched", "cancel": "cancelled", "close": "closed",
+            "close_all": "all cases of the hub closed"}
 REQUEST = {"dispatch": "dispatch", "cancel": "cancel", "none": "nothing"}
 APP = {"cancel": "cancel", "confirm": "emergency confirmed", "sos": "SOS"}
 

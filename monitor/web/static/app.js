@@ -138,7 +138,7 @@ function wire() {
     $("sos-confirm").hidden = true;
     const r = await api("/api/app/sos", {service});
     sosAwaits = Date.now();
-    return r.said.replace("{time}", r.sent_ms ? when(r.sent_ms) : "");
+    return r.said.replace("{time}", r.sent_ms ? clockText(r.sent_ms).slice(0, 5) : "");
   });
 
   // Enter in a field sends nothing by itself: which button is meant is the owner's choice.
