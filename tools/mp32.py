@@ -284,6 +284,8 @@ def main(argv):
     rows = measure(binaries)
     report(rows)
     _tls(src, binaries, rows)
+    from tools import bench_loop        # the loop's cost per pass, connected and down
+    bench_loop.main()
     return 0
 
 
