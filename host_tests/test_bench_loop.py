@@ -1,8 +1,8 @@
 """`make bench`'s loop cost per pass (tools/bench_loop.py) runs the whole hub
 against a real mosquitto, connected and down, and what it times is an idle
 connected loop: no message asked of umqtt while none came in."""
-
 from tools import bench_loop
+
 
 def test_the_loop_bench_times_a_connected_idle_link_and_a_down_one():
     rows = bench_loop.measure([("64-bit .mpy", None, False)], passes=300)
