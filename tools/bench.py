@@ -180,6 +180,10 @@ def main():
     from tools import bench_loop
     bench_loop.main()
     sys.stdout.flush()
+    # The board's aioble beside its host stand-in, where a micropython-lib tree is at hand.
+    from tools import bench_aioble
+    bench_aioble.main()
+    sys.stdout.flush()
     from tools import bench_uplink
     bench_uplink.main(1000)
     sys.stdout.flush()

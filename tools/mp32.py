@@ -286,6 +286,8 @@ def main(argv):
     _tls(src, binaries, rows)
     from tools import bench_loop        # the loop's cost per pass, connected and down
     bench_loop.main()
+    from tools import bench_aioble      # the real aioble's heap, beside its stand-in
+    bench_aioble.main()
     return 0
 
 
