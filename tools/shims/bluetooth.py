@@ -9,9 +9,10 @@
 #   ends with one _IRQ_SCAN_DONE, also when stopped (NimBLE raises it from
 #   inside gap_scan(None), as here); a scan while one runs is refused with
 #   EALREADY (NimBLE's ble_gap_disc);
-# - _IRQ_SCAN_RESULT's addr and adv_data are read-only memoryviews of one
-#   buffer the stack reuses: a handler that keeps them without copying sees
-#   them overwritten by the next advert, as it would on the board.
+# - _IRQ_SCAN_RESULT's addr and adv_data are memoryviews of one buffer the
+#   stack reuses: a handler that keeps them without copying sees them
+#   overwritten by the next advert, as it would on the board (there they are
+#   read-only too; here they are writable, nothing the firmware may rely on).
 # The ESP32 port delivers events synchronously from the BLE host task
 # (MICROPY_PY_BLUETOOTH_USE_SYNC_EVENTS), so nothing is dropped between the
 # radio and the handler: hear() calls the handler at once.
