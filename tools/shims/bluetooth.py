@@ -32,6 +32,32 @@ _MAX_ADV = 255            # extended advertising's largest payload (irq_data_dat
 _state = None
 
 
+class _Flag:
+    # asyncio.ThreadSafeFlag's behaviour (wait() returns once set, and clears
+    # it) without its cost on the unix port: there a ThreadSafeFlag is polled
+    # through select.poll as an object with no file descriptor, which makes
+    # every pass of the asyncio loop wait at least 1 real ms
+    # (MICROPY_PY_SELECT_IOCTL_CALL_PERIOD_MS); at SIM_SPEED=20 that is 20 ms
+    # of hub time, and the keypad scan misses keys. The ESP32 port polls
+    # without that wait. Here every event is raised from an asyncio task,
+    # never from a real interrupt, so an Event does the flag's job.
+    def __init__(self):
+        self._e = asyncio.Event()
+
+    def set(self):
+        self._e.set()
+
+    def clear(self):
+        self._e.clear()
+
+    async def wait(self):
+        await self._e.wait()
+        self._e.clear()
+
+
+asyncio.ThreadSafeFlag = _Flag      # what aioble's scan() and connections wait on
+
+
 class _Radio:
     def __init__(self):
         self.active = False
