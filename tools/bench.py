@@ -176,6 +176,14 @@ def main():
     from tools import mp32
     mp32.bench_section(fig64)
     sys.stdout.flush()
+    # The loop's cost per pass, link connected and down, on those builds and this host.
+    from tools import bench_loop
+    bench_loop.main()
+    sys.stdout.flush()
+    # The board's aioble beside its host stand-in, where a micropython-lib tree is at hand.
+    from tools import bench_aioble
+    bench_aioble.main()
+    sys.stdout.flush()
     from tools import bench_uplink
     bench_uplink.main(1000)
     sys.stdout.flush()

@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 
-from tools import paths
+from tools import aioble_real, paths
 
 SHIMS = os.path.join(paths.ROOT, "tools", "shims")
 HOST_LIB = os.path.join(paths.BUILD, "host-lib")
@@ -64,7 +64,10 @@ class HubSim:
         server.listen(1)
         server.settimeout(timeout)
         env = paths.micropython_env(SHIMS, HOST_LIB)
-        env["MICROPYPATH"] = ":".join([SHIMS, HOST_LIB, self.firmware, ".frozen"])
+        # The board's aioble where a micropython-lib tree is at hand, else its stand-in.
+        real, _ = aioble_real.source()
+        env["MICROPYPATH"] = ":".join(aioble_real.micropython_path(real)
+                                      + [HOST_LIB, self.firmware, ".frozen"])
         env["SIM_PORT"] = str(server.getsockname()[1])
         env["SIM_SPEED"] = str(self.speed)
         if self.ticks_start is not None:

@@ -284,6 +284,10 @@ def main(argv):
     rows = measure(binaries)
     report(rows)
     _tls(src, binaries, rows)
+    from tools import bench_loop        # the loop's cost per pass, connected and down
+    bench_loop.main()
+    from tools import bench_aioble      # the real aioble's heap, beside its stand-in
+    bench_aioble.main()
     return 0
 
 

@@ -21,6 +21,7 @@
 # Uses only the umqtt.simple API shared by 1.3.4 (PyPI), 1.7.0 (frozen in stock
 # v1.28) and 1.8.x (docs/protocol.md lists it; host_tests/uplink checks it).
 import errno
+import select
 
 from panel.compat import const
 
@@ -128,6 +129,9 @@ class Link:
         self.plain_actions = plain_actions
         self.retained = {}              # key -> payload kept on the broker (discovery, zones)
         self._retained_sent = set()
+        # Some key in `retained` is not sent yet: the ~100 keys are looked
+        # through only then, not on every pass of the loop.
+        self._retained_due = False
         # A key is a topic, or a small int the owner turns into one when it is
         # sent: ~100 zone and discovery topics need not all sit in RAM.
         self.retained_topic = None
@@ -148,6 +152,8 @@ class Link:
         self.client = None
         self.sock = None
         self.inbound = None             # what umqtt reads through, while connected
+        self._poller = None             # whether the broker sent anything, without reading
+        self.reads = 0                  # check_msg calls: what an idle pass should not make
         self.connected = False
         self.failures = 0               # consecutive failed connects
         self.next_try = None            # ticks of the next connect attempt (None: now)
@@ -175,6 +181,7 @@ class Link:
         if self.retained.get(key) != payload:
             self.retained[key] = payload
             self._retained_sent.discard(key)
+            self._retained_due = True
 
     def poll(self, now):
         """Do a bounded slice of link work. now: ms ticks. Never raises for network errors."""
@@ -229,6 +236,7 @@ class Link:
             except (OSError, AttributeError):
                 pass
             self.inbound = c.sock = Inbound(c.sock, self.max_message, self.stats)
+            self._poller = _poller(self.sock)
             self.connected = True
             self._timeout()
             c.publish(self.t_avail, b"online", True, 1)
@@ -246,6 +254,7 @@ class Link:
         self._sent = {}
         self._state_sent = None
         self._retained_sent = set()
+        self._retained_due = True
         self.last_tx = self.last_rx = now
         self.ping_sent = None
         self._count("connects")
@@ -279,6 +288,7 @@ class Link:
         self.sock = None
         self.client = None
         self.inbound = None
+        self._poller = None
 
     # ---- work while connected ----
 
@@ -290,10 +300,13 @@ class Link:
             self._state_sent = self.state
             self.last_tx = self.last_rx = now
         budget = self.per_poll
-        for key in self.retained:
-            if budget <= 1:
-                break
+        due = self._retained_due
+        self._retained_due = False
+        for key in self.retained if due else ():
             if key not in self._retained_sent:
+                if budget <= 1:
+                    self._retained_due = True
+                    break
                 payload = self.retained[key]
                 if callable(payload):
                     payload = payload(key)    # built on demand: discovery configs
@@ -328,6 +341,9 @@ class Link:
         for _ in range(self.per_poll):
             if not self.connected:
                 return
+            if not self._readable():
+                break
+            self.reads += 1
             self._timeout()
             self.inbound.op = 0
             c.check_msg()
@@ -345,6 +361,18 @@ class Link:
                 c.ping()
                 self.ping_sent = self.last_tx = now
                 self._count("pings")
+
+    def _readable(self):
+        # Whether check_msg can find anything: one poll of the socket instead
+        # of umqtt's three timeout changes and a read on every loop pass. A
+        # closed connection reads as readable, so check_msg still notices it.
+        p = self._poller
+        i = self.inbound
+        if p is None or i.head or i.left or i.skip:
+            return True
+        for _ in p.ipoll(0) if _IPOLL else p.poll(0):
+            return True
+        return False
 
     # ---- incoming ----
 
@@ -428,3 +456,17 @@ class Link:
         if self.on_watermark is not None:
             self.on_watermark(cid)
         return body
+
+
+_IPOLL = hasattr(select.poll(), "ipoll")     # MicroPython's: polls without allocating
+
+
+def _poller(sock):
+    # A poller on the connected (TLS: the TLS) socket, or None when it cannot
+    # be polled (then check_msg runs every pass, as it always did).
+    try:
+        p = select.poll()
+        p.register(sock.s, select.POLLIN)
+        return p
+    except Exception:
+        return None

@@ -102,7 +102,7 @@ def main():
     link.close()
     out(ev="done", stats=link.stats, max_gap_ms=max_gap, iterations=iterations,
         elapsed_ms=time.ticks_diff(time.ticks_ms(), start), empty_at_ms=first_empty,
-        outbox=len(box), commands=len(commands))
+        outbox=len(box), commands=len(commands), reads=getattr(link, "reads", None))
 
 
 main()

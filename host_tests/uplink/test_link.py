@@ -46,6 +46,24 @@ def test_availability_online_retained_and_last_will(start_driver, monitor):
     assert m2.other.get(timeout=5) == ("availability", b"offline", True)
 
 
+def test_an_idle_link_reads_only_when_the_broker_sent_something(start_driver, monitor):
+    # The loop polls the link every 10 ms; asking umqtt for a message on each
+    # pass (three timeout changes and a read) was most of a connected pass's
+    # cost. A command still arrives on the next pass.
+    m = monitor()
+    d = start_driver(run_ms=4000, loop_ms=10, keepalive=60)
+    d.ev("up")
+    time.sleep(1.5)
+    sent = time.monotonic()
+    m.publish("commands", b'{"action": "DISARM", "code": "1234"}')
+    assert d.ev("command")["cmd"] == {"action": "DISARM", "code": "1234"}
+    latency = time.monotonic() - sent
+    done = d.ev("done", timeout=10)
+    assert done["iterations"] > 100, done
+    assert done["reads"] <= 5, done          # the command (and its retained state echo)
+    assert latency < 0.5, latency
+
+
 def test_acks_remove_entries(start_driver, monitor):
     m = monitor(auto_ack=False)
     d = start_driver(n=10, run_ms=30000, resend_ms=60000)
