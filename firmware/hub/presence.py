@@ -33,6 +33,15 @@ class Presence:
         self.levels = zones.names if levels == zones.names else levels
         self._next_status = None
         link.retained_topic = self._topic
+        # The status's and every zone's attributes key go in now and out again below: the
+        # retained table takes its final size at boot, while the heap still
+        # has a big free block. Grown as the sensors first report, each step
+        # asks for a bigger block (up to 1.5 KB for 32 zones on a 32-bit
+        # board) of a heap the loop has cut into small pieces.
+        held = link.retained
+        held[self.status_topic] = None
+        for i in range(len(zones)):
+            held[_ZONE_ATTRS + i] = None
         if discovery_prefix:
             build = self._discovery
             link.publish_retained(_PANEL_CONFIG, build)
@@ -40,6 +49,9 @@ class Presence:
                 link.publish_retained(_ZONE_CONFIG + i, build)
         for i in range(len(zones)):
             link.publish_retained(_ZONE_STATE + i, b"ON" if zones.is_(i, Z.OPEN) else b"OFF")
+        for key in [self.status_topic] + [_ZONE_ATTRS + i for i in range(len(zones))]:
+            if held.get(key) is None:
+                del held[key]    # its slot stays: nothing to publish yet
 
     def zone(self, name, event):
         if event == "close" or event == "tamper_restore":

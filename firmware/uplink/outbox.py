@@ -71,13 +71,22 @@ def replace(path, lines, mode="wb"):
     a reader finds the old file or the new one, never half of one. Where
     rename cannot replace (FAT) the old file goes first: readers then fall
     back to path.new."""
-    import os
-    tmp = path + ".new"
     nl = "\n" if mode == "w" else b"\n"
-    with open(tmp, mode) as f:
+
+    def write(f):
         for line in lines:
             f.write(line)
             f.write(nl)
+    replace_with(path, write, mode)
+
+
+def replace_with(path, write, mode="w"):
+    """replace(), the new file's content written by write(f): a JSON
+    document streamed by json.dump never sits in the heap as one string."""
+    import os
+    tmp = path + ".new"
+    with open(tmp, mode) as f:
+        write(f)
     try:
         os.rename(tmp, path)
     except OSError:
