@@ -43,6 +43,11 @@ def build(root="", machine=None):
     board = Board(read_json(root + "board.json"))
     raw = read_json(root + "config.json")
     cfg = Config(raw, os.urandom)
+    gc.collect()
+    # Held for the retained table hub/presence.py makes last (a key per zone
+    # state, attributes and discovery config, 8 bytes each): by then the
+    # settings, sensors, outbox and panel have cut the heap into smaller pieces.
+    room = bytearray(8 * (3 * len(cfg.zones) + 2))
     settings = HubSettings(raw)
     board.check_inputs(settings.wired, settings.wired_fields)
     for zone, _ in settings.wired:
@@ -120,7 +125,8 @@ def build(root="", machine=None):
     hub.heap = heap_watch()
     hub.users_fingerprint = fingerprint
     hub.damaged = damage or None    # nothing damaged: no dict kept for the life of the hub
-    gc.collect()     # the retained table grows to its full size next: give it whole blocks
+    room = None
+    gc.collect()     # the retained table is made next, in the room held for it
     hub.announce(settings.discovery_prefix if settings.discovery else None,
                  settings.mqtt_prefix, settings.hub_id, settings.test_interval * 1000)
     hub.settle(now)    # the restart signal and resumed state are on flash at once

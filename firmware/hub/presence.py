@@ -22,6 +22,19 @@ class Presence:
     status_ms = 60000        # how often the counters go out on the status topic
 
     def __init__(self, link, zones, discovery_prefix, prefix, hub_id):
+        # First, before anything else takes the free block boot left for it
+        # (hub/boot.py): the retained table at its final size (each zone's
+        # state, attributes and discovery config, the panel's config, the
+        # status), in one block. Grown a key at a time, each step asks for a
+        # bigger block while the old one is still held (584, 776, then 1016 B
+        # for 32 zones on a 32-bit board), later from a heap the loop has cut
+        # into small pieces.
+        keys = range(3 * len(zones) + 2)
+        table = dict.fromkeys(keys)
+        for key in keys:
+            del table[key]        # its slot stays for the keys published below
+        table.update(link.retained)
+        link.retained = table
         self.link = link
         self.zones = zones
         self.discovery_prefix = discovery_prefix
@@ -33,15 +46,6 @@ class Presence:
         self.levels = zones.names if levels == zones.names else levels
         self._next_status = None
         link.retained_topic = self._topic
-        # The status's and every zone's attributes key go in now and out again below: the
-        # retained table takes its final size at boot, while the heap still
-        # has a big free block. Grown as the sensors first report, each step
-        # asks for a bigger block (up to 1.5 KB for 32 zones on a 32-bit
-        # board) of a heap the loop has cut into small pieces.
-        held = link.retained
-        held[self.status_topic] = None
-        for i in range(len(zones)):
-            held[_ZONE_ATTRS + i] = None
         if discovery_prefix:
             build = self._discovery
             link.publish_retained(_PANEL_CONFIG, build)
@@ -49,9 +53,6 @@ class Presence:
                 link.publish_retained(_ZONE_CONFIG + i, build)
         for i in range(len(zones)):
             link.publish_retained(_ZONE_STATE + i, b"ON" if zones.is_(i, Z.OPEN) else b"OFF")
-        for key in [self.status_topic] + [_ZONE_ATTRS + i for i in range(len(zones))]:
-            if held.get(key) is None:
-                del held[key]    # its slot stays: nothing to publish yet
 
     def zone(self, name, event):
         if event == "close" or event == "tamper_restore":

@@ -222,11 +222,15 @@ class Outbox:
         self.items.remove(victim)
         self.dropped += 1
         lost = []
-        for e in self.items:
-            if e[_SIGNAL].get("event") == OVERFLOW:
+        items = self.items
+        # In place, from the end: a full queue drops on every put, and a copy
+        # of the list each time is a block the size of the queue.
+        for i in range(len(items) - 1, -1, -1):
+            sig = items[i][_SIGNAL]
+            if sig.get("event") == OVERFLOW:
                 # A replaced report's list holds its own seq: it is never sent either.
-                lost.extend(e[_SIGNAL].get("lost", ()))
-        self.items = [e for e in self.items if e[_SIGNAL].get("event") != OVERFLOW]
+                lost.extend(sig.get("lost", ()))
+                del items[i]
         lost.append(victim[_SEQ])
         lost.sort()
         sig = {"code": "E%03d" % OVERFLOW, "event": OVERFLOW, "qualifier": "E",
