@@ -149,7 +149,7 @@ class Outbox:
     def __init__(self, store=None, capacity=64):
         self.store = store if store is not None else MemStore()
         self.capacity = capacity
-        self.items = []        # [seq, time_s, signal], ascending seq
+        self.items = self._room(())   # [seq, time_s, signal], ascending seq
         self.last_seq = 0      # highest seq ever queued: seed the panel's seq with it
         self.dropped = 0       # signals dropped since the queue was created
         self.damaged = 0       # unreadable records found at load (counted, skipped)
@@ -203,6 +203,16 @@ class Outbox:
         return n
 
     # ---- internals ----
+
+    def _room(self, items):
+        # A list holding `items` with room for a full queue and the put that
+        # drops from it: grown a put at a time, the list asks for twice its
+        # size at each step (512 B at 64 entries on a 32-bit board), the last
+        # time from a heap the loop has long cut into small pieces.
+        room = [None] * (self.capacity + 2)
+        del room[:]          # empty, its block kept
+        room.extend(items)
+        return room
 
     def _insert(self, entry):
         items = self.items
@@ -312,7 +322,7 @@ class Outbox:
         if top > self.last_seq:
             self.last_seq = top
         items.sort(key=lambda e: e[_SEQ])
-        self.items = items
+        self.items = self._room(items)
         self._journal = self.journal_limit   # the first write after boot rewrites the file
 
 
