@@ -165,3 +165,33 @@ def test_arm_and_alarm_across_the_tick_wrap(on_frozen32, hub):  # noqa: F811
 
 def test_signals_are_signed_and_acks_clear_the_outbox(on_frozen32, rig):  # noqa: F811
     mqtt_tests.test_signals_are_signed_and_acks_clear_the_outbox(rig)
+
+
+@pytest.fixture(scope="module")
+def budget_run(frozen32):
+    """The bench body on the frozen 32-bit image, both report paths, run once in
+    the budget heap less mbedtls's peak (measured against a local mosquitto
+    where the tree has micropython-lib's ssl), with its working heap."""
+    from tools import bench
+    src, _ = mp32.source()
+    peak = mp32.tls_peak(frozen32) if mp32.has_ssl(src) else mp32.TLS_PEAK_MEASURED
+    heap = mp32.BUDGET_HEAP - peak
+    fig = bench.firmware_measure(frozen32, True, ("mqtt+dc09",), (), fits=heap)["mqtt+dc09"]
+    return heap, peak, fig
+
+
+def test_frozen_both_paths_run_in_the_boards_budget_heap(budget_run):
+    # 32 sensors, 200 queued signals, 400 loop passes and the link's TLS peak
+    # in 80 KB of GC heap: what an ESP32 without PSRAM gives, with Wi-Fi and BLE.
+    heap, peak, fig = budget_run
+    assert 0 < peak < 16 * 1024, peak
+    assert fig["fits"], ("the bench run does not complete in %d B (%d B budget - %d B of TLS)"
+                         % (heap, mp32.BUDGET_HEAP, peak))
+
+
+@pytest.mark.xfail(strict=True, reason="issue 21: 26,080 B live after the run against 24 KB (the "
+                   "outbox's 65 signal dicts, 6.9 KB, and the 32 sensors' records, 8 KB, are "
+                   "most of it: docs/board.md); strict, so meeting it fails this mark")
+def test_frozen_both_paths_working_heap_is_within_budget(budget_run):
+    _, _, fig = budget_run
+    assert 0 < fig["working"] <= mp32.BUDGET_WORKING, fig

@@ -40,14 +40,15 @@ def smallest_heap(args, lo=2048, hi=1 << 20, **kw):
 
 
 def firmware_measure(micropython=None, frozen=False, reports=("mqtt", "mqtt+dc09", "dc09"),
-                     bisect=("mqtt",)):
+                     bisect=("mqtt",), fits=None):
     """The whole hub (drivers, panel, radio, uplink) with 32 BLE sensors and 200
     queued signals, on the board shims: {report path: {"code": bytes live after
     the imports, "working": bytes live after the run minus code, and for the
     paths in `bisect`, "smallest": the smallest -X heapsize the run completes in,
     "smallest_code": the same for the imports alone}}. micropython: the
     interpreter binary (default the host's); frozen: the firmware and umqtt are
-    frozen into it (tools/mp32.py), not loaded from build/mpy."""
+    frozen into it (tools/mp32.py), not loaded from build/mpy. fits: a heap
+    size; each path's "fits" says whether the run completes in it."""
     import json
     import shutil
     import tempfile
@@ -102,6 +103,8 @@ def firmware_measure(micropython=None, frozen=False, reports=("mqtt", "mqtt+dc09
             if what in bisect:
                 fig["smallest"] = smallest(["run", work, what])
                 fig["smallest_code"] = smallest(["base", work, what])
+            if fits is not None:
+                fig["fits"] = run(["run", work, what], fits) is not None
             fig["code"] = run(["base", work, what])["alloc"]
             fig["working"] = run(["run", work, what])["alloc"] - fig["code"]
             figures[what] = fig
@@ -118,17 +121,16 @@ def firmware_figures():
     full, base = figures["mqtt"]["smallest"], figures["mqtt"]["smallest_code"]
     print("whole firmware (32 BLE sensors, 200 queued signals, 400 loop passes)")
     print("  loading the code:           %d bytes live (gc.mem_alloc after import)" % code_live)
-    print("  working heap, live:         %d bytes after the run (target < 48 KB: %s)"
-          % (working, "met" if working < 48 * 1024 else "NOT MET"))
+    print("  working heap, live:         %d bytes after the run (64-bit; the budget is the"
+          " 32-bit one below)" % working)
     print("  smallest -X heapsize:       %d bytes for the run, %d for the code alone:"
           % (full, base))
     print("                              %d bytes more, fragmentation and transients included"
           % (full - base))
     for what, label in (("mqtt+dc09", "MQTT and DC-09:"), ("dc09", "DC-09 only:")):
         code, heap = figures[what]["code"], figures[what]["working"]
-        print("  %-27s %d bytes of code live (%+d), working heap %d (%+d, target: %s)"
-              % (label, code, code - code_live, heap, heap - working,
-                 "met" if heap < 48 * 1024 else "NOT MET"))
+        print("  %-27s %d bytes of code live (%+d), working heap %d (%+d)"
+              % (label, code, code - code_live, heap, heap - working))
     return figures
 
 
@@ -163,9 +165,8 @@ def main():
     for report in (["mqtt"], ["mqtt", "dc09"], ["dc09"]):
         image = mpy_build.image(sizes, report)
         total = sum(image.values())
-        print("firmware .mpy, %-12s %d bytes in %d files (target < 60 KB: %s)"
-              % (" + ".join(report) + ":", total, len(image),
-                 "met" if total < 60 * 1024 else "NOT MET"))
+        print("firmware .mpy, %-12s %d bytes in %d files (flash; the heap budgets are the"
+              " 32-bit ones below)" % (" + ".join(report) + ":", total, len(image)))
     # A 24-character DC-09 key adds the software AES (cryptolib has no AES-192).
     aes = sum(mpy_build.image(sizes, ["dc09"], True).values()) - \
         sum(mpy_build.image(sizes, ["dc09"]).values())

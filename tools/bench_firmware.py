@@ -37,8 +37,9 @@ def main(what, root, paths="mqtt"):
     for n in range(200):
         h.outbox.put({"code": "E384", "event": 384, "qualifier": "E", "seq": 1000 + n,
                       "zone": 1, "name": "zone_01"}, 0)
-    macs = [t[0] for t in s.sensors]       # (mac, zone, type, key, objects, presses)
-    keys = [t[3] for t in s.sensors]
+    # The config's sensor list is gone once boot made the sensors of it.
+    macs = list(h.sensors.by_mac)
+    keys = [h.sensors.by_mac[m].key for m in macs]
     s = b = None   # the board's start() lets go of these too once the hub runs
     now = 0
     for step in range(400):

@@ -3,6 +3,7 @@
 # it boots into a trouble state that says why on the console, blinks the LED
 # and beeps the keypad until the config is fixed.
 import asyncio
+import gc
 import json
 import os
 import time
@@ -22,7 +23,7 @@ WDT_MS = 8000
 def read_json(path):
     try:
         with open(path) as f:
-            return json.loads(f.read())
+            return json.load(f)     # parsed as read: never the whole file in one string
     except OSError:
         raise ConfigError(path, "missing")
     except ValueError:
@@ -42,6 +43,11 @@ def build(root="", machine=None):
     board = Board(read_json(root + "board.json"))
     raw = read_json(root + "config.json")
     cfg = Config(raw, os.urandom)
+    gc.collect()
+    # Held for the retained table hub/presence.py makes last (a key per zone
+    # state, attributes and discovery config, 8 bytes each): by then the
+    # settings, sensors, outbox and panel have cut the heap into smaller pieces.
+    room = bytearray(8 * (3 * len(cfg.zones) + 2))
     settings = HubSettings(raw)
     board.check_inputs(settings.wired, settings.wired_fields)
     for zone, _ in settings.wired:
@@ -50,6 +56,10 @@ def build(root="", machine=None):
     store = Store(root + "data")
     damage = {}      # file -> records lost: reported as E303 and on the status topic
     fingerprint = users_fingerprint(raw.get("users", []))
+    # The parse tree (7 KB for 32 zones on a 32-bit board) is done with: the
+    # hub's long-lived objects made from here on fill its holes.
+    raw = None
+    gc.collect()
     saved_users = recover.load(store, "users", damage)
     if saved_users and saved_users.get("config") == fingerprint:
         configured = cfg.codes.export()
@@ -76,6 +86,12 @@ def build(root="", machine=None):
     sensors = Sensors()
     for mac, zone, ztype, key, objects, presses in settings.sensors:
         sensors.add(mac, zone, ztype, key, objects, presses)
+        # Each add's scratch (parsed MAC, hex key) freed before the next add's
+        # sensor is made: 32 sensors side by side, not spread between holes.
+        gc.collect()
+    # Read once: its tuples and strings, made among the config's parse tree,
+    # would keep cutting the heap into pieces too small for a table.
+    settings.sensors = ()
     sensors.restore_counters(recover.counters(store, damage))
 
     now = time.ticks_ms() & 0x3FFFFFFF
@@ -109,6 +125,8 @@ def build(root="", machine=None):
     hub.heap = heap_watch()
     hub.users_fingerprint = fingerprint
     hub.damaged = damage or None    # nothing damaged: no dict kept for the life of the hub
+    room = None
+    gc.collect()     # the retained table is made next, in the room held for it
     hub.announce(settings.discovery_prefix if settings.discovery else None,
                  settings.mqtt_prefix, settings.hub_id, settings.test_interval * 1000)
     hub.settle(now)    # the restart signal and resumed state are on flash at once

@@ -4,7 +4,7 @@
 import json
 import os
 
-from uplink.outbox import replace
+from uplink.outbox import replace_with
 
 
 class Store:
@@ -23,7 +23,7 @@ class Store:
         for path in (self._path(name), self._path(name) + ".new"):
             try:
                 with open(path) as f:
-                    return json.loads(f.read())
+                    return json.load(f)
             except OSError:
                 continue
             except Exception:       # ValueError, UnicodeError, MemoryError: unreadable
@@ -32,4 +32,6 @@ class Store:
         return default
 
     def save(self, name, value):
-        replace(self._path(name), (json.dumps(value),), "w")
+        # Streamed: the sensors' counters or the panel's snapshot would each
+        # need one contiguous string, the biggest blocks the loop asks for.
+        replace_with(self._path(name), lambda f: (json.dump(value, f), f.write("\n")), "w")

@@ -344,4 +344,5 @@ def object_id(name_or_id):
     i = _TABLE.find(" %s\n" % name_or_id)
     if i < 0:
         raise BTHomeError("unknown object %s" % (name_or_id,))
-    return int(_TABLE[_TABLE.rindex("\n", 0, i) + 1:][:2], 16)
+    j = _TABLE.rindex("\n", 0, i) + 1
+    return int(_TABLE[j:j + 2], 16)     # two characters, not a copy of the table's rest

@@ -71,13 +71,22 @@ def replace(path, lines, mode="wb"):
     a reader finds the old file or the new one, never half of one. Where
     rename cannot replace (FAT) the old file goes first: readers then fall
     back to path.new."""
-    import os
-    tmp = path + ".new"
     nl = "\n" if mode == "w" else b"\n"
-    with open(tmp, mode) as f:
+
+    def write(f):
         for line in lines:
             f.write(line)
             f.write(nl)
+    replace_with(path, write, mode)
+
+
+def replace_with(path, write, mode="w"):
+    """replace(), the new file's content written by write(f): a JSON
+    document streamed by json.dump never sits in the heap as one string."""
+    import os
+    tmp = path + ".new"
+    with open(tmp, mode) as f:
+        write(f)
     try:
         os.rename(tmp, path)
     except OSError:
@@ -140,7 +149,7 @@ class Outbox:
     def __init__(self, store=None, capacity=64):
         self.store = store if store is not None else MemStore()
         self.capacity = capacity
-        self.items = []        # [seq, time_s, signal], ascending seq
+        self.items = self._room(())   # [seq, time_s, signal], ascending seq
         self.last_seq = 0      # highest seq ever queued: seed the panel's seq with it
         self.dropped = 0       # signals dropped since the queue was created
         self.damaged = 0       # unreadable records found at load (counted, skipped)
@@ -195,6 +204,16 @@ class Outbox:
 
     # ---- internals ----
 
+    def _room(self, items):
+        # A list holding `items` with room for a full queue and the put that
+        # drops from it: grown a put at a time, the list asks for twice its
+        # size at each step (512 B at 64 entries on a 32-bit board), the last
+        # time from a heap the loop has long cut into small pieces.
+        room = [None] * (self.capacity + 2)
+        del room[:]          # empty, its block kept
+        room.extend(items)
+        return room
+
     def _insert(self, entry):
         items = self.items
         i = len(items)
@@ -213,11 +232,15 @@ class Outbox:
         self.items.remove(victim)
         self.dropped += 1
         lost = []
-        for e in self.items:
-            if e[_SIGNAL].get("event") == OVERFLOW:
+        items = self.items
+        # In place, from the end: a full queue drops on every put, and a copy
+        # of the list each time is a block the size of the queue.
+        for i in range(len(items) - 1, -1, -1):
+            sig = items[i][_SIGNAL]
+            if sig.get("event") == OVERFLOW:
                 # A replaced report's list holds its own seq: it is never sent either.
-                lost.extend(e[_SIGNAL].get("lost", ()))
-        self.items = [e for e in self.items if e[_SIGNAL].get("event") != OVERFLOW]
+                lost.extend(sig.get("lost", ()))
+                del items[i]
         lost.append(victim[_SEQ])
         lost.sort()
         sig = {"code": "E%03d" % OVERFLOW, "event": OVERFLOW, "qualifier": "E",
@@ -299,7 +322,7 @@ class Outbox:
         if top > self.last_seq:
             self.last_seq = top
         items.sort(key=lambda e: e[_SEQ])
-        self.items = items
+        self.items = self._room(items)
         self._journal = self.journal_limit   # the first write after boot rewrites the file
 
 

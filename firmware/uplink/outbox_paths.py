@@ -80,11 +80,12 @@ class PathsOutbox(Outbox):
         Outbox._drop(self, victim, time_s)
         # The victim's seq now carries the overflow report no path has sent,
         # and a replaced report's seq is gone: neither may keep old acks, on
-        # flash either.
-        queued = self.seqs()
-        for seq in list(self.acked):
-            if seq == victim[_SEQ] or seq not in queued:
-                del self.acked[seq]
+        # flash either. (No acks held: no list of the queue's seqs to make.)
+        if self.acked:
+            queued = self.seqs()
+            for seq in list(self.acked):
+                if seq == victim[_SEQ] or seq not in queued:
+                    del self.acked[seq]
         self._save_acks()
 
     def _save_acks(self):
