@@ -152,8 +152,21 @@ function queueRow(c) {
   return tr;
 }
 
+// A row moved or grown under a pressed pointer takes the click somewhere else
+// (an update on another case puts it on top, its words add a line): while a
+// button is held down the queue waits, and catches up when it is let go.
+let pressed = false, behind = false;
+document.addEventListener("pointerdown", () => { pressed = true; }, true);
+for (const ev of ["pointerup", "pointercancel"]) {
+  document.addEventListener(ev, () => {
+    pressed = false;
+    if (behind) { behind = false; setTimeout(loadQueue, 0); }
+  }, true);
+}
+
 async function loadQueue() {
   const data = await api("/api/cases");
+  if (pressed) { behind = true; return; }
   const body = $("queue");
   const rows = new Map([...body.children].map((tr) => [tr.dataset.case, tr]));
   const keep = new Set();
