@@ -260,3 +260,57 @@ def next_command_id(store, hub, floor):
     cid = max(row["last_command_id"] + 1, floor)
     store.db.execute("UPDATE accounts SET last_command_id = ? WHERE hub = ?", (cid, hub))
     return bytes(row["secret"]), cid
+
+
+# ---- a batch's routine signals at once (PostgreSQL: one statement per table) ----
+
+def signals_by_codes(store, keys):
+    """Of keys [(hub, epoch, seq, code)], those stored: (id, paths, hub, epoch, seq, code)."""
+    hubs, epochs, seqs, codes = zip(*keys)
+    return store.q("SELECT s.id, s.paths, s.hub, s.epoch, s.seq, s.code FROM signals s "
+                   "JOIN unnest(?::text[], ?::bigint[], ?::bigint[], ?::text[]) "
+                   "AS k (hub, epoch, seq, code) ON s.hub = k.hub AND s.epoch = k.epoch "
+                   "AND s.seq = k.seq AND s.code = k.code",
+                   list(hubs), list(epochs), list(seqs), list(codes))
+
+
+def new_signals(store, rows, t, path):
+    """Store signals [(hub, seq, epoch, code, body)] received at t: (id, hub, seq)
+    of those stored; one whose (hub, seq, body) is taken is left out."""
+    hubs, seqs, epochs, codes, bodies = zip(*rows)
+    return store.q("INSERT INTO signals (hub, seq, epoch, code, body, received_ms, paths) "
+                   "SELECT k.hub, k.seq, k.epoch, k.code, k.body, ?, ? FROM unnest(?::text[], "
+                   "?::bigint[], ?::bigint[], ?::text[], ?::text[]) AS k (hub, seq, epoch, code, "
+                   "body) ON CONFLICT DO NOTHING RETURNING id, hub, seq",
+                   t, path, list(hubs), list(seqs), list(epochs), list(codes), list(bodies))
+
+
+def same_seqs_others(store, keys, ids):
+    """The other signals under the (hub, seq) keys than ids: (hub, seq, epoch, body) rows."""
+    hubs, seqs = zip(*keys)
+    return store.q("SELECT s.hub, s.seq, s.epoch, s.body FROM signals s "
+                   "JOIN unnest(?::text[], ?::bigint[]) AS k (hub, seq) "
+                   "ON s.hub = k.hub AND s.seq = k.seq WHERE s.id <> ALL(?::bigint[])",
+                   list(hubs), list(seqs), list(ids))
+
+
+def tests_received(store, hubs, t):
+    """Record a test report at t from each hub: {hub: its test interval (s)}."""
+    return {r["hub"]: r["test_interval_s"] for r in store.q(
+        "UPDATE accounts SET last_test_ms = ? WHERE hub = ANY(?::text[]) "
+        "RETURNING hub, test_interval_s", t, list(hubs))}
+
+
+def move_test_timers(store, dues):
+    """Move the hubs' test-report timers ({hub: due}): the hubs that had one."""
+    return {r["hub"] for r in store.q(
+        "UPDATE timers SET due_ms = k.due FROM unnest(?::text[], ?::bigint[]) AS k (hub, due) "
+        "WHERE timers.kind = 'test_due' AND timers.hub = k.hub RETURNING timers.hub",
+        list(dues), list(dues.values()))}
+
+
+def open_troubles(store, hubs, trouble):
+    """The hubs' open trouble cases of this kind, oldest first, as dicts."""
+    return [dict(r) for r in store.q(
+        "SELECT * FROM cases WHERE hub = ANY(?::text[]) AND status = 'open' "
+        "AND plan = 'trouble' AND trouble = ? ORDER BY id", list(hubs), trouble)]
