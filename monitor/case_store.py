@@ -285,6 +285,14 @@ def new_signals(store, rows, t, path):
                    t, path, list(hubs), list(seqs), list(epochs), list(codes), list(bodies))
 
 
+def signals_by_bodies(store, keys):
+    """Of keys [(hub, seq, body)], those stored: (id, paths) rows."""
+    hubs, seqs, bodies = zip(*keys)
+    return store.q("SELECT s.id, s.paths FROM signals s JOIN unnest(?::text[], ?::bigint[], "
+                   "?::text[]) AS k (hub, seq, body) ON s.hub = k.hub AND s.seq = k.seq "
+                   "AND s.body = k.body", list(hubs), list(seqs), list(bodies))
+
+
 def same_seqs_others(store, keys, ids):
     """The other signals under the (hub, seq) keys than ids: (hub, seq, epoch, body) rows."""
     hubs, seqs = zip(*keys)

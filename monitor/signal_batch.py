@@ -7,8 +7,8 @@ What it decides is exactly what Desk.signal decides for each of them, in
 the same transaction (the hubs already held): a signal already stored is a
 resend, a seq used again with another body is a seq reset, a test report
 moves the hub's test timer and closes its overdue-test trouble case.
-Anything else (an alarm, a cancel, a signal without an epoch, two signals
-of a batch under one seq) is left to Desk.signal, one by one."""
+Anything else (an alarm, a cancel, two signals of a batch under one seq) is
+left to Desk.signal, one by one."""
 import json
 
 from monitor import case_store, plans
@@ -19,9 +19,12 @@ ROUTINE = (plans.TEST_REPORT, plans.STORE)
 
 def routine(hub, body):
     """Can this verified signal go in the bulk?"""
+    return plans.classify(body["signal"]).kind in ROUTINE
+
+
+def _epoch(body):
     epoch = body.get("epoch")
-    return isinstance(epoch, int) and not isinstance(epoch, bool) \
-        and plans.classify(body["signal"]).kind in ROUTINE
+    return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else None
 
 
 def store(desk, signals):
@@ -33,9 +36,11 @@ def store(desk, signals):
     found = {}
     for key, (hub, body) in signals.items():
         sig = body["signal"]
-        found[(hub, body["epoch"], sig["seq"], str(sig["code"]))] = key
+        found[(hub, _epoch(body), sig["seq"], str(sig["code"]))] = key
     outcome = {}
-    for row in case_store.signals_by_codes(db, list(found)):
+    # Known by its identity: only a signal with an epoch has one.
+    with_epoch = [k for k in found if k[1] is not None]
+    for row in case_store.signals_by_codes(db, with_epoch) if with_epoch else ():
         key = found.pop((row["hub"], row["epoch"], row["seq"], row["code"]))
         desk._came_by(row, "mqtt")
         outcome[key] = False
@@ -47,13 +52,13 @@ def store(desk, signals):
         db, [(hub, seq, epoch, code, texts[key]) for (hub, epoch, seq, code), key
              in found.items()], t, "mqtt")
     new = {(r["hub"], r["seq"]): r["id"] for r in stored}
-    for (hub, seq), key in by_seq.items():
-        if (hub, seq) not in new:
-            # Its (hub, seq, body) was taken: the same body again.
-            known = case_store.signal_by_body(db, hub, seq, texts[key])
-            if known is not None:
-                desk._came_by(known, "mqtt")
-            outcome[key] = False
+    # Its (hub, seq, body) was taken: the same body again.
+    again = [(hub, seq, texts[key]) for (hub, seq), key in by_seq.items()
+             if (hub, seq) not in new]
+    for row in case_store.signals_by_bodies(db, again) if again else ():
+        desk._came_by(row, "mqtt")
+    for hub, seq, _text in again:
+        outcome[by_seq[(hub, seq)]] = False
     if not new:
         return outcome
     others = {}
@@ -64,8 +69,8 @@ def store(desk, signals):
         key = by_seq[(hub, seq)]
         body = signals[key][1]
         sig = body["signal"]
-        if seq_reused(others.get((hub, seq), ()), sig, seq, body["epoch"]):
-            desk._seq_reset(hub, seq, body["epoch"], sig.get("code"))
+        if seq_reused(others.get((hub, seq), ()), sig, seq, _epoch(body)):
+            desk._seq_reset(hub, seq, _epoch(body), sig.get("code"))
         if plans.classify(sig).kind == plans.TEST_REPORT:
             tests.add(hub)
         outcome[key] = True

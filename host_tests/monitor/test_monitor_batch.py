@@ -48,10 +48,11 @@ class Counted:
         return getattr(self._conn, name)
 
 
-def _event(clock, hub, seq, code):
+def _event(clock, hub, seq, code, epoch=7):
     sig = {"code": code, "event": int(code[1:]), "qualifier": code[0], "seq": seq, "zone": 0}
-    body = {"v": 1, "type": "event", "hub": hub, "time": clock.t // 1000, "epoch": 7,
-            "signal": sig}
+    body = {"v": 1, "type": "event", "hub": hub, "time": clock.t // 1000, "signal": sig}
+    if epoch is not None:       # None: a hub from before epochs
+        body["epoch"] = epoch
     return Msg("%s/%s/events" % (PREFIX, hub), signing.sign(SECRET, body), clock.t)
 
 
@@ -93,9 +94,10 @@ def _acked(engine):
     return {hub: sorted(s) for hub, s in seqs.items()}
 
 
-def test_a_batch_of_signals_is_stored_and_acked_in_a_few_round_trips(engine, db):
+@pytest.mark.parametrize("epoch", [7, None])
+def test_a_batch_of_signals_is_stored_and_acked_in_a_few_round_trips(engine, db, epoch):
     clock = engine.clock
-    items = [_event(clock, hub, seq, "E602" if seq % 2 else "R401")
+    items = [_event(clock, hub, seq, "E602" if seq % 2 else "R401", epoch)
              for seq in range(1, PER_HUB + 1) for hub in engine.hubs]
     sent = _statements(engine, items)
     assert _acked(engine) == {hub: list(range(1, PER_HUB + 1)) for hub in engine.hubs}
