@@ -5,6 +5,7 @@ Every function takes the Store and runs inside the caller's transaction
 (Store.tx); none commits. Rows come back as the store gives them (read by
 column name), cases as dicts (the plan updates its copy as it sets fields).
 The table definitions are in store.py and pg_schema.py."""
+import json
 
 
 # ---- cases ----
@@ -263,43 +264,45 @@ def next_command_id(store, hub, floor):
 
 
 # ---- a batch's routine signals at once (PostgreSQL: one statement per table) ----
+# The rows go to the server as one JSON text (json_to_recordset): psycopg
+# dumps arrays of text element by element in Python, and a signal's body is
+# full of quotes to escape; json.dumps is C.
+
+def _records(columns, rows):
+    return json.dumps([dict(zip(columns, row)) for row in rows])
+
 
 def signals_by_codes(store, keys):
     """Of keys [(hub, epoch, seq, code)], those stored: (id, paths, hub, epoch, seq, code)."""
-    hubs, epochs, seqs, codes = zip(*keys)
     return store.q("SELECT s.id, s.paths, s.hub, s.epoch, s.seq, s.code FROM signals s "
-                   "JOIN unnest(?::text[], ?::bigint[], ?::bigint[], ?::text[]) "
-                   "AS k (hub, epoch, seq, code) ON s.hub = k.hub AND s.epoch = k.epoch "
-                   "AND s.seq = k.seq AND s.code = k.code",
-                   list(hubs), list(epochs), list(seqs), list(codes))
+                   "JOIN json_to_recordset(?::json) AS k (hub text, epoch bigint, seq bigint, "
+                   "code text) ON s.hub = k.hub AND s.epoch = k.epoch AND s.seq = k.seq "
+                   "AND s.code = k.code", _records(("hub", "epoch", "seq", "code"), keys))
 
 
 def new_signals(store, rows, t, path):
     """Store signals [(hub, seq, epoch, code, body)] received at t: (id, hub, seq)
     of those stored; one whose (hub, seq, body) is taken is left out."""
-    hubs, seqs, epochs, codes, bodies = zip(*rows)
     return store.q("INSERT INTO signals (hub, seq, epoch, code, body, received_ms, paths) "
-                   "SELECT k.hub, k.seq, k.epoch, k.code, k.body, ?, ? FROM unnest(?::text[], "
-                   "?::bigint[], ?::bigint[], ?::text[], ?::text[]) AS k (hub, seq, epoch, code, "
-                   "body) ON CONFLICT DO NOTHING RETURNING id, hub, seq",
-                   t, path, list(hubs), list(seqs), list(epochs), list(codes), list(bodies))
+                   "SELECT k.hub, k.seq, k.epoch, k.code, k.body, ?, ? FROM json_to_recordset("
+                   "?::json) AS k (hub text, seq bigint, epoch bigint, code text, body text) "
+                   "ON CONFLICT DO NOTHING RETURNING id, hub, seq",
+                   t, path, _records(("hub", "seq", "epoch", "code", "body"), rows))
 
 
 def signals_by_bodies(store, keys):
     """Of keys [(hub, seq, body)], those stored: (id, paths) rows."""
-    hubs, seqs, bodies = zip(*keys)
-    return store.q("SELECT s.id, s.paths FROM signals s JOIN unnest(?::text[], ?::bigint[], "
-                   "?::text[]) AS k (hub, seq, body) ON s.hub = k.hub AND s.seq = k.seq "
-                   "AND s.body = k.body", list(hubs), list(seqs), list(bodies))
+    return store.q("SELECT s.id, s.paths FROM signals s JOIN json_to_recordset(?::json) "
+                   "AS k (hub text, seq bigint, body text) ON s.hub = k.hub AND s.seq = k.seq "
+                   "AND s.body = k.body", _records(("hub", "seq", "body"), keys))
 
 
 def same_seqs_others(store, keys, ids):
     """The other signals under the (hub, seq) keys than ids: (hub, seq, epoch, body) rows."""
-    hubs, seqs = zip(*keys)
     return store.q("SELECT s.hub, s.seq, s.epoch, s.body FROM signals s "
-                   "JOIN unnest(?::text[], ?::bigint[]) AS k (hub, seq) "
+                   "JOIN json_to_recordset(?::json) AS k (hub text, seq bigint) "
                    "ON s.hub = k.hub AND s.seq = k.seq WHERE s.id <> ALL(?::bigint[])",
-                   list(hubs), list(seqs), list(ids))
+                   _records(("hub", "seq"), keys), list(ids))
 
 
 def tests_received(store, hubs, t):
@@ -312,9 +315,9 @@ def tests_received(store, hubs, t):
 def move_test_timers(store, dues):
     """Move the hubs' test-report timers ({hub: due}): the hubs that had one."""
     return {r["hub"] for r in store.q(
-        "UPDATE timers SET due_ms = k.due FROM unnest(?::text[], ?::bigint[]) AS k (hub, due) "
-        "WHERE timers.kind = 'test_due' AND timers.hub = k.hub RETURNING timers.hub",
-        list(dues), list(dues.values()))}
+        "UPDATE timers SET due_ms = k.due FROM json_to_recordset(?::json) AS k (hub text, "
+        "due bigint) WHERE timers.kind = 'test_due' AND timers.hub = k.hub RETURNING timers.hub",
+        _records(("hub", "due"), dues.items()))}
 
 
 def open_troubles(store, hubs, trouble):
