@@ -74,6 +74,14 @@ def add_dispatch(store, case_id, service, reason, t):
 def add_step(store, case_id, t, step, contact, service, reason, detail):
     """A timeline step (detail: its JSON text or None), queued in the outbox
     as claimed by this process at t; its id."""
+    if store.postgres:
+        # Both rows in one statement: a round trip fewer per step, on the
+        # alarm's way to its case.
+        return store.one(
+            "WITH step AS (INSERT INTO timeline (case_id, t, step, contact, service, reason, "
+            "detail) VALUES (?,?,?,?,?,?,?) RETURNING id) INSERT INTO outbox (id, claimed_ms) "
+            "SELECT id, ? FROM step RETURNING id",
+            case_id, t, step, contact, service, reason, detail, t)["id"]
     step_id = store.insert(
         "INSERT INTO timeline (case_id, t, step, contact, service, reason, detail) "
         "VALUES (?,?,?,?,?,?,?)", case_id, t, step, contact, service, reason, detail)

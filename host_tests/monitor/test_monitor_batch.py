@@ -135,3 +135,15 @@ def test_alarms_in_a_batch_of_routine_signals_open_their_cases(engine, db):
     _statements(engine, [_event(clock, engine.hubs[1], 2, "E602")])
     troubles = query(db, "SELECT hub FROM cases WHERE trouble = 'seq_reset'")
     assert [r["hub"] for r in troubles] == [engine.hubs[1]]
+
+
+def test_an_alarm_opens_its_case_and_places_its_call_in_few_round_trips(engine, db):
+    """Alarm to case open is a person's wait: each round trip is on it."""
+    clock = engine.clock
+    item = _event(clock, engine.hubs[0], 1, "E130")
+    sent = _statements(engine, [item])
+    assert _acked(engine) == {engine.hubs[0]: [1]}
+    assert [c["contact"] for c in engine.provider.placed_calls] == [1]
+    if sent is not None:
+        # 26 before a step's timeline and outbox rows went in one statement.
+        assert sent <= 24, "%d statements for one alarm" % sent
