@@ -220,10 +220,19 @@ def has_test_timer(store, hub):
     return store.one("SELECT 1 FROM timers WHERE kind = 'test_due' AND hub = ?", hub) is not None
 
 
-def hubs_without_test_timer(store):
-    """(hub, last_test_ms, created_ms) of the accounts whose test timer is missing."""
-    return store.q("SELECT hub, last_test_ms, created_ms FROM accounts WHERE hub NOT "
-                   "IN (SELECT hub FROM timers WHERE kind = 'test_due')")
+def hubs_without_test_timer(store, after=None, upto=None):
+    """(hub, last_test_ms, created_ms) of the accounts whose test timer is
+    missing; with after and upto, of those with after < hub <= upto only."""
+    where = "hub > ? AND hub <= ? AND " if upto is not None else ""
+    return store.q("SELECT hub, last_test_ms, created_ms FROM accounts a WHERE " + where +
+                   "NOT EXISTS (SELECT 1 FROM timers t WHERE t.kind = 'test_due' "
+                   "AND t.hub = a.hub)", *((after, upto) if upto is not None else ()))
+
+
+def account_after(store, after, n):
+    """The hub n accounts after `after` in hub order (or the last one), or None: none after."""
+    return store.one("SELECT MAX(hub) AS hub FROM (SELECT hub FROM accounts WHERE hub > ? "
+                     "ORDER BY hub LIMIT ?) AS slice", after, n)["hub"]
 
 
 # ---- the account, as the plans and the engine read it ----

@@ -24,6 +24,7 @@ from monitor.store import Store
 log = logging.getLogger("monitor")
 SECRET_CACHE_MS = 10_000
 SWEEP_MS = 5_000       # how often to look for missing test timers and undelivered steps
+SWEEP_ACCOUNTS = 5_000  # accounts looked at per sweep: all of them every SWEEP_MS * n / this
 
 
 class _ItemFailed(Exception):
@@ -72,6 +73,7 @@ class Engine(threading.Thread):
         self.delivery = outbox.Delivery(sinks + [hooks.after_emit])
         self.provider = provider
         self.store = self.desk = None
+        self._swept_to = ""         # the test-timer sweep's place in the accounts (hub order)
 
     def open(self):
         """The store connection, the Desk on it, and what a start catches up on.
@@ -94,7 +96,7 @@ class Engine(threading.Thread):
 
     def _catch_up(self):
         if not self._caught_up:
-            self._arm_test_timers()
+            self._arm_test_timers(every=True)
             self._redeliver()
             self._caught_up = True
 
@@ -393,8 +395,22 @@ class Engine(threading.Thread):
         self.hooks.after_commit([], self.desk.out)
         self.delivery.deliver(self.store, [line["id"] for line in self.desk.out])
 
-    def _arm_test_timers(self):
-        missing = case_store.hubs_without_test_timer(self.store)
+    def _arm_test_timers(self, every=False):
+        """every: all accounts (at start); else the next SWEEP_ACCOUNTS of them,
+        so that a sweep costs the same at a million homes as at a hundred.
+        A timer missing (a new account's, one that fired) waits for its slice:
+        at 200,000 accounts 200 s, against the hour of a test interval."""
+        if every:
+            missing = case_store.hubs_without_test_timer(self.store)
+        else:
+            upto = case_store.account_after(self.store, self._swept_to, SWEEP_ACCOUNTS)
+            if upto is None:
+                self._swept_to = ""     # past the last account: round again next time
+                upto = case_store.account_after(self.store, "", SWEEP_ACCOUNTS)
+                if upto is None:
+                    return
+            missing = case_store.hubs_without_test_timer(self.store, self._swept_to, upto)
+            self._swept_to = upto
         if not missing:
             return
         with self.store.tx():
