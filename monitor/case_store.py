@@ -223,10 +223,14 @@ def has_test_timer(store, hub):
 def hubs_without_test_timer(store, after=None, upto=None):
     """(hub, last_test_ms, created_ms) of the accounts whose test timer is
     missing; with after and upto, of those with after < hub <= upto only."""
-    where = "hub > ? AND hub <= ? AND " if upto is not None else ""
-    return store.q("SELECT hub, last_test_ms, created_ms FROM accounts a WHERE " + where +
-                   "NOT EXISTS (SELECT 1 FROM timers t WHERE t.kind = 'test_due' "
-                   "AND t.hub = a.hub)", *((after, upto) if upto is not None else ()))
+    if upto is None:
+        return store.q("SELECT hub, last_test_ms, created_ms FROM accounts a WHERE NOT EXISTS "
+                       "(SELECT 1 FROM timers t WHERE t.kind = 'test_due' AND t.hub = a.hub)")
+    # The timers' side bounded too, or PostgreSQL hashes every test timer.
+    return store.q("SELECT hub, last_test_ms, created_ms FROM accounts a WHERE hub > ? "
+                   "AND hub <= ? AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.kind = "
+                   "'test_due' AND t.hub = a.hub AND t.hub > ? AND t.hub <= ?)",
+                   after, upto, after, upto)
 
 
 def account_after(store, after, n):
