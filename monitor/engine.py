@@ -247,15 +247,17 @@ class Engine(threading.Thread):
             # Every hub of the batch held before anything is read, in one go and
             # in order (Store.lock_hubs): no worker waits on another in a cycle.
             self.store.lock_hubs(self._hubs_of(items))
-            bulk, checked = {}, {}
+            runs, checked, bulk = {}, {}, {}
             if not isolate and self.store.postgres:
-                try:
-                    bulk, checked = self._routine(items)
-                except Exception as e:
-                    if health.store_fault(e):
-                        raise
-                    raise _ItemFailed() from e
+                runs, checked = self._routine(items)
             for i, item in enumerate(items):
+                if i in runs:
+                    try:
+                        bulk.update(self._store_run(runs[i]))
+                    except Exception as e:
+                        if health.store_fault(e):
+                            raise
+                        raise _ItemFailed() from e
                 if i in bulk:
                     done.append(Done(item, self._counted(bulk[i], acks), None))
                     continue
@@ -306,8 +308,10 @@ class Engine(threading.Thread):
         return hubs
 
     def _routine(self, items):
-        """The batch's routine signals stored at once (signal_batch.py):
-        ({index: (hub, seq, outcome)}, {index: verified body} of the others)."""
+        """The batch's runs of routine signals, each to store at once
+        (signal_batch.py) when the batch gets to its first: ({first index:
+        {index: (hub, body)}}, {index: verified body} of the other events).
+        In runs, so that signals are stored in the order they came."""
         events = {}
         for i, item in enumerate(items):
             if type(item) is Msg:
@@ -326,10 +330,21 @@ class Engine(threading.Thread):
         picked = {i: (events[i], body) for i, body in checked.items()
                   if seqs[(events[i], body["signal"]["seq"])] == 1
                   and signal_batch.routine(events[i], body)}
-        stored = signal_batch.store(self.desk, picked) if picked else {}
-        bulk = {i: (hub, body["signal"]["seq"], "stored" if stored[i] else "duplicate")
-                for i, (hub, body) in picked.items()}
-        return bulk, {i: body for i, body in checked.items() if i not in bulk}
+        runs, run = {}, None
+        for i in range(len(items)):
+            if i not in picked:
+                run = None
+            elif run is None:
+                run = runs[i] = {i: picked[i]}
+            else:
+                run[i] = picked[i]
+        return runs, {i: body for i, body in checked.items() if i not in picked}
+
+    def _store_run(self, run):
+        """{index: (hub, seq, outcome)} of a run of routine signals, stored."""
+        stored = signal_batch.store(self.desk, run)
+        return {i: (hub, body["signal"]["seq"], "stored" if stored[i] else "duplicate")
+                for i, (hub, body) in run.items()}
 
     def _counted(self, done, acks):
         hub, seq, outcome = done

@@ -175,3 +175,26 @@ def test_the_test_timer_sweep_looks_at_a_slice_of_the_accounts_each_time(engine,
     for _ in range(3):
         engine._arm_test_timers()
     assert armed() == engine.hubs
+
+
+def test_a_signal_the_store_cannot_take_fails_alone_and_the_batch_is_stored(engine, db):
+    """A seq past the store's 64-bit integers fails the batch's bulk
+    statement: the batch goes again one signal at a time, and only that one
+    is left unacked (its hub keeps it)."""
+    clock = engine.clock
+    items = [_event(clock, hub, 1, "E602") for hub in engine.hubs]
+    items.insert(7, _event(clock, engine.hubs[7], 2 ** 70, "R401"))
+    _statements(engine, items)
+    assert _acked(engine) == {hub: [1] for hub in engine.hubs}
+    assert query(db, "SELECT COUNT(*) AS n FROM signals")[0]["n"] == N_HUBS
+
+
+def test_signals_are_stored_in_the_order_they_came(engine, db):
+    """What reads a hub's signals by id (the owner's app's history) reads
+    them in the order the hub sent them, routine or not."""
+    clock = engine.clock
+    hub = engine.hubs[0]
+    codes = ["R401", "E130", "E602", "E406", "R401", "E401"]
+    _statements(engine, [_event(clock, hub, seq, code) for seq, code in enumerate(codes, 1)])
+    rows = query(db, "SELECT seq, code FROM signals WHERE hub = ? ORDER BY id", hub)
+    assert [(r["seq"], r["code"]) for r in rows] == list(enumerate(codes, 1))
