@@ -172,6 +172,13 @@ def secret_of(store, hub):
     return bytes(row["secret"]) if row else None
 
 
+def secrets_of(store, hubs):
+    """{hub: secret} of these hubs that have an account (PostgreSQL: one query)."""
+    return {r["hub"]: bytes(r["secret"])
+            for r in store.q("SELECT hub, secret FROM accounts WHERE hub = ANY(?::text[])",
+                             list(hubs))}
+
+
 def password_hash(store, hub):
     """The stored verbal password hash (None: none set), to check off the engine thread."""
     row = store.one("SELECT password_hash FROM accounts WHERE hub = ?", hub)

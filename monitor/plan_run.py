@@ -92,8 +92,10 @@ class PlanRun(CaseRecord):
         if not panel and self._seq_reused(hub, seq, epoch, sig, signal_id):
             self._seq_reset(hub, seq, epoch, code)
         case = None
-        duress = self.duress_case(hub)
-        if duress is not None and kind in (plans.OPEN, plans.ATTACH, plans.KEYPAD_CANCEL):
+        # Only these may join a duress case: the others need not look for one.
+        acts = kind in (plans.OPEN, plans.ATTACH, plans.KEYPAD_CANCEL)
+        duress = self.duress_case(hub) if acts else None
+        if duress is not None:
             case = self._join_duress(duress, meaning, code, seq, sig)
         elif kind == plans.OPEN:
             case = self._alarm(hub, meaning.plan, meaning.service, code, seq, sig, epoch,
@@ -169,15 +171,8 @@ class PlanRun(CaseRecord):
         return {"joins": None, "calls": case_store.contact(self.store, hub, 1) is not None}
 
     def _seq_reused(self, hub, seq, epoch, sig, signal_id):
-        # Another body under this seq. Only an overflow report (E624) shares a
-        # seq legitimately: it takes the seq of the signal it dropped (listed
-        # in its "lost"), which may have reached us before it was dropped.
-        for row in case_store.same_seq_others(self.store, hub, seq, signal_id):
-            other = json.loads(row["body"]).get("signal", {})
-            if row["epoch"] == epoch and (_reports_drop(sig, seq) or _reports_drop(other, seq)):
-                continue
-            return True
-        return False
+        return seq_reused(case_store.same_seq_others(self.store, hub, seq, signal_id),
+                          sig, seq, epoch)
 
     def _seq_reset(self, hub, seq, epoch, code):
         self.store.count("seq_reset")
@@ -359,6 +354,19 @@ class PlanRun(CaseRecord):
         elif state == "online":
             for case in troubles:
                 self.close_trouble(case, "online")
+
+
+def seq_reused(others, sig, seq, epoch):
+    """Is another body under this seq (others: (epoch, body) rows) a seq reset?
+    Only an overflow report (E624) shares a seq legitimately: it takes the seq
+    of the signal it dropped (listed in its "lost"), which may have reached us
+    before it was dropped."""
+    for row in others:
+        other = json.loads(row["body"]).get("signal", {})
+        if row["epoch"] == epoch and (_reports_drop(sig, seq) or _reports_drop(other, seq)):
+            continue
+        return True
+    return False
 
 
 def _reports_drop(sig, seq):

@@ -221,6 +221,13 @@ class Store:
         for name, n in self._counts:
             totals[name] = totals.get(name, 0) + n
         self._counts = []
+        if self.postgres and totals:
+            # One statement; unnest keeps the order, so the rows lock in name order.
+            names = sorted(totals)
+            self.db.execute("INSERT INTO counters (name, n) SELECT * FROM unnest(?::text[], "
+                            "?::bigint[]) ON CONFLICT (name) DO UPDATE SET n = counters.n "
+                            "+ excluded.n", (names, [totals[n] for n in names]))
+            return
         for name in sorted(totals):
             self.db.execute("INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) "
                             "DO UPDATE SET n = counters.n + excluded.n", (name, totals[name]))

@@ -78,14 +78,40 @@ def _stop(procs):
         p.wait(10)
 
 
+def _stat(pid):
+    """The fields of /proc/<pid>/stat after the command name (state first)."""
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
 def _cpu_s(procs):
-    """User + system CPU seconds the processes have used so far (Linux /proc)."""
+    """User + system CPU seconds the processes (or pids) have used so far (Linux /proc)."""
     total = 0
     for p in procs:
-        with open("/proc/%d/stat" % p.pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+        try:
+            fields = _stat(getattr(p, "pid", p))
+        except (FileNotFoundError, ProcessLookupError):
+            continue        # a server process that has ended since it was listed
         total += int(fields[11]) + int(fields[12])      # utime, stime
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def _server_pids(server):
+    """The PostgreSQL server's processes: the postmaster and its children
+    (the workers' backends, the WAL writer, ...), or () for SQLite."""
+    if server is None:
+        return ()
+    with open(os.path.join(server.data, "postmaster.pid")) as f:
+        master = int(f.readline())
+    pids = [master]
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if int(_stat(int(name))[1]) == master:
+                    pids.append(int(name))
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                pass
+    return pids
 
 
 def bare_subscriber(port, prefix, n):
@@ -131,16 +157,19 @@ def _bare_rate(port, prefix, secrets, n):
     return result["got"] / (result["t_last"] - t0), result["cpu_s"] * 1000 / result["got"]
 
 
-def _service_rate(db, port, prefix, secrets, n, workers):
-    """(signals/s stored and acked, CPU s of the workers per 1,000 signals)."""
+def _service_rate(db, port, prefix, secrets, n, workers, server=None):
+    """(signals/s stored and acked, CPU s of the workers per 1,000 signals,
+    CPU s of the PostgreSQL server per 1,000 signals or None)."""
     _accounts(db, secrets)
     args = ["--share", "bench"] if workers > 1 else []
     procs = [_start_service(db, port, prefix, *args) for _ in range(workers)]
     hubs = Hubs(port, prefix, secrets, fast=True, inflight=0)
     try:
-        cpu0 = _cpu_s(procs)
+        # Listed once the workers are connected: their backends are among them.
+        pids = _server_pids(server)
+        cpu0, server0 = _cpu_s(procs), _cpu_s(pids)
         took = hubs.took(hubs.flood(n), timeout=300)
-        cpu = _cpu_s(procs) - cpu0
+        cpu, server_cpu = _cpu_s(procs) - cpu0, _cpu_s(pids) - server0
     finally:
         hubs.close()
         _stop(procs)
@@ -151,7 +180,7 @@ def _service_rate(db, port, prefix, secrets, n, workers):
     store.close()
     if stored != n:
         raise RuntimeError("stored %d of %d" % (stored, n))
-    return n / took, cpu * 1000 / n
+    return n / took, cpu * 1000 / n, (server_cpu * 1000 / n if pids else None)
 
 
 def _latency(db, port, prefix, secrets, n, pace_s=0.01):
@@ -238,7 +267,7 @@ def _fmt(rate, bare, cpu, bare_cpu):
             " (bare %.2f)" % (rate, 100 * rate / bare, bare, cpu, bare_cpu))
 
 
-def main(load=True, rates=True):
+def main(load=True, rates=True, backends_run=("sqlite", "postgresql")):
     work = tempfile.mkdtemp(prefix="monitor-bench-")
     broker = Broker(os.path.join(work, "mosquitto"), extra=BROKER_CONF).start()
     backends = Backends(work)
@@ -249,19 +278,25 @@ def main(load=True, rates=True):
           " SQLite WAL synchronous=FULL, PostgreSQL fsync on; %d cores)"
           % (N_SIGNALS, N_HUBS, os.cpu_count()), flush=True)
     try:
-        for backend in ("sqlite", "postgresql") if rates else ():
+        for backend in backends_run if rates else ():
             for workers in (1, 2):
                 name = "%s_%d" % (backend, workers)
                 bare, bare_cpu = _bare_rate(broker.port, "bench/bare_" + name, secrets,
                                             N_SIGNALS)
-                rate, cpu = _service_rate(backends.db(backend, name), broker.port,
-                                          "bench/" + name, secrets, N_SIGNALS, workers)
+                db = backends.db(backend, name)
+                rate, cpu, server_cpu = _service_rate(db, broker.port, "bench/" + name, secrets,
+                                                      N_SIGNALS, workers, backends.pg
+                                                      if backend == "postgresql" else None)
                 figures[name] = {"per_s": round(rate), "bare_per_s": round(bare),
                                  "cpu_s_per_1000": round(cpu, 2),
                                  "bare_cpu_s_per_1000": round(bare_cpu, 2)}
-                print("  %-10s %d worker%s: %s" % (backend, workers, " " if workers == 1 else "s",
-                                                  _fmt(rate, bare, cpu, bare_cpu)),
-                      flush=True)
+                if server_cpu is not None:
+                    figures[name]["server_cpu_s_per_1000"] = round(server_cpu, 2)
+                print("  %-10s %d worker%s: %s%s" % (
+                    backend, workers, " " if workers == 1 else "s",
+                    _fmt(rate, bare, cpu, bare_cpu),
+                    "; PostgreSQL server %.2f" % server_cpu if server_cpu is not None else ""),
+                    flush=True)
             lat = _latency(backends.db(backend, backend + "_lat"), broker.port,
                            "bench/lat_" + backend, lat_secrets, N_ALARMS)
             figures[backend + "_open_ms"] = [round(x, 1) for x in lat["open"]]
@@ -292,4 +327,8 @@ if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--bare":
         bare_subscriber(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
         sys.exit(0)
-    sys.exit(main(load="--no-load" not in sys.argv, rates="--load-only" not in sys.argv))
+    only = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--backend=")]
+    if only and only[0] not in ("sqlite", "postgresql"):
+        sys.exit("--backend=sqlite or --backend=postgresql")
+    sys.exit(main(load="--no-load" not in sys.argv, rates="--load-only" not in sys.argv,
+                  backends_run=only or ("sqlite", "postgresql")))

@@ -1,0 +1,200 @@
+"""A batch of signals in one store transaction, as the engine takes them off
+the queue: every signal stored once and acked, the hubs' test reports
+recorded, and on PostgreSQL a handful of round trips for the whole batch,
+not several per signal (each is a wait on the server, and its CPU)."""
+import pytest
+
+from desk_helpers import SECRET, add_account, query
+from engine_rig import FakeClock, Phones
+from monitor import signing
+from monitor.engine import Engine, Hooks
+from monitor.items import Msg
+from monitor.receiver import Settings
+
+N_HUBS = 50
+PER_HUB = 4
+PREFIX = "alarm"
+
+
+class Counted:
+    """The psycopg connection, counting the statements sent on it."""
+
+    def __init__(self, conn):
+        self._conn = conn
+        self.statements = 0
+
+    def execute(self, *args, **kw):
+        self.statements += 1
+        return self._conn.execute(*args, **kw)
+
+    def cursor(self, *args, **kw):
+        cur = self._conn.cursor(*args, **kw)
+        counted = self
+
+        class Cursor:
+            def __getattr__(self, name):
+                return getattr(cur, name)
+
+            def executemany(self, *a, **k):
+                counted.statements += 1
+                return cur.executemany(*a, **k)
+
+            def execute(self, *a, **k):
+                counted.statements += 1
+                return cur.execute(*a, **k)
+        return Cursor()
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def _event(clock, hub, seq, code, epoch=7):
+    sig = {"code": code, "event": int(code[1:]), "qualifier": code[0], "seq": seq, "zone": 0}
+    body = {"v": 1, "type": "event", "hub": hub, "time": clock.t // 1000, "signal": sig}
+    if epoch is not None:       # None: a hub from before epochs
+        body["epoch"] = epoch
+    return Msg("%s/%s/events" % (PREFIX, hub), signing.sign(SECRET, body), clock.t)
+
+
+@pytest.fixture
+def engine(db):
+    hubs = ["hub-%02d" % i for i in range(N_HUBS)]
+    for hub in hubs:
+        add_account(db, hub, contacts=1, password=None)
+    clock = FakeClock()
+    acks = []
+    eng = Engine(Settings(db=db, prefix=PREFIX), Phones(), clock, Hooks(), [],
+                 lambda topic, payload: acks.append((topic, payload)))
+    eng.open()
+    eng.hubs, eng.acks = hubs, acks
+    yield eng
+    eng.store.close()
+
+
+def _statements(engine, items):
+    """Run the batch as the engine does; the statements it sent (PostgreSQL), else None."""
+    counted = None
+    if engine.store.postgres:
+        counted = engine.store.db.conn = Counted(engine.store.db.conn)
+    try:
+        engine._groups(list(items))
+    finally:
+        if counted is not None:
+            engine.store.db.conn = counted._conn
+    return counted and counted.statements
+
+
+def _acked(engine):
+    seqs = {}
+    for topic, payload in engine.acks:
+        obj, signable = signing.parse(payload)
+        body = signing.verify(SECRET, obj, signable)
+        seqs.setdefault(body["hub"], []).extend(body["seqs"])
+    engine.acks.clear()
+    return {hub: sorted(s) for hub, s in seqs.items()}
+
+
+@pytest.mark.parametrize("epoch", [7, None])
+def test_a_batch_of_signals_is_stored_and_acked_in_a_few_round_trips(engine, db, epoch):
+    clock = engine.clock
+    items = [_event(clock, hub, seq, "E602" if seq % 2 else "R401", epoch)
+             for seq in range(1, PER_HUB + 1) for hub in engine.hubs]
+    sent = _statements(engine, items)
+    assert _acked(engine) == {hub: list(range(1, PER_HUB + 1)) for hub in engine.hubs}
+    assert query(db, "SELECT COUNT(*) AS n FROM signals")[0]["n"] == N_HUBS * PER_HUB
+    tests = query(db, "SELECT hub, last_test_ms FROM accounts")
+    assert {r["last_test_ms"] for r in tests} == {clock.t}
+    due = clock.t + 3600_000 + engine.desk.test_grace_ms
+    timers = query(db, "SELECT hub, due_ms FROM timers WHERE kind = 'test_due'")
+    assert sorted((r["hub"], r["due_ms"]) for r in timers) == [(h, due) for h in engine.hubs]
+    assert engine.store.counters()["stored"] == N_HUBS * PER_HUB
+    if sent is not None:
+        # Today: about six per signal (1,200 here). One statement per table, not per signal.
+        assert sent <= 20, "%d statements for a batch of %d signals" % (sent, len(items))
+
+    # The same batch again (every hub resending): acked again, nothing stored twice.
+    sent = _statements(engine, items)
+    assert _acked(engine) == {hub: list(range(1, PER_HUB + 1)) for hub in engine.hubs}
+    assert query(db, "SELECT COUNT(*) AS n FROM signals")[0]["n"] == N_HUBS * PER_HUB
+    assert engine.store.counters()["duplicate"] == N_HUBS * PER_HUB
+    if sent is not None:
+        assert sent <= 20, "%d statements for a batch of %d resends" % (sent, len(items))
+
+
+def test_alarms_in_a_batch_of_routine_signals_open_their_cases(engine, db):
+    clock = engine.clock
+    items = []
+    for i, hub in enumerate(engine.hubs):
+        items.append(_event(clock, hub, 1, "E602"))
+        items.append(_event(clock, hub, 2, "E130" if i % 5 == 0 else "R401"))
+    _statements(engine, items)
+    assert _acked(engine) == {hub: [1, 2] for hub in engine.hubs}
+    opened = query(db, "SELECT hub FROM cases WHERE plan = 'burglar' AND status = 'open'")
+    assert sorted(r["hub"] for r in opened) == engine.hubs[::5]
+    # A seq used again with another body (the hub's seqs started again): a trouble case.
+    _statements(engine, [_event(clock, engine.hubs[1], 2, "E602")])
+    troubles = query(db, "SELECT hub FROM cases WHERE trouble = 'seq_reset'")
+    assert [r["hub"] for r in troubles] == [engine.hubs[1]]
+
+
+def test_an_alarm_opens_its_case_and_places_its_call_in_few_round_trips(engine, db):
+    """Alarm to case open is a person's wait: each round trip is on it."""
+    clock = engine.clock
+    item = _event(clock, engine.hubs[0], 1, "E130")
+    sent = _statements(engine, [item])
+    assert _acked(engine) == {engine.hubs[0]: [1]}
+    assert [c["contact"] for c in engine.provider.placed_calls] == [1]
+    if sent is not None:
+        # 26 before a step's timeline and outbox rows went in one statement.
+        assert sent <= 24, "%d statements for one alarm" % sent
+
+
+def test_the_test_timer_sweep_looks_at_a_slice_of_the_accounts_each_time(engine, db,
+                                                                        monkeypatch):
+    """Every 5 s the engine looks for accounts without a test timer (a new
+    one, one whose timer fired): a slice of them each time, not every
+    account of the store (120 ms at 200,000 on PostgreSQL), so the sweep
+    costs the same whatever the number of homes; each slice in hub order,
+    round and round."""
+    from monitor import engine as engine_module
+    monkeypatch.setattr(engine_module, "SWEEP_ACCOUNTS", 20, raising=False)
+    assert len(query(db, "SELECT hub FROM timers WHERE kind = 'test_due'")) == N_HUBS
+    engine.store.x("DELETE FROM timers WHERE kind = 'test_due'")
+
+    def armed():
+        return sorted(r["hub"] for r in query(db, "SELECT hub FROM timers "
+                                                  "WHERE kind = 'test_due'"))
+    engine._arm_test_timers()
+    assert armed() == engine.hubs[:20]
+    engine._arm_test_timers()
+    assert armed() == engine.hubs[:40]
+    engine._arm_test_timers()
+    assert armed() == engine.hubs
+    # Round again: a hub whose timer went is found on the next pass.
+    engine.store.x("DELETE FROM timers WHERE hub = ?", engine.hubs[3])
+    for _ in range(3):
+        engine._arm_test_timers()
+    assert armed() == engine.hubs
+
+
+def test_a_signal_the_store_cannot_take_fails_alone_and_the_batch_is_stored(engine, db):
+    """A seq past the store's 64-bit integers fails the batch's bulk
+    statement: the batch goes again one signal at a time, and only that one
+    is left unacked (its hub keeps it)."""
+    clock = engine.clock
+    items = [_event(clock, hub, 1, "E602") for hub in engine.hubs]
+    items.insert(7, _event(clock, engine.hubs[7], 2 ** 70, "R401"))
+    _statements(engine, items)
+    assert _acked(engine) == {hub: [1] for hub in engine.hubs}
+    assert query(db, "SELECT COUNT(*) AS n FROM signals")[0]["n"] == N_HUBS
+
+
+def test_signals_are_stored_in_the_order_they_came(engine, db):
+    """What reads a hub's signals by id (the owner's app's history) reads
+    them in the order the hub sent them, routine or not."""
+    clock = engine.clock
+    hub = engine.hubs[0]
+    codes = ["R401", "E130", "E602", "E406", "R401", "E401"]
+    _statements(engine, [_event(clock, hub, seq, code) for seq, code in enumerate(codes, 1)])
+    rows = query(db, "SELECT seq, code FROM signals WHERE hub = ? ORDER BY id", hub)
+    assert [(r["seq"], r["code"]) for r in rows] == list(enumerate(codes, 1))
