@@ -192,6 +192,11 @@ def run_options(run):
                      help="the login's password: a file holding it, or the credentials.json "
                           "that 'broker write' made (never on the command line)")
     run.add_argument("--prefix", default="alarm", help="topic prefix (protocol default: alarm)")
+    run.add_argument("--nats", metavar="URL,URL,...", type=_urls,
+                     help="a NATS broker cluster's nodes (nats://host:port, each node's "
+                          "listener for the monitor) instead of --host/--port: the workers "
+                          "share the events as a queue group (docs/monitoring.md, "
+                          "\"Broker cluster\")")
     run.add_argument("--share", metavar="GROUP",
                      help="subscribe as $share/GROUP/... so several workers split the events")
     run.add_argument("--ring-timeout", type=float, default=30.0, metavar="S")
@@ -233,6 +238,13 @@ def run_options(run):
     run.add_argument("-v", "--verbose", action="store_true")
 
 
+def _urls(text):
+    urls = [u.strip() for u in text.split(",") if u.strip()]
+    if not urls or not all(u.startswith(("nats://", "tls://")) for u in urls):
+        raise argparse.ArgumentTypeError("give nats://host:port[,nats://host:port...]")
+    return tuple(urls)
+
+
 def _window(text):
     behind, sep, ahead = text.partition(",")
     try:
@@ -256,7 +268,7 @@ def settings(args):
                     follow_up_s=args.follow_up_window, test_grace_s=args.test_grace,
                     redeliver_s=args.redeliver_after, jsonl=args.jsonl,
                     dc09_port=args.dc09_port, dc09_host=args.dc09_host,
-                    dc09_window=args.dc09_window)
+                    dc09_window=args.dc09_window, nats=args.nats)
 
 
 def cmd_run(args, provider=None, clock=None, hooks=None):
@@ -276,7 +288,8 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
               file=sys.stderr, flush=True)
     broker_up = True
     try:
-        _reach_broker(s.host, s.port)
+        if not s.nats:      # a cluster: any node will do, and the client tries each
+            _reach_broker(s.host, s.port)
     except Refused as e:
         if s.dc09_port is None:
             raise
