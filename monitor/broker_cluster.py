@@ -126,6 +126,8 @@ def node_conf(node, all_nodes, directory=None, users=None, route_password=None,
         lines += ["authorization {", "  users: ["]
         for user in sorted(users):
             pub, sub = rights[user]
+            # MQTT's "a/#" also matches "a" itself: NATS subscribes to both.
+            sub = sub + [f[:-2] for f in sub if f.endswith(".>")]
             kinds = ["STANDARD", "MQTT"] if user == MONITOR_USER else ["MQTT"]
             lines.append("    {user: %s, password: %s, allowed_connection_types: %s,"
                          % (_quote(user), _quote(users[user]), _list(kinds)))
@@ -171,6 +173,16 @@ def write(directory, hubs, hosts=("127.0.0.1",) * 3, prefix="alarm",
                       discovery_prefix, hubs).encode())
         os.makedirs(access.path(node.name), exist_ok=True)
     access.nodes = all_nodes
+    return access
+
+
+def load(directory, hosts, port=8883, service_port=4222, route_port=6222):
+    """What write() wrote into `directory`, for the nodes it was given."""
+    with open(os.path.join(directory, "credentials.json")) as f:
+        creds = json.load(f)
+    access = broker_access.Access(directory, creds, broker_access.cert_pin(
+        os.path.join(directory, "ca.crt")), port, service_port)
+    access.nodes = nodes(hosts, port, service_port, route_port)
     return access
 
 

@@ -133,6 +133,14 @@ def parser():
                     help="a hub without an account yet; repeat")
     bw.add_argument("--prefix", default="alarm")
     bw.add_argument("--discovery-prefix", default="homeassistant")
+    bw.add_argument("--nodes", type=int, metavar="N",
+                    help="also a broker cluster of N nats-server nodes on this machine "
+                         "(monitor/broker_cluster.py): nats-1.conf ... nats-N.conf")
+    bw.add_argument("--node", action="append", default=[], metavar="HOST",
+                    help="a cluster node's host as hubs and peers dial it; repeat, one per "
+                         "node (instead of --nodes)")
+    bw.add_argument("--route-port", type=int, default=6222, metavar="PORT",
+                    help="the nodes' port for each other (default 6222; + 10 per node)")
     return p
 
 
@@ -551,12 +559,34 @@ def cmd_broker(args):
     # With hubs named on the command line, a store is not needed: one is not made.
     known = [] if args.hub and not os.path.exists(args.db) else accounts.all_hubs(open_store(args))
     hubs = sorted(set(known) | set(args.hub))
+    if args.nodes is not None or args.node:
+        return _write_cluster(args, hubs)
     access = broker_access.write(args.dir, hubs, args.prefix, args.discovery_prefix,
                                  names=args.name or ("localhost", "127.0.0.1"),
                                  port=args.port, bind=args.bind,
                                  service_port=args.service_port)
     print("%d hubs: %s" % (len(hubs), " ".join(hubs)))
     print(broker_access.summary(access))
+    return 0
+
+
+def _write_cluster(args, hubs):
+    from monitor import broker_access, broker_cluster
+    hosts = args.node or ["127.0.0.1"] * (args.nodes or 0)
+    if args.nodes is not None and args.node and args.nodes != len(args.node):
+        raise Refused("--nodes %d but %d --node hosts: give one or the other"
+                      % (args.nodes, len(args.node)))
+    if not 1 <= len(hosts) <= 16:
+        raise Refused("--nodes: 1..16 (3 survive the loss of one)")
+    try:
+        access = broker_cluster.write(args.dir, hubs, hosts, args.prefix, args.discovery_prefix,
+                                      names=args.name or ("localhost", "127.0.0.1"),
+                                      port=args.port, service_port=args.service_port,
+                                      route_port=args.route_port, bind=args.bind)
+    except broker_access.AccessError as e:
+        raise Refused(str(e))
+    print("%d hubs: %s" % (len(hubs), " ".join(hubs)))
+    print(broker_cluster.summary(access))
     return 0
 
 

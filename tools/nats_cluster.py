@@ -50,6 +50,8 @@ class Cluster:
         self.binary = binary or ensure_nats()
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
+        if access is not None and not hasattr(access, "nodes"):
+            raise ValueError("access: what monitor.broker_cluster.write returned")
         if access is None:
             ports = _free_ports(3 * n)
             self.nodes = [broker_cluster.Node(i, "127.0.0.1", *ports[3 * i:3 * i + 3])
