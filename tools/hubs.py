@@ -55,9 +55,10 @@ class Hubs:
                              client_id="hubs-" + uuid.uuid4().hex[:8], clean_session=True)
         self.c.max_queued_messages_set(0)
         self.c.max_inflight_messages_set(inflight)
-        self.c.on_connect = lambda c, *a: c.subscribe(
-            [("%s/+/acks" % prefix, 1), ("%s/+/commands" % prefix, 1)])
-        self.c.on_subscribe = lambda *a: self.ready.set()
+        self.filters = [("%s/+/acks" % prefix, 1), ("%s/+/commands" % prefix, 1)]
+        self.c.on_connect = lambda c, *a: c.subscribe(self.filters)
+        self.c.on_subscribe = self._on_subscribe
+        self.refused_subscriptions = 0
         self.c.on_message = self._on_message
         self.nodes = list(nodes or [(host, port)])
         self.node = 0
@@ -70,6 +71,16 @@ class Hubs:
         self.c.loop_start()
         if not self.ready.wait(10):
             raise RuntimeError("simulated hubs could not subscribe")
+
+    def _on_subscribe(self, c, userdata, mid, granted, props=None):
+        # A broker cluster electing a new leader for its session stream may
+        # refuse a SUBSCRIBE (0x80): the hub's umqtt raises and reconnects; here
+        # the same subscription is asked again a moment later.
+        if any(getattr(g, "is_failure", False) or g == 0x80 for g in granted):
+            self.refused_subscriptions += 1
+            threading.Timer(0.5, lambda: c.subscribe(self.filters)).start()
+            return
+        self.ready.set()
 
     def _next_node(self, c, *args):
         if len(self.nodes) > 1:
