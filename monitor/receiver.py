@@ -133,9 +133,9 @@ class Receiver:
 
     def _start_nats(self, cid, timeout, need_broker):
         from monitor.nats_link import NatsLink
-        events, avail = self._topics()
         # Without --share every worker would be its own group and take every event.
-        subs = [("%s/+/events" % self.s.prefix, self.s.share or "monitor"), (avail[0], None)]
+        subs = [("%s/+/events" % self.s.prefix, self.s.share or "monitor"),
+                ("%s/+/availability" % self.s.prefix, None)]
         self.client = NatsLink(self.s.nats, subs, self._on_nats_message, self._on_nats_state,
                                self.s.username, self.s.password, self.s.tls_ca, cid).start()
         self.subscribed = self.client.subscribed
