@@ -74,13 +74,20 @@ class Hubs:
 
     def _on_subscribe(self, c, userdata, mid, granted, props=None):
         # A broker cluster electing a new leader for its session stream may
-        # refuse a SUBSCRIBE (0x80): the hub's umqtt raises and reconnects; here
-        # the same subscription is asked again a moment later.
+        # refuse a SUBSCRIBE (0x80): the hub's umqtt raises and the hub drops
+        # the connection and dials again (a fresh session); so do these.
         if any(getattr(g, "is_failure", False) or g == 0x80 for g in granted):
             self.refused_subscriptions += 1
-            threading.Timer(0.5, lambda: c.subscribe(self.filters)).start()
+            threading.Thread(target=self._redial, daemon=True).start()
             return
         self.ready.set()
+
+    def _redial(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+        time.sleep(0.5)
+        self.c.connect_async(*self.nodes[self.node], keepalive=30)
+        self.c.loop_start()
 
     def _next_node(self, c, *args):
         if len(self.nodes) > 1:
