@@ -17,6 +17,19 @@ from postgres_server import store_param
 from tools.hubs import Hubs
 from tools.nats_cluster import Cluster
 
+# NOT YET IN `make test`: opt in with BROKER_CLUSTER_KILL=1. On this 2-core
+# machine under the other test runs' load (load average ~7) it passed 12 of 14
+# runs; a run takes 40-80 s and the hubs' acks finish 15-40 s after the kill,
+# too near its 50 s limit for CI's 4 workers. The two failures: the hubs on a
+# node that stayed up got no acks for 50 s after the other node's death (the
+# node had refused their SUBSCRIBE while electing stream leaders; the second
+# failure was before the simulated hubs dialled again on a refusal, as a hub
+# does). See the branch's report.
+pytestmark = pytest.mark.skipif(os.environ.get("BROKER_CLUSTER_KILL") != "1",
+                                reason="the kill-a-broker-node test is opt-in "
+                                       "(BROKER_CLUSTER_KILL=1): not yet reliable within "
+                                       "its time under CI's load")
+
 HUBS = 300
 PER_HUB = 4
 RING_S = 0.5
