@@ -133,6 +133,14 @@ def parser():
                     help="a hub without an account yet; repeat")
     bw.add_argument("--prefix", default="alarm")
     bw.add_argument("--discovery-prefix", default="homeassistant")
+    bw.add_argument("--nodes", type=int, metavar="N",
+                    help="also a broker cluster of N nats-server nodes on this machine "
+                         "(monitor/broker_cluster.py): nats-1.conf ... nats-N.conf")
+    bw.add_argument("--node", action="append", default=[], metavar="HOST",
+                    help="a cluster node's host as hubs and peers dial it; repeat, one per "
+                         "node (instead of --nodes)")
+    bw.add_argument("--route-port", type=int, default=6222, metavar="PORT",
+                    help="the nodes' port for each other (default 6222; + 10 per node)")
     return p
 
 
@@ -192,6 +200,11 @@ def run_options(run):
                      help="the login's password: a file holding it, or the credentials.json "
                           "that 'broker write' made (never on the command line)")
     run.add_argument("--prefix", default="alarm", help="topic prefix (protocol default: alarm)")
+    run.add_argument("--nats", metavar="URL,URL,...", type=_urls,
+                     help="a NATS broker cluster's nodes (nats://host:port, each node's "
+                          "listener for the monitor) instead of --host/--port: the workers "
+                          "share the events as a queue group (docs/monitoring.md, "
+                          "\"Broker cluster\")")
     run.add_argument("--share", metavar="GROUP",
                      help="subscribe as $share/GROUP/... so several workers split the events")
     run.add_argument("--ring-timeout", type=float, default=30.0, metavar="S")
@@ -236,6 +249,13 @@ def run_options(run):
     run.add_argument("-v", "--verbose", action="store_true")
 
 
+def _urls(text):
+    urls = [u.strip() for u in text.split(",") if u.strip()]
+    if not urls or not all(u.startswith(("nats://", "tls://")) for u in urls):
+        raise argparse.ArgumentTypeError("give nats://host:port[,nats://host:port...]")
+    return tuple(urls)
+
+
 def _window(text):
     behind, sep, ahead = text.partition(",")
     try:
@@ -260,7 +280,7 @@ def settings(args):
                     test_grace_s=args.test_grace,
                     redeliver_s=args.redeliver_after, jsonl=args.jsonl,
                     dc09_port=args.dc09_port, dc09_host=args.dc09_host,
-                    dc09_window=args.dc09_window)
+                    dc09_window=args.dc09_window, nats=args.nats)
 
 
 def cmd_run(args, provider=None, clock=None, hooks=None):
@@ -280,7 +300,8 @@ def cmd_run(args, provider=None, clock=None, hooks=None):
               file=sys.stderr, flush=True)
     broker_up = True
     try:
-        _reach_broker(s.host, s.port)
+        if not s.nats:      # a cluster: any node will do, and the client tries each
+            _reach_broker(s.host, s.port)
     except Refused as e:
         if s.dc09_port is None:
             raise
@@ -542,12 +563,34 @@ def cmd_broker(args):
     # With hubs named on the command line, a store is not needed: one is not made.
     known = [] if args.hub and not os.path.exists(args.db) else accounts.all_hubs(open_store(args))
     hubs = sorted(set(known) | set(args.hub))
+    if args.nodes is not None or args.node:
+        return _write_cluster(args, hubs)
     access = broker_access.write(args.dir, hubs, args.prefix, args.discovery_prefix,
                                  names=args.name or ("localhost", "127.0.0.1"),
                                  port=args.port, bind=args.bind,
                                  service_port=args.service_port)
     print("%d hubs: %s" % (len(hubs), " ".join(hubs)))
     print(broker_access.summary(access))
+    return 0
+
+
+def _write_cluster(args, hubs):
+    from monitor import broker_access, broker_cluster
+    hosts = args.node or ["127.0.0.1"] * (args.nodes or 0)
+    if args.nodes is not None and args.node and args.nodes != len(args.node):
+        raise Refused("--nodes %d but %d --node hosts: give one or the other"
+                      % (args.nodes, len(args.node)))
+    if not 1 <= len(hosts) <= 16:
+        raise Refused("--nodes: 1..16 (3 survive the loss of one)")
+    try:
+        access = broker_cluster.write(args.dir, hubs, hosts, args.prefix, args.discovery_prefix,
+                                      names=args.name or ("localhost", "127.0.0.1"),
+                                      port=args.port, service_port=args.service_port,
+                                      route_port=args.route_port, bind=args.bind)
+    except broker_access.AccessError as e:
+        raise Refused(str(e))
+    print("%d hubs: %s" % (len(hubs), " ".join(hubs)))
+    print(broker_cluster.summary(access))
     return 0
 
 

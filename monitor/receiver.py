@@ -54,6 +54,7 @@ class Settings:
     dc09_host: str = "127.0.0.1"
     dc09_window: tuple = (40, 20)   # DC-09 time stamps: seconds behind, ahead of our clock
     dc09_resend_s: float = 600.0    # a stock panel's same sequence number and event: a resend
+    nats: tuple = None              # a NATS broker cluster's nodes (nats:// URLs): not paho
 
 
 class Receiver:
@@ -107,6 +108,8 @@ class Receiver:
                 self.stop()
                 raise
         cid = self.s.client_id or "monitor-%d-%s" % (os.getpid(), uuid.uuid4().hex[:6])
+        if self.s.nats:
+            return self._start_nats(cid, timeout, need_broker)
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid,
                                   clean_session=True, protocol=mqtt.MQTTv311)
         self.client.on_connect = self._on_connect
@@ -128,6 +131,25 @@ class Receiver:
             self.stop()
             raise RuntimeError("could not subscribe on %s:%d" % (self.s.host, self.s.port))
         return self
+
+    def _start_nats(self, cid, timeout, need_broker):
+        from monitor.nats_link import NatsLink
+        # Without --share every worker would be its own group and take every event.
+        subs = [("%s/+/events" % self.s.prefix, self.s.share or "monitor"),
+                ("%s/+/availability" % self.s.prefix, None)]
+        self.client = NatsLink(self.s.nats, subs, self._on_nats_message, self._on_nats_state,
+                               self.s.username, self.s.password, self.s.tls_ca, cid).start()
+        self.subscribed = self.client.subscribed
+        if not self.subscribed.wait(timeout) and need_broker:
+            self.stop()
+            raise RuntimeError("could not subscribe on NATS %s" % ",".join(self.s.nats))
+        return self
+
+    def _on_nats_message(self, topic, payload):
+        self.queue.put(Msg(topic, payload, self.clock.now_ms()))
+
+    def _on_nats_state(self, connected):
+        self.broker_connected, self.broker_since_ms = connected, self.clock.now_ms()
 
     def stop(self):
         self.engine.stopping.set()

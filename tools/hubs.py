@@ -32,10 +32,11 @@ TEST_PER_HUB_S = 3600.0
 
 class Hubs:
     def __init__(self, port, prefix, secrets, host="127.0.0.1", time_s=None, clock=SYSTEM,
-                 fast=False, inflight=1000):
+                 fast=False, inflight=1000, nodes=None):
         """secrets: {hub id: secret bytes}; the hubs' own time is time_s, else the clock's.
         fast: sign and check with monitor/signing.py (the bench); inflight: paho's
-        limit on unacked QoS 1 publishes (0: none)."""
+        limit on unacked QoS 1 publishes (0: none). nodes: a broker cluster's
+        (host, port), tried in turn from the first when one fails, as a hub does."""
         self.prefix = prefix
         self.secrets = dict(secrets)
         self.names = sorted(secrets)
@@ -54,14 +55,45 @@ class Hubs:
                              client_id="hubs-" + uuid.uuid4().hex[:8], clean_session=True)
         self.c.max_queued_messages_set(0)
         self.c.max_inflight_messages_set(inflight)
-        self.c.on_connect = lambda c, *a: c.subscribe(
-            [("%s/+/acks" % prefix, 1), ("%s/+/commands" % prefix, 1)])
-        self.c.on_subscribe = lambda *a: self.ready.set()
+        self.filters = [("%s/+/acks" % prefix, 1), ("%s/+/commands" % prefix, 1)]
+        self.c.on_connect = lambda c, *a: c.subscribe(self.filters)
+        self.c.on_subscribe = self._on_subscribe
+        self.refused_subscriptions = 0
         self.c.on_message = self._on_message
+        self.nodes = list(nodes or [(host, port)])
+        self.node = 0
+        # After a failed reconnect (not when the connection drops: paho keeps the
+        # address while the socket closes), the next node.
+        self.c.on_connect_fail = self._next_node
+        self.c.reconnect_delay_set(0.2, 2)
+        host, port = self.nodes[0]
         self.c.connect(host, port, keepalive=30)
         self.c.loop_start()
         if not self.ready.wait(10):
             raise RuntimeError("simulated hubs could not subscribe")
+
+    def _on_subscribe(self, c, userdata, mid, granted, props=None):
+        # A broker cluster electing a new leader for its session stream may
+        # refuse a SUBSCRIBE (0x80): the hub's umqtt raises and the hub drops
+        # the connection and dials again (a fresh session); so do these.
+        if any(getattr(g, "is_failure", False) or g == 0x80 for g in granted):
+            self.refused_subscriptions += 1
+            threading.Thread(target=self._redial, daemon=True).start()
+            return
+        self.ready.set()
+
+    def _redial(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+        time.sleep(0.5)
+        self.c.connect_async(*self.nodes[self.node], keepalive=30)
+        self.c.loop_start()
+
+    def _next_node(self, c, *args):
+        if len(self.nodes) > 1:
+            self.node = (self.node + 1) % len(self.nodes)
+            host, port = self.nodes[self.node]
+            c.connect_async(host, port, keepalive=30)
 
     def _on_message(self, c, userdata, msg):
         now = time.monotonic()

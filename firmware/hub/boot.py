@@ -197,7 +197,8 @@ def _link(settings, outbox, wall):
     return Link(outbox, settings.hub_id, settings.secret, settings.mqtt_host,
                 port=settings.mqtt_port, prefix=settings.mqtt_prefix,
                 user=settings.mqtt_user, password=settings.mqtt_password,
-                keepalive_s=settings.keepalive, clock=wall, tls=tls)
+                keepalive_s=settings.keepalive, clock=wall, tls=tls,
+                brokers=settings.mqtt_brokers)
 
 
 def _wifi(settings):

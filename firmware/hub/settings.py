@@ -60,9 +60,14 @@ class HubSettings:
             if len(self.wifi_password) < 8:
                 raise ConfigError("wifi.password", "8..64 characters, or none (open network)")
         mqtt = _section(raw, "mqtt")
-        self.mqtt_host = _text(mqtt, "host", "mqtt.", "dc09" not in raw)
+        hosts = mqtt.get("host")
+        if not isinstance(hosts, list):
+            self.mqtt_host = _text(mqtt, "host", "mqtt.", "dc09" not in raw)
         self.mqtt_tls, self.mqtt_ca = _tls(mqtt)
         self.mqtt_port = _int(mqtt, "port", 8883 if self.mqtt_tls else 1883, 1, 65535, "mqtt.port")
+        self.mqtt_brokers = _brokers(mqtt, self.mqtt_port)
+        if self.mqtt_brokers:
+            self.mqtt_host, self.mqtt_port = self.mqtt_brokers[0]
         self.mqtt_user, self.mqtt_password = _login(mqtt, self.hub_id)
         self.mqtt_prefix = _text(mqtt, "prefix", "mqtt.", required=False) or "alarm"
         for leaf in SUBSCRIBED:
@@ -119,6 +124,33 @@ class HubSettings:
                         raise ConfigError(where + "object", "unknown BTHome object %r" % (name,))
             self.sensors.append((mac, z.get("name"), z.get("type"), key, objects,
                                  button_events(z, "zones[%d]" % n)))
+
+
+def _brokers(mqtt, port):
+    # "host" or "host:port", or a list of them: the nodes of a broker cluster,
+    # tried in turn (uplink/link.py).
+    hosts = mqtt.get("host")
+    if hosts is None:
+        return None
+    if not isinstance(hosts, list):
+        hosts = [hosts]
+    if not 1 <= len(hosts) <= 8:
+        raise ConfigError("mqtt.host", "a host or a list of 1..8 hosts (a cluster's nodes)")
+    out = []
+    for h in hosts:
+        if not isinstance(h, str) or not 0 < len(h) <= 64:
+            raise ConfigError("mqtt.host", "each host must be a text of 1..64 characters")
+        name, p = h, port
+        if ":" in h:
+            name, p = h.rsplit(":", 1)
+            try:
+                p = int(p)
+            except ValueError:
+                p = 0
+            if not name or not 1 <= p <= 65535:
+                raise ConfigError("mqtt.host", "%r: host:port with a port of 1..65535" % h)
+        out.append((name, p))
+    return out
 
 
 def _tls(mqtt):

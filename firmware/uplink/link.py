@@ -109,12 +109,17 @@ class Link:
                  user=None, password=None, keepalive_s=30, timeout_ms=250,
                  backoff_min_ms=500, backoff_max_ms=60000, per_poll=4, resend_ms=30000,
                  on_command=None, clock=None, rand=None,
-                 mqtt=None, plain_actions=("ARM_AWAY", "ARM_HOME", "DISARM"), tls=None):
+                 mqtt=None, plain_actions=("ARM_AWAY", "ARM_HOME", "DISARM"), tls=None,
+                 brokers=None):
         self.outbox = outbox
         self.hub_id = hub_id
         self.secret = secret
         self.server = server
         self.port = port
+        # A broker cluster's nodes, (host, port) each: any node serves any hub,
+        # so a failed connect or a dropped connection moves on to the next.
+        self.brokers = brokers
+        self._node = 0
         self.user = user
         self.password = password
         self.keepalive_s = keepalive_s
@@ -276,6 +281,11 @@ class Link:
             self.stats["refused_rc"] = err.args[0]
         self._close_sock()
         self.connected = False
+        if self.brokers and len(self.brokers) > 1:
+            self._node = (self._node + 1) % len(self.brokers)
+            self.server, self.port = self.brokers[self._node]
+            if self.tls is not None:
+                self.tls.hostname = self.server
         self.failures += 1
         self.next_try = ticks.add(now, retry_in(self))
 

@@ -95,3 +95,16 @@ def test_a_number_out_of_range_or_null_is_refused_naming_the_field():
     assert refused(raw(port=None))[0] == "mqtt.port"
     assert refused(raw(keepalive="30"))[0] == "mqtt.keepalive"
     assert refused(raw(test_interval=True))[0] == "mqtt.test_interval"
+
+
+def test_several_brokers_a_cluster_s_nodes():
+    s = HubSettings(raw(host=["node-a.lan", "node-b.lan:18883", "10.0.0.3"]))
+    assert s.mqtt_brokers == [("node-a.lan", 1883), ("node-b.lan", 18883), ("10.0.0.3", 1883)]
+    assert s.mqtt_host == "node-a.lan" and s.mqtt_port == 1883
+    assert HubSettings(raw()).mqtt_brokers == [("broker.lan", 1883)]
+    assert HubSettings(raw(host="broker.lan:18883")).mqtt_brokers == [("broker.lan", 18883)]
+
+
+def test_a_wrong_broker_list_is_refused_naming_the_field():
+    for host in ([], ["a", 5], ["a", ""], ["a:0"], ["a:x"], ["a:70000"], ["a"] * 9, 7, "a:0", "a:"):
+        assert refused(raw(host=host))[0] == "mqtt.host", host

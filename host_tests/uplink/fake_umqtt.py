@@ -26,6 +26,8 @@ class Broker:
         self.published = []     # (topic, msg, retain, qos)
         self.incoming = []      # (topic bytes, msg bytes) for the next check_msg
         self.connects = 0
+        self.refuse = set()     # server names whose connects fail (a dead cluster node)
+        self.dialled = []       # (server, port) of every connect tried
 
 
 class Module:
@@ -41,6 +43,8 @@ class Module:
             def __init__(self, client_id, server, port=0, user=None, password=None,
                          keepalive=0):
                 self.client_id = client_id
+                self.server = server
+                self.port = port
                 self.sock = None
                 self.cb = None
 
@@ -51,7 +55,8 @@ class Module:
                 pass
 
             def connect(self, clean_session=True):
-                if module.broker.down:
+                module.broker.dialled.append((self.server, self.port))
+                if module.broker.down or self.server in module.broker.refuse:
                     raise OSError(111)
                 module.broker.connects += 1
                 self.sock = _link._Sock(_RawSock(), 0.25)

@@ -1,0 +1,58 @@
+"""The whole hub firmware under micropython on a broker cluster (three real
+nats-server nodes, tools/nats_cluster.py): mqtt.host lists the nodes; the hub
+reports through the first, and when that node is killed with SIGKILL it goes
+on through the next, and what was not acked arrives."""
+import os
+
+import pytest
+
+from mqtt_monitor import Monitor
+from test_hub_process import CLOSED_LOOPS, DEMO, demo_config
+from tools.hubsim import HubSim
+from tools.nats_cluster import Cluster
+
+# FAILS TODAY, so opt-in (BROKER_CLUSTER_KILL=1): the real hub never gets its
+# first signal through a nats-server node. A node answers a new session's
+# SUBSCRIBE (QoS 1: a replicated JetStream consumer) in seconds; the link waits
+# 250 ms per reply (firmware/uplink/link.py timeout_ms, so the alarm loop never
+# stalls), drops, and dials again with the same client id, which makes the
+# node close the half-made session: round and round. The simulated hubs
+# (paho, no per-reply limit) do not show it.
+pytestmark = pytest.mark.skipif(os.environ.get("BROKER_CLUSTER_KILL") != "1",
+                                reason="opt-in (BROKER_CLUSTER_KILL=1): the hub's 250 ms "
+                                       "reply limit does not yet fit a NATS node's SUBACK")
+
+HUB = DEMO["hub_id"]
+SECRET = bytes.fromhex(DEMO["secret"])
+PREFIX = DEMO["mqtt"]["prefix"]
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = Cluster(str(tmp_path / "nats")).start()
+    yield c
+    c.stop()
+
+
+def test_the_hub_goes_on_through_the_next_node_when_its_node_dies(cluster, tmp_path):
+    ports = cluster.mqtt_ports
+    cfg = demo_config()
+    cfg["mqtt"]["host"] = ["127.0.0.1:%d" % p for p in ports]
+    m = Monitor(ports[2], PREFIX, HUB, SECRET, auto_ack=True)
+    sim = HubSim(str(tmp_path / "hub"), cfg, levels=CLOSED_LOOPS, speed=10)
+    try:
+        sim.start()
+        sim.wait_for(lambda o: "boot" in o, timeout=15)
+        # Online first: a node's first CONNACK for a session waits on JetStream.
+        assert m.wait(lambda: 1 in m.seqs(), timeout=20), (sim.lines[-8:], cluster.log_text(0)[-1500:])
+        sim.keys("1234B")
+        sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=20)
+        assert m.wait(lambda: 2 in m.seqs(), timeout=20), m.seqs()
+        cluster.kill(0)                          # the node the hub dialled first
+        sim.keys("1234C")                        # disarm: a new signal
+        sim.wait_for(lambda o: o.get("state") == "disarmed", timeout=20)
+        sent = [o["signal"]["seq"] for o in sim.lines if "signal" in o]
+        assert m.wait(lambda: set(sent) <= set(m.seqs()), timeout=40), (sent, m.seqs())
+    finally:
+        sim.stop()
+        m.close()

@@ -1,0 +1,209 @@
+"""`python -m monitor broker write --nodes 3` (monitor/broker_cluster.py), and
+three real nats-server nodes started from what it wrote: TLS, a login per hub
+with only its own topics, the monitor's login on the NATS listener, Home
+Assistant's retained discovery seen from another node."""
+import asyncio
+import json
+import queue
+import socket
+import ssl
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from monitor import broker_cluster, cli
+from tools.nats_cluster import Cluster
+
+HUBS = ("hub-a", "hub-b")
+
+
+def _free_base(span=21, tries=200):
+    # Three nodes take base, base + 10 and base + 20.
+    import random
+    for _ in range(tries):
+        base = random.randrange(20000, 60000)
+        socks = []
+        try:
+            for off in range(0, span, 10):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", base + off))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free ports")
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    d = str(tmp_path_factory.mktemp("cluster-access"))
+    port, service, route = _free_base(), _free_base(), _free_base()
+    argv = ["broker", "write", "--dir", d, "--nodes", "3", "--port", str(port),
+            "--service-port", str(service), "--route-port", str(route)]
+    for h in HUBS:
+        argv += ["--hub", h]
+    assert cli.main(argv) == 0
+    access = broker_cluster.load(d, ["127.0.0.1"] * 3, port, service, route)
+    c = Cluster(d + "/run", access=access).start()
+    yield access, c
+    c.stop()
+
+
+class Client:
+    def __init__(self, access, port, user, password=None, subscribe=(), tls=True):
+        self.q = queue.Queue()
+        self.rc = None
+        self.ready = threading.Event()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=user or "anon",
+                             protocol=mqtt.MQTTv311)
+        if tls:
+            self.c.tls_set(ca_certs=access.ca)
+        if user:
+            self.c.username_pw_set(user, password or access.password(user))
+        self.subs = list(subscribe)
+        self.granted = None
+        self.c.on_connect = self._on_connect
+        self.c.on_subscribe = self._on_subscribe
+        self.c.on_message = lambda c, u, m: self.q.put((m.topic, m.payload, m.retain))
+        self.c.connect("127.0.0.1", port, keepalive=10)
+        self.c.loop_start()
+
+    def _on_connect(self, c, u, flags, rc, props=None):
+        self.rc = rc
+        if rc == 0 and self.subs:
+            c.subscribe([(s, 1) for s in self.subs])
+        else:
+            self.ready.set()
+
+    def _on_subscribe(self, c, u, mid, granted, props=None):
+        self.granted = [g.value if hasattr(g, "value") else g for g in granted]
+        self.ready.set()
+
+    def got(self, timeout=10):
+        return self.q.get(timeout=timeout)
+
+    def close(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+def _monitor(access, url, filt, queue_group, then, timeout=15):
+    """The monitor's NATS login over TLS: take one message from filt, then run then(nc)."""
+    import nats
+
+    async def run():
+        nc = await nats.connect([url], user="monitor", password=access.password("monitor"),
+                                tls=ssl.create_default_context(cafile=access.ca),
+                                connect_timeout=5)
+        sub = await nc.subscribe(filt, queue=queue_group)
+        await nc.flush()
+        then_result = await then(nc)
+        msg = await sub.next_msg(timeout)
+        await nc.close()
+        return then_result, msg.subject, msg.data
+    return asyncio.run(run())
+
+
+def test_the_written_cluster_runs_with_tls_and_a_login_per_hub(written):
+    access, c = written
+    n1, n2, n3 = access.nodes
+    hub = Client(access, n1.mqtt_port, "hub-a", subscribe=["alarm/hub-a/acks"])
+    assert hub.ready.wait(15) and hub.rc == 0 and hub.granted == [1], (hub.rc, hub.granted)
+
+    async def publish_event(nc):
+        # The hub publishes on node 1; the monitor reads on node 3 and acks.
+        hub.c.publish("alarm/hub-a/events", b"ev-1", qos=1).wait_for_publish(10)
+        return None
+    _, subj, data = _monitor(access, n3.nats_url, "alarm.*.events", "desk", publish_event)
+    assert (subj, data) == ("alarm.hub-a.events", b"ev-1")
+
+    async def ack(nc):
+        await nc.publish("alarm.hub-a.acks", b"ack-1")
+        await nc.flush()
+    asyncio.run(_nats_do(access, n2.nats_url, ack))
+    assert hub.got() == ("alarm/hub-a/acks", b"ack-1", False)
+    hub.close()
+
+
+async def _nats_do(access, url, fn):
+    import nats
+    nc = await nats.connect([url], user="monitor", password=access.password("monitor"),
+                            tls=ssl.create_default_context(cafile=access.ca), connect_timeout=5)
+    try:
+        return await fn(nc)
+    finally:
+        await nc.close()
+
+
+def test_a_hub_reads_and_writes_only_its_own_topics(written):
+    access, c = written
+    n1, n2, n3 = access.nodes
+    spy = Client(access, n2.mqtt_port, "hub-a", subscribe=["alarm/hub-b/acks"])
+    assert spy.ready.wait(15) and spy.rc == 0
+    assert spy.granted == [128], spy.granted        # refused: hub-b's acks
+    spy.close()
+    got = []
+
+    async def watch(nc):
+        sub = await nc.subscribe("alarm.*.events")
+        await nc.flush()
+        forger = Client(access, n1.mqtt_port, "hub-a")
+        assert forger.ready.wait(15) and forger.rc == 0
+        forger.c.publish("alarm/hub-b/events", b"forged", qos=1)
+        forger.c.publish("alarm/hub-a/events", b"sentinel", qos=1)
+        while True:
+            msg = await sub.next_msg(10)
+            got.append(msg.data)
+            if msg.data == b"sentinel":
+                break
+        forger.close()
+    asyncio.run(_nats_do(access, n3.nats_url, watch))
+    assert got == [b"sentinel"]
+
+
+def test_wrong_password_and_plain_connections_are_refused(written):
+    access, c = written
+    n1 = access.nodes[0]
+    bad = Client(access, n1.mqtt_port, "hub-a", password="not-the-password")
+    assert bad.ready.wait(15) or bad.rc is not None
+    assert bad.rc not in (None, 0), bad.rc
+    bad.close()
+    s = socket.create_connection(("127.0.0.1", n1.mqtt_port), timeout=5)
+    s.sendall(b"\x10\x10\x00\x04MQTT\x04\x02\x00\x0a\x00\x04anon")
+    s.settimeout(5)
+    try:
+        answer = s.recv(4)
+    except OSError:
+        answer = b""
+    assert answer[:4] != b"\x20\x02\x00\x00"        # no plain MQTT on a TLS listener
+    s.close()
+
+
+def test_discovery_retained_on_one_node_is_seen_on_another(written):
+    access, c = written
+    n1, n2, n3 = access.nodes
+    hub = Client(access, n1.mqtt_port, "hub-b")
+    assert hub.ready.wait(15) and hub.rc == 0
+    topic = "homeassistant/binary_sensor/hub-b/door/config"
+    hub.c.publish(topic, json.dumps({"name": "door"}), qos=1, retain=True).wait_for_publish(10)
+    hub.close()
+    # Each node learns the retained messages from the replicated stream a
+    # moment later: Home Assistant subscribing then gets it, as it does any
+    # time after (the hub also publishes discovery again on every connect).
+    deadline = time.monotonic() + 15
+    while True:
+        ha = Client(access, n3.mqtt_port, "homeassistant", subscribe=["homeassistant/#"])
+        assert ha.ready.wait(15) and ha.rc == 0
+        try:
+            got = ha.got(1)
+            break
+        except queue.Empty:
+            assert time.monotonic() < deadline, "no retained discovery on node 3"
+        finally:
+            ha.close()
+    assert got == (topic, b'{"name": "door"}', True)

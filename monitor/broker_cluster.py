@@ -1,0 +1,199 @@
+"""A broker cluster for many homes: nats-server nodes with JetStream and their
+MQTT listener (docs/monitoring.md, "Broker cluster" says why NATS). The hubs
+speak MQTT 3.1.1 to any node, unchanged; the monitor's workers read the events
+as one NATS queue group and answer on the hubs' MQTT topics through NATS.
+
+    python -m monitor broker write --dir DIR --nodes 3 [--node HOST ...]
+
+writes, beside broker_access's CA, server certificate and credentials.json,
+one nats-<n>.conf per node: TLS on the MQTT and NATS listeners, a login per
+hub with only its own topics (the same rights as the mosquitto ACL), Home
+Assistant's and the monitor's logins, and the routes between the nodes.
+
+Node i (from 0) listens for MQTT on port + 10*i, for NATS (the monitor) on
+service_port + 10*i and for its peers on route_port + 10*i, so that several
+nodes fit on one machine as well as on one each."""
+import json
+import os
+
+from monitor import broker_access
+from monitor.broker_access import HA_USER, MONITOR_USER
+
+CLUSTER_NAME = "alarm"
+ROUTE_USER = "route"
+STEP = 10
+
+
+def subject(topic):
+    """An MQTT topic as NATS names it (hub ids and the prefix have no dots)."""
+    return topic.replace("/", ".").replace("+", "*").replace("#", ">")
+
+
+def topic(subj):
+    return subj.replace(".", "/")
+
+
+class Node:
+    def __init__(self, index, host, mqtt_port, nats_port, route_port):
+        self.index, self.host = index, host
+        self.name = "node-%d" % (index + 1)
+        self.mqtt_port, self.nats_port, self.route_port = mqtt_port, nats_port, route_port
+
+    @property
+    def nats_url(self):
+        return "nats://%s:%d" % (self.host, self.nats_port)
+
+
+def nodes(hosts, port, service_port, route_port):
+    return [Node(i, h, port + STEP * i, service_port + STEP * i, route_port + STEP * i)
+            for i, h in enumerate(hosts)]
+
+
+def _quote(text):
+    if any(c in text for c in '"\\\n'):
+        raise broker_access.AccessError("a value with a quote or a newline: %r" % text)
+    return '"%s"' % text
+
+
+def _list(items):
+    return "[%s]" % ", ".join(_quote(i) for i in items)
+
+
+def permissions(hubs, prefix="alarm", discovery_prefix="homeassistant"):
+    """{user: (publish allowed, subscribe allowed)}: broker_access.acl_text's rights."""
+    p, d = subject(prefix), subject(discovery_prefix)
+    rights = {
+        MONITOR_USER: (["%s.*.acks" % p, "%s.*.commands" % p],
+                       ["%s.*.%s" % (p, leaf) for leaf in ("events", "availability", "state",
+                                                           "status")]
+                       + ["%s.*.zone.>" % p, "%s.binary_sensor.>" % d]),
+        HA_USER: (["%s.status" % d, "%s.*.commands" % p],
+                  ["%s.*.availability" % p, "%s.*.state" % p, "%s.*.zone.>" % p,
+                   "%s.>" % d]),
+    }
+    for hub in hubs:
+        broker_access.check_user(hub)
+        base = "%s.%s." % (p, hub)
+        rights[hub] = ([base + leaf for leaf in ("availability", "state", "events", "status")]
+                       + [base + "zone.>", "%s.*.%s.>" % (d, hub)],
+                       [base + "acks", base + "commands"])
+    return rights
+
+
+def node_conf(node, all_nodes, directory=None, users=None, route_password=None,
+              bind=None, prefix="alarm", discovery_prefix="homeassistant", hubs=(),
+              store=None):
+    """One node's nats-server configuration. directory=None: plain and open (the
+    tests' fast cluster); else TLS from directory and the logins in `users`
+    ({user: bcrypt hash}). store: where the JetStream files go (default directory)."""
+    host = bind or node.host
+    lines = ["# written by python -m monitor broker write (monitor/broker_cluster.py)",
+             "server_name: %s" % _quote(node.name),
+             "listen: %s" % _quote("%s:%d" % (host, node.nats_port)),
+             # A hub's largest message, a discovery config, is under 1 KB; as
+             # with mosquitto, nobody may park megabytes on a retained topic.
+             "max_payload: %d" % broker_access.MAX_PACKET]
+    js_dir = os.path.join(os.path.abspath(store or directory or "."), node.name, "jetstream")
+    lines.append("jetstream { store_dir: %s }" % _quote(js_dir))
+    routes = []
+    for peer in all_nodes:
+        if peer is node:
+            continue
+        cred = "%s:%s@" % (ROUTE_USER, route_password) if route_password else ""
+        routes.append("nats-route://%s%s:%d" % (cred, peer.host, peer.route_port))
+    lines += ["cluster {", "  name: %s" % CLUSTER_NAME,
+              "  listen: %s" % _quote("%s:%d" % (host, node.route_port)),
+              "  routes: %s" % _list(routes)]
+    if route_password:
+        lines.append("  authorization { user: %s, password: %s }"
+                     % (_quote(ROUTE_USER), _quote(route_password)))
+    lines.append("}")
+    tls = ""
+    if directory:
+        p = lambda name: _quote(os.path.join(os.path.abspath(directory), name))  # noqa: E731
+        tls = "  tls { cert_file: %s, key_file: %s }" % (p("server.crt"), p("server.key"))
+        lines.append("tls { cert_file: %s, key_file: %s }" % (p("server.crt"),
+                                                              p("server.key")))
+    # Retained messages (Home Assistant's discovery), sessions and QoS 1
+    # messages live in JetStream streams replicated on up to three nodes.
+    lines += ["mqtt {", "  listen: %s" % _quote("%s:%d" % (host, node.mqtt_port)),
+              "  stream_replicas: %d" % min(3, len(all_nodes))]
+    if tls:
+        lines.append(tls)
+    lines.append("}")
+    if users:
+        rights = permissions(hubs, prefix, discovery_prefix)
+        lines += ["authorization {", "  users: ["]
+        for user in sorted(users):
+            pub, sub = rights[user]
+            # MQTT's "a/#" also matches "a" itself: NATS subscribes to both.
+            sub = sub + [f[:-2] for f in sub if f.endswith(".>")]
+            kinds = ["STANDARD", "MQTT"] if user == MONITOR_USER else ["MQTT"]
+            lines.append("    {user: %s, password: %s, allowed_connection_types: %s,"
+                         % (_quote(user), _quote(users[user]), _list(kinds)))
+            lines.append("     permissions: {publish: {allow: %s}, subscribe: {allow: %s}}}"
+                         % (_list(pub), _list(sub + ["$MQTT.sub.>"])))
+        lines += ["  ]", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def _bcrypt(password):
+    import bcrypt
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(11)).decode()
+
+
+def write(directory, hubs, hosts=("127.0.0.1",) * 3, prefix="alarm",
+          discovery_prefix="homeassistant", names=("localhost", "127.0.0.1"), port=8883,
+          service_port=None, route_port=6222, bind=None, passwords=None):
+    """The CA, certificate and credentials (broker_access.write, which also writes
+    the single mosquitto's files), then one nats-<n>.conf per node."""
+    service_port = service_port or 4222
+    all_nodes = nodes(hosts, port, service_port, route_port)
+    names = list(names) + [h for h in hosts if h not in names]
+    cred_path = os.path.join(directory, "credentials.json")
+    route = None
+    if os.path.exists(cred_path):
+        with open(cred_path) as f:
+            route = json.load(f).get(ROUTE_USER)
+    access = broker_access.write(directory, hubs, prefix, discovery_prefix, names, port,
+                                 bind, passwords, service_port=service_port)
+    creds = access.credentials
+    # Kept like the others: re-running after adding a hub must not split the cluster.
+    creds[ROUTE_USER] = route = route or broker_access.new_password()
+    broker_access._write_private(cred_path, (json.dumps(creds, indent=2, sort_keys=True)
+                                             + "\n").encode())
+    users = {MONITOR_USER: _bcrypt(creds["monitor"]), HA_USER: _bcrypt(creds["homeassistant"])}
+    for hub, pw in creds["hubs"].items():
+        if hub in hubs:
+            users[hub] = _bcrypt(pw)
+    for node in all_nodes:
+        broker_access._write_private(
+            access.path("nats-%d.conf" % (node.index + 1)),
+            node_conf(node, all_nodes, access.dir, users, route, bind, prefix,
+                      discovery_prefix, hubs).encode())
+        os.makedirs(access.path(node.name), exist_ok=True)
+    access.nodes = all_nodes
+    return access
+
+
+def load(directory, hosts, port=8883, service_port=4222, route_port=6222):
+    """What write() wrote into `directory`, for the nodes it was given."""
+    with open(os.path.join(directory, "credentials.json")) as f:
+        creds = json.load(f)
+    access = broker_access.Access(directory, creds, broker_access.cert_pin(
+        os.path.join(directory, "ca.crt")), port, service_port)
+    access.nodes = nodes(hosts, port, service_port, route_port)
+    return access
+
+
+def summary(access):
+    hosts = ", ".join('"%s:%d"' % (n.host, n.mqtt_port) for n in access.nodes)
+    urls = ",".join(n.nats_url for n in access.nodes)
+    return ("broker cluster configuration in %s\n"
+            "  on each node: nats-server -c %s/nats-<n>.conf (n = 1..%d)\n"
+            "  hubs (config.json): \"mqtt\": {\"host\": [%s], \"tls\": true, ...}\n"
+            "  the monitor: monitor run --nats %s --ca %s --mqtt-user monitor "
+            "--mqtt-password-file %s\n"
+            "  CA certificate SHA-256 %s"
+            % (access.dir, access.dir, len(access.nodes), hosts, urls, access.ca,
+               access.path("credentials.json"), access.ca_sha256))
