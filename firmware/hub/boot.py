@@ -15,6 +15,11 @@ from hub.store import Store
 from hub.hub import Hub
 from hub import recover
 from panel import contact_id as CID
+from panel.compat import const
+
+# The retained keys not per zone (hub/presence.py's _OWN_KEYS: the panel's
+# config, the status, the answer); host_tests/test_record_layouts.py holds them alike.
+_RETAINED_OWN = const(3)
 
 CAUSES = {1: "power_on", 2: "hard_reset", 3: "watchdog", 4: "deep_sleep", 5: "soft_reset"}
 WDT_MS = 8000
@@ -45,9 +50,10 @@ def build(root="", machine=None):
     cfg = Config(raw, os.urandom)
     gc.collect()
     # Held for the retained table hub/presence.py makes last (a key per zone
-    # state, attributes and discovery config, 8 bytes each): by then the
-    # settings, sensors, outbox and panel have cut the heap into smaller pieces.
-    room = bytearray(8 * (3 * len(cfg.zones) + 2))
+    # state, attributes and discovery config, and its own, 8 bytes each): by
+    # then the settings, sensors, outbox and panel have cut the heap into
+    # smaller pieces. A byte short, and the table goes where it fits, or not.
+    room = bytearray(8 * (3 * len(cfg.zones) + _RETAINED_OWN))
     settings = HubSettings(raw)
     board.check_inputs(settings.wired, settings.wired_fields)
     for zone, _ in settings.wired:

@@ -17,6 +17,7 @@ _ZONE_ATTRS = const(0x200)
 _ZONE_CONFIG = const(0x300)
 _PANEL_CONFIG = const(0x400)
 _ANSWER = const(0x500)
+_OWN_KEYS = const(3)         # retained keys not per zone: panel config, status, answer
 _NO_REFUSAL = b"{}"
 
 
@@ -27,11 +28,12 @@ class Presence:
         # First, before anything else takes the free block boot left for it
         # (hub/boot.py): the retained table at its final size (each zone's
         # state, attributes and discovery config, the panel's config, the
-        # status), in one block. Grown a key at a time, each step asks for a
-        # bigger block while the old one is still held (584, 776, then 1016 B
-        # for 32 zones on a 32-bit board), later from a heap the loop has cut
-        # into small pieces.
-        keys = range(3 * len(zones) + 2)
+        # status and the answer to the last command), in one block. Grown a
+        # key at a time, each step asks for a bigger block while the old one
+        # is still held (584, 776, then 1016 B for 32 zones on a 32-bit
+        # board), later from a heap the loop has cut into small pieces. A key
+        # more than this grows it then: _OWN_KEYS counts the ones not per zone.
+        keys = range(3 * len(zones) + _OWN_KEYS)
         table = dict.fromkeys(keys)
         for key in keys:
             del table[key]        # its slot stays for the keys published below

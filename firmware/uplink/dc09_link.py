@@ -25,9 +25,9 @@ from uplink import dc09, dc09_answer
 from uplink.outbox import retry_in
 
 _MAX_ANSWER = const(512)     # bytes: a longer "answer" is not one
-# An outbox entry (uplink/outbox.py): [seq, time queued (s), signal].
+# An outbox entry (uplink/outbox.py): [seq, time queued (s), signal, read
+# through outbox.signal(): it may wait on flash].
 _SEQ = const(0)
-_SIGNAL = const(2)
 # self.waiting, the message sent and not yet answered: [seq (None for a
 # NULL), its DC-09 sequence number, the ticks it was sent at].
 _W_SEQ = const(0)
@@ -120,7 +120,7 @@ class Dc09:
                     continue
                 del self.held[s]
             seq = s
-            sig = e[_SIGNAL]
+            sig = self.outbox.signal(e)
             break
         if seq is None:
             if not self.supervision_ms or ticks.diff(now, self.last_ok) < self.supervision_ms:

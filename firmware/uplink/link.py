@@ -32,10 +32,10 @@ from uplink.outbox import retry_in
 
 _IPPROTO_TCP = const(6)
 _TCP_NODELAY = const(1)
-# An outbox entry (uplink/outbox.py): [seq, time queued (s), signal].
+# An outbox entry (uplink/outbox.py): [seq, time queued (s), signal, read
+# through outbox.signal(): it may wait on flash].
 _SEQ = const(0)
 _TIME_S = const(1)
-_SIGNAL = const(2)
 
 
 class _Sock:
@@ -334,7 +334,7 @@ class Link:
             if sent is not None and ticks.diff(now, sent) < self.resend_ms:
                 continue
             try:
-                payload = wire.event(self.secret, self.hub_id, e[_TIME_S], e[_SIGNAL],
+                payload = wire.event(self.secret, self.hub_id, e[_TIME_S], self.outbox.signal(e),
                                      getattr(self.outbox, "epoch", None))
             except ValueError:
                 # It can never be signed (a float slipped in): holding it would

@@ -25,10 +25,17 @@ _MAX_LISTED = const(32)      # dropped seqs listed in one overflow signal
 # line; on the board a list costs a fraction of an object): its seq, the time
 # it was queued (s, 0 if unknown) and the signal. The report paths keep a
 # copy (const() folds within a module only); host_tests/test_record_layouts.py
-# holds the copies to these.
+# holds the copies to these. Over a FileStore the signal waits on flash only:
+# its slot holds where its line starts in the file, shifted, with its rank in
+# the low bits (a full queue picks what to drop on every put, without reading
+# flash); Outbox.signal() reads it back to send it. 65 signal dicts are most of
+# the hub's working heap on a board without PSRAM.
 _SEQ = const(0)
 _TIME_S = const(1)
 _SIGNAL = const(2)
+_RANK_BITS = const(2)
+_RANKS = const(3)
+_OVERFLOWING = const(3)      # an overflow report's rank: never dropped for another
 
 
 def priority(sig):
@@ -36,11 +43,18 @@ def priority(sig):
     return CID.rank(sig.get("qualifier"), sig.get("event"))
 
 
+def _rank(e):
+    w = e[_SIGNAL]
+    if isinstance(w, int):
+        return w & _RANKS
+    return _OVERFLOWING if w.get("event") == OVERFLOW else priority(w)
+
+
 def alarm_waiting(box):
     """Whether an alarm is queued in `box` (an Outbox, or one path's view of
     it): each report path then keeps its retry short."""
     for e in box.entries():
-        if priority(e[_SIGNAL]) == ALARM:
+        if _rank(e) == ALARM:
             return True
     return False
 
@@ -122,23 +136,55 @@ class FileStore:
         self.tmp = path + ".new"
 
     def load(self):
+        at = self.load_at()
+        return None if at is None else [line for _, line in at]
+
+    def load_at(self):
+        """[(where, line)]: where a line starts in the file, for read(); None
+        for every line when they came from path.new (FAT, cut mid-rename),
+        which the next save replaces."""
         for p in (self.path, self.tmp):
             try:
                 with open(p, "rb") as f:
-                    return [line.rstrip(b"\n") for line in f if line.strip()]
+                    out = []
+                    where = 0
+                    for line in f:
+                        if line.strip():
+                            out.append((where if p == self.path else None,
+                                        line.rstrip(b"\n")))
+                        where += len(line)
+                    return out
             except OSError:
                 pass
         return None
 
+    def read(self, where):
+        with open(self.path, "rb") as f:
+            f.seek(where)
+            return f.readline().rstrip(b"\n")
+
     def append(self, line):
         # One journal line. A power cut can tear only this last line, which
-        # load() then ignores: the entries before it are whole.
+        # load() then ignores: the entries before it are whole. Returns where
+        # it starts.
         with open(self.path, "ab") as f:
+            f.seek(0, 2)
+            where = f.tell()
             f.write(line)
             f.write(b"\n")
+        return where
 
     def save(self, lines):
         replace(self.path, lines)
+
+    def starts(self):
+        """Where each line of the file starts, in order: read back after a
+        save rather than kept while writing (no list of them in the heap)."""
+        with open(self.path, "rb") as f:
+            where = 0
+            for line in f:
+                yield where
+                where += len(line)
 
 
 class Outbox:
@@ -162,6 +208,13 @@ class Outbox:
 
     def entries(self):
         return self.items
+
+    def signal(self, e):
+        """An entry's signal dict, read from flash where it waits there."""
+        w = e[_SIGNAL]
+        if isinstance(w, int):
+            return json.loads(self.store.read(w >> _RANK_BITS))[_SIGNAL]
+        return w
 
     def seqs(self):
         return [e[_SEQ] for e in self.items]
@@ -224,7 +277,7 @@ class Outbox:
     def _victim(self):
         for rank in (LOW, TROUBLE):
             for e in self.items:
-                if e[_SIGNAL].get("event") != OVERFLOW and priority(e[_SIGNAL]) == rank:
+                if _rank(e) == rank:
                     return e
         return None
 
@@ -236,10 +289,9 @@ class Outbox:
         # In place, from the end: a full queue drops on every put, and a copy
         # of the list each time is a block the size of the queue.
         for i in range(len(items) - 1, -1, -1):
-            sig = items[i][_SIGNAL]
-            if sig.get("event") == OVERFLOW:
+            if _rank(items[i]) == _OVERFLOWING:
                 # A replaced report's list holds its own seq: it is never sent either.
-                lost.extend(sig.get("lost", ()))
+                lost.extend(self.signal(items[i]).get("lost", ()))
                 del items[i]
         lost.append(victim[_SEQ])
         lost.sort()
@@ -249,10 +301,17 @@ class Outbox:
 
     def _record(self, rec):
         if hasattr(self.store, "append") and self._journal < self.journal_limit:
-            self.store.append(json.dumps(rec).encode())
+            where = self.store.append(json.dumps(rec).encode())
             self._journal += 1
+            if isinstance(rec[_SEQ], int):
+                self._on_flash(rec, where)
         else:
             self._save()
+
+    def _on_flash(self, e, where):
+        # The entry's signal is in the file from `where` on: RAM lets go of it.
+        if where is not None and hasattr(self.store, "read"):
+            e[_SIGNAL] = (where << _RANK_BITS) | _rank(e)
 
     def _save(self):
         # Line 1: {"v":1,"last_seq":N,"dropped":N,"epoch":N}; then one [seq,time,signal] per
@@ -260,21 +319,30 @@ class Outbox:
         # an entry, ["ack",[seqs]] removes entries.
         self._journal = 0
         self.store.save(self._lines())
+        if hasattr(self.store, "starts"):
+            items = self.items
+            i = -1                      # line 0 is the header
+            for where in self.store.starts():
+                if i >= 0:
+                    self._on_flash(items[i], where)
+                i += 1
 
     def _lines(self):
-        # One line at a time: 200 queued signals never sit in RAM twice.
+        # One line at a time: 200 queued signals never sit in RAM twice (one
+        # waiting on flash is read from the old file into the new one).
         head = {"v": 1, "last_seq": self.last_seq, "dropped": self.dropped}
         if self.epoch is not None:
             head["epoch"] = self.epoch
         yield json.dumps(head).encode()
         for e in self.items:
-            yield json.dumps(e).encode()
+            yield json.dumps([e[_SEQ], e[_TIME_S], self.signal(e)]).encode()
 
     def _load(self):
         # Every readable record is kept: a damaged line (flash wear, a bad
         # write) is counted in `damaged` and skipped, never the end of the
         # file. Only a torn last line is expected (a power cut mid-append).
-        data = self.store.load()
+        at = self.store.load_at() if hasattr(self.store, "load_at") else None
+        data = self.store.load() if at is None else [line for _, line in at]
         if not data:
             self._journal = self.journal_limit   # no file yet: start with a whole one
             return
@@ -309,6 +377,8 @@ class Outbox:
                 top = obj[_SEQ]
             items = [e for e in items if e[_SEQ] != obj[_SEQ]]
             items.append(obj)
+            if at is not None:
+                self._on_flash(obj, at[n][0])
         if head is None or head.get("v") != 1:
             if head is not None or data[0][:1] == b"[":
                 self.damaged += 1    # a header that parsed wrong, or none at all

@@ -106,6 +106,9 @@ class View:
     def epoch(self):
         return self.box.epoch
 
+    def signal(self, e):
+        return self.box.signal(e)
+
     def entries(self):
         for e in self.box.items:
             if not self.box.done(e[_SEQ], self.path):

@@ -99,7 +99,7 @@ def test_keypad_arms_and_a_wired_door_sounds_the_siren_across_the_tick_wrap():
     assert r.siren_pin.level == 1
     r.run(30000)
     assert "E134" in r.codes()
-    assert "E134" in [e[2]["code"] for e in r.outbox.entries()]   # queued for the uplink
+    assert "E134" in [r.outbox.signal(e)["code"] for e in r.outbox.entries()]   # queued for the uplink
 
 
 def test_an_advert_trips_its_zone_and_the_queue_is_bounded():

@@ -110,7 +110,49 @@ def test_file_store_replaces_atomically():
     box.put(sig(1), 5)
     box.put(sig(2), 6)
     box.ack([1])
-    assert Outbox(FileStore(path)).entries() == [[2, 6, sig(2)]]
+    again = Outbox(FileStore(path))
+    assert [(e[0], e[1], again.signal(e)) for e in again.entries()] == [(2, 6, sig(2))]
     os.rename(path, path + ".new")       # as if we died between remove and rename
-    assert Outbox(FileStore(path)).entries() == [[2, 6, sig(2)]]
+    again = Outbox(FileStore(path))
+    assert [(e[0], e[1], again.signal(e)) for e in again.entries()] == [(2, 6, sig(2))]
     os.remove(path + ".new")
+
+
+def test_queued_signals_wait_on_flash_and_are_read_back_to_send():
+    # On flash the queue holds each signal once, in its file: RAM keeps only
+    # where it is (a board without PSRAM cannot hold 65 signal dicts), and the
+    # report paths read it back when they send it.
+    import os
+    from uplink.outbox import alarm_waiting
+    path = "/tmp/uplink_outbox_flash_%d.jsonl" % os.getpid() if hasattr(os, "getpid") \
+        else "/tmp/uplink_outbox_flash.jsonl"
+    for old in (path, path + ".new"):
+        try:
+            os.remove(old)                # left by a run that failed
+        except OSError:
+            pass
+    box = Outbox(FileStore(path), capacity=6)
+    box.journal_limit = 4                 # rewrites of the whole file come often too
+    for s in range(1, 13):
+        box.put(sig(s, "E", 401 if s % 3 else 384), 1000 + s)
+    assert not alarm_waiting(box)
+    box.put(sig(13), 1013)
+    box.ack([13])
+    box.put(sig(14), 1014)
+    assert alarm_waiting(box)
+    for e in box.entries():
+        assert not isinstance(e[2], dict), e          # nothing of the signal in RAM
+    got = [(e[0], e[1], box.signal(e)) for e in box.entries()]
+    over = [g for g in got if g[2]["event"] == 624]
+    assert len(over) == 1 and over[0][2]["dropped"] == box.dropped > 0
+    assert over[0][2]["lost"][-1] == over[0][0]
+    rest = [g for g in got if g[2]["event"] != 624]
+    assert rest and all(g[2] == sig(g[0], "E", g[2]["event"]) and g[1] == 1000 + g[0]
+                        for g in rest)
+    assert 14 in [g[0] for g in rest] and 13 not in box.seqs()
+    again = Outbox(FileStore(path), capacity=16)  # after a power cut: the same queue
+    assert [(e[0], e[1], again.signal(e)) for e in again.entries()] == got
+    again.put(sig(15), 1015)                      # the first write after boot rewrites it
+    assert [(e[0], e[1], again.signal(e)) for e in again.entries()][:-1] == got
+    assert again.signal(again.entries()[-1]) == sig(15)
+    os.remove(path)
