@@ -211,6 +211,13 @@ def aioble_budget_run(frozen32, budget_run):
     return heap, peak, fig
 
 
+def test_the_aioble_figures_leave_out_only_the_bluetooth_stand_ins_module(aioble_budget_run):
+    # The board's bluetooth is C: the stand-in module's objects (~1.3 KB) are
+    # not the hub's heap; its radio's buffers and aioble's objects stay in.
+    _, _, fig = aioble_budget_run
+    assert 512 < fig["standin"] < 2048, fig
+
+
 def test_the_bench_scans_through_the_frozen_real_aioble(frozen32, tmp_path):
     src, _ = mp32.source()
     if not mp32.has_aioble(src):
