@@ -249,3 +249,36 @@ def test_with_aioble_frozen_both_paths_run_in_the_boards_budget_heap(aioble_budg
 def test_with_aioble_frozen_both_paths_working_heap_is_within_budget(aioble_budget_run):
     _, _, fig = aioble_budget_run
     assert 0 < fig["working"] <= mp32.BUDGET_WORKING, fig
+
+
+SENSORS_HEAP = """
+import gc
+from radio import sensors, bthome_encode
+gc.collect()
+a = gc.mem_alloc()
+s = sensors.Sensors()
+macs = ['3C:2E:F5:00:01:%02X' % n for n in range(1, 33)]
+keys = [bytes(range(16)) for m in macs]
+for n, m in enumerate(macs):
+    s.add(m, 'zone_%02d' % n, 'contact', keys[n])
+for step in range(64):
+    i = step % 32
+    d = bthome_encode.encode([('packet_id', step), ('battery', 90), ('door', step & 1)],
+                             macs[i], keys[i], 100 + step)
+    assert s.advert(macs[i], d, -60)
+del d
+gc.collect()
+print(gc.mem_alloc() - a - sum(len(k) + 16 for k in keys))
+"""
+
+
+def test_32_sensors_take_compact_rows_on_the_board(frozen32, tmp_path):
+    # Each sensor is a row, not an object with an instance dict: 32 sensors,
+    # each heard, in 9 KB of the board's heap without their keys (8,576 B;
+    # 9,600 B as objects).
+    env = paths.micropython_env()
+    env["MICROPYPATH"] = ":".join([SHIMS, ".frozen"])
+    done = subprocess.run([frozen32, "-c", SENSORS_HEAP], capture_output=True, text=True,
+                          env=env, timeout=60, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert int(done.stdout.split()[-1]) <= 9 * 1024, done.stdout

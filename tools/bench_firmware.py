@@ -55,7 +55,7 @@ def main(what, root, paths="mqtt", scan=False):
                       "zone": 1, "name": "zone_01"}, 0)
     # The config's sensor list is gone once boot made the sensors of it.
     macs = list(h.sensors.by_mac)
-    keys = [h.sensors.by_mac[m].key for m in macs]
+    keys = [h.sensors.by_mac[m][sensors.S_KEY] for m in macs]
     s = b = None   # the board's start() lets go of these too once the hub runs
     heard, scanning = 400, None
     if scan:
