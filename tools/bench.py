@@ -50,7 +50,10 @@ def firmware_measure(micropython=None, frozen=False, reports=("mqtt", "mqtt+dc09
     frozen into it (tools/mp32.py), not loaded from build/mpy. fits: a heap
     size; each path's "fits" says whether the run completes in it. scan: the
     adverts go through the hub's Scanner on the aioble and `bluetooth` stand-in
-    frozen into that interpreter (tools/mp32.py), as a board's radio hands them."""
+    frozen into that interpreter (tools/mp32.py), as a board's radio hands them;
+    the board's `bluetooth` is C, so the figures are the board's: "standin" is
+    what the stand-in module's objects take here, left out of "code" and the
+    smallest heaps, and given to the run on top of `fits`."""
     import json
     import shutil
     import tempfile
@@ -83,6 +86,12 @@ def firmware_measure(micropython=None, frozen=False, reports=("mqtt", "mqtt+dc09
         r = mp(args + (["scan"] if scan else []), heap, **kw)
         return r if r is not None and r.get("ok") else None
 
+    standin = [0]
+
+    def board(heap):
+        # A host heap size as the board's: the stand-in's module objects out.
+        return heap - standin[0]
+
     def smallest(args):
         lo, hi = 8192, 1 << 21
         if run(args, hi) is None:
@@ -109,17 +118,21 @@ def firmware_measure(micropython=None, frozen=False, reports=("mqtt", "mqtt+dc09
             with open(os.path.join(work, "config.json"), "w") as f:
                 json.dump(cfg, f)
             fig = {}
+            base = run(["base", work, what])
+            standin[0] = base["standin"]
+            if scan:
+                fig["standin"] = standin[0]
             if what in bisect:
-                fig["smallest"] = smallest(["run", work, what])
-                fig["smallest_code"] = smallest(["base", work, what])
+                fig["smallest"] = board(smallest(["run", work, what]))
+                fig["smallest_code"] = board(smallest(["base", work, what]))
             if fits is not None:
-                fig["fits"] = run(["run", work, what], fits) is not None
-            fig["code"] = run(["base", work, what])["alloc"]
+                fig["fits"] = run(["run", work, what], fits + standin[0]) is not None
+            fig["code"] = board(base["alloc"])
             r = run(["run", work, what])
-            fig["working"] = r["alloc"] - fig["code"]
+            fig["working"] = r["alloc"] - base["alloc"]
             if scan:
                 # aioble's scan state too: on the board the scan never stops.
-                fig["working"] = max(fig["working"], r["scanning"] - fig["code"])
+                fig["working"] = max(fig["working"], r["scanning"] - base["alloc"])
             figures[what] = fig
     finally:
         shutil.rmtree(work, ignore_errors=True)

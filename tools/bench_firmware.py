@@ -27,10 +27,17 @@ def main(what, root, paths="mqtt", scan=False):
         from umqtt import simple  # noqa: F401
         from hub import ha, presence  # noqa: F401
     import asyncio  # noqa: F401
+    standin = 0
     if scan:
         # The board's bluetooth is built in (C, no heap for code): its stand-in
-        # is loaded here so that only its buffers count as working heap.
+        # is loaded here so that only its buffers count as working heap, and
+        # what its module's objects take is said, for the board's figures to
+        # leave out.
+        gc.collect()
+        standin = gc.mem_alloc()
         import bluetooth  # noqa: F401
+        gc.collect()
+        standin = gc.mem_alloc() - standin
         import aioble  # noqa: F401
         import bench_firmware_scan
     if "dc09" in paths:
@@ -39,7 +46,7 @@ def main(what, root, paths="mqtt", scan=False):
         from uplink import outbox_paths  # noqa: F401
     gc.collect()
     if what == "base":
-        print(json.dumps({"ok": True, "alloc": gc.mem_alloc()}))
+        print(json.dumps({"ok": True, "alloc": gc.mem_alloc(), "standin": standin}))
         return
     h, s, b = boot.build(root + "/", machine)
     h.log = lambda now, o: None
@@ -48,7 +55,7 @@ def main(what, root, paths="mqtt", scan=False):
                       "zone": 1, "name": "zone_01"}, 0)
     # The config's sensor list is gone once boot made the sensors of it.
     macs = list(h.sensors.by_mac)
-    keys = [h.sensors.by_mac[m].key for m in macs]
+    keys = [h.sensors.by_mac[m][sensors.S_KEY] for m in macs]
     s = b = None   # the board's start() lets go of these too once the hub runs
     heard, scanning = 400, None
     if scan:

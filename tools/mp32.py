@@ -198,7 +198,9 @@ def report(rows, out=sys.stdout):
                                                    f["smallest"]), file=out)
     if AIOBLE in rows:
         print("  (%s: aioble-central frozen in as on the board, the adverts through its scan on"
-              " the host's bluetooth stand-in; working heap while it scans)" % AIOBLE, file=out)
+              " the host's bluetooth stand-in; working heap while it scans; code and smallest"
+              " without the stand-in module's objects, %d B: the board's bluetooth is C)"
+              % (AIOBLE, rows[AIOBLE]["mqtt+dc09"].get("standin", 0)), file=out)
 
 
 def budget_report(frozen, tls_peak, measured=True, out=sys.stdout, what=""):

@@ -8,7 +8,7 @@ import json
 from panel import ticks
 from panel import zones as Z
 from hub import ha
-from radio.sensors import news
+from radio.sensors import news, S_ZONE
 
 from panel.compat import const
 
@@ -79,7 +79,7 @@ class Presence:
 
     def sensor(self, sensor):
         attrs = news(sensor)
-        i = self.zones.index(sensor.zone)
+        i = self.zones.index(sensor[S_ZONE])
         if attrs is not None and i >= 0:
             self.link.publish_retained(_ZONE_ATTRS + i, json.dumps(attrs).encode())
 

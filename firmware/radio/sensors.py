@@ -8,6 +8,7 @@
 from radio import bthome
 from panel import zones as Z
 from panel.config import BUTTON_DEFAULT
+from panel.compat import const
 
 # Which BTHome objects trip a zone by default, and what the panel hears then:
 # its type's row in panel/zones.py.
@@ -16,22 +17,24 @@ BATTERY_OK_PERCENT = 25            # hysteresis: no flapping around 20 %
 ENROL_LIST = 16                    # at most this many unknown sensors listed
 
 
-class Sensor:
-    # Ten attributes: an eleventh grows every sensor's instance dict (1 KB
-    # for 32 sensors on the board), hence the button events inside trip_on.
-    def __init__(self, zone, kind, key, trip_on):
-        self.zone = zone          # zone name
-        self.kind = kind          # its type's row in panel/zones.py
-        self.key = key            # 16 bytes or None
-        # Object names that trip this zone and, when one is "button", the
-        # button events that do (no BTHome object is named like an event).
-        self.trip_on = trip_on
-        self.counter = -1
-        self.packet_id = None
-        self.state = {}           # last value per binary object, to report changes only
-        self.rssi = None
-        self.battery = None
-        self.reported = None      # (battery, rssi) last put on the status topic
+# A sensor is a row, not an object: an instance's attribute dict costs about
+# twice the list's slots (2.5 KB more for 32 sensors on the board).
+S_ZONE = const(0)         # zone name
+S_KIND = const(1)         # its type's row in panel/zones.py
+S_KEY = const(2)          # 16 bytes or None
+# Object names that trip this zone and, when one is "button", the button
+# events that do (no BTHome object is named like an event).
+S_TRIP_ON = const(3)
+S_COUNTER = const(4)
+S_PACKET_ID = const(5)
+S_STATE = const(6)        # last value per binary object, to report changes only
+S_RSSI = const(7)
+S_BATTERY = const(8)
+S_REPORTED = const(9)     # (battery, rssi) last put on the status topic
+
+
+def sensor(zone, kind, key, trip_on):
+    return [zone, kind, key, trip_on, -1, None, {}, None, None, None]
 
 
 class Sensors:
@@ -51,18 +54,18 @@ class Sensors:
         objects = tuple(objects)
         if "button" in objects:
             objects += tuple(button_events or BUTTON_DEFAULT)
-        self.by_mac[bthome.format_mac(bthome.parse_mac(mac))] = Sensor(
+        self.by_mac[bthome.format_mac(bthome.parse_mac(mac))] = sensor(
             zone, kind, _key(key), objects)
 
     def counters(self):
         # {mac: last counter} for the flash store.
-        return dict((m, s.counter) for m, s in self.by_mac.items() if s.counter >= 0)
+        return dict((m, s[S_COUNTER]) for m, s in self.by_mac.items() if s[S_COUNTER] >= 0)
 
     def restore_counters(self, saved):
         for mac in saved:
             s = self.by_mac.get(mac)
             if s is not None:
-                s.counter = saved[mac]
+                s[S_COUNTER] = saved[mac]
 
     def wanted(self, mac):
         # Worth queueing for the loop? Strangers (the neighbours' sensors) are
@@ -82,16 +85,16 @@ class Sensors:
                 self.heard[mac] = (rssi, bool(data) and bool(data[0] & 1))
             return []
         try:
-            result = bthome.decode(data, mac, s.key)
+            result = bthome.decode(data, mac, s[S_KEY])
         except bthome.BTHomeError as e:
             # A bad MIC, or a plain advert from a sensor that has a key: a forgery.
             self.counts["forged" if e.code == bthome.FORGED else "malformed"] += 1
             return []
-        if s.key is not None:
-            if result["counter"] <= s.counter:
+        if s[S_KEY] is not None:
+            if result["counter"] <= s[S_COUNTER]:
                 self.counts["replayed"] += 1
                 return []
-            s.counter = result["counter"]
+            s[S_COUNTER] = result["counter"]
         if result["unknown"]:
             # Objects newer than our table: the ones before them still count.
             self.counts["unknown_objects"] += 1
@@ -100,70 +103,70 @@ class Sensors:
         for obj in result["objects"]:
             if obj["name"] == "packet_id":
                 pid = obj["value"]
-        if pid is not None and pid == s.packet_id:
+        if pid is not None and pid == s[S_PACKET_ID]:
             # Sensors repeat each advert several times; one is enough.
             self.counts["duplicate"] += 1
-            return [(s.zone, "checkin")]
-        s.packet_id = pid
-        s.rssi = rssi
+            return [(s[S_ZONE], "checkin")]
+        s[S_PACKET_ID] = pid
+        s[S_RSSI] = rssi
         self.last = s
         self.counts["accepted"] += 1
         for obj in result["objects"]:
             self._meaning(s, obj, events)
-        events.append((s.zone, "checkin"))
+        events.append((s[S_ZONE], "checkin"))
         return events
 
     def _meaning(self, s, obj, events):
         name = obj["name"]
         value = obj["value"]
         if name == "battery":
-            s.battery = value
-            low = s.state.get("battery_low")
+            s[S_BATTERY] = value
+            low = s[S_STATE].get("battery_low")
             if value < BATTERY_LOW_PERCENT and low is not True:
-                s.state["battery_low"] = True
-                events.append((s.zone, "battery_low"))
+                s[S_STATE]["battery_low"] = True
+                events.append((s[S_ZONE], "battery_low"))
             elif value >= BATTERY_OK_PERCENT and low is not False:
-                s.state["battery_low"] = False
-                events.append((s.zone, "battery_ok"))
+                s[S_STATE]["battery_low"] = False
+                events.append((s[S_ZONE], "battery_ok"))
         elif name == "battery_low":
             if _changed(s, name, value):
-                events.append((s.zone, "battery_low" if value else "battery_ok"))
+                events.append((s[S_ZONE], "battery_low" if value else "battery_ok"))
         elif name == "tamper":
-            if s.kind[Z.T_NAME] == "tamper":
+            if s[S_KIND][Z.T_NAME] == "tamper":
                 if _changed(s, name, value):
-                    events.append((s.zone, "open" if value else "close"))
+                    events.append((s[S_ZONE], "open" if value else "close"))
             elif _changed(s, name, value):
-                events.append((s.zone, "tamper" if value else "tamper_restore"))
+                events.append((s[S_ZONE], "tamper" if value else "tamper_restore"))
         elif name == "button":
             # Only the events the zone names: bthome gives None for 0x00 and
             # undefined codes, "hold_release" for letting go; none is a press.
-            if name in s.trip_on and obj["event"] in s.trip_on:
-                events.append((s.zone, "press"))
-        elif name in s.trip_on:
-            if s.kind[Z.T_FLAGS] & Z.CLOSES:
+            if name in s[S_TRIP_ON] and obj["event"] in s[S_TRIP_ON]:
+                events.append((s[S_ZONE], "press"))
+        elif name in s[S_TRIP_ON]:
+            if s[S_KIND][Z.T_FLAGS] & Z.CLOSES:
                 if _changed(s, name, value):
-                    events.append((s.zone, s.kind[Z.T_TRIP] if value else "close"))
+                    events.append((s[S_ZONE], s[S_KIND][Z.T_TRIP] if value else "close"))
             elif value:
                 # Motion, glass-break, smoke: every new detection is a trip.
-                events.append((s.zone, s.kind[Z.T_TRIP]))
+                events.append((s[S_ZONE], s[S_KIND][Z.T_TRIP]))
 
 
 def news(s):
     # {"battery", "rssi"} worth reporting for sensor s, or None: a battery
     # change, or the signal moving by 6 dB or more (it jitters by a few).
-    if s.reported is not None:
-        battery, rssi = s.reported
-        if battery == s.battery and (
-                s.rssi is None or rssi is not None and -6 < s.rssi - rssi < 6):
+    if s[S_REPORTED] is not None:
+        battery, rssi = s[S_REPORTED]
+        if battery == s[S_BATTERY] and (
+                s[S_RSSI] is None or rssi is not None and -6 < s[S_RSSI] - rssi < 6):
             return None
-    s.reported = (s.battery, s.rssi)
-    return {"battery": s.battery, "rssi": s.rssi}
+    s[S_REPORTED] = (s[S_BATTERY], s[S_RSSI])
+    return {"battery": s[S_BATTERY], "rssi": s[S_RSSI]}
 
 
 def _changed(s, name, value):
-    if s.state.get(name) == value:
+    if s[S_STATE].get(name) == value:
         return False
-    s.state[name] = value
+    s[S_STATE][name] = value
     return True
 
 

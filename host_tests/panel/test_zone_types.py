@@ -14,7 +14,7 @@ from panel.panel import Panel
 from hub import ha
 from hub.presence import Presence
 from radio import bthome_encode
-from radio.sensors import Sensors
+from radio.sensors import Sensors, S_TRIP_ON
 from tools.sim import happened
 from tools.sim import sensors as sim
 from tools.sim import zone_types as sim_types
@@ -81,7 +81,7 @@ def views(ztype):
         "ha_class": ha_cfg["device_class"],
         "ha_momentary": "off_delay" in ha_cfg,
         "presence": link.retained.get(0x100),
-        "radio_objects": list(sensors.by_mac[MAC].trip_on[:len(row[Z.T_OBJECTS])]),
+        "radio_objects": list(sensors.by_mac[MAC][S_TRIP_ON][:len(row[Z.T_OBJECTS])]),
         "radio_trip": events,
         "sim_object": simzone.object,
     }
