@@ -7,6 +7,7 @@ one line. Where MICROPY_SRC names a MicroPython v1.28.0 tree, the board manifest
 are also resolved by the tree's own manifest reader (tools/manifestfile.py) and
 what they freeze is checked.
 """
+import importlib.util
 import json
 import os
 import shutil
@@ -290,11 +291,11 @@ def _tree():
 
 
 def _frozen(src, manifest, port="esp32"):
-    sys.path.insert(0, os.path.join(src, "tools"))
-    try:
-        import manifestfile
-    finally:
-        sys.path.pop(0)
+    # The tree's own reader, loaded from its file: nothing put on sys.path.
+    spec = importlib.util.spec_from_file_location(
+        "manifestfile", os.path.join(src, "tools", "manifestfile.py"))
+    manifestfile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(manifestfile)
     m = manifestfile.ManifestFile(manifestfile.MODE_FREEZE, {
         "MPY_DIR": src, "PORT_DIR": os.path.join(src, "ports", port),
         "BOARD_DIR": os.path.join(src, "ports", port, "boards", "ESP32_GENERIC"),
