@@ -234,18 +234,12 @@ def test_the_bench_scans_through_the_frozen_real_aioble(frozen32, tmp_path):
                                    "bluetooth.py"], done.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21: with the real aioble's scan the run needs "
-                   "76,766 B + 7,140 B of TLS (aioble's code, 3.7 KB, and its 32 scan results, "
-                   "6.1 KB): docs/board.md; strict, so meeting it fails this mark")
 def test_with_aioble_frozen_both_paths_run_in_the_boards_budget_heap(aioble_budget_run):
     heap, peak, fig = aioble_budget_run
     assert fig["fits"], ("the bench run through aioble does not complete in %d B (%d B budget"
                          " - %d B of TLS)" % (heap, mp32.BUDGET_HEAP, peak))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21: 29,568 B live while aioble scans 32 sensors "
-                   "(its ScanResult and Device per sensor, 6.1 KB) against 24 KB: docs/board.md; "
-                   "strict, so meeting it fails this mark")
 def test_with_aioble_frozen_both_paths_working_heap_is_within_budget(aioble_budget_run):
     _, _, fig = aioble_budget_run
     assert 0 < fig["working"] <= mp32.BUDGET_WORKING, fig

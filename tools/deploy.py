@@ -209,6 +209,11 @@ def deploy(port, board, config_path):
         _deploy(port, board_path, cfg, out)
 
 
+# aioble-central's and aioble-core's own versions in aioble 0.6.1; central
+# first: the index may name its core dependency at its newest.
+AIOBLE = ("aioble-central@0.3.0", "aioble-core@0.4.0")
+
+
 def _deploy(port, board_path, cfg, out):
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(cfg, f)
@@ -220,8 +225,11 @@ def _deploy(port, board_path, cfg, out):
         # The hub only scans: aioble's central part (with its core) is what it
         # runs; the whole package costs about 6 KB more code and 9 KB more heap
         # on a 32-bit build (docs/board.md, "aioble: the real one on the host").
-        print("installing aioble on the board (mpremote mip install aioble-central)")
-        mpremote(port, "mip", "install", "aioble-central")
+        # Pinned to micropython-lib v1.28.0's (aioble 0.6.1, tools/aioble_real.py):
+        # the version the suite runs and radio/scanner.py relies on.
+        print("installing aioble on the board (mpremote mip install %s)" % " ".join(AIOBLE))
+        for package in AIOBLE:
+            mpremote(port, "mip", "install", package)
     dirs = sorted({os.path.dirname(rel) for rel in sizes if os.path.dirname(rel)})
     steps = []
     for d in dirs:

@@ -1,9 +1,16 @@
 # The single owner of the radio: a passive BLE scan that never ends, handing
 # each BTHome service-data payload to `deliver(mac, data, rssi)`.
 #
-# aioble keeps one ScanResult per device seen and queues every advert the IRQ
-# delivers, so one endless scan grows without bound near a busy street. The
-# scan is restarted every `restart_ms`, which drops those buffers. `deliver`
+# aioble keeps one ScanResult (with its Device) per address seen, for the
+# whole scan, to yield a device again only when its RSSI or data changed:
+# about 190 B each on the board, so a busy street's phones, whose addresses
+# rotate, would fill the heap within one scan, and even the hub's own 32
+# sensors hold 6 KB it has no use for (it keeps what it needs in
+# radio/sensors). Each result is forgotten once delivered, so aioble holds
+# at most the one in hand; the identical repeats aioble would have swallowed
+# are rare (the RSSI nearly always differs) and radio/backlog keeps one copy.
+# aioble also queues every advert the IRQ delivers; the scan is restarted
+# every `restart_ms` so a stuck controller comes back. `deliver`
 # only queues (hub.advert -> radio.backlog): aioble hands its queue out newest
 # first, and only the loop, with the whole batch, can put it back in order.
 import asyncio
@@ -54,7 +61,11 @@ class Scanner:
                                        window_us=self.window_us, active=False) as scan:
                     self.scans += 1
                     self.started = self.clock()
+                    # aioble 0.6.1's own set (tools/deploy.py pins that version).
+                    seen = getattr(scan, "_results", None)
                     async for result in scan:
+                        if seen is not None:
+                            seen.discard(result)
                         data = service_data(result.adv_data)
                         if data is not None:
                             self.deliver(bthome.format_mac(result.device.addr), data,

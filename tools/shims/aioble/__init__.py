@@ -7,7 +7,8 @@
 #   while the loop was busy come out newest first;
 # - each device has one ScanResult, updated in place and yielded again only
 #   when its RSSI or advert data changed (an identical repeat is swallowed);
-# - the results are kept for the whole scan, one per device ever seen.
+# - the results are kept for the whole scan, one per device ever seen, in a
+#   set (`_results`) searched from start to end for each advert.
 import asyncio
 import binascii
 import _sim
@@ -77,7 +78,7 @@ def _from_simulation():
 class scan:
     def __init__(self, duration_ms, interval_us=None, window_us=None, active=False):
         self._queue = []
-        self._results = {}      # (addr_type, addr) -> ScanResult
+        self._results = set()
         self._left = duration_ms
 
     async def __aenter__(self):
@@ -97,10 +98,13 @@ class scan:
             _from_simulation()
             while self._queue:
                 addr_type, addr, adv_type, rssi, adv_data = self._queue.pop()
-                result = self._results.get((addr_type, addr))
-                if result is None:
+                for r in self._results:
+                    if r.device.addr_type == addr_type and r.device.addr == addr:
+                        result = r
+                        break
+                else:
                     result = ScanResult(Device(addr_type, addr))
-                    self._results[(addr_type, addr)] = result
+                    self._results.add(result)
                 if result._update(adv_type, rssi, adv_data):
                     return result
             if self._left <= 0:
