@@ -84,3 +84,30 @@ def test_a_port_given_by_the_caller_is_not_swapped_behind_its_back(tmp_path, tak
         b.start(timeout=5)
     b.stop()
     assert b.port == taken
+
+
+def test_a_nats_cluster_whose_port_was_taken_picks_others(tmp_path, monkeypatch, taken):
+    from tools import nats_cluster
+    real = nats_cluster._free_ports
+    picks = []
+
+    def pick(n):
+        ports = real(n)
+        if not picks:
+            ports[3 + 0] = taken        # the second node's MQTT port
+        picks.append(ports)
+        return ports
+    monkeypatch.setattr(nats_cluster, "_free_ports", pick)
+    c = nats_cluster.Cluster(str(tmp_path / "nats")).start(timeout=60)
+    try:
+        assert taken not in c.mqtt_ports
+        assert all(p.poll() is None for p in c.procs)
+        for i, port in enumerate(c.mqtt_ports):
+            assert "Listening for MQTT clients on mqtt://127.0.0.1:%d" % port in c.log_text(i)
+        moved = c.mqtt_ports
+        c.kill(1)
+        c.start_node(1)
+        c.wait_ready(60, nodes=[1])
+        assert c.mqtt_ports == moved, "a restarted node moved the port its clients know"
+    finally:
+        c.stop()
