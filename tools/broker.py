@@ -31,6 +31,10 @@ def ensure_mosquitto():
     return debian.ensure("mosquitto")
 
 
+class PortTaken(RuntimeError):
+    """Another process listens on a port the broker was to bind."""
+
+
 class Broker:
     """mosquitto on a fixed loopback port that can be stopped and restarted.
 
@@ -39,20 +43,33 @@ class Broker:
     ACL, a packet size limit, all written by monitor.broker_access into
     workdir/access (self.access: the CA, the passwords, the pin)."""
 
+    # Auto-chosen ports are free when picked, not when mosquitto binds them:
+    # another xdist worker's server can take one in between.
+    PICKS = 5
+
     def __init__(self, workdir, port=None, binary=None, hubs=None, prefix="alarm", extra=""):
         """extra: more mosquitto.conf lines (the bench lifts the queue limits)."""
         self.binary = binary or ensure_mosquitto()
-        self.port = port or free_port()
         os.makedirs(workdir, exist_ok=True)
+        self.workdir = workdir
         self.conf = os.path.join(workdir, "mosquitto.conf")
         self.log = os.path.join(workdir, "mosquitto.log")
+        self.hubs, self.prefix, self.extra = hubs, prefix, extra
+        # Until it has listened once; after that a restart keeps the port its clients know.
+        self.repick = port is None
         self.access = None
-        if hubs is None:
+        self._write_conf(port or free_port())
+        self.proc = None
+
+    def _write_conf(self, port):
+        self.port = port
+        if self.hubs is None:
             conf = "listener %d 127.0.0.1\nallow_anonymous true\n" % self.port
         else:
             from monitor import broker_access
-            self.access = broker_access.write(os.path.join(workdir, "access"), hubs, prefix,
-                                              port=self.port, bind="127.0.0.1",
+            # Rewriting keeps the CA and the passwords (write reuses them).
+            self.access = broker_access.write(os.path.join(self.workdir, "access"), self.hubs,
+                                              self.prefix, port=self.port, bind="127.0.0.1",
                                               service_port=free_port(avoid=self.port))
             conf = self.access.conf()
             if os.geteuid() == 0:
@@ -60,8 +77,7 @@ class Broker:
                 # drop to its own user, which cannot enter that dir.
                 conf = "user root\n" + conf
         with open(self.conf, "w") as f:
-            f.write(conf + "persistence false\nlog_dest stderr\n" + extra)
-        self.proc = None
+            f.write(conf + "persistence false\nlog_dest stderr\n" + self.extra)
 
     @property
     def tls(self):
@@ -86,17 +102,38 @@ class Broker:
             return f.read()
 
     def start(self, timeout=10):
+        for _ in range(self.PICKS - 1 if self.repick else 0):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                self._write_conf(free_port(avoid=self.port))
+        return self._start(timeout)
+
+    def _start(self, timeout):
+        seen = os.path.getsize(self.log) if os.path.exists(self.log) else 0
         with open(self.log, "ab") as logf:
             self.proc = subprocess.Popen([self.binary, "-c", self.conf], stdout=logf,
                                          stderr=logf, start_new_session=True)
         deadline = time.monotonic() + timeout
         ports = {self.port, self.port_for("monitor")}
-        while not all(port_open(p) for p in ports):
+        # An open port alone may be whoever took it: mosquitto says "running"
+        # once every listener is bound.
+        while not (" running" in self._log_since(seen) and all(port_open(p) for p in ports)):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                with open(self.log) as f:
-                    raise RuntimeError("mosquitto did not start:\n" + f.read())
+                self.stop()
+                said = self._log_since(seen)
+                if "Address already in use" in said:
+                    raise PortTaken("mosquitto could not bind port %s:\n%s"
+                                    % (" or ".join(map(str, sorted(ports))), said))
+                raise RuntimeError("mosquitto did not start:\n" + said)
             time.sleep(0.02)
+        self.repick = False
         return self
+
+    def _log_since(self, offset):
+        with open(self.log, "rb") as f:
+            f.seek(offset)
+            return f.read().decode(errors="replace")
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:

@@ -11,7 +11,9 @@ import time
 
 from monitor import broker_cluster
 from tools import debian
-from tools.broker import port_open
+from tools.broker import PortTaken, port_open
+
+PICKS = 5
 
 
 def ensure_nats():
@@ -52,22 +54,29 @@ class Cluster:
         os.makedirs(workdir, exist_ok=True)
         if access is not None and not hasattr(access, "nodes"):
             raise ValueError("access: what monitor.broker_cluster.write returned")
+        # Until it has run once: picked ports are free when picked, not when a
+        # node binds them (another xdist worker's server can take one between).
+        self.repick = access is None
         if access is None:
-            ports = _free_ports(3 * n)
-            self.nodes = [broker_cluster.Node(i, "127.0.0.1", *ports[3 * i:3 * i + 3])
-                          for i in range(n)]
-            self.confs = []
-            for node in self.nodes:
-                path = os.path.join(workdir, "nats-%d.conf" % (node.index + 1))
-                with open(path, "w") as f:
-                    f.write(broker_cluster.node_conf(node, self.nodes, store=workdir))
-                self.confs.append(path)
+            self._write_confs(n)
         else:
             self.nodes = access.nodes
             self.confs = [access.path("nats-%d.conf" % (node.index + 1))
                           for node in self.nodes]
         self.procs = [None] * len(self.nodes)
+        self._log_at = [0] * len(self.nodes)
         self.tls = access is not None
+
+    def _write_confs(self, n):
+        ports = _free_ports(3 * n)
+        self.nodes = [broker_cluster.Node(i, "127.0.0.1", *ports[3 * i:3 * i + 3])
+                      for i in range(n)]
+        self.confs = []
+        for node in self.nodes:
+            path = os.path.join(self.workdir, "nats-%d.conf" % (node.index + 1))
+            with open(path, "w") as f:
+                f.write(broker_cluster.node_conf(node, self.nodes, store=self.workdir))
+            self.confs.append(path)
 
     @property
     def mqtt_ports(self):
@@ -83,25 +92,49 @@ class Cluster:
 
     def start_node(self, i):
         with open(os.path.join(self.workdir, "node-%d.log" % (i + 1)), "ab") as logf:
+            self._log_at[i] = logf.tell()
             self.procs[i] = subprocess.Popen([self.binary, "-c", self.confs[i]], stdout=logf,
                                              stderr=logf, cwd=self.workdir,
                                              start_new_session=True)
 
     def start(self, timeout=30):
+        for _ in range(PICKS - 1 if self.repick else 0):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                self.stop()
+                self._write_confs(len(self.nodes))
+        return self._start(timeout)
+
+    def _start(self, timeout):
         for i in range(len(self.nodes)):
             self.start_node(i)
         self.wait_ready(timeout)
+        self.repick = False
         return self
 
     def wait_ready(self, timeout=30, nodes=None):
         deadline = time.monotonic() + timeout
-        for i in nodes if nodes is not None else range(len(self.nodes)):
+        waited = list(nodes if nodes is not None else range(len(self.nodes)))
+        for i in waited:
             node = self.nodes[i]
-            while not (self._ready(node)):
-                if self.procs[i].poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("nats-server %s did not start:\n%s"
-                                       % (node.name, self.log_text(i)[-3000:]))
+            # An open port may be whoever took it: the node says when it listens.
+            while not (self._ready(node) and "Server is ready" in self._log_since(i)):
+                # A dead peer keeps the others from electing their stream leaders;
+                # one killed on purpose and not waited for is not an error.
+                dead = [j for j in waited if self.procs[j].poll() is not None]
+                if dead or time.monotonic() > deadline:
+                    j = dead[0] if dead else i
+                    said = self._log_since(j)
+                    kind = PortTaken if "address already in use" in said else RuntimeError
+                    raise kind("nats-server %s did not start:\n%s"
+                               % (self.nodes[j].name, said[-3000:]))
                 time.sleep(0.1)
+
+    def _log_since(self, i):
+        with open(os.path.join(self.workdir, "node-%d.log" % (i + 1)), "rb") as f:
+            f.seek(self._log_at[i])
+            return f.read().decode(errors="replace")
 
     def _ready(self, node):
         if self.tls:        # no plain probe on a TLS listener: the ports, then a client

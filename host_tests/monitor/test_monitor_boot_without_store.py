@@ -5,8 +5,10 @@ store as a running worker does; once the server is up it stores and acks. A
 store it can never reach as given (no such database) is still refused at once."""
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 
@@ -14,7 +16,6 @@ import pytest
 
 from desk_helpers import add_account
 from tools import paths
-from tools.broker import free_port
 from tools.postgres import PostgresServer, wait_ready
 from waiting import until
 
@@ -50,11 +51,15 @@ def test_a_worker_started_while_postgresql_is_down_waits_for_it(server, broker, 
     db = server.create_database("boot")
     add_account(db)
     server.stop("fast")
-    web = free_port()
-    proc = _run(db, broker, prefix, "--console-port", str(web))
+    # Port 0: a port picked here could be taken by another worker before the monitor binds it.
+    proc = _run(db, broker, prefix, "--console-port", "0")
+    said = []
+    reader = threading.Thread(target=lambda: said.extend(proc.stderr), daemon=True)
+    reader.start()
     try:
-        assert until(lambda: _health(web)[0] is not None or proc.poll() is not None, 30)
-        assert proc.poll() is None, proc.communicate(timeout=10)[1]
+        assert until(lambda: _console_port(said) or proc.poll() is not None, 30), said
+        assert proc.poll() is None, "".join(said)
+        web = _console_port(said)
         assert _health(web) == (503, {"ok": False, "status": "store failing"})
         h = hubs()
         key = h.signal("hub-1", "E602", zone=0)
@@ -67,9 +72,16 @@ def test_a_worker_started_while_postgresql_is_down_waits_for_it(server, broker, 
             _health(web)
     finally:
         proc.terminate()
-        err = proc.communicate(timeout=30)[1]
+        proc.wait(timeout=30)
+        reader.join(10)
+    err = "".join(said)
     assert "Traceback" not in err, err
     assert "case store failing" in err and "case store back" in err, err
+
+
+def _console_port(said):
+    found = re.search(r"^console: http://127\.0\.0\.1:(\d+)$", "".join(said), re.M)
+    return int(found.group(1)) if found else None
 
 
 def test_a_database_that_does_not_exist_is_refused_at_once_in_one_line(server, broker, prefix):
