@@ -211,11 +211,31 @@ def aioble_budget_run(frozen32, budget_run):
     return heap, peak, fig
 
 
-def test_the_aioble_figures_leave_out_only_the_bluetooth_stand_ins_module(aioble_budget_run):
-    # The board's bluetooth is C: the stand-in module's objects (~1.3 KB) are
-    # not the hub's heap; its radio's buffers and aioble's objects stay in.
+def _stand_ins_take(frozen32, tmp_path, modules):
+    # What importing the host stand-ins for the board's C modules takes, alone.
+    env = paths.micropython_env()
+    env["MICROPYPATH"] = ":".join([".frozen", SHIMS])
+    # asyncio is the hub's own (the bluetooth stand-in imports it too).
+    code = ("import gc, asyncio\ngc.collect()\na = gc.mem_alloc()\n" + "".join(
+        "import %s\n" % m for m in modules) + "gc.collect()\nprint(gc.mem_alloc() - a)\n")
+    done = subprocess.run([frozen32, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=60, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return int(done.stdout)
+
+
+def test_the_figures_leave_out_only_the_stand_ins_for_the_boards_c_modules(
+        frozen32, aioble_budget_run, budget_run, tmp_path):
+    # The board's machine, time, network, esp32 and bluetooth are C: what their
+    # host stand-ins' modules take is left out, and nothing of the hub with it.
+    c_modules = ["machine", "time", "network", "esp32"]
+    _, _, fig = budget_run
+    alone = _stand_ins_take(frozen32, tmp_path, c_modules)
+    assert 2048 < alone < 12 * 1024, alone
+    assert abs(fig["standin"] - alone) <= 256, (fig, alone)
     _, _, fig = aioble_budget_run
-    assert 512 < fig["standin"] < 2048, fig
+    alone = _stand_ins_take(frozen32, tmp_path, c_modules + ["bluetooth"])
+    assert abs(fig["standin"] - alone) <= 256, (fig, alone)
 
 
 def test_the_bench_scans_through_the_frozen_real_aioble(frozen32, tmp_path):

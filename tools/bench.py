@@ -50,10 +50,11 @@ def firmware_measure(micropython=None, frozen=False, reports=("mqtt", "mqtt+dc09
     frozen into it (tools/mp32.py), not loaded from build/mpy. fits: a heap
     size; each path's "fits" says whether the run completes in it. scan: the
     adverts go through the hub's Scanner on the aioble and `bluetooth` stand-in
-    frozen into that interpreter (tools/mp32.py), as a board's radio hands them;
-    the board's `bluetooth` is C, so the figures are the board's: "standin" is
-    what the stand-in module's objects take here, left out of "code" and the
-    smallest heaps, and given to the run on top of `fits`."""
+    frozen into that interpreter (tools/mp32.py), as a board's radio hands them.
+    The board's machine, time, network, esp32 and bluetooth are C, so the
+    figures are the board's: "standin" is what their host stand-ins' modules
+    (tools/shims) take here, left out of "code" and the smallest heaps, and
+    given to the run on top of `fits`."""
     import json
     import shutil
     import tempfile
@@ -119,9 +120,7 @@ def firmware_measure(micropython=None, frozen=False, reports=("mqtt", "mqtt+dc09
                 json.dump(cfg, f)
             fig = {}
             base = run(["base", work, what])
-            standin[0] = base["standin"]
-            if scan:
-                fig["standin"] = standin[0]
+            standin[0] = fig["standin"] = base["standin"]
             if what in bisect:
                 fig["smallest"] = board(smallest(["run", work, what]))
                 fig["smallest_code"] = board(smallest(["base", work, what]))

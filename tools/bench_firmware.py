@@ -13,7 +13,22 @@ import json
 
 
 def main(what, root, paths="mqtt", scan=False):
+    # The board's machine, time, network, esp32 and bluetooth are C, in flash:
+    # their host stand-ins (tools/shims, with the simulation's glue) are loaded
+    # first, and what their modules take is said for the board's figures to
+    # leave out (tools/bench.py); what they make at run time stays in. asyncio
+    # is the hub's (frozen on the board) and the bluetooth stand-in's: first.
+    import asyncio  # noqa: F401
+    gc.collect()
+    standin = gc.mem_alloc()
     import machine
+    import time  # noqa: F401
+    import network  # noqa: F401
+    import esp32  # noqa: F401
+    if scan:
+        import bluetooth  # noqa: F401
+    gc.collect()
+    standin = gc.mem_alloc() - standin
     from hub import boot, hub, store, settings, heap  # noqa: F401
     from panel import panel, config  # noqa: F401
     from drivers import keypad_scan, inputs, outputs  # noqa: F401
@@ -26,18 +41,7 @@ def main(what, root, paths="mqtt", scan=False):
         from uplink import link, wire  # noqa: F401
         from umqtt import simple  # noqa: F401
         from hub import ha, presence  # noqa: F401
-    import asyncio  # noqa: F401
-    standin = 0
     if scan:
-        # The board's bluetooth is built in (C, no heap for code): its stand-in
-        # is loaded here so that only its buffers count as working heap, and
-        # what its module's objects take is said, for the board's figures to
-        # leave out.
-        gc.collect()
-        standin = gc.mem_alloc()
-        import bluetooth  # noqa: F401
-        gc.collect()
-        standin = gc.mem_alloc() - standin
         import aioble  # noqa: F401
         import bench_firmware_scan
     if "dc09" in paths:

@@ -27,14 +27,14 @@ S_KEY = const(2)          # 16 bytes or None
 S_TRIP_ON = const(3)
 S_COUNTER = const(4)
 S_PACKET_ID = const(5)
-S_STATE = const(6)        # last value per binary object, to report changes only
+S_STATE = const(6)        # last value per binary object, to report changes only: _changed
 S_RSSI = const(7)
 S_BATTERY = const(8)
 S_REPORTED = const(9)     # (battery, rssi) last put on the status topic
 
 
 def sensor(zone, kind, key, trip_on):
-    return [zone, kind, key, trip_on, -1, None, {}, None, None, None]
+    return [zone, kind, key, trip_on, -1, None, 0, None, None, None]
 
 
 class Sensors:
@@ -121,13 +121,13 @@ class Sensors:
         value = obj["value"]
         if name == "battery":
             s[S_BATTERY] = value
-            low = s[S_STATE].get("battery_low")
-            if value < BATTERY_LOW_PERCENT and low is not True:
-                s[S_STATE]["battery_low"] = True
-                events.append((s[S_ZONE], "battery_low"))
-            elif value >= BATTERY_OK_PERCENT and low is not False:
-                s[S_STATE]["battery_low"] = False
-                events.append((s[S_ZONE], "battery_ok"))
+            # Between the two thresholds the last verdict stands.
+            if value < BATTERY_LOW_PERCENT:
+                if _changed(s, "battery_low", True):
+                    events.append((s[S_ZONE], "battery_low"))
+            elif value >= BATTERY_OK_PERCENT:
+                if _changed(s, "battery_low", False):
+                    events.append((s[S_ZONE], "battery_ok"))
         elif name == "battery_low":
             if _changed(s, name, value):
                 events.append((s[S_ZONE], "battery_low" if value else "battery_ok"))
@@ -163,10 +163,22 @@ def news(s):
     return {"battery": s[S_BATTERY], "rssi": s[S_RSSI]}
 
 
+# A sensor's binary objects are two bits each of one small int (S_STATE):
+# "heard" and the value. A dict per sensor cost about 35 B more on the
+# board; each name takes its bit pair on first use, the same for every sensor.
+_PAIRS = {}
+
+
 def _changed(s, name, value):
-    if s[S_STATE].get(name) == value:
+    pair = _PAIRS.get(name)
+    if pair is None:
+        pair = _PAIRS[name] = 3 << 2 * len(_PAIRS)
+    heard = pair & (pair >> 1)
+    bits = pair if value else heard
+    state = s[S_STATE]
+    if state & pair == bits:
         return False
-    s[S_STATE][name] = value
+    s[S_STATE] = state & ~pair | bits
     return True
 
 
