@@ -70,7 +70,9 @@ def test_a_broker_node_killed_mid_burst_loses_nothing_and_doubles_nothing(cluste
         for n in range(3):
             mine = {h: secrets[h] for h in names[n::3]}
             order = [("127.0.0.1", p) for p in ports[n:] + ports[:n]]
-            fleets.append(Hubs(ports[n], prefix, mine, nodes=order))
+            # One QoS 1 publish in flight per hub, as a hub's umqtt waits for
+            # each PUBACK: a node stores every one in JetStream first.
+            fleets.append(Hubs(ports[n], prefix, mine, nodes=order, inflight=len(mine)))
 
         def burst(rounds):
             for r in rounds:
