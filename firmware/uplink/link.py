@@ -18,9 +18,10 @@
 # before every client call. Once connected, what umqtt reads goes through
 # uplink.inbound.Inbound: a bound on incoming messages, and the fixed header
 # of the packet read last (retain flag, PINGRESP) that umqtt does not pass on.
-# A SUBSCRIBE is not waited for inside umqtt: a NATS node answers it (at QoS 1
-# it makes a replicated JetStream consumer) in 0.4-0.8 s idle and seconds
-# under load, far past `timeout_ms`. Both SUBSCRIBEs go out right after the
+# A SUBSCRIBE is not waited for inside umqtt: a NATS node answers it once it
+# has made a JetStream consumer (QoS 1), 0.4-0.8 s for a replicated one when
+# idle, seconds under load or while the cluster elects leaders after a node's
+# death: far past `timeout_ms`. Both SUBSCRIBEs go out right after the
 # CONNACK; Inbound reads their SUBACKs on later passes, and the link counts
 # as subscribed once both came, or drops after `suback_ms` without them.
 # Uses only the umqtt.simple API shared by 1.3.4 (PyPI), 1.7.0 (frozen in stock
