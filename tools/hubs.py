@@ -44,6 +44,9 @@ class Hubs:
         self.sent = {}                  # (hub, seq) -> payload
         self.sent_at = {}               # (hub, seq) -> monotonic time of first send
         self.acked = {}                 # (hub, seq) -> monotonic time of first ack
+        self.in_flight = {}             # mid -> (hub, seq): published, no PUBACK yet
+        self._pubacked = set()          # mids PUBACKed before in_flight had them
+        self._flight = threading.Lock()     # never held while calling paho
         self.bad_acks = 0
         self.commands = []              # verified commands seen on <hub>/commands
         self.time_s = time_s
@@ -60,6 +63,7 @@ class Hubs:
         self.c.on_subscribe = self._on_subscribe
         self.refused_subscriptions = 0
         self.c.on_message = self._on_message
+        self.c.on_publish = self._on_publish
         self.nodes = list(nodes or [(host, port)])
         self.node = 0
         # After a failed reconnect (not when the connection drops: paho keeps the
@@ -145,8 +149,25 @@ class Hubs:
         with self.lock:
             self.sent[(hub, seq)] = payload
             self.sent_at[(hub, seq)] = time.monotonic()
-        self.publish(hub, "events", payload)
+        self._publish_event((hub, seq), payload)
         return seq
+
+    def _publish_event(self, key, payload):
+        info = self.publish(key[0], "events", payload)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            return                      # not queued: the next resend sends it
+        with self._flight:
+            # Its PUBACK may have come already (paho calls _on_publish while
+            # holding its own lock, so the publish cannot be under this one).
+            if info.mid in self._pubacked:
+                self._pubacked.discard(info.mid)
+            else:
+                self.in_flight[info.mid] = key
+
+    def _on_publish(self, c, userdata, mid, *args):
+        with self._flight:
+            if self.in_flight.pop(mid, None) is None:
+                self._pubacked.add(mid)
 
     def publish(self, hub, leaf, payload, retain=False, wait=False):
         info = self.c.publish("%s/%s/%s" % (self.prefix, hub, leaf), payload, qos=1, retain=retain)
@@ -155,10 +176,19 @@ class Hubs:
         return info
 
     def resend_unacked(self):
+        """Publish again what is unacked, except what the broker has not
+        PUBACKed yet: a hub's umqtt waits for that PUBACK before it does
+        anything else, and paho sends it again itself after a reconnect. A
+        NATS node stores each QoS 1 message in JetStream before its PUBACK, one
+        at a time per connection: resending all of a backlog every few seconds
+        would grow the backlog faster than the node works it off."""
+        with self._flight:
+            waiting = set(self.in_flight.values())
         with self.lock:
-            todo = [(k, p) for k, p in sorted(self.sent.items()) if k not in self.acked]
-        for (hub, _seq), payload in todo:
-            self.publish(hub, "events", payload)
+            todo = [(k, p) for k, p in sorted(self.sent.items())
+                    if k not in self.acked and k not in waiting]
+        for key, payload in todo:
+            self._publish_event(key, payload)
         return len(todo)
 
     def wait_acked(self, keys=None, timeout=10.0, resend_s=None):

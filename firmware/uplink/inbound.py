@@ -13,13 +13,25 @@
 #
 # It also keeps the fixed-header byte of the packet started last (`op`): umqtt
 # passes on neither the retain flag of a message nor a PINGRESP.
+#
+# And it takes the SUBACKs the link does not let umqtt wait for: umqtt's
+# subscribe() blocks until its SUBACK, which a NATS node sends seconds later
+# (it makes a JetStream consumer first). With `defer` set, umqtt's first read
+# after writing the SUBSCRIBE raises EAGAIN at once; the SUBACK, whenever it
+# comes, is read here (inside check_msg, or while umqtt waits for a PUBACK)
+# and counted off `subacks`, never handed to umqtt, whose loops would take
+# its packet id for the next packet's header.
 # umqtt.simple 1.3.4, 1.7.0 and 1.8 use only read(n), write, setblocking and
 # close of a connected socket, so this wraps any of them.
+
+import errno
 
 from panel.compat import const
 
 _PUBLISH = const(0x30)
 _PUBACK = const(0x40)
+_SUBACK = const(0x90)
+_REFUSED = const(0x80)      # SUBACK's failure code (a NATS node electing a stream leader)
 _CHUNK = const(512)
 
 
@@ -35,6 +47,8 @@ class Inbound:
         self.left = 0               # body bytes of the current packet umqtt has not read
         self.blocking = True        # umqtt waits for an answer (not check_msg)
         self.skip = 0               # bytes of an oversize message still to discard
+        self.defer = False          # umqtt's next wait for a packet raises EAGAIN
+        self.subacks = 0            # SUBACKs due that umqtt does not wait for
 
     def draining(self):
         return self.skip > 0
@@ -98,6 +112,9 @@ class Inbound:
         # At a packet boundary: read the next fixed header. False when there is
         # no packet for umqtt now.
         while True:
+            if self.defer:
+                self.defer = False
+                raise OSError(errno.EAGAIN)     # the link waits for the SUBACK itself
             if self.skip:
                 self.drain(None if self.blocking else self.budget)
                 if self.skip:
@@ -121,6 +138,16 @@ class Inbound:
                 if shift > 21:
                     raise OSError(-1)   # not MQTT: a remaining length has at most 4 bytes
             op = b[0]
+            if op == _SUBACK and self.subacks and size == 3:
+                granted = self._exact(3)[2]
+                if granted == _REFUSED:
+                    self.stats["refused_subscriptions"] = \
+                        self.stats.get("refused_subscriptions", 0) + 1
+                    raise OSError(errno.ECONNREFUSED)
+                self.subacks -= 1
+                if not self.blocking:
+                    self.s.setblocking(False)
+                continue
             if op & 0xF0 != _PUBLISH or size <= self.limit:
                 self.op = op
                 self.head = head

@@ -18,6 +18,12 @@
 # before every client call. Once connected, what umqtt reads goes through
 # uplink.inbound.Inbound: a bound on incoming messages, and the fixed header
 # of the packet read last (retain flag, PINGRESP) that umqtt does not pass on.
+# A SUBSCRIBE is not waited for inside umqtt: a NATS node answers it once it
+# has made a JetStream consumer (QoS 1), 0.4-0.8 s for a replicated one when
+# idle, seconds under load or while the cluster elects leaders after a node's
+# death: far past `timeout_ms`. Both SUBSCRIBEs go out right after the
+# CONNACK; Inbound reads their SUBACKs on later passes, and the link counts
+# as subscribed once both came, or drops after `suback_ms` without them.
 # Uses only the umqtt.simple API shared by 1.3.4 (PyPI), 1.7.0 (frozen in stock
 # v1.28) and 1.8.x (docs/protocol.md lists it; host_tests/uplink checks it).
 import errno
@@ -105,6 +111,10 @@ class Link:
     # broker's return, not after the tens of seconds the backoff had reached.
     alarm_retry_ms = 1000
 
+    # How long a new connection may wait for its SUBACKs before it is given up
+    # (the next node is dialled): a NATS node under load takes seconds.
+    suback_ms = 10000
+
     def __init__(self, outbox, hub_id, secret, server, port=1883, prefix="alarm",
                  user=None, password=None, keepalive_s=30, timeout_ms=250,
                  backoff_min_ms=500, backoff_max_ms=60000, per_poll=4, resend_ms=30000,
@@ -165,6 +175,7 @@ class Link:
         self.last_tx = 0
         self.last_rx = 0
         self.ping_sent = None
+        self._subscribe_by = 0          # ticks by which the SUBACKs are due
         self.state = None               # Home Assistant state word to publish, retained
         self._state_sent = None
         self._sent = {}                 # seq -> ticks sent on this connection
@@ -245,10 +256,17 @@ class Link:
             self.connected = True
             self._timeout()
             c.publish(self.t_avail, b"online", True, 1)
-            self._timeout()
-            c.subscribe(self.t_acks, 1)
-            self._timeout()
-            c.subscribe(self.t_commands, 1)
+            for topic in (self.t_acks, self.t_commands):
+                self._timeout()
+                self.inbound.defer = True
+                try:
+                    c.subscribe(topic, 1)
+                except OSError as e:
+                    if e.args[0] != errno.EAGAIN or self.inbound.defer:
+                        raise
+                self.inbound.defer = False
+                self.inbound.subacks += 1
+            self._subscribe_by = ticks.add(now, self.suback_ms)
         except Exception as e:
             if self.sock is None:
                 self.sock = shim.last       # close the half-made socket too
@@ -304,6 +322,16 @@ class Link:
 
     def _work(self, now):
         c = self.client
+        if self.inbound.subacks:
+            # Nothing goes out before the acks topic is subscribed: the
+            # monitor's ack to a signal sent now would reach no subscriber
+            # (acks are not retained) and the signal would wait `resend_ms`.
+            self._read(now)
+            if not self.connected or self.inbound.subacks:
+                if self.connected and ticks.diff(now, self._subscribe_by) >= 0:
+                    raise OSError(errno.ETIMEDOUT)     # no SUBACK: try the next node
+                return
+            self.last_tx = self.last_rx = now
         if self.state is not None and self.state != self._state_sent:
             self._timeout()
             c.publish(self.t_state, self.state.encode(), True, 1)
@@ -348,6 +376,21 @@ class Link:
             self.last_tx = self.last_rx = now
             self._count("published")
             budget -= 1
+        self._read(now)
+        if not self.connected:
+            return
+        ka = self.keepalive_s * 1000
+        if ka:
+            if self.ping_sent is not None and ticks.diff(now, self.ping_sent) > ka // 2:
+                raise OSError(errno.ETIMEDOUT)      # no PINGRESP: the broker is gone
+            if self.ping_sent is None and ticks.diff(now, self.last_tx) >= ka // 2:
+                self._timeout()
+                c.ping()
+                self.ping_sent = self.last_tx = now
+                self._count("pings")
+
+    def _read(self, now):
+        c = self.client
         for _ in range(self.per_poll):
             if not self.connected:
                 return
@@ -362,15 +405,6 @@ class Link:
             self.last_rx = now
             if self.inbound.op == 0xD0:
                 self.ping_sent = None
-        ka = self.keepalive_s * 1000
-        if ka:
-            if self.ping_sent is not None and ticks.diff(now, self.ping_sent) > ka // 2:
-                raise OSError(errno.ETIMEDOUT)      # no PINGRESP: the broker is gone
-            if self.ping_sent is None and ticks.diff(now, self.last_tx) >= ka // 2:
-                self._timeout()
-                c.ping()
-                self.ping_sent = self.last_tx = now
-                self._count("pings")
 
     def _readable(self):
         # Whether check_msg can find anything: one poll of the socket instead

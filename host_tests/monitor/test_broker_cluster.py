@@ -17,19 +17,14 @@ from postgres_server import store_param
 from tools.hubs import Hubs
 from tools.nats_cluster import Cluster
 
-# NOT YET IN `make test`: opt in with BROKER_CLUSTER_KILL=1. On this 2-core
-# machine under the other test runs' load (load average ~7) a run takes
-# 40-80 s and the hubs' acks finish 15-40 s after the kill, too near the 50 s
-# limit for CI's 4 workers. Of 17 runs while it was being made, 5 failed the
-# same way: the hubs on one node got no acks for 50 s after another node's
-# death (that node had refused their SUBSCRIBE while electing stream leaders).
-# Since the simulated hubs drop the connection and dial again on a refused
-# SUBSCRIBE, as the hub's umqtt makes the hub do, 3 of 3 passed: too few to
-# call it reliable.
-pytestmark = pytest.mark.skipif(os.environ.get("BROKER_CLUSTER_KILL") != "1",
-                                reason="the kill-a-broker-node test is opt-in "
-                                       "(BROKER_CLUSTER_KILL=1): not yet reliable within "
-                                       "its time under CI's load")
+# After the kill, what the surviving nodes need before they take the dead
+# node's hubs again is NATS's, not ours: a new leader for each stream and
+# consumer the dead node led (raft elections wait 4-9 s in nats-server 2.9,
+# not configurable), and meanwhile a node's JetStream requests for a session
+# (load it, delete the old session's consumers, create the new ones) time
+# out after 4 s each and the client dials again. Measured on this loaded
+# 2-core machine: each node's hubs all acked 5-47 s after the burst began
+# (docs/monitoring.md, "Broker cluster"); the wait allows 70 s per node.
 
 HUBS = 300
 PER_HUB = 4
@@ -70,7 +65,9 @@ def test_a_broker_node_killed_mid_burst_loses_nothing_and_doubles_nothing(cluste
         for n in range(3):
             mine = {h: secrets[h] for h in names[n::3]}
             order = [("127.0.0.1", p) for p in ports[n:] + ports[:n]]
-            fleets.append(Hubs(ports[n], prefix, mine, nodes=order))
+            # One QoS 1 publish in flight per hub, as a hub's umqtt waits for
+            # each PUBACK: a node stores every one in JetStream first.
+            fleets.append(Hubs(ports[n], prefix, mine, nodes=order, inflight=len(mine)))
 
         def burst(rounds):
             for r in rounds:
@@ -96,7 +93,7 @@ def test_a_broker_node_killed_mid_burst_loses_nothing_and_doubles_nothing(cluste
         t_kill = time.monotonic() - t0
         took = []
         for f in fleets:
-            assert f.wait_acked(timeout=50, resend_s=5), \
+            assert f.wait_acked(timeout=70, resend_s=5), \
                 (fleets.index(f), len(f.sent) - len(f.acked), f.c.is_connected(), f.node,
                  f.bad_acks, f.refused_subscriptions, collections.Counter(k[1] for k in f.sent if k not in f.acked),
                  [(rx.broker_connected, dict(rx.handled)) for rx in workers],

@@ -144,3 +144,45 @@ def test_a_connection_cut_mid_message_is_an_error_not_a_hang():
     except OSError:
         return
     assert False, "a short read must raise"
+
+
+def test_a_deferred_subscribe_wait_returns_at_once():
+    # umqtt's subscribe() reads for its SUBACK right after the SUBSCRIBE: with
+    # `defer` that read raises EAGAIN without touching the socket.
+    stream = Stream(b"", arrived=0)
+    s = Inbound(stream, 256, {})
+    s.setblocking(True)
+    s.defer = True
+    try:
+        s.read(1)
+        raise AssertionError("the read should not have waited for the SUBACK")
+    except OSError as e:
+        assert e.args[0] == 11        # EAGAIN
+    assert not s.defer and stream.pos == 0
+
+
+def test_late_subacks_are_read_here_not_by_umqtt():
+    # Two SUBACKs in front of a PUBACK umqtt waits for, then a message
+    # check_msg reads: umqtt sees neither SUBACK.
+    data = b"\x90\x03\x00\x01\x01" + b"\x40\x02\x00\x03" + b"\x90\x03\x00\x02\x01" + \
+        publish(b"a/acks", b"ok")
+    s = Inbound(Stream(data), 256, {})
+    s.subacks = 2
+    s.setblocking(True)
+    assert s.read(1) == b"\x40" and s.read(1) == b"\x02" and s.read(2) == b"\x00\x03"
+    assert s.subacks == 1
+    assert wait_msg(s) == (0x30, b"a/acks", b"ok") and s.subacks == 0
+
+
+def test_a_refused_subscription_is_an_error():
+    # A NATS node electing a stream's leader answers 0x80: the link drops and
+    # dials the next node, as umqtt's own MQTTException made it.
+    stats = {}
+    s = Inbound(Stream(b"\x90\x03\x00\x01\x80"), 256, stats)
+    s.subacks = 1
+    try:
+        wait_msg(s)
+        raise AssertionError("a refused SUBSCRIBE passed")
+    except OSError as e:
+        assert e.args[0] == 111       # ECONNREFUSED
+    assert stats == {"refused_subscriptions": 1}
