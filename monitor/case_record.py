@@ -79,8 +79,15 @@ class CaseRecord:
             if v is not None:
                 line[k] = v
         line.update(detail)
-        line["id"] = step_id
+        line["id"] = step_id        # or, piped, a function of it (see settle)
         self.out.append(line)
+
+    def settle(self):
+        """After a piped transaction (Store.tx(piped=True)) is in: the steps'
+        ids, read from the answers that came with it."""
+        for line in self.out:
+            if callable(line["id"]):
+                line["id"] = line["id"]()
 
     # ---- the case ----
 
@@ -98,7 +105,8 @@ class CaseRecord:
             case.update(fields)
 
     def open_case(self, hub, plan, service=None, reason=None, trouble=None, **detail):
-        case = self.case(case_store.new_case(self.store, hub, plan, service, trouble, self.now()))
+        self.store.lock_hubs([hub])     # held already by what opens it: no statement
+        case = dict(case_store.new_case(self.store, hub, plan, service, trouble, self.now()))
         self.step(case, "open", service=service, reason=reason, **detail)
         self.timer(case["attention_ms"] + self.ack_ms, "ack_due", case=case)
         return case

@@ -16,10 +16,10 @@ def case(store, case_id):
 
 
 def new_case(store, hub, plan, service, trouble, t):
-    """A new open case, waiting for an operator's acknowledgement from t; its id."""
-    return store.insert(
+    """A new open case, waiting for an operator's acknowledgement from t; its row."""
+    return store.one(
         "INSERT INTO cases (hub, plan, service, trouble, opened_ms, attention_ms) "
-        "VALUES (?,?,?,?,?,?)", hub, plan, service, trouble, t, t)
+        "VALUES (?,?,?,?,?,?) RETURNING *", hub, plan, service, trouble, t, t)
 
 
 def set_case(store, case_id, fields):
@@ -102,12 +102,16 @@ def add_step(store, case_id, t, step, contact, service, reason, detail):
     as claimed by this process at t; its id."""
     if store.postgres:
         # Both rows in one statement: a round trip fewer per step, on the
-        # alarm's way to its case.
-        return store.one(
+        # alarm's way to its case. In a pipeline (Store.tx(piped=True)) the id
+        # is read once the transaction is in: a function that returns it.
+        cur = store.db.execute(
             "WITH step AS (INSERT INTO timeline (case_id, t, step, contact, service, reason, "
             "detail) VALUES (?,?,?,?,?,?,?) RETURNING id) INSERT INTO outbox (id, claimed_ms) "
             "SELECT id, ? FROM step RETURNING id",
-            case_id, t, step, contact, service, reason, detail, t)["id"]
+            (case_id, t, step, contact, service, reason, detail, t))
+        if store.db.pipe is not None:
+            return lambda: cur.fetchone()["id"]
+        return cur.fetchone()["id"]
     step_id = store.insert(
         "INSERT INTO timeline (case_id, t, step, contact, service, reason, detail) "
         "VALUES (?,?,?,?,?,?,?)", case_id, t, step, contact, service, reason, detail)

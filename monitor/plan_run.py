@@ -208,7 +208,8 @@ class PlanRun(CaseRecord):
         if later:
             self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, later["seq"],
                                 json.loads(later["body"])["signal"].get("name"))
-        self.call(case, 1, "plan")
+        # _act found the hub under no duress, in this transaction, with its hub held.
+        self._ring(case, 1, "plan")
         return case
 
     def _absorb(self, duress):
@@ -238,6 +239,10 @@ class PlanRun(CaseRecord):
         if self.duress_case(case["hub"]) is not None:
             raise Refused("hub %s is under duress: no calls to the premises or its contacts"
                           % case["hub"])
+        return self._ring(case, position, reason)
+
+    def _ring(self, case, position, reason):
+        """call(), the hub known to be under no duress."""
         contact = case_store.contact(self.store, case["hub"], position)
         if contact is None:
             self.step(case, "no_contact", contact=position, reason=reason)
