@@ -25,6 +25,7 @@ log = logging.getLogger("monitor")
 SECRET_CACHE_MS = 10_000
 SWEEP_MS = 5_000       # how often to look for missing test timers and undelivered steps
 SWEEP_ACCOUNTS = 5_000  # accounts looked at per sweep: all of them every SWEEP_MS * n / this
+_UNREAD = object()
 
 
 class _ItemFailed(Exception):
@@ -75,6 +76,7 @@ class Engine(threading.Thread):
         self.store = self.desk = None
         self._swept_to = ""         # the test-timer sweep's place in the accounts (hub order)
         self._last_sweep = clock.now_ms()
+        self._due = _UNREAD         # the next timer's due time as _timers read it
 
     def open(self):
         """The store connection, the Desk on it, and what a start catches up on.
@@ -147,10 +149,14 @@ class Engine(threading.Thread):
             elif not self.health.ok:
                 self._probe()
             self._timers()
-            if self.queue.empty():
+            if not items and self.queue.empty():
+                # Idle (the wait ran out): the outbox rows of delivered steps
+                # go now. In a stream they go with the next transaction
+                # (_begin), no round trip of their own between two alarms.
                 self.delivery.flush(self.store)
             if self.clock.now_ms() - self._last_sweep > SWEEP_MS:
                 self._last_sweep = self.clock.now_ms()
+                self._due = _UNREAD         # the sweep may add timers
                 self._arm_test_timers()
                 self._redeliver()
             self._store_ok()
@@ -205,7 +211,9 @@ class Engine(threading.Thread):
     def _next_timer_wait(self):
         if self.store is None:
             return 0
-        due = timers.next_due(self.store)
+        due, self._due = self._due, _UNREAD
+        if due is _UNREAD:
+            due = timers.next_due(self.store)
         # Other workers add timers too, so look again at least every 250 ms.
         if due is None:
             return 0.25
@@ -416,8 +424,12 @@ class Engine(threading.Thread):
     # ---- timers, test timers, undelivered steps ----
 
     def _timers(self):
-        if not timers.any_due(self.store, self.clock.now_ms()):
+        # The next due time, kept for the wait that follows when the queue is
+        # empty (_next_timer_wait): one lookup a pass, not two.
+        self._due = timers.next_due(self.store)
+        if self._due is None or self._due > self.clock.now_ms():
             return
+        self._due = _UNREAD
         with self.store.tx():
             self._begin()
             timers.fire_due(self.desk)

@@ -29,7 +29,7 @@ def delivered(store, ids):
         # ack. Should the server crash before it is written, the steps are
         # delivered again (at least once), and the next durable commit writes
         # it anyway. On the engine's way between two alarms.
-        store.forget("DELETE FROM outbox WHERE id = ANY(?::bigint[])", list(ids))
+        store.forget("DELETE FROM outbox WHERE id IN (%s)" % ",".join("%d" % i for i in ids))
         return
     with store.tx() as db:
         db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])

@@ -141,16 +141,13 @@ class Connection:
             except psycopg.Error:
                 pass        # the connection is gone: so is the transaction
 
-    def forget(self, sql, *args):
-        """One statement in a transaction of its own whose commit does not wait
-        for the disk (synchronous_commit off): for what a crash may undo
-        without harm. One round trip: the three statements go as a pipeline."""
+    def forget(self, sql):
+        """One statement (no parameters) in a transaction of its own whose
+        commit does not wait for the disk (synchronous_commit off): for what a
+        crash may undo without harm. One round trip and one call: the four
+        statements go as one simple query."""
         try:
-            with self.pipeline():
-                self.conn.execute("BEGIN")
-                self.conn.execute("SET LOCAL synchronous_commit = off")
-                self.conn.execute(placeholders(sql), args)
-                self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN; SET LOCAL synchronous_commit = off; %s; COMMIT" % sql)
         except BaseException:
             self.end_failed()
             raise

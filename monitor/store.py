@@ -222,12 +222,21 @@ class Store:
             self._connect()
             return self.db.execute(sql, args)
 
-    def forget(self, sql, *args):
-        """PostgreSQL: a write in a transaction of its own whose commit does not
-        wait for the disk (pg.Connection.forget), for what a crash may undo
-        without harm; never what an ack stands on."""
+    def forget(self, sql):
+        """PostgreSQL: a write (no parameters) in a transaction of its own whose
+        commit does not wait for the disk (pg.Connection.forget), for what a
+        crash may undo without harm; never what an ack stands on."""
         self._ready()
-        self.db.forget(sql, *args)
+        self.db.forget(sql)
+
+    def soon(self, sql, *args):
+        """A read sent now and answered when asked: a function that returns its
+        rows. In a pipeline (tx(piped=True)) reads sent one after another
+        come back in one round trip, not one each."""
+        if self.postgres and self.db.pipe is not None:
+            return self._execute(sql, args).fetchall
+        rows = self.q(sql, *args)
+        return lambda: rows
 
     def q(self, sql, *args):
         return self._execute(sql, args).fetchall()

@@ -67,10 +67,17 @@ class Counted:
 
         class Cursor:
             def __getattr__(self, name):
-                # Once the pipeline has ended, every answer is in: no wait.
-                if name.startswith("fetch") and counted._piped:
-                    counted.statements += 1
-                return getattr(cur, name)
+                attr = getattr(cur, name)
+                if not name.startswith("fetch"):
+                    return attr
+
+                def fetch(*a, **k):
+                    # A wait only while the pipeline runs and the answer is not
+                    # in (reads sent together come back together).
+                    if counted._piped and cur.pgresult is None:
+                        counted.statements += 1
+                    return attr(*a, **k)
+                return fetch
         return Cursor()
 
     def cursor(self, *args, **kw):
@@ -197,13 +204,14 @@ def test_an_alarm_opens_its_case_and_places_its_call_in_few_round_trips(engine, 
         assert sent <= 25, "%d statements for one alarm" % sent
 
 
-def test_an_alarm_burst_waits_on_the_disk_once_per_alarm_in_few_statements(engine, db):
-    """The bench's burst (an alarm every 10 ms, each to an idle engine):
-    all that the loop does for one alarm, from its batch to the idle work
-    after it, is on the next alarm's way to its case. One commit per alarm
-    waits for the disk (the one its case and ack stand on); dropping the
-    outbox rows of delivered steps need not (lost in a crash, a step is
-    delivered again, as after any crash), and each statement is a round trip."""
+def test_an_alarm_burst_waits_on_the_disk_once_per_alarm_in_few_round_trips(engine, db):
+    """The bench's burst (an alarm every 10 ms): each comes alone to an
+    engine waiting for it, and all that the loop does for one alarm, from
+    its batch to the wait for the next, is on the next alarm's way to its
+    case. One commit per alarm waits for the disk (the one its case and ack
+    stand on); dropping the outbox rows of delivered steps need not (lost in
+    a crash, a step is delivered again, as after any crash). On a busy
+    machine each round trip is a wait for the server's process to get a core."""
     clock = engine.clock
     hubs = engine.hubs[:20]
     counted = None
@@ -211,15 +219,15 @@ def test_an_alarm_burst_waits_on_the_disk_once_per_alarm_in_few_statements(engin
         counted = engine.store.db.conn = Counted(engine.store.db.conn)
     statements, commits = [], []
     try:
-        engine.once()       # the secrets and the first look at the timers, before the burst
+        assert engine.once()        # waits for the first: looks the next timer up
         for seq, hub in enumerate(hubs, 1):
             before = counted and (counted.statements, counted.durable_commits)
             engine.queue.put(_event(clock, hub, 1, "E130"))
-            assert engine.once()        # the alarm's batch
-            assert engine.once()        # idle until the next one
+            assert engine.once()    # the alarm's batch, and the wait for the next
             if counted:
                 statements.append(counted.statements - before[0])
                 commits.append(counted.durable_commits - before[1])
+        assert engine.once()        # idle: the wait ran out
     finally:
         if counted is not None:
             engine.store.db.conn = counted._conn
@@ -228,7 +236,7 @@ def test_an_alarm_burst_waits_on_the_disk_once_per_alarm_in_few_statements(engin
     if counted is not None:
         # Before: 2 commits waited on the disk per alarm, in 31 round trips.
         assert commits == [1] * len(hubs)
-        assert max(statements) <= 16, statements
+        assert max(statements) <= 8, statements
 
 
 def test_the_test_timer_sweep_looks_at_a_slice_of_the_accounts_each_time(engine, db,
