@@ -119,7 +119,11 @@ class Connection:
         """Statements sent without waiting for each one's answer: a write that
         needs no result costs no round trip, a read waits for its own answer
         (and so for those before it). A write's error comes out at the next
-        read, at sync() or at the end, which waits for every answer."""
+        read, at sync() or at the end, which waits for every answer. With a
+        libpq older than 14 (no pipeline mode), each statement waits as ever."""
+        if not psycopg.Pipeline.is_supported():
+            yield
+            return
         with self.conn.pipeline() as pipe:
             self.pipe = pipe
             try:
