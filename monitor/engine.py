@@ -238,9 +238,9 @@ class Engine(threading.Thread):
     def _batch(self, items):
         """Items in one transaction. Messages go optimistically, without a
         savepoint each (two statements fewer per signal: a quarter of them, and
-        a round trip each on PostgreSQL; there, as one pipeline); should one fail, nothing of that
-        attempt is kept and the batch goes again with a savepoint per item, so
-        the bad one fails alone. A console call always has its savepoint: it
+        a round trip each on PostgreSQL, where they go as one pipeline); should
+        one fail, nothing of that attempt is kept and the batch goes again with
+        a savepoint per item, so the bad one fails alone. A console call always has its savepoint: it
         is refused often (a case already closed) and is alone in its batch."""
         if all(type(item) is Msg for item in items):
             try:
@@ -250,7 +250,7 @@ class Engine(threading.Thread):
             except Exception as e:
                 # Piped (PostgreSQL), a write's error may come out only at the
                 # commit, past every item's own handler.
-                if health.store_fault(e):
+                if not self.store.postgres or health.store_fault(e):
                     raise
         return self._commit(items, isolate=True)
 
