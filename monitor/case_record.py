@@ -79,8 +79,15 @@ class CaseRecord:
             if v is not None:
                 line[k] = v
         line.update(detail)
-        line["id"] = step_id
+        line["id"] = step_id        # or, piped, a function of it (see settle)
         self.out.append(line)
+
+    def settle(self):
+        """After a piped transaction (Store.tx(piped=True)) is in: the steps'
+        ids, read from the answers that came with it."""
+        for line in self.out:
+            if callable(line["id"]):
+                line["id"] = line["id"]()
 
     # ---- the case ----
 
@@ -98,7 +105,8 @@ class CaseRecord:
             case.update(fields)
 
     def open_case(self, hub, plan, service=None, reason=None, trouble=None, **detail):
-        case = self.case(case_store.new_case(self.store, hub, plan, service, trouble, self.now()))
+        self.store.lock_hubs([hub])     # held already by what opens it: no statement
+        case = dict(case_store.new_case(self.store, hub, plan, service, trouble, self.now()))
         self.step(case, "open", service=service, reason=reason, **detail)
         self.timer(case["attention_ms"] + self.ack_ms, "ack_due", case=case)
         return case
@@ -116,18 +124,34 @@ class CaseRecord:
         since = case.get("attention_ms")
         return int(since is not None and since + self.ack_ms <= self.now())
 
-    def open_cases(self, hub, plan=None):
-        return case_store.open_cases(self.store, hub, plan)
+    # live: the hub's live cases as read once for a signal (case_store.live_cases),
+    # while nothing of them has changed since; None: read what is asked.
 
-    def duress_case(self, hub):
+    def open_cases(self, hub, plan=None, live=None):
+        if live is None:
+            return case_store.open_cases(self.store, hub, plan)
+        return [_case(c) for c in live if c["status"] == "open" and plan in (None, c["plan"])]
+
+    def duress_case(self, hub, live=None):
         """The hub's duress case until an operator closes it, else None. Police
         were sent the moment it opened; while it stands, the hub is under duress."""
-        return case_store.standing_duress(self.store, hub)
+        if live is None:
+            return case_store.standing_duress(self.store, hub)
+        for c in reversed(live):
+            if c["plan"] == "duress" and c["closed_ms"] is None:
+                return _case(c)
+        return None
 
-    def dispatched_case(self, hub, service):
+    def dispatched_case(self, hub, service, live=None):
         """The hub's case that sent `service` within the follow-up window, not yet closed."""
-        return case_store.dispatched_since(self.store, hub, service,
-                                           self.now() - self.follow_up_ms)
+        since = self.now() - self.follow_up_ms
+        if live is None:
+            return case_store.dispatched_since(self.store, hub, service, since)
+        for c in reversed(live):
+            if c["status"] == "dispatched" and c["sent_service"] == service \
+                    and c["sent_ms"] >= since:
+                return _case(c)
+        return None
 
     # ---- endings ----
 
@@ -159,3 +183,10 @@ class CaseRecord:
     def close_trouble(self, case, reason):
         self._end(case, "closed", reason)
         self.step(case, "close", reason=reason)
+
+
+def _case(live_case):
+    """A case of case_store.live_cases as the case's own row reads."""
+    case = dict(live_case)
+    del case["sent_service"], case["sent_ms"]
+    return case

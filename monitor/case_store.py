@@ -16,10 +16,10 @@ def case(store, case_id):
 
 
 def new_case(store, hub, plan, service, trouble, t):
-    """A new open case, waiting for an operator's acknowledgement from t; its id."""
-    return store.insert(
+    """A new open case, waiting for an operator's acknowledgement from t; its row."""
+    return store.one(
         "INSERT INTO cases (hub, plan, service, trouble, opened_ms, attention_ms) "
-        "VALUES (?,?,?,?,?,?)", hub, plan, service, trouble, t, t)
+        "VALUES (?,?,?,?,?,?) RETURNING *", hub, plan, service, trouble, t, t)
 
 
 def set_case(store, case_id, fields):
@@ -52,6 +52,18 @@ def standing_duress(store, hub):
                     "AND status IN ('open', 'dispatched') AND closed_ms IS NULL "
                     "ORDER BY id DESC LIMIT 1", hub)
     return dict(row) if row else None
+
+
+def live_cases(store, hub):
+    """The hub's cases a signal may act on, oldest first, as dicts: the open
+    ones, and those dispatched and not yet closed by an operator, with their
+    dispatch's service and time (sent_service, sent_ms). What standing_duress,
+    open_cases and dispatched_since read, in one statement."""
+    return [dict(r) for r in store.q(
+        "SELECT cases.*, dispatches.service AS sent_service, dispatches.t AS sent_ms "
+        "FROM cases LEFT JOIN dispatches ON dispatches.case_id = cases.id WHERE cases.hub = ? "
+        "AND (cases.status = 'open' OR (cases.status = 'dispatched' AND cases.closed_ms IS NULL)) "
+        "ORDER BY cases.id", hub)]
 
 
 def dispatched_since(store, hub, service, since_ms):
@@ -102,12 +114,16 @@ def add_step(store, case_id, t, step, contact, service, reason, detail):
     as claimed by this process at t; its id."""
     if store.postgres:
         # Both rows in one statement: a round trip fewer per step, on the
-        # alarm's way to its case.
-        return store.one(
+        # alarm's way to its case. In a pipeline (Store.tx(piped=True)) the id
+        # is read once the transaction is in: a function that returns it.
+        cur = store.db.execute(
             "WITH step AS (INSERT INTO timeline (case_id, t, step, contact, service, reason, "
             "detail) VALUES (?,?,?,?,?,?,?) RETURNING id) INSERT INTO outbox (id, claimed_ms) "
             "SELECT id, ? FROM step RETURNING id",
-            case_id, t, step, contact, service, reason, detail, t)["id"]
+            (case_id, t, step, contact, service, reason, detail, t))
+        if store.db.pipe is not None:
+            return lambda: cur.fetchone()["id"]
+        return cur.fetchone()["id"]
     step_id = store.insert(
         "INSERT INTO timeline (case_id, t, step, contact, service, reason, detail) "
         "VALUES (?,?,?,?,?,?,?)", case_id, t, step, contact, service, reason, detail)
@@ -124,11 +140,15 @@ def signal_by_code(store, hub, epoch, seq, code):
 
 
 def new_signal(store, hub, seq, epoch, code, body, t, path):
-    """Store a signal (body: its JSON text); its id, or None when (hub, seq, body) is taken."""
-    return store.insert(
+    """Store a signal (body: its JSON text), unless (hub, seq, body) is taken
+    or, with an epoch, (hub, epoch, seq, code) is (signal_by_code): a
+    function returning its id, or None when it was not stored (Store.soon)."""
+    rows = store.soon(
         "INSERT INTO signals (hub, seq, epoch, code, body, received_ms, paths) "
-        "VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-        hub, seq, epoch, code, body, t, path)
+        "SELECT ?,?,?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM signals WHERE hub = ? "
+        "AND epoch = ? AND seq = ? AND code = ?) ON CONFLICT DO NOTHING RETURNING id",
+        hub, seq, epoch, code, body, t, path, hub, epoch, seq, code)
+    return lambda: next((r["id"] for r in rows()), None)
 
 
 def signal_by_body(store, hub, seq, body):
@@ -152,23 +172,31 @@ def set_signal_case(store, signal_id, case_id):
     store.db.execute("UPDATE signals SET case_id = ? WHERE id = ?", (case_id, signal_id))
 
 
-def same_seq_others(store, hub, seq, signal_id):
-    """The hub's other signals under this seq: (epoch, body) rows."""
-    return store.q("SELECT epoch, body FROM signals WHERE hub = ? AND seq = ? AND id <> ?",
-                   hub, seq, signal_id)
+def same_seq_others(store, hub, seq, body):
+    """The hub's signals under this seq with another body: (epoch, body)
+    rows, once asked (Store.soon). Read just after a signal with this body
+    is stored, they are the others under its seq ((hub, seq, body) is unique)."""
+    return store.soon("SELECT epoch, body FROM signals WHERE hub = ? AND seq = ? AND body <> ?",
+                      hub, seq, body)
 
 
 def first_later(store, hub, code, seq, epoch):
-    """The hub's first signal with this code after seq, within the epoch: (seq, body), or None."""
-    return store.one("SELECT seq, body FROM signals WHERE hub = ? AND code = ? "
-                     "AND seq > ? AND epoch IS NOT DISTINCT FROM ? "
-                     "ORDER BY seq LIMIT 1", hub, code, seq, epoch)
+    """The hub's first signal with this code after seq, within the epoch: (seq,
+    body) rows (one or none), once asked (Store.soon)."""
+    return store.soon("SELECT seq, body FROM signals WHERE hub = ? AND code = ? "
+                      "AND seq > ? AND epoch IS NOT DISTINCT FROM ? "
+                      "ORDER BY seq LIMIT 1", hub, code, seq, epoch)
 
 
 # ---- calls ----
 
 def contact(store, hub, position):
     return store.one("SELECT * FROM contacts WHERE hub = ? AND position = ?", hub, position)
+
+
+def contact_soon(store, hub, position):
+    """contact(), once asked (Store.soon): rows, one or none."""
+    return store.soon("SELECT * FROM contacts WHERE hub = ? AND position = ?", hub, position)
 
 
 def contact_after(store, hub, position):

@@ -18,6 +18,8 @@ def store_fault(exc):
     database driver with OperationalError/InterfaceError (psycopg and the DB-API)."""
     if isinstance(exc, sqlite3.OperationalError):
         return True
+    if type(exc).__name__ == "PipelineAborted":
+        return False        # an earlier statement of the pipeline failed, not the store
     for cls in type(exc).__mro__:
         if cls.__name__ in ("OperationalError", "InterfaceError") and \
                 cls.__module__.split(".")[0] in ("psycopg", "psycopg2", "asyncpg"):

@@ -17,6 +17,7 @@ a transaction-scoped advisory lock per hub before it reads that hub's state
 Row locks would not do: "no open case" is the absence of a row. The locks
 are taken in sorted order, all before the first read (receiver: the batch's
 hubs up front), so two workers can never wait on each other in a cycle."""
+import contextlib
 import functools
 import hashlib
 import re
@@ -99,6 +100,7 @@ class Connection:
         self.url = url
         self.conn = psycopg.connect(url, autocommit=True, row_factory=_rows,
                                     connect_timeout=max(1, int(timeout_s)))
+        self.pipe = None            # the pipeline the connection is in (see pipeline)
         # A statement stuck behind a lock for this long is an outage, not a wait.
         self.conn.execute("SET lock_timeout = %d" % int(timeout_s * 1000))
 
@@ -111,6 +113,48 @@ class Connection:
         cur = self.conn.cursor()
         cur.executemany(placeholders(sql), list(rows))
         return cur
+
+    @contextlib.contextmanager
+    def pipeline(self):
+        """Statements sent without waiting for each one's answer: a write that
+        needs no result costs no round trip, a read waits for its own answer
+        (and so for those before it). A write's error comes out at the next
+        read, at sync() or at the end, which waits for every answer. With a
+        libpq older than 14 (no pipeline mode), each statement waits as ever."""
+        if not psycopg.Pipeline.is_supported():
+            yield
+            return
+        with self.conn.pipeline() as pipe:
+            self.pipe = pipe
+            try:
+                yield
+            finally:
+                self.pipe = None
+
+    def sync(self):
+        """In a pipeline: wait for the answers to what was sent (a row count)."""
+        if self.pipe is not None:
+            self.pipe.sync()
+
+    def end_failed(self):
+        """After a failed transaction: end it, if the connection still has one."""
+        if not self.conn.closed and \
+                self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            try:
+                self.conn.execute("ROLLBACK")
+            except psycopg.Error:
+                pass        # the connection is gone: so is the transaction
+
+    def forget(self, sql):
+        """One statement (no parameters) in a transaction of its own whose
+        commit does not wait for the disk (synchronous_commit off): for what a
+        crash may undo without harm. One round trip and one call: the four
+        statements go as one simple query."""
+        try:
+            self.conn.execute("BEGIN; SET LOCAL synchronous_commit = off; %s; COMMIT" % sql)
+        except BaseException:
+            self.end_failed()
+            raise
 
     def script(self, sql):
         """Several statements, no parameters (schema scripts)."""

@@ -28,24 +28,27 @@ class PlanRun(CaseRecord):
             epoch = None
         self.store.lock_hubs([hub])
         code = str(sig.get("code"))
-        if epoch is not None:
-            known = case_store.signal_by_code(self.store, hub, epoch, sig["seq"], code)
-            if known is not None:
-                self._came_by(known, path)
-                return False
         text = json.dumps(body, sort_keys=True)
-        # New signals are the common case: insert first (one round trip on
-        # PostgreSQL), and look the resend up only when (hub, seq, body) was taken.
-        signal_id = case_store.new_signal(self.store, hub, sig["seq"], epoch, code, text,
-                                          self.now(), path)
+        # New signals are the common case: insert first, unless it is known by
+        # its identity, with the other signals under its seq (a seq reset?)
+        # read in the same round trip on PostgreSQL; look the resend up only
+        # when it was not stored.
+        stored = case_store.new_signal(self.store, hub, sig["seq"], epoch, code, text,
+                                       self.now(), path)
+        others = case_store.same_seq_others(self.store, hub, sig["seq"], text)
+        signal_id = stored()
         if signal_id is None:
-            known = case_store.signal_by_body(self.store, hub, sig["seq"], text)
+            known = None
+            if epoch is not None:
+                known = case_store.signal_by_code(self.store, hub, epoch, sig["seq"], code)
+            if known is None:
+                known = case_store.signal_by_body(self.store, hub, sig["seq"], text)
             if known is not None:
                 self._came_by(known, path)
-            return False        # a resend: the same body again
+            return False        # a resend: the same signal again
         before, self.via = self.via, (path if path != "mqtt" else None)
         try:
-            self._act(hub, sig, epoch, signal_id)
+            self._act(hub, sig, epoch, signal_id, others=others())
         finally:
             self.via = before
         return True
@@ -70,7 +73,7 @@ class PlanRun(CaseRecord):
                 return False
         body = dict(body, heard_ms=now)
         signal_id = case_store.new_signal(self.store, hub, sig["seq"], None, code,
-                                          json.dumps(body, sort_keys=True), now, path)
+                                          json.dumps(body, sort_keys=True), now, path)()
         if signal_id is None:
             return False        # the very same body in the same millisecond: a resend
         before, self.via = self.via, path
@@ -85,31 +88,35 @@ class PlanRun(CaseRecord):
         if path not in paths:
             case_store.set_signal_paths(self.store, row["id"], ",".join(paths + [path]))
 
-    def _act(self, hub, sig, epoch, signal_id, panel=False):
+    def _act(self, hub, sig, epoch, signal_id, panel=False, others=()):
+        """others: the hub's other signals under this seq (same_seq_others)."""
         meaning = plans.classify(sig)
         kind = meaning.kind
         code, seq = sig.get("code"), sig["seq"]
-        if not panel and self._seq_reused(hub, seq, epoch, sig, signal_id):
+        if not panel and seq_reused(others, sig, seq, epoch):
             self._seq_reset(hub, seq, epoch, code)
         case = None
         # Only these may join a duress case: the others need not look for one.
+        # What they look at, the hub's live cases, is read once (each read is
+        # a round trip on the alarm's way to its case).
         acts = kind in (plans.OPEN, plans.ATTACH, plans.KEYPAD_CANCEL)
-        duress = self.duress_case(hub) if acts else None
+        live = case_store.live_cases(self.store, hub) if acts else None
+        duress = self.duress_case(hub, live) if acts else None
         if duress is not None:
             case = self._join_duress(duress, meaning, code, seq, sig)
         elif kind == plans.OPEN:
             case = self._alarm(hub, meaning.plan, meaning.service, code, seq, sig, epoch,
-                               overtaken=not panel)
+                               overtaken=not panel, live=live)
         elif kind == plans.ATTACH:
-            found = self.open_cases(hub, meaning.plan)
+            found = self.open_cases(hub, meaning.plan, live)
             if found:
                 case = found[0]
                 self.step(case, "signal", code=code, seq=seq, zone=sig.get("zone"))
                 self.needs_attention(case)
             else:
-                case = self._update(hub, "police", code, seq, sig)
+                case = self._update(hub, "police", code, seq, sig, live)
         elif kind == plans.KEYPAD_CANCEL:
-            for open_case in self.open_cases(hub):
+            for open_case in self.open_cases(hub, live=live):
                 self._keypad_cancel(open_case, code, seq, sig.get("name"))
         elif kind == plans.TEST_REPORT:
             self.test_report(hub)
@@ -135,18 +142,18 @@ class PlanRun(CaseRecord):
                 not case_store.sent_by_duress(self.store, duress["id"], service):
             self.step(duress, "dispatch", service=service, reason="duress")
 
-    def _update(self, hub, service, code, seq, sig):
+    def _update(self, hub, service, code, seq, sig, live=None):
         """An alarm after a dispatch: news for the responders, not a second dispatch."""
-        case = self.dispatched_case(hub, service)
+        case = self.dispatched_case(hub, service, live)
         if case is not None:
             self.step(case, "update", service=service, reason="after_dispatch", code=code,
                       seq=seq, zone=sig.get("zone"), name=sig.get("name"))
             self.needs_attention(case)
         return case
 
-    def _same_alarm(self, hub, plan, service):
+    def _same_alarm(self, hub, plan, service, live=None):
         """The hub's open case of this very alarm (same plan and service), or None."""
-        for case in self.open_cases(hub, plan):
+        for case in self.open_cases(hub, plan, live):
             if case["service"] == service:
                 return case
         return None
@@ -170,21 +177,18 @@ class PlanRun(CaseRecord):
                     "sent_ms": case_store.dispatch_time(self.store, sent["id"]), "calls": False}
         return {"joins": None, "calls": case_store.contact(self.store, hub, 1) is not None}
 
-    def _seq_reused(self, hub, seq, epoch, sig, signal_id):
-        return seq_reused(case_store.same_seq_others(self.store, hub, seq, signal_id),
-                          sig, seq, epoch)
-
     def _seq_reset(self, hub, seq, epoch, code):
         self.store.count("seq_reset")
         if not [c for c in self.open_cases(hub, "trouble") if c["trouble"] == "seq_reset"]:
             self.open_case(hub, "trouble", reason="seq_reset", trouble="seq_reset", seq=seq,
                            epoch=epoch, code=code)
 
-    def _alarm(self, hub, plan, service, code, seq, sig, epoch=None, overtaken=True):
+    def _alarm(self, hub, plan, service, code, seq, sig, epoch=None, overtaken=True, live=None):
         # overtaken: look for a keypad cancel that overtook the alarm. A stock
         # panel sends one message at a time, in order, and its sequence
         # numbers wrap, so a higher one is no later: not for its signals.
-        case = self._same_alarm(hub, plan, service)
+        # live: the hub's live cases (_act), unchanged until the case is decided.
+        case = self._same_alarm(hub, plan, service, live)
         if case is not None:
             # The same alarm again (another zone, a resend under a new seq):
             # one case per alarm, one plan run.
@@ -192,23 +196,29 @@ class PlanRun(CaseRecord):
             self.needs_attention(case)
             return case
         if plan != "duress":
-            followed = self._update(hub, service, code, seq, sig)
+            followed = self._update(hub, service, code, seq, sig, live)
             if followed is not None:
                 return followed
+        later = first = None
+        if plan != "duress":
+            # Read with the case's INSERT, in one round trip on PostgreSQL.
+            # Order by seq, not arrival: a keypad cancel that overtook its alarm counts.
+            # Within this hub's epoch: a cancel from before its seqs started again is not later.
+            if overtaken:
+                later = case_store.first_later(self.store, hub, plans.KEYPAD_CANCEL_CODE, seq,
+                                               epoch)
+            first = case_store.contact_soon(self.store, hub, 1)
         case = self.open_case(hub, plan, service, reason=code, code=code, seq=seq,
                               zone=sig.get("zone"), name=sig.get("name"))
         if plan == "duress":
             self.dispatch(case, "duress")
             self._absorb(case)
             return case
-        # Order by seq, not arrival: a keypad cancel that overtook its alarm counts.
-        # Within this hub's epoch: a cancel from before its seqs started again is not later.
-        later = overtaken and case_store.first_later(self.store, hub, plans.KEYPAD_CANCEL_CODE,
-                                                     seq, epoch)
-        if later:
-            self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, later["seq"],
-                                json.loads(later["body"])["signal"].get("name"))
-        self.call(case, 1, "plan")
+        for row in later() if later else ():
+            self._keypad_cancel(case, plans.KEYPAD_CANCEL_CODE, row["seq"],
+                                json.loads(row["body"])["signal"].get("name"))
+        # _act found the hub under no duress, in this transaction, with its hub held.
+        self._ring(case, 1, "plan", next(iter(first()), None))
         return case
 
     def _absorb(self, duress):
@@ -238,7 +248,13 @@ class PlanRun(CaseRecord):
         if self.duress_case(case["hub"]) is not None:
             raise Refused("hub %s is under duress: no calls to the premises or its contacts"
                           % case["hub"])
-        contact = case_store.contact(self.store, case["hub"], position)
+        return self._ring(case, position, reason)
+
+    def _ring(self, case, position, reason, contact=False):
+        """call(), the hub known to be under no duress. contact: the contact
+        at that position as already read (None: there is none)."""
+        if contact is False:
+            contact = case_store.contact(self.store, case["hub"], position)
         if contact is None:
             self.step(case, "no_contact", contact=position, reason=reason)
             self._decide(case, position, answered=False, password_ok=False, request=None)

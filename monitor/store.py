@@ -101,11 +101,15 @@ class Store:
     # ---- transactions ----
 
     @contextlib.contextmanager
-    def tx(self):
+    def tx(self, piped=False):
         """A write transaction: committed whole, or rolled back whole.
         SQLite: BEGIN IMMEDIATE takes the one write lock up front. PostgreSQL:
         transactions run side by side; what they decide per hub they decide
-        under lock_hubs."""
+        under lock_hubs. piped (PostgreSQL): see _piped_tx."""
+        if piped and self.postgres:
+            with self._piped_tx() as db:
+                yield db
+            return
         self._ready()
         self._counts = []
         self._held = set()
@@ -134,6 +138,32 @@ class Store:
                 except ERRORS:
                     pass
             raise
+
+    @contextlib.contextmanager
+    def _piped_tx(self):
+        """tx() as one pipeline (pg.Connection.pipeline): BEGIN, the writes that
+        need no answer and COMMIT go without waiting each for its answer; only
+        the reads wait. It returns once the COMMIT's answer is in, so what
+        stands on the commit (an ack) still comes after it. No savepoints: a
+        statement's error may come out only at a later read, past where a
+        savepoint would have caught it; the caller's whole attempt fails."""
+        self._ready()
+        self._counts = []
+        self._held = set()
+        try:
+            with self.db.pipeline():
+                self.db.execute("BEGIN")
+                self._in_tx = True
+                yield self.db
+                self._flush_counts()
+                self._in_tx = False
+                self.db.execute("COMMIT")
+        except BaseException:
+            self._counts = []
+            self.db.end_failed()
+            raise
+        finally:
+            self._in_tx = False
 
     def _ready(self):
         """Outside a transaction, a PostgreSQL connection lost in an outage is
@@ -192,6 +222,22 @@ class Store:
             self._connect()
             return self.db.execute(sql, args)
 
+    def forget(self, sql):
+        """PostgreSQL: a write (no parameters) in a transaction of its own whose
+        commit does not wait for the disk (pg.Connection.forget), for what a
+        crash may undo without harm; never what an ack stands on."""
+        self._ready()
+        self.db.forget(sql)
+
+    def soon(self, sql, *args):
+        """A read sent now and answered when asked: a function that returns its
+        rows. In a pipeline (tx(piped=True)) reads sent one after another
+        come back in one round trip, not one each."""
+        if self.postgres and self.db.pipe is not None:
+            return self._execute(sql, args).fetchall
+        rows = self.q(sql, *args)
+        return lambda: rows
+
     def q(self, sql, *args):
         return self._execute(sql, args).fetchall()
 
@@ -200,7 +246,10 @@ class Store:
 
     def x(self, sql, *args):
         """A write; the number of rows it changed."""
-        return self._execute(sql, args).rowcount
+        cur = self._execute(sql, args)
+        if self.postgres:
+            self.db.sync()      # in a pipeline, the count comes with the answer
+        return cur.rowcount
 
     def insert(self, sql, *args):
         """An INSERT into a table with an `id` key: the new row's id, or None

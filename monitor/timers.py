@@ -15,10 +15,6 @@ def next_due(store):
     return store.one("SELECT MIN(due_ms) AS due FROM timers")["due"]
 
 
-def any_due(store, now_ms):
-    return store.one("SELECT 1 FROM timers WHERE due_ms <= ? LIMIT 1", now_ms) is not None
-
-
 def fire_due(desk, limit=100):
     """Inside the caller's transaction: claim and fire what is due now. One
     timer that fails is rolled back alone (and logged); the rest still fire."""
