@@ -142,10 +142,13 @@ class HubSim:
     def up(self):
         self._set_contacts([])
 
-    def _set_contacts(self, contacts):
+    def _set_contacts(self, contacts, for_ms=None):
         self._contacts = contacts
         self._contacts_id += 1
-        self._send({"contacts": contacts, "id": self._contacts_id})
+        msg = {"contacts": contacts, "id": self._contacts_id}
+        if for_ms is not None:
+            msg["for_ms"] = for_ms
+        self._send(msg)
         return self._contacts_id
 
     def keys(self, text, press_ms=0, gap_ms=0, timeout=10):
@@ -176,7 +179,10 @@ class HubSim:
                 self._cond.wait(min(left, 0.2))
 
     def hold(self, keys, ms):
-        self.down(keys)
+        """Hold keys for `ms` real ms: the hub lets them go itself after `ms` x
+        speed of its own time, so a late "up" (a busy machine) cannot make the
+        hold it sees longer, and a short hold stay short."""
+        self._set_contacts([self._key_contact(k) for k in keys], for_ms=int(ms * self.speed))
         time.sleep(ms / 1000)
         self.up()
 

@@ -3,6 +3,8 @@
 #
 # In (JSON per line): {"level": {"PIN": 0|1}}   input pin levels
 #                     {"contacts": [[ROW_PIN, COL_PIN], ...], "id": N}  keypad keys down
+#                       with "for_ms": MS, let go after MS of hub time (a held
+#                       key's length is the hub's, however late the "up" line)
 #                     {"advert": {"mac": "AA:..", "data": "HEX", "rssi": -60}}
 #                     {"person_ms": MS}  a person types: hub time at real speed
 #                                        for MS real ms (shims/time.py)
@@ -36,6 +38,7 @@ SCANS_SEEN = 4
 _scan_pin = int(os.getenv("SIM_SCAN_PIN") or -1)
 _contacts_id = None
 _scans = 0
+_let_go_at = None    # hub ticks at which the held keys are let go
 for _kv in (os.getenv("SIM_LEVELS") or "").split(","):
     if "=" in _kv:
         levels[int(_kv.split("=")[0])] = int(_kv.split("=")[1])
@@ -102,6 +105,7 @@ def _handle(msg):
         contacts = [(r, c) for r, c in msg["contacts"]]
         _contacts_id = msg.get("id")
         _scans = 0
+        _let_go(msg.get("for_ms"))
     if "advert" in msg and len(adverts) < _MAX_ADVERTS:
         adverts.append(msg["advert"])
     if "person_ms" in msg:
@@ -120,8 +124,22 @@ def driven_low(pin):
         _contacts_id = None
 
 
+def _let_go(for_ms):
+    global _let_go_at
+    _let_go_at = None
+    if for_ms is not None:
+        import time     # the hub's clock: the shim beside this one
+        _let_go_at = time.ticks_add(time.ticks_ms(), for_ms)
+
+
 def read(pin, default):
+    global contacts, _let_go_at
     poll()
+    if _let_go_at is not None:
+        import time
+        if time.ticks_diff(time.ticks_ms(), _let_go_at) >= 0:
+            contacts = []
+            _let_go_at = None
     for r, c in contacts:
         if c == pin and driven.get(r, 1) == 0:
             return 0
