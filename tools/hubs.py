@@ -256,6 +256,22 @@ class Hubs:
         self.wait_acked(keys, 10)
         return keys, per_s, achieved
 
+    def once_each(self, code, seconds, rng=None, **fields):
+        """Every hub sends code once, in a random order, evenly over `seconds`
+        (an area power cut: each hub reports its mains loss). Returns the keys
+        sent and when the last went out (monotonic)."""
+        hubs = list(self.names)
+        (rng or random.Random(len(hubs))).shuffle(hubs)
+        keys = []
+        t0 = time.monotonic()
+        for i, hub in enumerate(hubs):
+            due = t0 + i * seconds / len(hubs)
+            now = time.monotonic()
+            if due > now:
+                time.sleep(due - now)
+            keys.append((hub, self.signal(hub, code, **fields)))
+        return keys, time.monotonic()
+
     def p99(self, keys):
         """(p99, p50) ack latency of keys in seconds (unacked count as infinite)."""
         with self.lock:
