@@ -14,6 +14,7 @@ broker's load, not the service's.
 
 For the benchmark's load steps each simulated hub sends one signal a minute
 plus its test report every hour (the default test interval)."""
+import collections
 import random
 import threading
 import time
@@ -44,6 +45,7 @@ class Hubs:
         self.sent = {}                  # (hub, seq) -> payload
         self.sent_at = {}               # (hub, seq) -> monotonic time of first send
         self.acked = {}                 # (hub, seq) -> monotonic time of first ack
+        self.acks_of = collections.Counter()    # (hub, seq) -> acks received for it
         self.in_flight = {}             # mid -> (hub, seq): published, no PUBACK yet
         self._pubacked = set()          # mids PUBACKed before in_flight had them
         self._flight = threading.Lock()     # never held while calling paho
@@ -120,6 +122,7 @@ class Hubs:
             else:
                 for s in seqs:
                     self.acked.setdefault((hub, s), now)
+                    self.acks_of[(hub, s)] += 1
             self.lock.notify_all()
 
     def _check_ack(self, hub, secret, payload):
