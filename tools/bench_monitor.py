@@ -462,5 +462,5 @@ if __name__ == "__main__":
         sys.exit("--backend=sqlite or --backend=postgresql")
     sys.exit(main(load="--no-load" not in sys.argv and "--power-cut-only" not in sys.argv,
                   rates="--load-only" not in sys.argv and "--power-cut-only" not in sys.argv,
-                  power_cut="--no-load" not in sys.argv and "--load-only" not in sys.argv,
+                  power_cut="--no-load" not in sys.argv,
                   backends_run=only or ("sqlite", "postgresql")))
