@@ -280,10 +280,14 @@ def hubs_without_test_timer(store, after=None, upto=None):
     if upto is None:
         return store.q("SELECT hub, last_test_ms, created_ms FROM accounts a WHERE NOT EXISTS "
                        "(SELECT 1 FROM timers t WHERE t.kind = 'test_due' AND t.hub = a.hub)")
-    # The timers' side bounded too, or PostgreSQL hashes every test timer.
+    # The timers' side bounded too, or PostgreSQL hashes every test timer. NOT
+    # IN, not NOT EXISTS: on accounts just imported, not yet analysed,
+    # PostgreSQL planned NOT EXISTS as a nested loop over the slice's timers
+    # per account (1.5 s for 5,000); NOT IN is hashed whatever it guesses.
+    # (The range leaves out a NULL hub, which would make NOT IN match nothing.)
     return store.q("SELECT hub, last_test_ms, created_ms FROM accounts a WHERE hub > ? "
-                   "AND hub <= ? AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.kind = "
-                   "'test_due' AND t.hub = a.hub AND t.hub > ? AND t.hub <= ?)",
+                   "AND hub <= ? AND hub NOT IN (SELECT t.hub FROM timers t WHERE t.kind = "
+                   "'test_due' AND t.hub > ? AND t.hub <= ?)",
                    after, upto, after, upto)
 
 

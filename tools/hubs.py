@@ -14,6 +14,7 @@ broker's load, not the service's.
 
 For the benchmark's load steps each simulated hub sends one signal a minute
 plus its test report every hour (the default test interval)."""
+import collections
 import random
 import threading
 import time
@@ -44,6 +45,7 @@ class Hubs:
         self.sent = {}                  # (hub, seq) -> payload
         self.sent_at = {}               # (hub, seq) -> monotonic time of first send
         self.acked = {}                 # (hub, seq) -> monotonic time of first ack
+        self.acks_of = collections.Counter()    # (hub, seq) -> acks received for it
         self.in_flight = {}             # mid -> (hub, seq): published, no PUBACK yet
         self._pubacked = set()          # mids PUBACKed before in_flight had them
         self._flight = threading.Lock()     # never held while calling paho
@@ -120,6 +122,7 @@ class Hubs:
             else:
                 for s in seqs:
                     self.acked.setdefault((hub, s), now)
+                    self.acks_of[(hub, s)] += 1
             self.lock.notify_all()
 
     def _check_ack(self, hub, secret, payload):
@@ -255,6 +258,22 @@ class Hubs:
         achieved = len(keys) / (time.monotonic() - t0)
         self.wait_acked(keys, 10)
         return keys, per_s, achieved
+
+    def once_each(self, code, seconds, rng=None, **fields):
+        """Every hub sends code once, in a random order, evenly over `seconds`
+        (an area power cut: each hub reports its mains loss). Returns the keys
+        sent and when the last went out (monotonic)."""
+        hubs = list(self.names)
+        (rng or random.Random(len(hubs))).shuffle(hubs)
+        keys = []
+        t0 = time.monotonic()
+        for i, hub in enumerate(hubs):
+            due = t0 + i * seconds / len(hubs)
+            now = time.monotonic()
+            if due > now:
+                time.sleep(due - now)
+            keys.append((hub, self.signal(hub, code, **fields)))
+        return keys, time.monotonic()
 
     def p99(self, keys):
         """(p99, p50) ack latency of keys in seconds (unacked count as infinite)."""
