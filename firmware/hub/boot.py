@@ -18,8 +18,9 @@ from panel import contact_id as CID
 from panel.compat import const
 
 # The retained keys not per zone (hub/presence.py's _OWN_KEYS: the panel's
-# config, the status, the answer); host_tests/test_record_layouts.py holds them alike.
-_RETAINED_OWN = const(3)
+# config, the status, the answer, the mains' state and config);
+# host_tests/test_record_layouts.py holds them alike.
+_RETAINED_OWN = const(5)
 # Board.mains_sense: (GPIO, the level it reads while the mains is on).
 _PIN = const(0)
 _PRESENT = const(1)

@@ -101,7 +101,7 @@ class Hub:
         if self.link is not None:
             from hub.presence import Presence
             self.presence = Presence(self.link, self.panel.zones, discovery_prefix, prefix,
-                                     hub_id)
+                                     hub_id, None if self.mains is None else self.panel.ac.lost)
 
     # ---- the loop ----
 
@@ -127,7 +127,10 @@ class Hub:
             for zone, event in self.wired.poll(now):
                 self._zone(now, zone, event)
         if self.mains is not None:
+            lost = p.ac.lost
             p.mains(now, self.mains())
+            if p.ac.lost != lost and self.presence is not None:
+                self.presence.mains(p.ac.lost)
         for mac, data, rssi in self.adverts.take():
             self.sensors.last = None
             for zone, event in self.sensors.advert(mac, data, rssi):

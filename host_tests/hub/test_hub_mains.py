@@ -22,9 +22,10 @@ def test_mains_off_past_the_delay_is_e301_its_return_r301_and_a_blip_nothing(bro
         board = json.load(f)
     board["mains_sense"] = {"pin": MAINS, "present": 1}
     status = "%s/%s/status" % (PREFIX, HUB)
-    clear_retained(broker.port, [status])
+    power = "%s/%s/mains" % (PREFIX, HUB)                  # Home Assistant's power sensor
+    clear_retained(broker.port, [status, power])
     m = Monitor(broker.port, PREFIX, HUB, bytes.fromhex(DEMO["secret"]), auto_ack=True)
-    w = Watcher(broker.port, [status])
+    w = Watcher(broker.port, [status, power, "homeassistant/binary_sensor/%s/#" % HUB])
     sim = HubSim(str(tmp_path / "hub"), demo_config(broker.port), board=board, speed=SPEED,
                  levels={**CLOSED_LOOPS, MAINS: 1})
     try:
@@ -34,6 +35,9 @@ def test_mains_off_past_the_delay_is_e301_its_return_r301_and_a_blip_nothing(bro
         sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=15)
         assert m.wait(lambda: 2 in m.seqs(), timeout=15)          # E305, R401
         armed = len(sim.lines)
+        assert w.wait(power, b"ON")
+        sensor = json.loads(w.wait("homeassistant/binary_sensor/%s/mains-power/config" % HUB))
+        assert sensor["device_class"] == "power" and sensor["state_topic"] == power
 
         def codes():
             return [e["signal"]["code"] for e in m.events]
@@ -55,6 +59,7 @@ def test_mains_off_past_the_delay_is_e301_its_return_r301_and_a_blip_nothing(bro
         assert sig["zone"] == 0
         assert sim.pin(sim.siren_pin) == 0
         assert [o for o in sim.lines[armed:] if "state" in o or "siren" in o] == []
+        assert w.wait(power, b"OFF")
         assert w.wait(status, timeout=20) is not None
         deadline = time.monotonic() + 20
         while json.loads(w.seen[status]).get("mains") != "lost":
@@ -64,6 +69,7 @@ def test_mains_off_past_the_delay_is_e301_its_return_r301_and_a_blip_nothing(bro
         sim.level(MAINS, 1)
         assert m.wait(lambda: "R301" in codes(), timeout=20), codes()
         assert codes().count("E301") == 1 and codes().count("R301") == 1
+        assert w.wait(power, b"ON")
         assert [o for o in sim.lines[armed:] if "state" in o or "siren" in o] == []
     finally:
         sim.stop()
