@@ -269,7 +269,7 @@ class Board:
             raise ConfigError("board.mains_sense", "must be an object with pin and present")
         pin = _int(v, "pin", None, 0, 48, "board.mains_sense.pin")
         if pin is None:
-            raise ConfigError("board.mains_sense.pin", "is required: the GPIO that senses the mains")
+            raise ConfigError("board.mains_sense.pin", "is required: the GPIO sensing the mains")
         self.check_pin(pin, "board.mains_sense.pin")
         used = self.rows + self.cols + [o[_PIN] for o in (self.siren, self.buzzer, self.led) if o]
         if pin in used:
