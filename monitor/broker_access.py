@@ -70,8 +70,9 @@ def acl_text(hubs, prefix="alarm", discovery_prefix="homeassistant"):
     lines.append("topic write %s/+/acks" % prefix)
     lines.append("topic write %s/+/commands" % prefix)
     lines += ["", "user %s" % HA_USER]
-    # answer: why the hub refused a command (the alarm panel's attributes).
-    for leaf in ("availability", "state", "answer", "zone/#"):
+    # answer: why the hub refused a command (the alarm panel's attributes);
+    # mains: its mains power sensor.
+    for leaf in ("availability", "state", "answer", "mains", "zone/#"):
         lines.append("topic read %s/+/%s" % (prefix, leaf))
     lines.append("topic read %s/#" % discovery_prefix)
     lines.append("topic write %s/status" % discovery_prefix)     # its own birth message
@@ -81,7 +82,7 @@ def acl_text(hubs, prefix="alarm", discovery_prefix="homeassistant"):
         base = "%s/%s/" % (prefix, hub)
         lines += ["", "user %s" % hub]
         # Only the hub (and the broker, for its Last Will) writes these.
-        for leaf in ("availability", "state", "answer", "events", "status", "zone/#"):
+        for leaf in ("availability", "state", "answer", "events", "status", "mains", "zone/#"):
             lines.append("topic write " + base + leaf)
         lines.append("topic write %s/+/%s/#" % (discovery_prefix, hub))
         lines.append("topic read " + base + "acks")

@@ -68,13 +68,14 @@ def permissions(hubs, prefix="alarm", discovery_prefix="homeassistant"):
                                                            "status")]
                        + ["%s.*.zone.>" % p, "%s.binary_sensor.>" % d]),
         HA_USER: (["%s.status" % d, "%s.*.commands" % p],
-                  ["%s.*.availability" % p, "%s.*.state" % p, "%s.*.zone.>" % p,
+                  ["%s.*.availability" % p, "%s.*.state" % p, "%s.*.mains" % p, "%s.*.zone.>" % p,
                    "%s.>" % d]),
     }
     for hub in hubs:
         broker_access.check_user(hub)
         base = "%s.%s." % (p, hub)
-        rights[hub] = ([base + leaf for leaf in ("availability", "state", "events", "status")]
+        rights[hub] = ([base + leaf for leaf in ("availability", "state", "events", "status",
+                                                 "mains")]
                        + [base + "zone.>", "%s.*.%s.>" % (d, hub)],
                        [base + "acks", base + "commands"])
     return rights

@@ -30,9 +30,14 @@ class HubSim:
                  reset_cause=None, firmware=None, levels=None):
         self.workdir = workdir
         self.config = config
-        self.board_name = board
-        with open(os.path.join(BOARDS, board + ".json")) as f:
-            self.board = json.load(f)
+        # board: a file's name in boards/, or a board of one's own (a dict), as
+        # an installer's wiring adds to it (a mains sense).
+        self.board_name = board if isinstance(board, str) else None
+        if self.board_name is None:
+            self.board = board
+        else:
+            with open(os.path.join(BOARDS, board + ".json")) as f:
+                self.board = json.load(f)
         self.speed = speed
         self.ticks_start = ticks_start
         self.reset_cause = reset_cause
@@ -57,8 +62,12 @@ class HubSim:
         if self.config is not None:
             with open(os.path.join(self.workdir, "config.json"), "w") as f:
                 json.dump(self.config, f)
-        shutil.copy(os.path.join(BOARDS, self.board_name + ".json"),
-                    os.path.join(self.workdir, "board.json"))
+        if self.board_name is None:
+            with open(os.path.join(self.workdir, "board.json"), "w") as f:
+                json.dump(self.board, f)
+        else:
+            shutil.copy(os.path.join(BOARDS, self.board_name + ".json"),
+                        os.path.join(self.workdir, "board.json"))
         server = socket.socket()
         server.bind(("127.0.0.1", 0))
         server.listen(1)

@@ -18,8 +18,12 @@ from panel import contact_id as CID
 from panel.compat import const
 
 # The retained keys not per zone (hub/presence.py's _OWN_KEYS: the panel's
-# config, the status, the answer); host_tests/test_record_layouts.py holds them alike.
-_RETAINED_OWN = const(3)
+# config, the status, the answer, the mains' state and config);
+# host_tests/test_record_layouts.py holds them alike.
+_RETAINED_OWN = const(5)
+# Board.mains_sense: (GPIO, the level it reads while the mains is on).
+_PIN = const(0)
+_PRESENT = const(1)
 
 CAUSES = {1: "power_on", 2: "hard_reset", 3: "watchdog", 4: "deep_sleep", 5: "soft_reset"}
 WDT_MS = 8000
@@ -124,11 +128,17 @@ def build(root="", machine=None):
         panel.system_trouble(now, CID.COMM, "mqtt")
     elif link is not None:
         link.watermark = cmd_id
+    mains = None
+    if board.mains_sense:
+        sense = Pin(board.mains_sense[_PIN], Pin.IN)     # the divider drives it: no pull
+        present = board.mains_sense[_PRESENT]
+        mains = lambda: sense.value() == present
     hub = Hub(panel, store, keypad=keypad, wired=wired, sensors=sensors, siren=siren,
               buzzer=buzzer, led=led, link=link, outbox=outbox, clock=wall.now, wallclock=wall)
     if settings.dc09:
         settings.dc09(hub, wall)     # hub/dc09.py: puts the DC-09 path on the loop
     hub.heap = heap_watch()
+    hub.mains = mains
     hub.users_fingerprint = fingerprint
     hub.damaged = damage or None    # nothing damaged: no dict kept for the life of the hub
     room = None

@@ -48,6 +48,11 @@ def zone_topic(discovery_prefix, hub_id, level):
     return "%s/binary_sensor/%s/%s/config" % (discovery_prefix, hub_id, level)
 
 
+def mains_topic(discovery_prefix, hub_id):
+    # "-": no zone's slug has one, so no zone named "mains power" takes its topic.
+    return "%s/binary_sensor/%s/mains-power/config" % (discovery_prefix, hub_id)
+
+
 def _device(hub_id):
     return {"identifiers": [hub_id], "name": "Alarm hub " + hub_id,
             "manufacturer": "Open home alarm", "model": "ESP32 hub", "sw_version": VERSION}
@@ -63,6 +68,16 @@ def panel_config(base, hub_id):
         "command_template": COMMAND_TEMPLATE, "qos": 1,
         "code": "REMOTE_CODE", "code_arm_required": False, "code_disarm_required": True,
         "supported_features": ["arm_home", "arm_away"],
+        "availability_topic": base + "/availability",
+    }).encode()
+
+
+def mains_config(base, hub_id):
+    # On while the mains is: off once AC loss is reported (E301), as the
+    # station was told, not at every flicker of the sense input.
+    return json.dumps({
+        "name": "Mains power", "unique_id": hub_id + "_mains", "device": _device(hub_id),
+        "state_topic": base + "/mains", "device_class": "power", "qos": 1,
         "availability_topic": base + "/availability",
     }).encode()
 

@@ -30,6 +30,7 @@ class Hub:
     radio_stall_ms = 90000   # no scan (re)started for this long: the radio task is dead
     dc09 = None              # uplink.dc09_link.Dc09 when the hub reports over DC-09 too
     heap = None              # hub.heap.Heap where the runtime reports its heap
+    mains = None             # () -> True while the mains is on, on a board that senses it
 
     def __init__(self, panel, store, keypad=None, wired=None, sensors=None,
                  siren=None, buzzer=None, led=None, link=None, outbox=None,
@@ -100,7 +101,7 @@ class Hub:
         if self.link is not None:
             from hub.presence import Presence
             self.presence = Presence(self.link, self.panel.zones, discovery_prefix, prefix,
-                                     hub_id)
+                                     hub_id, None if self.mains is None else self.panel.ac.lost)
 
     # ---- the loop ----
 
@@ -125,6 +126,11 @@ class Hub:
         if self.wired is not None:
             for zone, event in self.wired.poll(now):
                 self._zone(now, zone, event)
+        if self.mains is not None:
+            lost = p.ac.lost
+            p.mains(now, self.mains())
+            if p.ac.lost != lost and self.presence is not None:
+                self.presence.mains(p.ac.lost)
         for mac, data, rssi in self.adverts.take():
             self.sensors.last = None
             for zone, event in self.sensors.advert(mac, data, rssi):
@@ -206,6 +212,10 @@ class Hub:
               "panel_refused": self.panel.refused}
         if self.damaged:
             st["damaged"] = self.damaged
+        ac = self.panel.ac
+        # "lost" once E301 went out; "off" while the loss is still within its delay.
+        st["mains"] = "unsupervised" if self.mains is None else \
+            "lost" if ac.lost else "on" if ac.on else "off"
         if self.sensors is not None:
             st["adverts"] = self.sensors.counts
             if self.sensors.enrolling:

@@ -17,14 +17,18 @@ _ZONE_ATTRS = const(0x200)
 _ZONE_CONFIG = const(0x300)
 _PANEL_CONFIG = const(0x400)
 _ANSWER = const(0x500)
-_OWN_KEYS = const(3)         # retained keys not per zone: panel config, status, answer
+_MAINS = const(0x600)
+_MAINS_CONFIG = const(0x700)
+# Retained keys not per zone: panel config, status, answer, and the mains'
+# state and config (room held for them on a board without a mains sense too).
+_OWN_KEYS = const(5)
 _NO_REFUSAL = b"{}"
 
 
 class Presence:
     status_ms = 60000        # how often the counters go out on the status topic
 
-    def __init__(self, link, zones, discovery_prefix, prefix, hub_id):
+    def __init__(self, link, zones, discovery_prefix, prefix, hub_id, mains_lost=None):
         # First, before anything else takes the free block boot left for it
         # (hub/boot.py): the retained table at its final size (each zone's
         # state, attributes and discovery config, the panel's config, the
@@ -58,6 +62,13 @@ class Presence:
                 link.publish_retained(_ZONE_CONFIG + i, build)
         for i in range(len(zones)):
             link.publish_retained(_ZONE_STATE + i, b"ON" if zones.is_(i, Z.OPEN) else b"OFF")
+        if mains_lost is not None:      # None: the board senses no mains
+            if discovery_prefix:
+                link.publish_retained(_MAINS_CONFIG, build)
+            self.mains(mains_lost)
+
+    def mains(self, lost):
+        self.link.publish_retained(_MAINS, b"OFF" if lost else b"ON")
 
     def zone(self, name, event):
         if event == "close" or event == "tamper_restore":
@@ -99,6 +110,10 @@ class Presence:
             return ha.panel_topic(self.discovery_prefix, self.hub_id)
         if key == _ANSWER:
             return self.base + "/answer"
+        if key == _MAINS:
+            return self.base + "/mains"
+        if key == _MAINS_CONFIG:
+            return ha.mains_topic(self.discovery_prefix, self.hub_id)
         kind = key & ~0xFF
         level = self.levels[key & 0xFF]
         if kind == _ZONE_CONFIG:
@@ -108,6 +123,8 @@ class Presence:
     def _discovery(self, key):
         if key == _PANEL_CONFIG:
             return ha.panel_config(self.base, self.hub_id)
+        if key == _MAINS_CONFIG:
+            return ha.mains_config(self.base, self.hub_id)
         i = key & 0xFF
         zs = self.zones
         return ha.zone_config(self.base, self.hub_id, zs.numbers[i], zs.names[i], zs.types[i],

@@ -11,7 +11,7 @@ _STATES = (P.DISARMED, P.ARMING, P.ARMED_HOME, P.ARMED_AWAY, P.PENDING, P.TRIGGE
 # and without the whole snapshot if that fails.
 _SNAPSHOT = (("state", str), ("mode", int), ("armed_by", int), ("seq", int),
              ("alarm_sent", bool), ("exit_error", bool), ("remote", bool),
-             ("entry_zone", int), ("held", list), ("zones", list))
+             ("entry_zone", int), ("held", list), ("zones", list), ("ac_lost", bool))
 
 
 def count(damaged, name, n=1):

@@ -226,6 +226,7 @@ class Board:
         self.siren = self._output(raw, "siren")
         self.buzzer = self._output(raw, "buzzer")
         self.led = self._output(raw, "led")
+        self.mains_sense = self._mains(raw)
         # GPIOs left free for wired zones and the tamper switch (a zone's "pin").
         self.inputs = raw.get("inputs", [])
 
@@ -244,7 +245,8 @@ class Board:
             raise ConfigError(field, "GPIO %d %s" % (pin, why))
 
     def check_inputs(self, wired, fields=None):
-        used = self.rows + self.cols + [o[_PIN] for o in (self.siren, self.buzzer, self.led) if o]
+        used = self.rows + self.cols + [o[_PIN] for o in (self.siren, self.buzzer, self.led,
+                                                          self.mains_sense) if o]
         for n in range(len(wired)):
             zone, pin = wired[n]
             field = fields[n] if fields else "zones.%s.pin" % zone
@@ -255,6 +257,25 @@ class Board:
                 other, other_pin = wired[m]
                 if other_pin == pin:
                     raise ConfigError(field, "GPIO %d is already the pin of %s" % (pin, other))
+
+    def _mains(self, raw):
+        # The mains-sense input: (GPIO, the level it reads while the mains is
+        # on), e.g. the 5 V supply through a divider, or VBUS; None: no AC
+        # supervision. Driven by the divider, so an input-only GPIO will do.
+        v = raw.get("mains_sense")
+        if v is None:
+            return None
+        if not isinstance(v, dict):
+            raise ConfigError("board.mains_sense", "must be an object with pin and present")
+        pin = _int(v, "pin", None, 0, 48, "board.mains_sense.pin")
+        if pin is None:
+            raise ConfigError("board.mains_sense.pin", "is required: the GPIO sensing the mains")
+        self.check_pin(pin, "board.mains_sense.pin")
+        used = self.rows + self.cols + [o[_PIN] for o in (self.siren, self.buzzer, self.led) if o]
+        if pin in used:
+            raise ConfigError("board.mains_sense.pin", "GPIO %d is already used by the board" % pin)
+        present = _int(v, "present", 1, 0, 1, "board.mains_sense.present")
+        return (pin, present)
 
     def _output(self, raw, key):
         v = raw.get(key)

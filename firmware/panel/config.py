@@ -16,6 +16,10 @@ TIMINGS = (
     ("recent_closing", 120, 0, 300),
     ("lockout_time", 90, 30, 900),
     ("supervision", 7200, 600, 86400),
+    # Mains off this long before AC loss is reported (panel/mains.py): a
+    # minute rides out flickers and breaker resets without keeping the station
+    # from a cut that will drain the battery; at most 30 min (ticks.AHEAD).
+    ("ac_loss_delay", 60, 10, 1800),
 )
 COUNTS = (
     ("swinger_limit", 2, 1, 6),

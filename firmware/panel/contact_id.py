@@ -29,6 +29,7 @@ SYSTEM = const(300)         # the hub's own trouble: its heap is running out (hu
 RESTART = const(305)        # system reset: reported by the hub shell after boot
 OVERFLOW = const(624)       # event log overflow: the hub's outbox dropped signals
 MEMORY = const(303)         # the hub's own files were damaged: it runs on what it could read
+AC_LOSS = const(301)        # E301 mains lost (the hub on its battery), R301 restored
 COMM = const(350)           # a report path the config names has no code on the board
 
 # Ranks: what a full outbox keeps longest. ALARM is never dropped.

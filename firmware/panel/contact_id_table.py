@@ -17,6 +17,7 @@ _TABLE = """
 134 a burglar police Burglary, entry/exit
 137 a burglar police Tamper
 300 t - - Hub low on memory
+301 t - - Mains power lost|Mains power restored
 303 t - - Hub storage damaged
 305 t - - Hub restarted
 350 t - - Communication trouble

@@ -16,6 +16,7 @@ from panel import zones as Z
 from panel import contact_id as CID
 from panel import codes as C
 from panel.keypad import Entry
+from panel.mains import Mains
 
 DISARMED = "disarmed"
 ARMING = "arming"
@@ -94,6 +95,7 @@ class Panel:
         self.force_end = None
         self.closed_at = None     # end of the last exit delay, for recent closing
         self.supervision_next = ticks.add(now, self.supervision_check_ms)
+        self.ac = Mains(config.ac_loss_delay)
         for i in range(len(self.zones)):
             self.zones.last_seen[i] = now
 
@@ -107,7 +109,7 @@ class Panel:
         # A lockout is kept as the ms it still has to run: the board's ticks
         # start again at boot, so an absolute tick would mean nothing then.
         left = ticks.until(self.now, self.lockout_end) if self.lockout_end is not None else 0
-        return {"v": 1, "state": self.phase, "emergency": self.emergency,
+        return {"v": 1, "ac_lost": self.ac.lost, "state": self.phase, "emergency": self.emergency,
                 "wrong": self.wrong, "lockout_ms": max(0, left),
                 "mode": self.mode, "armed_by": self.armed_by, "seq": self.seq,
                 "alarm_sent": self.alarm_sent, "exit_error": self.exit_error,
@@ -136,6 +138,9 @@ class Panel:
         self.exit_error = snap.get("exit_error", False)
         self.entry_zone = zs.index(snap.get("entry_zone", 0))
         self._restore_lockout(snap.get("wrong"), snap.get("lockout_ms"))
+        # A loss reported before the reboot is owed its restore; one that was
+        # not is timed afresh from the first reading (panel/mains.py).
+        self.ac.lost = snap.get("ac_lost") is True
         held = []
         for q, e, number in snap.get("held", []):
             held.append((q, e, zs.index(number) if number else -1))
@@ -188,6 +193,15 @@ class Panel:
     def system_restore(self, now, event, name, **extra):
         self.now = now
         self._signal("R", event, zone=0, name=name, **extra)
+
+    def mains(self, now, on):
+        # The mains-sense level, every pass on a board that has one. AC loss
+        # is a trouble: the keypad's trouble beep, no siren, the arming as it was.
+        q = self.ac.poll(now, on)
+        if q == "E":
+            self.system_trouble(now, CID.AC_LOSS, None)
+        elif q == "R":
+            self.system_restore(now, CID.AC_LOSS, None)
 
     # ---- draining outputs and time ----
 

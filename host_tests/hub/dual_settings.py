@@ -131,3 +131,26 @@ def test_a_board_file_with_bad_pins_is_refused_by_name():
     del raw["pins"]
     e = refused(Board, raw)
     assert e is not None and e.field == "board.pins", e
+
+
+def test_the_mains_sense_is_optional_and_refused_by_name_when_wrong():
+    raw = _board("esp32_devkitc")
+    assert "mains_sense" not in raw and Board(raw).mains_sense is None
+    raw["mains_sense"] = {"pin": 34, "present": 1}      # input-only: the divider drives it
+    assert Board(raw).mains_sense == (34, 1)
+    raw["mains_sense"] = {"pin": 35}
+    assert Board(raw).mains_sense == (35, 1)
+    for sense, field in (([34], "board.mains_sense"),
+                         ({"present": 1}, "board.mains_sense.pin"),
+                         ({"pin": 34, "present": 2}, "board.mains_sense.present"),
+                         ({"pin": 34, "present": True}, "board.mains_sense.present"),
+                         ({"pin": 7}, "board.mains_sense.pin"),       # the flash's
+                         ({"pin": 23}, "board.mains_sense.pin"),      # the siren's
+                         ({"pin": 13}, "board.mains_sense.pin")):     # a keypad row
+        raw["mains_sense"] = sense
+        e = refused(Board, raw)
+        assert e is not None and e.field == field, (sense, e)
+    raw["mains_sense"] = {"pin": 18}
+    board = Board(raw)
+    e = refused(board.check_inputs, [("front_door", 18)], ["zones[0].pin"])
+    assert e is not None and e.field == "zones[0].pin"

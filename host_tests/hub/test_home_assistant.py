@@ -405,3 +405,25 @@ def test_home_assistant_is_told_how_long_the_keypad_stays_locked(tmp_path):
         "Refused: wrong code: keypad locked out for %d:%02d" % divmod(lockout, 60)
     assert show(send("DISARM", "1234"), REFUSED) == \
         "Refused: keypad locked out: %d:%02d left" % divmod(lockout - 1, 60)
+
+
+def test_a_board_that_senses_the_mains_shows_a_power_sensor_off_once_ac_loss_is_reported():
+    from hub import presence as P
+    cfg = Config(DEMO, os.urandom)
+    for lost, word in ((False, b"ON"), (True, b"OFF")):
+        link = RetainedLink()
+        shown = Presence(link, cfg.zones, "homeassistant", "alarm", DEMO["hub_id"], lost)
+        assert len(link.retained) <= 3 * len(cfg.zones) + P._OWN_KEYS   # the table's size
+        sent = dict(link.sent())
+        topic = "homeassistant/binary_sensor/%s/mains-power/config" % DEMO["hub_id"]
+        m = DISCOVERY_TOPIC.match(topic)
+        assert m and m.group("node_id") == DEMO["hub_id"]
+        sensor = json.loads(sent[topic])
+        assert set(sensor) <= SENSOR_OPTIONS, set(sensor) - SENSOR_OPTIONS
+        assert sensor["device_class"] == "power" and sensor["qos"] == 1
+        assert sensor["state_topic"] == "alarm/%s/mains" % DEMO["hub_id"]
+        assert sent[sensor["state_topic"]] == word
+        shown.mains(not lost)
+        assert dict(link.sent())[sensor["state_topic"]] == (b"ON" if lost else b"OFF")
+    # Without a mains sense: no sensor that would show power it cannot see.
+    assert not [t for t, _ in discovery(DEMO) if "mains" in t]

@@ -134,6 +134,7 @@ def test_discovery_retained_state_zones_and_last_will(rig, broker):
     assert attrs == {"battery": 88, "rssi": -60}     # sensor battery and signal
     status = json.loads(w.wait(base + "status"))
     assert "adverts" in status and "link" in status
+    assert status["mains"] == "unsupervised"      # the stock board senses no mains
     # The hub's own heap, as its micropython's gc reports it (no IDF heap here:
     # no largest block, which only the ESP32 gives).
     heap = status["heap"]

@@ -48,6 +48,8 @@ def _read(content, kind="SIA-DCS"):
     ("Nid5OP5]", {"code": "E401", "user": 5, "sia": "OP"}),
     ("NHA2]", {"code": "E121", "zone": 2, "sia": "HA"}),
     ("NRP]", {"code": "E602", "sia": "RP"}),
+    ("NAT]", {"code": "E301", "sia": "AT"}),            # a stock panel's AC loss
+    ("NAR]", {"code": "R301", "sia": "AR"}),
     ("NBV2]", {"code": "E130", "sia": "BV", "detail": "2"}),     # an area, kept
     ("NYT]", {"code": "YT", "sia": "YT"}),
     ("NQZ17]", {"code": "QZ", "sia": "QZ", "zone": 17}),
@@ -79,6 +81,8 @@ def test_adm_cid_without_isig_is_a_panels_signal_and_with_it_a_hubs():
     assert stock.body["dc09"]["format"] == "ADM-CID"
     unknown = _read("1302 01 000]", kind="ADM-CID")
     assert unknown.kind == frame.SIGNAL and unknown.unmapped == "E302"
+    ac_loss = _read("1301 01 000]", kind="ADM-CID")      # a stock panel on its battery
+    assert ac_loss.unmapped is None and ac_loss.body["signal"]["code"] == "E301"
     ours = _read("1130 01 003][Isig 5.7]", kind="ADM-CID")
     assert ours.kind == frame.SIGNAL and not ours.panel and ours.body["epoch"] == 5
 

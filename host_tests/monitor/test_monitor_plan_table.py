@@ -24,6 +24,8 @@ ONLY = dict(more_contacts=False, call_next_contacts=False)
     ({"code": "E374"}, ("attach", "burglar", None)),
     ({"code": "R130"}, ("store", None, None)),
     ({"code": "E305"}, ("store", None, None)),
+    ({"code": "E301"}, ("store", None, None)),      # AC loss: a trouble, no plan
+    ({"code": "R301"}, ("store", None, None)),
     ({"code": "E401"}, ("store", None, None)),
     ({"code": 130}, ("store", None, None)),
 ])
@@ -120,4 +122,6 @@ def test_an_operator_reads_words_with_the_code_beside_them():
     assert words("E406", "owner") == "Keypad cancel by owner E406"
     assert words("R401") == "Closing (arm) R401"
     assert words("R130") == "Burglary restored R130"
+    assert words("E301") == "Mains power lost E301"
+    assert words("R301") == "Mains power restored R301"
     assert words("E999") == "Unknown event E999"

@@ -45,6 +45,8 @@ JA E461 -
 YC E350 -
 YK R350 -
 RR E305 -
+AT E301 -
+AR R301 -
 RP E602 -
 """
 # SIA HA (holdup) is "silent alarm, user under duress" in SIA DC-03, and
