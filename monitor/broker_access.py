@@ -55,6 +55,15 @@ def check_user(name, what="hub id"):
     return name
 
 
+# The topics under <prefix>/<hub>/ each user may read or write; the NATS
+# cluster's permissions (monitor/broker_cluster.py) are made from the same.
+# answer: why the hub refused a command (the alarm panel's attributes);
+# mains: its mains power sensor.
+MONITOR_READS = ("events", "availability", "state", "status", "zone/#")
+HA_READS = ("availability", "state", "answer", "mains", "zone/#")
+HUB_WRITES = ("availability", "state", "answer", "events", "status", "mains", "zone/#")
+
+
 def acl_text(hubs, prefix="alarm", discovery_prefix="homeassistant"):
     """The ACL: no rules for anonymous (it gets nothing); per hub, its own topics."""
     lines = ["# written by python -m monitor broker write; anonymous clients get nothing",
@@ -63,16 +72,14 @@ def acl_text(hubs, prefix="alarm", discovery_prefix="homeassistant"):
     # acks every hub and sends signed commands (the owner's app: SOS, arm,
     # disarm). The app shows the state and which zones are open, named as the
     # hub's discovery configs name them.
-    for leaf in ("events", "availability", "state", "status", "zone/#"):
+    for leaf in MONITOR_READS:
         lines.append("topic read %s/+/%s" % (prefix, leaf))
     lines.append("topic read %s/binary_sensor/#" % discovery_prefix)
     lines.append("topic read $share/+/%s/+/events" % prefix)
     lines.append("topic write %s/+/acks" % prefix)
     lines.append("topic write %s/+/commands" % prefix)
     lines += ["", "user %s" % HA_USER]
-    # answer: why the hub refused a command (the alarm panel's attributes);
-    # mains: its mains power sensor.
-    for leaf in ("availability", "state", "answer", "mains", "zone/#"):
+    for leaf in HA_READS:
         lines.append("topic read %s/+/%s" % (prefix, leaf))
     lines.append("topic read %s/#" % discovery_prefix)
     lines.append("topic write %s/status" % discovery_prefix)     # its own birth message
@@ -82,7 +89,7 @@ def acl_text(hubs, prefix="alarm", discovery_prefix="homeassistant"):
         base = "%s/%s/" % (prefix, hub)
         lines += ["", "user %s" % hub]
         # Only the hub (and the broker, for its Last Will) writes these.
-        for leaf in ("availability", "state", "answer", "events", "status", "mains", "zone/#"):
+        for leaf in HUB_WRITES:
             lines.append("topic write " + base + leaf)
         lines.append("topic write %s/+/%s/#" % (discovery_prefix, hub))
         lines.append("topic read " + base + "acks")

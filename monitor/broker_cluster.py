@@ -62,21 +62,20 @@ def _list(items):
 def permissions(hubs, prefix="alarm", discovery_prefix="homeassistant"):
     """{user: (publish allowed, subscribe allowed)}: broker_access.acl_text's rights."""
     p, d = subject(prefix), subject(discovery_prefix)
+
+    def leaves(base, names):
+        return [base + subject(leaf) for leaf in names]
     rights = {
         MONITOR_USER: (["%s.*.acks" % p, "%s.*.commands" % p],
-                       ["%s.*.%s" % (p, leaf) for leaf in ("events", "availability", "state",
-                                                           "status")]
-                       + ["%s.*.zone.>" % p, "%s.binary_sensor.>" % d]),
+                       leaves(p + ".*.", broker_access.MONITOR_READS)
+                       + ["%s.binary_sensor.>" % d]),
         HA_USER: (["%s.status" % d, "%s.*.commands" % p],
-                  ["%s.*.availability" % p, "%s.*.state" % p, "%s.*.mains" % p, "%s.*.zone.>" % p,
-                   "%s.>" % d]),
+                  leaves(p + ".*.", broker_access.HA_READS) + ["%s.>" % d]),
     }
     for hub in hubs:
         broker_access.check_user(hub)
         base = "%s.%s." % (p, hub)
-        rights[hub] = ([base + leaf for leaf in ("availability", "state", "events", "status",
-                                                 "mains")]
-                       + [base + "zone.>", "%s.*.%s.>" % (d, hub)],
+        rights[hub] = (leaves(base, broker_access.HUB_WRITES) + ["%s.*.%s.>" % (d, hub)],
                        [base + "acks", base + "commands"])
     return rights
 
