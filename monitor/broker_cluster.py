@@ -116,13 +116,14 @@ def node_conf(node, all_nodes, directory=None, users=None, route_password=None,
                                                               p("server.key")))
     # Retained messages (Home Assistant's discovery), sessions and QoS 1
     # messages live in JetStream streams replicated on up to three nodes.
-    # A session's consumers (one per QoS 1 subscription) on one node, in
-    # memory: a hub's session is clean, so a replicated consumer bought
-    # nothing but a raft group to create on every SUBSCRIBE (0.4-0.8 s idle,
-    # seconds under load) and to elect anew when a node dies.
+    # A session's consumers (one per QoS 1 subscription: a hub's acks and
+    # commands) are replicated as the streams are, in memory (its session
+    # is clean): one on a single node would die with that node while the
+    # client, connected to another, heard nothing more and never knew. The
+    # price is a raft group to make on every SUBSCRIBE (0.4-0.8 s idle,
+    # seconds under load): the hub's link waits for it (Link.suback_ms).
     lines += ["mqtt {", "  listen: %s" % _quote("%s:%d" % (host, node.mqtt_port)),
               "  stream_replicas: %d" % min(3, len(all_nodes)),
-              "  consumer_replicas: 1",
               "  consumer_memory_storage: true"]
     if tls:
         lines.append(tls)

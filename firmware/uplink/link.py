@@ -130,6 +130,7 @@ class Link:
         # so a failed connect or a dropped connection moves on to the next.
         self.brokers = brokers
         self._node = 0
+        self._round = 0                 # nodes failed since the list's last full round
         self.user = user
         self.password = password
         self.keepalive_s = keepalive_s
@@ -273,6 +274,7 @@ class Link:
             self._drop(now, e)
             return
         self.failures = 0
+        self._round = 0
         self.next_try = None
         self._sent = {}
         self._state_sent = None
@@ -304,6 +306,15 @@ class Link:
             self.server, self.port = self.brokers[self._node]
             if self.tls is not None:
                 self.tls.hostname = self.server
+            # A dead node is no reason to wait before trying a live one: the
+            # next node after the shortest (jittered) wait, and the backoff
+            # grows once the whole list has failed. Per node, one dead node
+            # among others still electing leaders doubled it past a minute.
+            self._round += 1
+            if self._round < len(self.brokers):
+                self.next_try = ticks.add(now, retry_in(self, 1))
+                return
+            self._round = 0
         self.failures += 1
         self.next_try = ticks.add(now, retry_in(self))
 

@@ -59,13 +59,13 @@ def alarm_waiting(box):
     return False
 
 
-def retry_in(path):
+def retry_in(path, failures=None):
     """The ms a report path (uplink/link.py's Link, uplink/dc09_link.py's Dc09)
-    waits after its path.failures-th failure in a row: doubling from
+    waits after its path.failures-th (or failures-th) failure in a row: doubling from
     backoff_min_ms to backoff_max_ms, and no more than alarm_retry_ms while an
     alarm waits in path.outbox. Jittered down to half (path.rand(n), else
     os.urandom): the hubs one outage cut off do not all come back at once."""
-    n = path.failures - 1
+    n = (path.failures if failures is None else failures) - 1
     delay = path.backoff_min_ms << (n if n < 16 else 16)
     if delay > path.backoff_max_ms:
         delay = path.backoff_max_ms

@@ -47,7 +47,8 @@ def test_the_hub_goes_on_through_the_next_node_when_its_node_dies(cluster, tmp_p
         # The surviving nodes elect new stream leaders first: 5-50 s in
         # nats-server 2.9 (docs/monitoring.md, "Broker cluster"), more on a
         # loaded machine.
-        assert m.wait(lambda: set(sent) <= set(m.seqs()), timeout=90), (
+        ok = m.wait(lambda: set(sent) <= set(m.seqs()), timeout=90)
+        assert ok, (
             sent, m.seqs(), sim.lines[-8:], [cluster.log_text(i)[-800:] for i in (1, 2)])
     finally:
         sim.stop()

@@ -54,6 +54,23 @@ def test_the_addresses_go_round():
     assert [d[0] for d in broker.dialled] == ["node-a", "node-b", "node-c", "node-a"]
 
 
+
+def test_the_backoff_grows_by_rounds_of_the_list_not_by_node():
+    # A dead node is no reason to wait before trying a live one: the next node
+    # is dialled after the shortest wait; only a whole round of failures
+    # doubles the backoff. (Per node, a cluster with one node dead and the
+    # others electing leaders for seconds had the hub waiting a minute.)
+    link, broker, box = rig()
+    broker.down = True
+    now, waits = 0, []
+    for _ in range(9):
+        link.poll(now)
+        waits.append(link.next_try - now)
+        now = link.next_try
+    # rand = 0: each wait is half of its delay (the jitter's floor).
+    half = link.backoff_min_ms // 2
+    assert waits == [half, half, half, half, half, 2 * half, half, half, 4 * half], waits
+
 def test_a_dead_node_s_unacked_signal_goes_out_on_the_next():
     link, broker, box = rig()
     box.put(signal(1), 0)
