@@ -41,16 +41,21 @@ class App:
         return "%s/%s/%s" % (self.prefix, self.hub_id, leaf)
 
     def _on_connect(self, client, userdata, flags, rc, props=None):
-        client.subscribe(self._topic("availability"), qos=1)
+        client.subscribe([(self._topic("availability"), 1), (self._topic("state"), 1)])
 
     def _on_message(self, client, userdata, msg):
+        # "online" goes out before the hub subscribes to its commands, its
+        # state only once it has (uplink/link.py waits for the SUBACKs): a
+        # command sent on "online" alone could reach no one.
+        if msg.topic == self._topic("state"):
+            if self.availability == "online":
+                self._online.set()
+            return
         self.availability = msg.payload.decode(errors="replace")
-        if self.availability == "online":
-            self._online.set()
-        else:
-            self._online.clear()
+        self._online.clear()
 
     def wait_online(self, timeout):
+        """Until the hub is online and takes commands."""
         if not self._online.wait(timeout):
             raise RuntimeError("the hub never came online on the broker (availability: %s)"
                                % self.availability)
