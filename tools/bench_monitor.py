@@ -72,6 +72,12 @@ def _many_accounts(db, secrets):
     store.close()
 
 
+def _start_workers(db, port, prefix, workers, share):
+    """workers service processes; several take the events as one shared subscription."""
+    args = ["--share", share] if workers > 1 else []
+    return [_start_service(db, port, prefix, *args) for _ in range(workers)]
+
+
 def _start_service(db, port, prefix, *args):
     proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--db", db, "--port",
                              str(port), "--prefix", prefix] + list(args), cwd=paths.ROOT,
@@ -178,8 +184,7 @@ def _service_rate(db, port, prefix, secrets, n, workers, server=None):
     """(signals/s stored and acked, CPU s of the workers per 1,000 signals,
     CPU s of the PostgreSQL server per 1,000 signals or None)."""
     _accounts(db, secrets)
-    args = ["--share", "bench"] if workers > 1 else []
-    procs = [_start_service(db, port, prefix, *args) for _ in range(workers)]
+    procs = _start_workers(db, port, prefix, workers, "bench")
     hubs = Hubs(port, prefix, secrets, fast=True, inflight=0)
     try:
         # Listed once the workers are connected: their backends are among them.
@@ -242,8 +247,7 @@ def _load(db, port, prefix, broker, server=None, steps=LOAD_STEPS, step_s=LOAD_S
     (the workers, the generator, the broker, the PostgreSQL server))]."""
     secrets = {"h%06d" % i: os.urandom(32) for i in range(steps[-1])}
     _many_accounts(db, secrets)
-    args = ["--share", "load"] if workers > 1 else []
-    procs = [_start_service(db, port, prefix, *args) for _ in range(workers)]
+    procs = _start_workers(db, port, prefix, workers, "load")
     load = Hubs(port, prefix, secrets, fast=True, inflight=0)
     rows = []
     try:
@@ -294,8 +298,7 @@ def _power_cut(db, port, prefix, broker, server=None, n=POWER_CUT_HUBS, spread_s
     to the last ack, ack p50/p99, resends, the store's outcome, cores used."""
     secrets = {"p%06d" % i: os.urandom(32) for i in range(n)}
     _many_accounts(db, secrets)
-    args = ["--share", "cut"] if workers > 1 else []
-    procs = [_start_service(db, port, prefix, *args) for _ in range(workers)]
+    procs = _start_workers(db, port, prefix, workers, "cut")
     hubs = Hubs(port, prefix, secrets, fast=True, inflight=0)
     try:
         pids = _server_pids(server)

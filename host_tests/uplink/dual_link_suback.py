@@ -6,6 +6,7 @@
 from uplink.link import Link
 from uplink.outbox import Outbox, MemStore
 import fake_umqtt
+from dual_link_brokers import signal, events  # the same signal and topic
 
 HUB = "hub-1"
 NODES = [("node-a", 1883), ("node-b", 1884)]
@@ -18,15 +19,6 @@ def rig(brokers=None):
     link = Link(box, HUB, b"s" * 32, "node-a", brokers=brokers,
                 mqtt=fake_umqtt.Module(broker), rand=lambda n: 0)
     return link, broker, box
-
-
-def signal(seq):
-    return {"code": "E130", "event": 130, "qualifier": "E", "seq": seq, "zone": 1,
-            "name": "front_door"}
-
-
-def events(broker):
-    return [p for p in broker.published if p[0] == "alarm/%s/events" % HUB]
 
 
 def run(link, start, ms, step=10):
