@@ -122,6 +122,10 @@ def conf_text(directory, port=8883, bind=None, log_file=None, service_port=None)
              # area reports at once, and what was dropped would wait for the
              # hubs' 30 s resend. Kept in memory instead (a few hundred bytes each).
              "max_queued_messages %d" % MAX_QUEUED,
+             # Each signal, ack and command is one small packet: sent at once,
+             # not held back by Nagle's algorithm for a TCP ack the peer delays
+             # up to 40 ms (monitor/mqtt_nodelay.py).
+             "set_tcp_nodelay true",
              # Denials (ACL, login) are logged so an operator sees who tried what.
              "log_type error", "log_type warning", "log_type notice", "log_type information",
              "log_type subscribe", "log_type debug",

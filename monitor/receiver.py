@@ -20,7 +20,7 @@ import uuid
 
 import paho.mqtt.client as mqtt
 
-from monitor import calls, commands, intake
+from monitor import calls, commands, intake, mqtt_nodelay
 from monitor.case_record import Refused
 from monitor.clock import SYSTEM
 from monitor.engine import Engine, Hooks  # noqa: F401 (Hooks: tools/sim/faults.py imports it here)
@@ -112,6 +112,7 @@ class Receiver:
             return self._start_nats(cid, timeout, need_broker)
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid,
                                   clean_session=True, protocol=mqtt.MQTTv311)
+        mqtt_nodelay.no_delay(self.client)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = lambda *a: self.subscribed.set()

@@ -140,6 +140,8 @@ def _server_pids(server):
 def bare_subscriber(port, prefix, n):
     """Subprocess body: receive n events with paho and do nothing else."""
     import paho.mqtt.client as mqtt
+
+    from monitor import mqtt_nodelay
     got = [0]
     done = threading.Event()
     ready = threading.Event()
@@ -152,6 +154,7 @@ def bare_subscriber(port, prefix, n):
         if got[0] >= n:
             done.set()
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bare-%d" % os.getpid())
+    mqtt_nodelay.no_delay(c)
     c.on_message = on_message
     c.on_subscribe = lambda *a: ready.set()
     c.connect("127.0.0.1", port)

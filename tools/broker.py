@@ -64,7 +64,8 @@ class Broker:
     def _write_conf(self, port):
         self.port = port
         if self.hubs is None:
-            conf = "listener %d 127.0.0.1\nallow_anonymous true\n" % self.port
+            conf = ("listener %d 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n"
+                    % self.port)
         else:
             from monitor import broker_access
             # Rewriting keeps the CA and the passwords (write reuses them).

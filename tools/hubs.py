@@ -22,7 +22,7 @@ import uuid
 
 import paho.mqtt.client as mqtt
 
-from monitor import signing
+from monitor import mqtt_nodelay, signing
 from monitor.clock import SYSTEM
 
 from uplink import wire
@@ -58,6 +58,7 @@ class Hubs:
         self.ready = threading.Event()
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                              client_id="hubs-" + uuid.uuid4().hex[:8], clean_session=True)
+        mqtt_nodelay.no_delay(self.c)
         self.c.max_queued_messages_set(0)
         self.c.max_inflight_messages_set(inflight)
         self.filters = [("%s/+/acks" % prefix, 1), ("%s/+/commands" % prefix, 1)]

@@ -12,6 +12,8 @@ import uuid
 
 import paho.mqtt.client as mqtt
 
+from monitor import mqtt_nodelay
+
 
 class HubView:
     def __init__(self, settings, discovery_prefix="homeassistant"):
@@ -28,6 +30,7 @@ class HubView:
             c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                             client_id="monitor-app-%s" % uuid.uuid4().hex[:8],
                             clean_session=True, protocol=mqtt.MQTTv311)
+            mqtt_nodelay.no_delay(c)
             c.on_connect = self._on_connect
             c.on_message = self._on_message
             c.reconnect_delay_set(0.2, 5)

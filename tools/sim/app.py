@@ -7,7 +7,7 @@ import time
 
 import paho.mqtt.client as mqtt
 
-
+from monitor import mqtt_nodelay
 from uplink import wire
 from uplink import wire_host
 
@@ -30,6 +30,7 @@ class App:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                                   client_id="sim-app-%d" % self.next_id, clean_session=True,
                                   protocol=mqtt.MQTTv311)
+        mqtt_nodelay.no_delay(self.client)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         if auth is not None:
