@@ -240,8 +240,8 @@ def service_rate(ports, db, port, prefix, service_args, broker_pids, n, per_node
     _many_accounts(db, secrets)
     procs, fleets = [], []
     try:
-        procs = [_start_service(db, port, prefix, "--share", SHARE, *service_args)
-                 for _ in range(2)]
+        for _ in range(2):
+            procs.append(_start_service(db, port, prefix, "--share", SHARE, *service_args))
         fleets = _fleets(ports, prefix, secrets, per_node)
         cpu0, broker0 = _cpu_s(procs), _cpu_s(broker_pids)
         t0 = time.monotonic()
@@ -267,8 +267,10 @@ def measure(n=N_SIGNALS, per_node=CONNECTIONS_PER_NODE, n_service=N_SERVICE, wor
     work = work or tempfile.mkdtemp(prefix="broker-bench-")
     figures = {}
     try:
-        cluster = Cluster(os.path.join(work, "nats")).start()
+        cluster = Cluster(os.path.join(work, "nats"))
         try:
+            # Stopped below also when it fails to start: a node may be up.
+            cluster.start()
             urls = cluster.nats_urls
             pids = [p.pid for p in cluster.procs]
             figures["nats"] = bare_rate(

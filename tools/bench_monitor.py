@@ -15,7 +15,9 @@ bare paho subscriber's receive rate of the same stream measured just before it
     broker and the PostgreSQL server each took;
   - an area power cut, on each store: 100,000 hubs report AC loss once each
     within 60 s (Hubs.once_each); the time to the last ack (target 2 minutes),
-    and that each was stored once and opened no case."""
+    and that each was stored once and opened no case;
+  - a 3-node NATS broker cluster's rate and CPU per signal beside one
+    mosquitto's (tools/bench_broker_cluster.py)."""
 import json
 import os
 import subprocess
