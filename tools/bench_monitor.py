@@ -15,7 +15,9 @@ bare paho subscriber's receive rate of the same stream measured just before it
     broker and the PostgreSQL server each took;
   - an area power cut, on each store: 100,000 hubs report AC loss once each
     within 60 s (Hubs.once_each); the time to the last ack (target 2 minutes),
-    and that each was stored once and opened no case."""
+    and that each was stored once and opened no case;
+  - a 3-node NATS broker cluster's rate and CPU per signal beside one
+    mosquitto's (tools/bench_broker_cluster.py)."""
 import json
 import os
 import subprocess
@@ -403,7 +405,19 @@ def _power_cut_figures(backend, backends, broker, figures):
               cut["hubs_twice"], cut["cases"], _cores(cut["cores"])), flush=True)
 
 
-def main(load=True, rates=True, backends_run=("sqlite", "postgresql"), power_cut=True):
+def _broker_cluster_figures(figures):
+    """A NATS cluster's rate beside mosquitto's (tools/bench_broker_cluster.py);
+    a machine that cannot run one still gets the figures above."""
+    from tools import bench_broker_cluster
+    try:
+        figures["broker_cluster"] = bench_broker_cluster.main()
+    except (RuntimeError, OSError) as e:
+        figures["broker_cluster"] = {"error": str(e)}
+        print("  broker cluster: not measured: %s" % e, flush=True)
+
+
+def main(load=True, rates=True, backends_run=("sqlite", "postgresql"), power_cut=True,
+         cluster=True):
     work = tempfile.mkdtemp(prefix="monitor-bench-")
     broker = Broker(os.path.join(work, "mosquitto"), extra=BROKER_CONF).start()
     backends = Backends(work)
@@ -455,6 +469,8 @@ def main(load=True, rates=True, backends_run=("sqlite", "postgresql"), power_cut
     finally:
         backends.close()
         broker.stop()
+    if cluster:
+        _broker_cluster_figures(figures)
     print(json.dumps(figures))
     return 0
 
@@ -466,7 +482,10 @@ if __name__ == "__main__":
     only = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--backend=")]
     if only and only[0] not in ("sqlite", "postgresql"):
         sys.exit("--backend=sqlite or --backend=postgresql")
+    if "--cluster-only" in sys.argv:
+        sys.exit(main(load=False, rates=False, power_cut=False))
     sys.exit(main(load="--no-load" not in sys.argv and "--power-cut-only" not in sys.argv,
                   rates="--load-only" not in sys.argv and "--power-cut-only" not in sys.argv,
                   power_cut="--no-load" not in sys.argv,
-                  backends_run=only or ("sqlite", "postgresql")))
+                  backends_run=only or ("sqlite", "postgresql"),
+                  cluster="--no-cluster" not in sys.argv))
