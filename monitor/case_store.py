@@ -353,47 +353,54 @@ def _records(columns, rows):
 
 def signals_by_codes(store, keys):
     """Of keys [(hub, epoch, seq, code)], those stored: (id, paths, hub, epoch, seq, code)."""
-    return store.q("SELECT s.id, s.paths, s.hub, s.epoch, s.seq, s.code FROM signals s "
-                   "JOIN json_to_recordset(?::json) AS k (hub text, epoch bigint, seq bigint, "
-                   "code text) ON s.hub = k.hub AND s.epoch = k.epoch AND s.seq = k.seq "
-                   "AND s.code = k.code", _records(("hub", "epoch", "seq", "code"), keys))
+    return store.q_unprepared(
+        "SELECT s.id, s.paths, s.hub, s.epoch, s.seq, s.code FROM signals s "
+        "JOIN json_to_recordset(?::json) AS k (hub text, epoch bigint, seq bigint, "
+        "code text) ON s.hub = k.hub AND s.epoch = k.epoch AND s.seq = k.seq "
+        "AND s.code = k.code", _records(("hub", "epoch", "seq", "code"), keys))
 
 
 def new_signals(store, rows, t, path):
     """Store signals [(hub, seq, epoch, code, body)] received at t: (id, hub, seq)
     of those stored; one whose (hub, seq, body) is taken is left out."""
-    return store.q("INSERT INTO signals (hub, seq, epoch, code, body, received_ms, paths) "
-                   "SELECT k.hub, k.seq, k.epoch, k.code, k.body, ?, ? FROM json_to_recordset("
-                   "?::json) AS k (hub text, seq bigint, epoch bigint, code text, body text) "
-                   "ON CONFLICT DO NOTHING RETURNING id, hub, seq",
-                   t, path, _records(("hub", "seq", "epoch", "code", "body"), rows))
+    return store.q_unprepared(
+        "INSERT INTO signals (hub, seq, epoch, code, body, received_ms, paths) "
+        "SELECT k.hub, k.seq, k.epoch, k.code, k.body, ?, ? FROM json_to_recordset("
+        "?::json) AS k (hub text, seq bigint, epoch bigint, code text, body text) "
+        "ON CONFLICT DO NOTHING RETURNING id, hub, seq",
+        t, path, _records(("hub", "seq", "epoch", "code", "body"), rows))
 
 
 def signals_by_bodies(store, keys):
     """Of keys [(hub, seq, body)], those stored: (id, paths) rows."""
-    return store.q("SELECT s.id, s.paths FROM signals s JOIN json_to_recordset(?::json) "
-                   "AS k (hub text, seq bigint, body text) ON s.hub = k.hub AND s.seq = k.seq "
-                   "AND s.body = k.body", _records(("hub", "seq", "body"), keys))
+    return store.q_unprepared(
+        "SELECT s.id, s.paths FROM signals s JOIN json_to_recordset(?::json) "
+        "AS k (hub text, seq bigint, body text) ON s.hub = k.hub AND s.seq = k.seq "
+        "AND s.body = k.body", _records(("hub", "seq", "body"), keys))
 
 
 def same_seqs_others(store, keys, ids):
     """The other signals under the (hub, seq) keys than ids: (hub, seq, epoch, body) rows."""
-    return store.q("SELECT s.hub, s.seq, s.epoch, s.body FROM signals s "
-                   "JOIN json_to_recordset(?::json) AS k (hub text, seq bigint) "
-                   "ON s.hub = k.hub AND s.seq = k.seq WHERE s.id <> ALL(?::bigint[])",
-                   _records(("hub", "seq"), keys), list(ids))
+    # The ids are left out here, not in SQL: `id <> ALL(array)` is a filter
+    # every row it reads goes through, one comparison per id.
+    ids = set(ids)
+    return [row for row in store.q_unprepared(
+        "SELECT s.id, s.hub, s.seq, s.epoch, s.body FROM signals s "
+        "JOIN json_to_recordset(?::json) AS k (hub text, seq bigint) "
+        "ON s.hub = k.hub AND s.seq = k.seq", _records(("hub", "seq"), keys))
+        if row["id"] not in ids]
 
 
 def tests_received(store, hubs, t):
     """Record a test report at t from each hub: {hub: its test interval (s)}."""
-    return {r["hub"]: r["test_interval_s"] for r in store.q(
+    return {r["hub"]: r["test_interval_s"] for r in store.q_unprepared(
         "UPDATE accounts SET last_test_ms = ? WHERE hub = ANY(?::text[]) "
         "RETURNING hub, test_interval_s", t, list(hubs))}
 
 
 def move_test_timers(store, dues):
     """Move the hubs' test-report timers ({hub: due}): the hubs that had one."""
-    return {r["hub"] for r in store.q(
+    return {r["hub"] for r in store.q_unprepared(
         "UPDATE timers SET due_ms = k.due FROM json_to_recordset(?::json) AS k (hub text, "
         "due bigint) WHERE timers.kind = 'test_due' AND timers.hub = k.hub RETURNING timers.hub",
         _records(("hub", "due"), dues.items()))}
@@ -401,6 +408,6 @@ def move_test_timers(store, dues):
 
 def open_troubles(store, hubs, trouble):
     """The hubs' open trouble cases of this kind, oldest first, as dicts."""
-    return [dict(r) for r in store.q(
+    return [dict(r) for r in store.q_unprepared(
         "SELECT * FROM cases WHERE hub = ANY(?::text[]) AND status = 'open' "
         "AND plan = 'trouble' AND trouble = ? ORDER BY id", list(hubs), trouble)]

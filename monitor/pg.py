@@ -104,10 +104,11 @@ class Connection:
         # A statement stuck behind a lock for this long is an outage, not a wait.
         self.conn.execute("SET lock_timeout = %d" % int(timeout_s * 1000))
 
-    def execute(self, sql, params=()):
+    def execute(self, sql, params=(), prepare=None):
+        """prepare: psycopg's (None: prepared once it has run a few times)."""
         if not params:
-            return self.conn.execute(sql)       # sent as written: a `%` stays one
-        return self.conn.execute(placeholders(sql), tuple(params))
+            return self.conn.execute(sql, prepare=prepare)     # sent as written: a `%` stays one
+        return self.conn.execute(placeholders(sql), tuple(params), prepare=prepare)
 
     def executemany(self, sql, rows):
         cur = self.conn.cursor()

@@ -316,3 +316,21 @@ def test_the_sweep_slice_stays_cheap_on_accounts_just_imported(db):
         store.close()
     assert [r["hub"] for r in missing] == [hubs[2500]]
     assert took < 0.3, "%.0f ms for a slice of 5,000" % (took * 1000)
+
+
+def test_a_batchs_statements_are_planned_for_each_batch_not_prepared(engine, db):
+    """psycopg prepares a statement once it has run five times, and the server
+    then keeps one generic plan for it, made while the tables were small. For
+    a whole batch's rows in one JSON text that plan scanned the whole signals
+    table, 58-107 ms a batch at 7,000 signals and growing (docs/monitoring.md,
+    "Benchmark"); planned for each batch, it looks the rows up."""
+    if not engine.store.postgres:
+        pytest.skip("SQLite prepares nothing across statements")
+    clock = engine.clock
+    for seq in range(1, 9):
+        items = [_event(clock, hub, seq, "E602" if seq % 2 else "R401") for hub in engine.hubs]
+        _statements(engine, items)
+    assert _acked(engine) == {hub: list(range(1, 9)) for hub in engine.hubs}
+    prepared = [r["statement"] for r in engine.store.q("SELECT statement FROM pg_prepared_statements")]
+    batched = [s for s in prepared if "json_to_recordset" in s or "last_test_ms" in s]
+    assert not batched, batched
