@@ -331,6 +331,7 @@ def test_a_batchs_statements_are_planned_for_each_batch_not_prepared(engine, db)
         items = [_event(clock, hub, seq, "E602" if seq % 2 else "R401") for hub in engine.hubs]
         _statements(engine, items)
     assert _acked(engine) == {hub: list(range(1, 9)) for hub in engine.hubs}
-    prepared = [r["statement"] for r in engine.store.q("SELECT statement FROM pg_prepared_statements")]
+    prepared = [r["statement"]
+                for r in engine.store.q("SELECT statement FROM pg_prepared_statements")]
     batched = [s for s in prepared if "json_to_recordset" in s or "last_test_ms" in s]
     assert not batched, batched
