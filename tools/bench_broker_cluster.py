@@ -92,8 +92,11 @@ def consumer(kind, where, filt):
         threading.Thread(target=loop.run_forever, daemon=True).start()
     else:
         import paho.mqtt.client as mqtt
+
+        from monitor import mqtt_nodelay
         ready = threading.Event()
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bare-%d" % os.getpid())
+        mqtt_nodelay.no_delay(c)
         c.max_queued_messages_set(0)
         c.on_message = lambda *a: took()
         c.on_subscribe = lambda *a: ready.set()
