@@ -82,7 +82,9 @@ class Hubs:
         host, port = self.nodes[0]
         self.c.connect(host, port, keepalive=30)
         self.c.loop_start()
-        if not self.ready.wait(10):
+        # mosquitto takes seconds over 100,000 filters from one client (about
+        # 5 s; 15 s for 200,000): own_topics' fleets wait accordingly.
+        if not self.ready.wait(10 + len(self.filters) / 5000):
             raise RuntimeError("simulated hubs could not subscribe")
 
     def _on_subscribe(self, c, userdata, mid, granted, props=None):
