@@ -11,8 +11,9 @@ bare paho subscriber's receive rate of the same stream measured just before it
   - time from publishing an alarm to its case opening (and its first call), p50/p99;
   - how many hubs one machine holds, on each store: simulated hubs at one
     signal a minute plus hourly test reports, stepped up until the ack p99
-    passes 1 s (Hubs.step), with the cores the service, the generator, the
-    broker and the PostgreSQL server each took;
+    passes 1 s (Hubs.step, in GENERATOR_PROCS processes: tools/load_fleet.py),
+    with the cores the service, the generator, the broker and the PostgreSQL
+    server each took; PostgreSQL again with two service workers;
   - an area power cut, on each store: 100,000 hubs report AC loss once each
     within 60 s (Hubs.once_each); the time to the last ack (target 2 minutes),
     and that each was stored once and opened no case;
@@ -31,6 +32,7 @@ from monitor.store import Store
 from tools import paths
 from tools.broker import Broker
 from tools.hubs import ROUTINE_PER_HUB_S, TEST_PER_HUB_S, Hubs
+from tools.load_fleet import LoadFleet, percentiles
 
 N_HUBS = 100
 N_SIGNALS = 5000
@@ -43,6 +45,12 @@ LOAD_STEPS = (10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000, 1
 LOAD_STEP_S = 8.0
 LOAD_P99_S = 1.0
 LOAD_WARM_S = 5.0
+# The load steps' simulated hubs run in this many processes (tools/load_fleet.py):
+# one process's GIL, not the service, capped the acks at 160,000 hubs.
+GENERATOR_PROCS = 2
+# PostgreSQL's load steps are run again with this many service workers: one
+# worker's process is at its core's ceiling first.
+LOAD_WORKERS_2 = 2
 # An area power cut: this many hubs report AC loss within POWER_CUT_S; the
 # last must be acked within POWER_CUT_ACK_S of the first report (issue 19).
 POWER_CUT_HUBS = 100_000
@@ -246,27 +254,28 @@ def _latency(db, port, prefix, secrets, n, pace_s=0.01):
 
 
 def _load(db, port, prefix, broker, server=None, steps=LOAD_STEPS, step_s=LOAD_STEP_S,
-          workers=1):
+          workers=1, generator_procs=GENERATOR_PROCS):
     """Step the number of hubs up until the ack p99 passes LOAD_P99_S.
     Returns [(hubs, signals/s asked, achieved, p50 s, p99 s, cores used by
     (the workers, the generator, the broker, the PostgreSQL server))]."""
     secrets = {"h%06d" % i: os.urandom(32) for i in range(steps[-1])}
     _many_accounts(db, secrets)
     procs = _start_workers(db, port, prefix, workers, "load")
-    load = Hubs(port, prefix, secrets, fast=True, inflight=0)
+    load = None
     rows = []
     try:
+        load = LoadFleet(port, prefix, secrets, generator_procs)
         pids = _server_pids(server)
         # Not counted: the service's first pass over every account (test
         # timers) and a fresh PostgreSQL's first statistics come with the start.
         load.step(steps[0], LOAD_WARM_S)
         for n in steps:
-            parts = (procs, [os.getpid()], [broker.proc], pids)
+            parts = (procs, [os.getpid()] + load.pids, [broker.proc], pids)
             cpu0, t0 = [_cpu_s(p) for p in parts], time.monotonic()
-            keys, asked, achieved = load.step(n, step_s)
+            lat, unacked, asked, achieved, _ = load.step(n, step_s)
             wall = time.monotonic() - t0
             cores = tuple((_cpu_s(p) - c) / wall for p, c in zip(parts, cpu0))
-            p99, p50 = load.p99(keys)
+            p99, p50 = percentiles(lat, unacked)
             rows.append((n, asked, achieved, p50, p99, cores))
             print("  load step: %7d hubs, %6.0f signals/s asked (%6.0f sent): ack p50 %6.0f ms,"
                   " p99 %6.0f ms; cores: %s" % (n, asked, achieved, p50 * 1000, p99 * 1000,
@@ -274,7 +283,8 @@ def _load(db, port, prefix, broker, server=None, steps=LOAD_STEPS, step_s=LOAD_S
             if p99 > LOAD_P99_S or achieved < 0.95 * asked:
                 break
     finally:
-        load.close()
+        if load is not None:
+            load.close()
         _stop(procs)
     return rows
 
@@ -364,21 +374,24 @@ def _fmt(rate, bare, cpu, bare_cpu):
             " (bare %.2f)" % (rate, 100 * rate / bare, bare, cpu, bare_cpu))
 
 
-def _load_figures(backend, backends, broker, figures):
-    print("  hubs one machine holds (%s, 1 worker; each hub 1 signal/min + an hourly"
-          " test report; steps of %.0f s until the ack p99 > %.0f s; the generator, the"
-          " broker and the service share the machine):"
-          % (backend, LOAD_STEP_S, LOAD_P99_S), flush=True)
-    rows = _load(backends.db(backend, "load"), broker.port, "bench/load_" + backend, broker,
-                 backends.pg if backend == "postgresql" else None)
+def _load_figures(backend, backends, broker, figures, workers=1):
+    print("  hubs one machine holds (%s, %d worker%s; each hub 1 signal/min + an hourly"
+          " test report; steps of %.0f s until the ack p99 > %.0f s; the generator (%d"
+          " processes), the broker and the service share the machine):"
+          % (backend, workers, "" if workers == 1 else "s", LOAD_STEP_S, LOAD_P99_S,
+             GENERATOR_PROCS), flush=True)
+    name = backend if workers == 1 else "%s_%dw" % (backend, workers)
+    db = backends.db(backend, "load" if workers == 1 else "load_%dw" % workers)
+    rows = _load(db, broker.port, "bench/load_" + name, broker,
+                 backends.pg if backend == "postgresql" else None, workers=workers)
     held = [r for r in rows if r[4] <= LOAD_P99_S and r[2] >= 0.95 * r[1]]
-    figures[backend + "_hubs_held"] = held[-1][0] if held else 0
-    figures[backend + "_load_steps"] = [
+    figures[name + "_hubs_held"] = held[-1][0] if held else 0
+    figures[name + "_load_steps"] = [
         [r[0], round(r[1]), round(r[3] * 1000), round(r[4] * 1000)] + [round(c, 2) for c in r[5]]
         for r in rows]
     per_hub = 1 / ROUTINE_PER_HUB_S + 1 / TEST_PER_HUB_S
     print("  %-10s hubs held with ack p99 <= %.0f s: %d%s; a bare subscriber's %d/s is %d hubs'"
-          " signals" % (backend, LOAD_P99_S, figures[backend + "_hubs_held"],
+          " signals" % (name, LOAD_P99_S, figures[name + "_hubs_held"],
                         "" if len(held) < len(rows) else " (the largest step tried)",
                         figures["bare_per_s"], figures["bare_per_s"] / per_hub), flush=True)
 
@@ -464,6 +477,8 @@ def main(load=True, rates=True, backends_run=("sqlite", "postgresql"), power_cut
                   % (bare, bare_cpu), flush=True)
         for backend in backends_run if load else ():
             _load_figures(backend, backends, broker, figures)
+            if backend == "postgresql":
+                _load_figures(backend, backends, broker, figures, workers=LOAD_WORKERS_2)
         for backend in backends_run if power_cut else ():
             _power_cut_figures(backend, backends, broker, figures)
     finally:

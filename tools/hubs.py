@@ -33,11 +33,14 @@ TEST_PER_HUB_S = 3600.0
 
 class Hubs:
     def __init__(self, port, prefix, secrets, host="127.0.0.1", time_s=None, clock=SYSTEM,
-                 fast=False, inflight=1000, nodes=None):
+                 fast=False, inflight=1000, nodes=None, own_topics=False):
         """secrets: {hub id: secret bytes}; the hubs' own time is time_s, else the clock's.
         fast: sign and check with monitor/signing.py (the bench); inflight: paho's
         limit on unacked QoS 1 publishes (0: none). nodes: a broker cluster's
-        (host, port), tried in turn from the first when one fails, as a hub does."""
+        (host, port), tried in turn from the first when one fails, as a hub does.
+        own_topics: subscribe to each hub's own acks, as a hub does, not to every
+        hub's: fleets in several processes (tools/load_fleet.py) then each
+        receive only their own hubs' acks."""
         self.prefix = prefix
         self.secrets = dict(secrets)
         self.names = sorted(secrets)
@@ -61,7 +64,10 @@ class Hubs:
         mqtt_nodelay.no_delay(self.c)
         self.c.max_queued_messages_set(0)
         self.c.max_inflight_messages_set(inflight)
-        self.filters = [("%s/+/acks" % prefix, 1), ("%s/+/commands" % prefix, 1)]
+        if own_topics:
+            self.filters = [("%s/%s/acks" % (prefix, hub), 1) for hub in self.names]
+        else:
+            self.filters = [("%s/+/acks" % prefix, 1), ("%s/+/commands" % prefix, 1)]
         self.c.on_connect = lambda c, *a: c.subscribe(self.filters)
         self.c.on_subscribe = self._on_subscribe
         self.refused_subscriptions = 0
@@ -76,7 +82,9 @@ class Hubs:
         host, port = self.nodes[0]
         self.c.connect(host, port, keepalive=30)
         self.c.loop_start()
-        if not self.ready.wait(10):
+        # mosquitto takes seconds over 100,000 filters from one client (about
+        # 5 s; 15 s for 200,000): own_topics' fleets wait accordingly.
+        if not self.ready.wait(10 + len(self.filters) / 5000):
             raise RuntimeError("simulated hubs could not subscribe")
 
     def _on_subscribe(self, c, userdata, mid, granted, props=None):
