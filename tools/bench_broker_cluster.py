@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 
-from tools import paths
+from tools import children, paths
 from tools.bench_monitor import BROKER_CONF, _cpu_s, _many_accounts, _start_service, _stop
 from tools.broker import Broker
 from tools.hubs import Hubs
@@ -155,17 +155,7 @@ class _Consumers:
         return True
 
     def close(self):
-        for p in self.procs:
-            try:
-                p.stdin.close()
-            except OSError:
-                pass
-        for p in self.procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(10)
+        children.end(self.procs, wait_s=10, by_stdin=True)
 
 
 def _fleets(ports, prefix, secrets, per_node):

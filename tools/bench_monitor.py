@@ -29,7 +29,7 @@ import time
 
 from monitor import accounts
 from monitor.store import Store
-from tools import paths
+from tools import children, paths
 from tools.broker import Broker
 from tools.hubs import ROUTINE_PER_HUB_S, TEST_PER_HUB_S, Hubs
 from tools.load_fleet import LoadFleet, percentiles
@@ -100,15 +100,7 @@ def _start_service(db, port, prefix, *args):
 
 
 def _stop(procs):
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            # Still working off a backlog on a loaded machine: its figures are taken.
-            p.kill()
-            p.wait(10)
+    children.end(procs)
 
 
 def _stat(pid):

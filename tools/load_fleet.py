@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from tools import paths
+from tools import children, paths
 from tools.hubs import Hubs
 
 PROCS = 2
@@ -84,18 +84,7 @@ class LoadFleet:
         return lat, unacked, asked, achieved, each
 
     def close(self):
-        for p in self.procs:
-            if p.poll() is None:
-                try:
-                    p.stdin.close()
-                except OSError:
-                    pass
-        for p in self.procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(10)
+        children.end(self.procs, by_stdin=True)
 
 
 def serve(port, prefix, inp=sys.stdin, out=sys.stdout):
