@@ -10,8 +10,8 @@ import ssl
 import threading
 import time
 
-import paho.mqtt.client as mqtt
 import pytest
+from cluster_clients import Client, free_base
 
 from monitor import broker_cluster, cli
 from tools.nats_cluster import Cluster
@@ -19,30 +19,10 @@ from tools.nats_cluster import Cluster
 HUBS = ("hub-a", "hub-b")
 
 
-def _free_base(span=21, tries=200):
-    # Three nodes take base, base + 10 and base + 20.
-    import random
-    for _ in range(tries):
-        base = random.randrange(20000, 60000)
-        socks = []
-        try:
-            for off in range(0, span, 10):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", base + off))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free ports")
-
-
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     d = str(tmp_path_factory.mktemp("cluster-access"))
-    port, service, route = _free_base(), _free_base(), _free_base()
+    port, service, route = free_base(), free_base(), free_base()
     argv = ["broker", "write", "--dir", d, "--nodes", "3", "--port", str(port),
             "--service-port", str(service), "--route-port", str(route)]
     for h in HUBS:
@@ -52,44 +32,6 @@ def written(tmp_path_factory):
     c = Cluster(d + "/run", access=access).start()
     yield access, c
     c.stop()
-
-
-class Client:
-    def __init__(self, access, port, user, password=None, subscribe=(), tls=True):
-        self.q = queue.Queue()
-        self.rc = None
-        self.ready = threading.Event()
-        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=user or "anon",
-                             protocol=mqtt.MQTTv311)
-        if tls:
-            self.c.tls_set(ca_certs=access.ca)
-        if user:
-            self.c.username_pw_set(user, password or access.password(user))
-        self.subs = list(subscribe)
-        self.granted = None
-        self.c.on_connect = self._on_connect
-        self.c.on_subscribe = self._on_subscribe
-        self.c.on_message = lambda c, u, m: self.q.put((m.topic, m.payload, m.retain))
-        self.c.connect("127.0.0.1", port, keepalive=10)
-        self.c.loop_start()
-
-    def _on_connect(self, c, u, flags, rc, props=None):
-        self.rc = rc
-        if rc == 0 and self.subs:
-            c.subscribe([(s, 1) for s in self.subs])
-        else:
-            self.ready.set()
-
-    def _on_subscribe(self, c, u, mid, granted, props=None):
-        self.granted = [g.value if hasattr(g, "value") else g for g in granted]
-        self.ready.set()
-
-    def got(self, timeout=10):
-        return self.q.get(timeout=timeout)
-
-    def close(self):
-        self.c.disconnect()
-        self.c.loop_stop()
 
 
 def _monitor(access, url, filt, queue_group, then, timeout=15):

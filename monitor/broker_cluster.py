@@ -12,7 +12,21 @@ Assistant's and the monitor's logins, and the routes between the nodes.
 
 Node i (from 0) listens for MQTT on port + 10*i, for NATS (the monitor) on
 service_port + 10*i and for its peers on route_port + 10*i, so that several
-nodes fit on one machine as well as on one each."""
+nodes fit on one machine as well as on one each.
+
+    python -m monitor broker write ... --accounts K
+
+splits the hubs over K NATS accounts, HUBS1..HUBSK. Every QoS 1 message of an
+account goes through that account's one replicated stream ($MQTT_msgs), so one
+account puts every signal on the same three nodes and one stream leader
+(docs/sizing.md); K accounts spread that over K streams. The monitor's login
+is in a STATION account that imports what it reads from every hub account and
+exports the acks and commands to them. A hub keeps its account from one run to
+the next (kept in credentials.json): its retained messages live in that
+account's streams. Home Assistant's login is not written with K > 1: it
+could see only one account's retained discovery and state, and a station that
+needs several accounts has no one dashboard over all its homes."""
+import collections
 import json
 import os
 
@@ -22,6 +36,29 @@ from monitor.broker_access import HA_USER, MONITOR_USER
 CLUSTER_NAME = "alarm"
 ROUTE_USER = "route"
 STEP = 10
+STATION = "STATION"
+MAX_ACCOUNTS = 64
+# credentials.json's key for {hub: its account's number}
+ACCOUNTS_KEY = "hub_accounts"
+
+
+def account_name(k):
+    return "HUBS%d" % k
+
+
+def assign(hubs, before, n):
+    """{hub: account 1..n}. A hub keeps the account it had: its retained
+    messages and its session live in that account's streams. A new hub, or one
+    whose account is no longer there, goes to the account with the fewest."""
+    placed = {h: before[h] for h in hubs
+              if type(before.get(h)) is int and 1 <= before[h] <= n}
+    count = collections.Counter(placed.values())
+    for h in sorted(hubs):
+        if h not in placed:
+            k = min(range(1, n + 1), key=lambda a: (count[a], a))
+            placed[h] = k
+            count[k] += 1
+    return placed
 
 
 def subject(topic):
@@ -82,10 +119,12 @@ def permissions(hubs, prefix="alarm", discovery_prefix="homeassistant"):
 
 def node_conf(node, all_nodes, directory=None, users=None, route_password=None,
               bind=None, prefix="alarm", discovery_prefix="homeassistant", hubs=(),
-              store=None):
+              store=None, hub_accounts=None, accounts=None):
     """One node's nats-server configuration. directory=None: plain and open (the
     tests' fast cluster); else TLS from directory and the logins in `users`
-    ({user: bcrypt hash}). store: where the JetStream files go (default directory)."""
+    ({user: bcrypt hash}). store: where the JetStream files go (default directory).
+    hub_accounts: {hub: account number} to split the hubs over `accounts`
+    accounts (default: as many as hub_accounts names)."""
     host = bind or node.host
     lines = ["# written by python -m monitor broker write (monitor/broker_cluster.py)",
              "server_name: %s" % _quote(node.name),
@@ -130,18 +169,56 @@ def node_conf(node, all_nodes, directory=None, users=None, route_password=None,
     lines.append("}")
     if users:
         rights = permissions(hubs, prefix, discovery_prefix)
-        lines += ["authorization {", "  users: ["]
-        for user in sorted(users):
-            pub, sub = rights[user]
-            # MQTT's "a/#" also matches "a" itself: NATS subscribes to both.
-            sub = sub + [f[:-2] for f in sub if f.endswith(".>")]
-            kinds = ["STANDARD", "MQTT"] if user == MONITOR_USER else ["MQTT"]
-            lines.append("    {user: %s, password: %s, allowed_connection_types: %s,"
-                         % (_quote(user), _quote(users[user]), _list(kinds)))
-            lines.append("     permissions: {publish: {allow: %s}, subscribe: {allow: %s}}}"
-                         % (_list(pub), _list(sub + ["$MQTT.sub.>"])))
-        lines += ["  ]", "}"]
+        if hub_accounts is None:
+            lines += ["authorization {"] + _user_lines(users, rights, "  ") + ["}"]
+        else:
+            lines += _accounts_lines(users, rights, hub_accounts,
+                                     accounts or max(hub_accounts.values(), default=1))
     return "\n".join(lines) + "\n"
+
+
+def _both(filters):
+    # MQTT's "a/#" also matches "a" itself: NATS subscribes to both.
+    return filters + [f[:-2] for f in filters if f.endswith(".>")]
+
+
+def _user_lines(users, rights, indent):
+    lines = [indent + "users: ["]
+    for user in sorted(users):
+        pub, sub = rights[user]
+        kinds = ["STANDARD", "MQTT"] if user == MONITOR_USER else ["MQTT"]
+        lines.append("%s  {user: %s, password: %s, allowed_connection_types: %s,"
+                     % (indent, _quote(user), _quote(users[user]), _list(kinds)))
+        lines.append("%s   permissions: {publish: {allow: %s}, subscribe: {allow: %s}}}"
+                     % (indent, _list(pub), _list(_both(sub) + ["$MQTT.sub.>"])))
+    return lines + [indent + "]"]
+
+
+def _accounts_lines(users, rights, hub_accounts, n):
+    """STATION (the monitor) and HUBS1..K. What crosses between them is what
+    the monitor may read and write, as streams: the ACL of each login still
+    decides what it may touch inside its own account."""
+    reads, writes = _both(rights[MONITOR_USER][1]), rights[MONITOR_USER][0]
+    names = [account_name(k) for k in range(1, n + 1)]
+    lines = ["accounts {"]
+    station = {MONITOR_USER: users[MONITOR_USER]} if MONITOR_USER in users else {}
+    lines += ["  %s {" % STATION, "    jetstream: enabled"]
+    lines += _user_lines(station, rights, "    ")
+    lines += ["    exports: ["] + ["      {stream: %s, accounts: %s}" % (_quote(w), _list(names))
+                                   for w in writes] + ["    ]"]
+    lines += ["    imports: ["] + ["      {stream: {account: %s, subject: %s}}"
+                                   % (_quote(a), _quote(r)) for a in names for r in reads]
+    lines += ["    ]", "  }"]
+    for k, name in enumerate(names, 1):
+        mine = {h: users[h] for h in sorted(hub_accounts) if hub_accounts[h] == k and h in users}
+        lines += ["  %s {" % name, "    jetstream: enabled"]
+        lines += _user_lines(mine, rights, "    ")
+        lines += ["    exports: ["] + ["      {stream: %s, accounts: %s}"
+                                       % (_quote(r), _list([STATION])) for r in reads]
+        lines += ["    ]", "    imports: ["] + ["      {stream: {account: %s, subject: %s}}"
+                                                % (_quote(STATION), _quote(w)) for w in writes]
+        lines += ["    ]", "  }"]
+    return lines + ["}"]
 
 
 def _bcrypt(password):
@@ -151,25 +228,34 @@ def _bcrypt(password):
 
 def write(directory, hubs, hosts=("127.0.0.1",) * 3, prefix="alarm",
           discovery_prefix="homeassistant", names=("localhost", "127.0.0.1"), port=8883,
-          service_port=None, route_port=6222, bind=None, passwords=None):
+          service_port=None, route_port=6222, bind=None, passwords=None, accounts=1):
     """The CA, certificate and credentials (broker_access.write, which also writes
-    the single mosquitto's files), then one nats-<n>.conf per node."""
+    the single mosquitto's files), then one nats-<n>.conf per node. accounts:
+    how many NATS accounts the hubs are split over."""
+    if not 1 <= accounts <= MAX_ACCOUNTS:
+        raise broker_access.AccessError("accounts: 1..%d" % MAX_ACCOUNTS)
     service_port = service_port or 4222
     all_nodes = nodes(hosts, port, service_port, route_port)
     names = list(names) + [h for h in hosts if h not in names]
     cred_path = os.path.join(directory, "credentials.json")
-    route = None
+    old = {}
     if os.path.exists(cred_path):
         with open(cred_path) as f:
-            route = json.load(f).get(ROUTE_USER)
+            old = json.load(f)
     access = broker_access.write(directory, hubs, prefix, discovery_prefix, names, port,
                                  bind, passwords, service_port=service_port)
     creds = access.credentials
-    # Kept like the others: re-running after adding a hub must not split the cluster.
-    creds[ROUTE_USER] = route = route or broker_access.new_password()
+    # Kept like the others: re-running after adding a hub must not split the
+    # cluster, nor move a hub away from its retained messages.
+    creds[ROUTE_USER] = route = old.get(ROUTE_USER) or broker_access.new_password()
+    hub_accounts = None
+    if accounts > 1:
+        hub_accounts = creds[ACCOUNTS_KEY] = assign(hubs, old.get(ACCOUNTS_KEY) or {}, accounts)
     broker_access._write_private(cred_path, (json.dumps(creds, indent=2, sort_keys=True)
                                              + "\n").encode())
-    users = {MONITOR_USER: _bcrypt(creds["monitor"]), HA_USER: _bcrypt(creds["homeassistant"])}
+    users = {MONITOR_USER: _bcrypt(creds["monitor"])}
+    if hub_accounts is None:
+        users[HA_USER] = _bcrypt(creds["homeassistant"])
     for hub, pw in creds["hubs"].items():
         if hub in hubs:
             users[hub] = _bcrypt(pw)
@@ -177,9 +263,11 @@ def write(directory, hubs, hosts=("127.0.0.1",) * 3, prefix="alarm",
         broker_access._write_private(
             access.path("nats-%d.conf" % (node.index + 1)),
             node_conf(node, all_nodes, access.dir, users, route, bind, prefix,
-                      discovery_prefix, hubs).encode())
+                      discovery_prefix, hubs, hub_accounts=hub_accounts,
+                      accounts=accounts).encode())
         os.makedirs(access.path(node.name), exist_ok=True)
     access.nodes = all_nodes
+    access.hub_accounts, access.accounts = hub_accounts, accounts
     return access
 
 
@@ -190,6 +278,8 @@ def load(directory, hosts, port=8883, service_port=4222, route_port=6222):
     access = broker_access.Access(directory, creds, broker_access.cert_pin(
         os.path.join(directory, "ca.crt")), port, service_port)
     access.nodes = nodes(hosts, port, service_port, route_port)
+    access.hub_accounts = creds.get(ACCOUNTS_KEY)
+    access.accounts = max((access.hub_accounts or {}).values(), default=1)
     return access
 
 
@@ -203,4 +293,14 @@ def summary(access):
             "--mqtt-password-file %s\n"
             "  CA certificate SHA-256 %s"
             % (access.dir, access.dir, len(access.nodes), hosts, urls, access.ca,
-               access.path("credentials.json"), access.ca_sha256))
+               access.path("credentials.json"), access.ca_sha256)
+            + _accounts_summary(access))
+
+
+def _accounts_summary(access):
+    if not access.hub_accounts:
+        return ""
+    count = collections.Counter(access.hub_accounts.values())
+    return ("\n  %d NATS accounts (hubs: %s); no Home Assistant login"
+            % (access.accounts, ", ".join("%s %d" % (account_name(k), count[k])
+                                          for k in range(1, access.accounts + 1))))

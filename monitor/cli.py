@@ -141,6 +141,9 @@ def parser():
                          "node (instead of --nodes)")
     bw.add_argument("--route-port", type=int, default=6222, metavar="PORT",
                     help="the nodes' port for each other (default 6222; + 10 per node)")
+    bw.add_argument("--accounts", type=int, default=1, metavar="K",
+                    help="split the cluster's hubs over K NATS accounts, each with its own "
+                         "QoS 1 stream (docs/sizing.md; default 1)")
     return p
 
 
@@ -565,6 +568,8 @@ def cmd_broker(args):
     hubs = sorted(set(known) | set(args.hub))
     if args.nodes is not None or args.node:
         return _write_cluster(args, hubs)
+    if args.accounts != 1:
+        raise Refused("--accounts: only for a broker cluster (--nodes or --node)")
     access = broker_access.write(args.dir, hubs, args.prefix, args.discovery_prefix,
                                  names=args.name or ("localhost", "127.0.0.1"),
                                  port=args.port, bind=args.bind,
@@ -586,7 +591,8 @@ def _write_cluster(args, hubs):
         access = broker_cluster.write(args.dir, hubs, hosts, args.prefix, args.discovery_prefix,
                                       names=args.name or ("localhost", "127.0.0.1"),
                                       port=args.port, service_port=args.service_port,
-                                      route_port=args.route_port, bind=args.bind)
+                                      route_port=args.route_port, bind=args.bind,
+                                      accounts=args.accounts)
     except broker_access.AccessError as e:
         raise Refused(str(e))
     print("%d hubs: %s" % (len(hubs), " ".join(hubs)))
