@@ -23,9 +23,12 @@ account puts every signal on the same three nodes and one stream leader
 is in a STATION account that imports what it reads from every hub account and
 exports the acks and commands to them. A hub keeps its account from one run to
 the next (kept in credentials.json): its retained messages live in that
-account's streams. Home Assistant's login is not written with K > 1: it
-could see only one account's retained discovery and state, and a station that
-needs several accounts has no one dashboard over all its homes."""
+account's streams. Retained messages (a hub's state, zones, discovery) stay in
+their account too: the owner's app view (monitor/web/hubview.py) reads them
+with one read-only login per hub account, monitor@HUBSk, on the monitor's
+password. Home Assistant's login is not written with K > 1: it could see only
+one account's retained discovery and state, and a station that needs several
+accounts has no one dashboard over all its homes."""
 import collections
 import json
 import os
@@ -44,6 +47,18 @@ ACCOUNTS_KEY = "hub_accounts"
 
 def account_name(k):
     return "HUBS%d" % k
+
+
+def app_login(k):
+    """The owner's app view's login in hub account k ("@": no hub id has one)."""
+    return "%s@%s" % (MONITOR_USER, account_name(k))
+
+
+def app_logins(hub_accounts):
+    """The app view's logins, one per account that has hubs; None: one account."""
+    if not hub_accounts:
+        return None
+    return tuple(app_login(k) for k in sorted(set(hub_accounts.values())))
 
 
 def assign(hubs, before, n):
@@ -189,8 +204,9 @@ def _user_lines(users, rights, indent):
         kinds = ["STANDARD", "MQTT"] if user == MONITOR_USER else ["MQTT"]
         lines.append("%s  {user: %s, password: %s, allowed_connection_types: %s,"
                      % (indent, _quote(user), _quote(users[user]), _list(kinds)))
-        lines.append("%s   permissions: {publish: {allow: %s}, subscribe: {allow: %s}}}"
-                     % (indent, _list(pub), _list(_both(sub) + ["$MQTT.sub.>"])))
+        publish = "allow: %s" % _list(pub) if pub else 'deny: [">"]'
+        lines.append("%s   permissions: {publish: {%s}, subscribe: {allow: %s}}}"
+                     % (indent, publish, _list(_both(sub) + ["$MQTT.sub.>"])))
     return lines + [indent + "]"]
 
 
@@ -198,6 +214,7 @@ def _accounts_lines(users, rights, hub_accounts, n):
     """STATION (the monitor) and HUBS1..K. What crosses between them is what
     the monitor may read and write, as streams: the ACL of each login still
     decides what it may touch inside its own account."""
+    rights = dict(rights)
     reads, writes = _both(rights[MONITOR_USER][1]), rights[MONITOR_USER][0]
     names = [account_name(k) for k in range(1, n + 1)]
     lines = ["accounts {"]
@@ -211,6 +228,10 @@ def _accounts_lines(users, rights, hub_accounts, n):
     lines += ["    ]", "  }"]
     for k, name in enumerate(names, 1):
         mine = {h: users[h] for h in sorted(hub_accounts) if hub_accounts[h] == k and h in users}
+        if MONITOR_USER in users:
+            # The app view's: what the monitor reads, retained messages included.
+            mine[app_login(k)] = users[MONITOR_USER]
+            rights[app_login(k)] = ([], rights[MONITOR_USER][1])
         lines += ["  %s {" % name, "    jetstream: enabled"]
         lines += _user_lines(mine, rights, "    ")
         lines += ["    exports: ["] + ["      {stream: %s, accounts: %s}"
@@ -290,10 +311,11 @@ def summary(access):
             "  on each node: nats-server -c %s/nats-<n>.conf (n = 1..%d)\n"
             "  hubs (config.json): \"mqtt\": {\"host\": [%s], \"tls\": true, ...}\n"
             "  the monitor: monitor run --nats %s --ca %s --mqtt-user monitor "
-            "--mqtt-password-file %s\n"
+            "--mqtt-password-file %s --host %s --port %d (the owner's app view's MQTT)\n"
             "  CA certificate SHA-256 %s"
             % (access.dir, access.dir, len(access.nodes), hosts, urls, access.ca,
-               access.path("credentials.json"), access.ca_sha256)
+               access.path("credentials.json"), access.nodes[0].host, access.nodes[0].mqtt_port,
+               access.ca_sha256)
             + _accounts_summary(access))
 
 

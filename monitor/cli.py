@@ -283,7 +283,8 @@ def settings(args):
                     test_grace_s=args.test_grace,
                     redeliver_s=args.redeliver_after, jsonl=args.jsonl,
                     dc09_port=args.dc09_port, dc09_host=args.dc09_host,
-                    dc09_window=args.dc09_window, nats=args.nats)
+                    dc09_window=args.dc09_window, nats=args.nats,
+                    app_logins=_app_logins(args.mqtt_password_file) if args.nats else None)
 
 
 def cmd_run(args, provider=None, clock=None, hooks=None):
@@ -357,6 +358,19 @@ def _reach_broker(host, port):
     except OSError as e:
         raise Refused("no MQTT broker at %s:%d (%s): start mosquitto, or give --host and --port"
                       % (host, port, e.strerror or e or "no answer")) from None
+
+
+def _app_logins(path):
+    """A cluster split over NATS accounts (broker write --accounts): the owner's
+    app view logs in to each, as credentials.json says."""
+    from monitor import broker_cluster
+    if path is None:
+        return None
+    with open(path) as f:
+        text = f.read()
+    if not text.lstrip().startswith("{"):
+        return None
+    return broker_cluster.app_logins(json.loads(text).get(broker_cluster.ACCOUNTS_KEY))
 
 
 def _mqtt_password(path, user):

@@ -55,6 +55,7 @@ class Settings:
     dc09_window: tuple = (40, 20)   # DC-09 time stamps: seconds behind, ahead of our clock
     dc09_resend_s: float = 600.0    # a stock panel's same sequence number and event: a resend
     nats: tuple = None              # a NATS broker cluster's nodes (nats:// URLs): not paho
+    app_logins: tuple = None        # the app view's MQTT logins, one per NATS account
 
 
 class Receiver:

@@ -11,10 +11,12 @@ import time
 import pytest
 from cluster_clients import Client, free_base
 from desk_helpers import add_account, query
+from waiting import until
 
 from monitor import broker_cluster, cli
 from monitor.broker_access import HA_USER
 from monitor.receiver import Receiver, Settings
+from monitor.web.hubview import HubView
 from tools.nats_cluster import Cluster
 from uplink import wire
 
@@ -156,3 +158,58 @@ def test_a_hub_reaches_no_other_account_and_home_assistant_has_no_login(written)
     assert ha.ready.wait(20) or ha.rc is not None
     assert ha.rc not in (None, 0), ha.rc
     ha.close()
+
+
+def test_the_owners_app_view_reads_each_accounts_retained_state(written, tmp_path):
+    access, c = written
+    # What each hub published retained before anyone looked: it stays in the
+    # hub's own account's stream, where a login of that account reads it.
+    states = {"hub-a": "armed_away", "hub-b": "disarmed", "hub-c": "armed_home",
+              "hub-d": "triggered"}
+    for i, (hub, state) in enumerate(states.items()):
+        cl = Client(access, access.nodes[i % 3].mqtt_port, hub)
+        assert cl.ready.wait(20) and cl.rc == 0
+        cl.c.publish("alarm/%s/state" % hub, state, qos=1, retain=True).wait_for_publish(10)
+        cl.c.publish("alarm/%s/zone/front_door" % hub, "ON", qos=1,
+                     retain=True).wait_for_publish(10)
+        cl.close()
+    password_file = access.path("credentials.json")
+    args = cli.parser().parse_args([
+        "run", "--db", str(tmp_path / "unused.db"), "--nats", access.nodes[0].nats_url,
+        "--host", "127.0.0.1", "--port", str(access.nodes[2].mqtt_port), "--ca", access.ca,
+        "--mqtt-user", "monitor", "--mqtt-password-file", password_file])
+    s = cli.settings(args)
+    assert s.app_logins == ("monitor@HUBS1", "monitor@HUBS2")
+    view = HubView(s)
+    try:
+        view.start()
+        assert until(lambda: all(view.of(h)["state"] == st for h, st in states.items()), 30), \
+            {h: view.of(h) for h in states}
+        assert all(view.of(h)["open"] == ["front door"] for h in states)
+    finally:
+        view.stop()
+    # The monitor's own login is in neither hub account: it alone sees none of it.
+    alone = HubView(Settings(db=s.db, host=s.host, port=s.port, tls_ca=s.tls_ca,
+                             username="monitor", password=s.password))
+    try:
+        alone.start()
+        assert until(lambda: alone.clients[0].is_connected(), 20)
+        time.sleep(2)
+        assert all(alone.of(h)["state"] is None for h in states)
+    finally:
+        alone.stop()
+
+
+def test_the_app_views_login_only_reads(written):
+    access, c = written
+    view = Client(access, access.nodes[0].mqtt_port, "monitor@HUBS1",
+                  password=access.password("monitor"))
+    assert view.ready.wait(20) and view.rc == 0
+    watcher = Client(access, access.nodes[0].mqtt_port, "hub-a",
+                     subscribe=["alarm/hub-a/commands"])
+    assert watcher.ready.wait(20) and watcher.rc == 0 and watcher.granted == [1]
+    view.c.publish("alarm/hub-a/commands", b"forged", qos=1)
+    with pytest.raises(queue.Empty):
+        watcher.got(3)
+    view.close()
+    watcher.close()

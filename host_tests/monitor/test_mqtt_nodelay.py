@@ -36,8 +36,8 @@ def test_the_owners_app_view_has_no_nagle_delay(tmp_path):
     view = HubView(Settings(db=str(tmp_path / "unused.db"), port=broker.port, prefix="t/nodelay"))
     try:
         view.start()
-        assert until(lambda: view.client.is_connected(), 10)
-        assert _no_delay(view.client)
+        assert until(lambda: view.clients[0].is_connected(), 10)
+        assert _no_delay(view.clients[0])
     finally:
         view.stop()
         broker.stop()

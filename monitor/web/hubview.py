@@ -5,7 +5,10 @@ and the zones' discovery configs for their names and kinds).
 
 Read-only and for people: alarms never depend on it (they come as signed events
 to the receiver). One MQTT client of its own with the monitor's broker login,
-started on the first look, so a service nobody opens the app on holds none."""
+started on the first look, so a service nobody opens the app on holds none. On
+a broker cluster split over NATS accounts, retained messages stay in their
+account: one client per account's login (Settings.app_logins), all into the
+same view (a hub id is in one account only)."""
 import json
 import threading
 import uuid
@@ -21,31 +24,35 @@ class HubView:
         self.discovery = discovery_prefix
         self.lock = threading.Lock()
         self.hubs = {}          # hub -> {"state", "online", "zones": {level: ON|OFF}, "kinds"}
-        self.client = None
+        self.clients = None
 
     def start(self):
         with self.lock:
-            if self.client is not None:
+            if self.clients is not None:
                 return
-            c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                            client_id="monitor-app-%s" % uuid.uuid4().hex[:8],
-                            clean_session=True, protocol=mqtt.MQTTv311)
-            mqtt_nodelay.no_delay(c)
-            c.on_connect = self._on_connect
-            c.on_message = self._on_message
-            c.reconnect_delay_set(0.2, 5)
-            if self.s.tls_ca:
-                c.tls_set(ca_certs=self.s.tls_ca)
-            if self.s.username:
-                c.username_pw_set(self.s.username, self.s.password)
-            c.connect_async(self.s.host, self.s.port, keepalive=30)
-            c.loop_start()
-            self.client = c
+            self.clients = [self._client(user)
+                            for user in (self.s.app_logins or (self.s.username,))]
+
+    def _client(self, user):
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                        client_id="monitor-app-%s" % uuid.uuid4().hex[:8],
+                        clean_session=True, protocol=mqtt.MQTTv311)
+        mqtt_nodelay.no_delay(c)
+        c.on_connect = self._on_connect
+        c.on_message = self._on_message
+        c.reconnect_delay_set(0.2, 5)
+        if self.s.tls_ca:
+            c.tls_set(ca_certs=self.s.tls_ca)
+        if user:
+            c.username_pw_set(user, self.s.password)
+        c.connect_async(self.s.host, self.s.port, keepalive=30)
+        c.loop_start()
+        return c
 
     def stop(self):
         with self.lock:
-            c, self.client = self.client, None
-        if c is not None:
+            clients, self.clients = self.clients or [], None
+        for c in clients:
             c.disconnect()
             c.loop_stop()
 
