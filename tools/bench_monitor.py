@@ -18,7 +18,8 @@ bare paho subscriber's receive rate of the same stream measured just before it
     within 60 s (Hubs.once_each); the time to the last ack (target 2 minutes),
     and that each was stored once and opened no case;
   - a 3-node NATS broker cluster's rate and CPU per signal beside one
-    mosquitto's (tools/bench_broker_cluster.py)."""
+    mosquitto's (tools/bench_broker_cluster.py), and what a hub's connection
+    costs each (tools/bench_broker_connections.py)."""
 import json
 import os
 import subprocess
@@ -421,6 +422,16 @@ def _broker_cluster_figures(figures):
         print("  broker cluster: not measured: %s" % e, flush=True)
 
 
+def _broker_connections_figures(figures):
+    """What a hub's connection costs each broker (tools/bench_broker_connections.py)."""
+    from tools import bench_broker_connections
+    try:
+        figures["broker_connections"] = bench_broker_connections.main()
+    except (RuntimeError, OSError) as e:
+        figures["broker_connections"] = {"error": str(e)}
+        print("  broker connections: not measured: %s" % e, flush=True)
+
+
 def main(load=True, rates=True, backends_run=("sqlite", "postgresql"), power_cut=True,
          cluster=True):
     work = tempfile.mkdtemp(prefix="monitor-bench-")
@@ -478,6 +489,7 @@ def main(load=True, rates=True, backends_run=("sqlite", "postgresql"), power_cut
         broker.stop()
     if cluster:
         _broker_cluster_figures(figures)
+        _broker_connections_figures(figures)
     print(json.dumps(figures))
     return 0
 

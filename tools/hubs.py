@@ -64,10 +64,11 @@ class Hubs:
         mqtt_nodelay.no_delay(self.c)
         self.c.max_queued_messages_set(0)
         self.c.max_inflight_messages_set(inflight)
+        # QoS 0, as a hub subscribes (firmware/uplink/link.py says why).
         if own_topics:
-            self.filters = [("%s/%s/acks" % (prefix, hub), 1) for hub in self.names]
+            self.filters = [("%s/%s/acks" % (prefix, hub), 0) for hub in self.names]
         else:
-            self.filters = [("%s/+/acks" % prefix, 1), ("%s/+/commands" % prefix, 1)]
+            self.filters = [("%s/+/acks" % prefix, 0), ("%s/+/commands" % prefix, 0)]
         self.c.on_connect = lambda c, *a: c.subscribe(self.filters)
         self.c.on_subscribe = self._on_subscribe
         self.refused_subscriptions = 0

@@ -15,8 +15,9 @@
 # passes on neither the retain flag of a message nor a PINGRESP.
 #
 # And it takes the SUBACKs the link does not let umqtt wait for: umqtt's
-# subscribe() blocks until its SUBACK, which a NATS node sends seconds later
-# (it makes a JetStream consumer first). With `defer` set, umqtt's first read
+# subscribe() blocks until its SUBACK, which may come seconds later (a NATS
+# node that has just lost a peer; for a QoS 1 subscription it makes a
+# replicated JetStream consumer first). With `defer` set, umqtt's first read
 # after writing the SUBSCRIBE raises EAGAIN at once; the SUBACK, whenever it
 # comes, is read here (inside check_msg, or while umqtt waits for a PUBACK)
 # and counted off `subacks`, never handed to umqtt, whose loops would take

@@ -18,12 +18,18 @@
 # before every client call. Once connected, what umqtt reads goes through
 # uplink.inbound.Inbound: a bound on incoming messages, and the fixed header
 # of the packet read last (retain flag, PINGRESP) that umqtt does not pass on.
-# A SUBSCRIBE is not waited for inside umqtt: a NATS node answers it once it
-# has made a JetStream consumer (QoS 1), 0.4-0.8 s for a replicated one when
-# idle, seconds under load or while the cluster elects leaders after a node's
-# death: far past `timeout_ms`. Both SUBSCRIBEs go out right after the
-# CONNACK; Inbound reads their SUBACKs on later passes, and the link counts
-# as subscribed once both came, or drops after `suback_ms` without them.
+# The acks and commands are subscribed with QoS 0. The session is clean, so a
+# message in flight when the connection drops is lost at QoS 1 as well (the
+# hub resends until acked; a command's sender sees no answer); and on a NATS
+# node a QoS 1 subscription is a JetStream consumer replicated on three nodes:
+# measured, 25 ms of the nodes' CPU to set up, 0.66 MB and 1.5 ms of CPU a
+# second while idle, for each hub (QoS 0: 2.7 ms, 0.06 MB, 0.09 ms/s;
+# docs/sizing.md, "Connections"). A SUBSCRIBE is still not waited for inside
+# umqtt: a node that has just lost a peer may answer it late, and so did a
+# QoS 1 one always (0.4-0.8 s for its consumer, seconds under load), far past
+# `timeout_ms`. Both SUBSCRIBEs go out right after the CONNACK; Inbound reads
+# their SUBACKs on later passes, and the link counts as subscribed once both
+# came, or drops after `suback_ms` without them.
 # Uses only the umqtt.simple API shared by 1.3.4 (PyPI), 1.7.0 (frozen in stock
 # v1.28) and 1.8.x (docs/protocol.md lists it; host_tests/uplink checks it).
 import errno
@@ -261,7 +267,7 @@ class Link:
                 self._timeout()
                 self.inbound.defer = True
                 try:
-                    c.subscribe(topic, 1)
+                    c.subscribe(topic, 0)
                 except OSError as e:
                     if e.args[0] != errno.EAGAIN or self.inbound.defer:
                         raise

@@ -1,7 +1,8 @@
 """The whole hub firmware under micropython on a broker cluster (three real
 nats-server nodes, tools/nats_cluster.py): mqtt.host lists the nodes; the hub
 reports through the first, and when that node is killed with SIGKILL it goes
-on through the next, and what was not acked arrives."""
+on through the next, and what was not acked arrives; a command then reaches
+it there."""
 import pytest
 
 from mqtt_monitor import Monitor
@@ -50,6 +51,11 @@ def test_the_hub_goes_on_through_the_next_node_when_its_node_dies(cluster, tmp_p
         ok = m.wait(lambda: set(sent) <= set(m.seqs()), timeout=90)
         assert ok, (
             sent, m.seqs(), sim.lines[-8:], [cluster.log_text(i)[-800:] for i in (1, 2)])
+        # Home Assistant's command, a QoS 1 MQTT publish on another node,
+        # reaches the hub's QoS 0 subscription on the node it moved to.
+        mark = len(sim.lines)
+        m.publish("commands", b'{"action": "ARM_HOME", "code": "1234"}')
+        sim.wait_for(lambda o: o.get("state") == "armed_home", timeout=20, start=mark)
     finally:
         sim.stop()
         m.close()

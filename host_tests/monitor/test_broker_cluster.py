@@ -21,8 +21,8 @@ from tools.nats_cluster import Cluster
 # node's hubs again is NATS's, not ours: a new leader for each stream and
 # consumer the dead node led (raft elections wait 4-9 s in nats-server 2.9,
 # not configurable), and meanwhile a node's JetStream requests for a session
-# (load it, delete the old session's consumers, create the new ones) time
-# out after 4 s each and the client dials again. Measured on this loaded
+# (load it, store a QoS 1 message) time out after 4 s each and the client
+# dials again. Measured on this loaded
 # 2-core machine: each node's hubs all acked 5-47 s after the burst began
 # (docs/monitoring.md, "Broker cluster"); the wait allows 70 s per node.
 
