@@ -22,9 +22,9 @@
 # message in flight when the connection drops is lost at QoS 1 as well (the
 # hub resends until acked; a command's sender sees no answer); and on a NATS
 # node a QoS 1 subscription is a JetStream consumer replicated on three nodes:
-# measured, 25 ms of the nodes' CPU to set up, 0.66 MB and 1.5 ms of CPU a
-# second while idle, for each hub (QoS 0: 2.7 ms, 0.06 MB, 0.09 ms/s;
-# docs/sizing.md, "Connections"). A SUBSCRIBE is still not waited for inside
+# measured, 17-19 ms of the nodes' CPU to set up, 0.66-0.70 MB and 1.5 ms of
+# CPU a second while idle, for each hub (QoS 0: 1.5-2.6 ms, 0.05 MB, 0.006
+# ms/s; docs/sizing.md, "Connections"). A SUBSCRIBE is still not waited for inside
 # umqtt: a node that has just lost a peer may answer it late, and so did a
 # QoS 1 one always (0.4-0.8 s for its consumer, seconds under load), far past
 # `timeout_ms`. Both SUBSCRIBEs go out right after the CONNACK; Inbound reads
