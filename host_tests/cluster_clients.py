@@ -2,30 +2,11 @@
 it, never each other): free ports for three nodes, and an MQTT client with a
 login of what monitor.broker_cluster.write made."""
 import queue
-import random
-import socket
 import threading
 
 import paho.mqtt.client as mqtt
 
-
-def free_base(span=21, tries=200):
-    # Three nodes take base, base + 10 and base + 20.
-    for _ in range(tries):
-        base = random.randrange(20000, 60000)
-        socks = []
-        try:
-            for off in range(0, span, 10):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", base + off))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free ports")
+from tools.nats_cluster import free_base  # noqa: F401 (the tests take it from here)
 
 
 class Client:

@@ -242,9 +242,19 @@ def _accounts_lines(users, rights, hub_accounts, n):
     return lines + ["}"]
 
 
+# A node checks a login's bcrypt hash on every CONNECT. At cost 11 that was
+# 135 of the 140 ms of CPU a hub's session took to set up (TLS and JetStream
+# the rest; tools/bench_broker_connections.py): 39 hours of one core for a
+# million hubs coming back after a regional outage. At cost 4, 5.3 ms. The
+# work factor slows the guessing of a password someone chose; every login
+# here is 144 random bits (broker_access.new_password), out of any guessing's
+# reach at any cost.
+BCRYPT_COST = 4
+
+
 def _bcrypt(password):
     import bcrypt
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(11)).decode()
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_COST)).decode()
 
 
 def write(directory, hubs, hosts=("127.0.0.1",) * 3, prefix="alarm",

@@ -13,9 +13,11 @@ then to one mosquitto. Reported for each, from /proc:
     hubs connected minus before);
   - the broker's CPU while the hubs idle, pinging every 30 s, per 1,000 hubs
     (the broker's own idle CPU, measured first, taken off).
-On NATS once with the hubs' QoS 0 subscriptions, and once with QoS 1 ones,
-which a node makes a JetStream consumer each, replicated on three nodes: the
-figures that made hubs subscribe at QoS 0 (firmware/uplink/link.py).
+On NATS once as `monitor broker write` installs it (TLS, a login per hub
+checked against its bcrypt hash), then plain with the hubs' QoS 0
+subscriptions, and with QoS 1 ones, which a node makes a JetStream consumer
+each, replicated on three nodes: the figures that made hubs subscribe at QoS 0
+(firmware/uplink/link.py).
 
 The hubs are a few lines of MQTT over asyncio (CONNECT, SUBSCRIBE, PINGREQ):
 a paho client is a thread each, and a thousand threads would measure this
@@ -24,17 +26,20 @@ import asyncio
 import json
 import os
 import resource
+import ssl
 import sys
 import tempfile
 import time
 
+from monitor import broker_cluster
 from tools.bench_monitor import _cpu_s
 from tools.broker import Broker
-from tools.nats_cluster import Cluster
+from tools.nats_cluster import Cluster, free_base
 
 N_NATS = 1000
 N_NATS_QOS1 = 300       # 20 ms of CPU and 0.7 MB each: more would swamp 2 cores
 N_MOSQUITTO = 2000
+N_NATS_TLS = 200        # as installed: TLS, a login per hub (bcrypt), QoS 0
 IDLE_S = 30.0
 KEEPALIVE_S = 30        # a hub's mqtt.keepalive_s
 AT_ONCE = 100           # sessions being set up at the same time
@@ -61,8 +66,11 @@ def _str(b):
     return len(b).to_bytes(2, "big") + b
 
 
-def connect_packet(client_id, keepalive_s=KEEPALIVE_S):
-    var = _str(b"MQTT") + bytes([4, 0x02]) + keepalive_s.to_bytes(2, "big") + _str(client_id)
+def connect_packet(client_id, keepalive_s=KEEPALIVE_S, user=None, password=None):
+    flags = 0x02 | (0xC0 if user else 0)        # clean session; a login
+    var = _str(b"MQTT") + bytes([4, flags]) + keepalive_s.to_bytes(2, "big") + _str(client_id)
+    if user:
+        var += _str(user) + _str(password)
     return bytes([_CONNECT]) + _length(len(var)) + var
 
 
@@ -83,11 +91,21 @@ async def read_packet(reader):
             return first, await reader.readexactly(n)
 
 
-async def _hub(i, port, qos, prefix, gate, subacks, links):
+def hub_id(i):
+    return "bench-%06d" % i
+
+
+async def _hub(i, port, qos, prefix, gate, subacks, links, access=None):
     async with gate:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        hub = b"bench-%06d" % i
-        writer.write(connect_packet(hub))
+        hub = hub_id(i).encode()
+        if access is None:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(connect_packet(hub))
+        else:
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", port, ssl=access.tls, server_hostname="localhost")
+            writer.write(connect_packet(hub, user=hub,
+                                        password=access.password(hub.decode()).encode()))
         kind, body = await read_packet(reader)
         if kind != _CONNACK or body[1] != 0:
             raise RuntimeError("CONNACK %r for %s" % (body, hub))
@@ -117,15 +135,43 @@ def _rss_kb(pids):
     return total
 
 
-async def _measure(ports, pids, n, qos, idle_s, keepalive_s, baseline_s, prefix=b"alarm"):
+async def _warm(port, access, timeout_s=60):
+    """A node makes an account's MQTT streams on its first MQTT connection and
+    drops the connections that come meanwhile (JetStream timeouts): one hub
+    first, until it is taken, so that the figures are the sessions', not that."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        writer = None
+        try:
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", port, ssl=access.tls, server_hostname="localhost")
+            writer.write(connect_packet(hub_id(0).encode(), user=hub_id(0).encode(),
+                                        password=access.password(hub_id(0)).encode()))
+            kind, body = await read_packet(reader)
+            if kind == _CONNACK and body[1] == 0:
+                return
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            if writer is not None:
+                writer.close()
+        if time.monotonic() > deadline:
+            raise RuntimeError("no node took a hub's session in %d s" % timeout_s)
+        await asyncio.sleep(0.5)
+
+
+async def _measure(ports, pids, n, qos, idle_s, keepalive_s, baseline_s, prefix=b"alarm",
+                   access=None):
+    if access is not None:
+        await _warm(ports[0], access)
     c0, t0 = _cpu_s(pids), time.monotonic()
     await asyncio.sleep(baseline_s)
     quiet = (_cpu_s(pids) - c0) / (time.monotonic() - t0)
     rss0 = _rss_kb(pids)
     gate, subacks, links = asyncio.Semaphore(AT_ONCE), [], []
     c0, t0 = _cpu_s(pids), time.monotonic()
-    await asyncio.gather(*(_hub(i, ports[i % len(ports)], qos, prefix, gate, subacks, links)
-                           for i in range(n)))
+    await asyncio.gather(*(_hub(i, ports[i % len(ports)], qos, prefix, gate, subacks, links,
+                                access) for i in range(n)))
     setup_s, setup_cpu = time.monotonic() - t0, _cpu_s(pids) - c0
     rss = _rss_kb(pids) - rss0
     # Each hub pings every keepalive_s, the hubs spread evenly over it.
@@ -154,11 +200,30 @@ def _open_files(n):
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 2 * n + 100)), hard))
 
 
+def _tls_cluster(work, n):
+    """Three nodes as `monitor broker write` writes them for n hubs: TLS, and a
+    login per hub, checked against its bcrypt hash on every CONNECT."""
+    hubs = [hub_id(i) for i in range(n)]
+    access = broker_cluster.write(os.path.join(work, "access"), hubs, ["127.0.0.1"] * 3,
+                                  port=free_base(), service_port=free_base(),
+                                  route_port=free_base())
+    access.tls = ssl.create_default_context(cafile=access.ca)
+    return access, Cluster(os.path.join(work, "run"), access=access)
+
+
 def measure(n_nats=N_NATS, n_nats_qos1=N_NATS_QOS1, n_mosquitto=N_MOSQUITTO, idle_s=IDLE_S,
-            keepalive_s=KEEPALIVE_S, baseline_s=BASELINE_S, work=None):
+            keepalive_s=KEEPALIVE_S, baseline_s=BASELINE_S, n_nats_tls=N_NATS_TLS, work=None):
     _open_files(max(n_nats, n_mosquitto))
     work = work or tempfile.mkdtemp(prefix="bench-conns-")
     fig = {}
+    access, cluster = _tls_cluster(os.path.join(work, "nats-tls"), n_nats_tls)
+    cluster.start()
+    try:
+        fig["nats_tls"] = asyncio.run(_measure(
+            [node.mqtt_port for node in access.nodes], [p.pid for p in cluster.procs],
+            n_nats_tls, 0, idle_s, keepalive_s, baseline_s, access=access))
+    finally:
+        cluster.stop()
     for qos, n in ((0, n_nats), (1, n_nats_qos1)):
         # A fresh cluster each: what the other left behind is not counted.
         cluster = Cluster(os.path.join(work, "nats-qos%d" % qos)).start()
@@ -191,6 +256,7 @@ def main(**kw):
           " and hubs share this machine's %d cores)" % (kw.get("keepalive_s", KEEPALIVE_S),
                                                          os.cpu_count()), flush=True)
     fig = measure(**kw)
+    print(_line("NATS, TLS + login", fig["nats_tls"]), flush=True)
     print(_line("NATS, QoS 0 (as hubs)", fig["nats_qos0"]), flush=True)
     print(_line("NATS, QoS 1", fig["nats_qos1"]), flush=True)
     print(_line("mosquitto", fig["mosquitto"]), flush=True)
@@ -206,4 +272,5 @@ def main(**kw):
 
 if __name__ == "__main__":
     print(json.dumps(main(**({"n_nats": 200, "n_nats_qos1": 60, "n_mosquitto": 200,
-                              "idle_s": 5.0} if "--quick" in sys.argv else {}))))
+                              "n_nats_tls": 40, "idle_s": 5.0}
+                             if "--quick" in sys.argv else {}))))

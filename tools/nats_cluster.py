@@ -4,6 +4,7 @@ with its MQTT listener, JetStream and routes to the others; a node can be
 killed with SIGKILL. Plain and open by default; given `access` (what
 monitor.broker_cluster.write made) it runs the nodes from those files."""
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -31,6 +32,27 @@ def _free_ports(n):
     for s in socks:
         s.close()
     return ports
+
+
+def free_base(span=21, tries=200):
+    """A port base whose base, base + 10 and base + 20 are free: one node's
+    port each, as monitor.broker_cluster numbers them."""
+    # Three nodes take base, base + 10 and base + 20.
+    for _ in range(tries):
+        base = random.randrange(20000, 60000)
+        socks = []
+        try:
+            for off in range(0, span, 10):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", base + off))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free ports")
 
 
 def mqtt_ready(port, timeout=0.5):
