@@ -1,12 +1,10 @@
 """Shared by the broker cluster's tests (a module of its own: test files import
-it, never each other): free ports for three nodes, and an MQTT client with a
-login of what monitor.broker_cluster.write made."""
+it, never each other): an MQTT client with a login of what
+monitor.broker_cluster.write made."""
 import queue
 import threading
 
 import paho.mqtt.client as mqtt
-
-from tools.nats_cluster import free_base  # noqa: F401 (the tests take it from here)
 
 
 class Client:

@@ -11,10 +11,10 @@ import threading
 import time
 
 import pytest
-from cluster_clients import Client, free_base
+from cluster_clients import Client
 
 from monitor import broker_cluster, cli
-from tools.nats_cluster import Cluster
+from tools.nats_cluster import Cluster, free_base
 
 HUBS = ("hub-a", "hub-b")
 

@@ -275,16 +275,17 @@ def settings(args):
     # With --ca, the broker's service listener (broker_access): the device
     # listener's client ids are logins, and the monitor runs several clients.
     port = args.port or (8884 if args.ca else 1883)
+    password, app_logins = _broker_login(args.mqtt_password_file, args.mqtt_user)
     return Settings(db=args.db, host=args.host, port=port, prefix=args.prefix,
                     tls_ca=args.ca, username=args.mqtt_user,
-                    password=_mqtt_password(args.mqtt_password_file, args.mqtt_user),
+                    password=password,
                     share=args.share, ring_s=args.ring_timeout, hold_s=args.hold_time,
                     follow_up_s=args.follow_up_window, ack_s=args.ack_time,
                     test_grace_s=args.test_grace,
                     redeliver_s=args.redeliver_after, jsonl=args.jsonl,
                     dc09_port=args.dc09_port, dc09_host=args.dc09_host,
                     dc09_window=args.dc09_window, nats=args.nats,
-                    app_logins=_app_logins(args.mqtt_password_file) if args.nats else None)
+                    app_logins=app_logins if args.nats else None)
 
 
 def cmd_run(args, provider=None, clock=None, hooks=None):
@@ -360,30 +361,22 @@ def _reach_broker(host, port):
                       % (host, port, e.strerror or e or "no answer")) from None
 
 
-def _app_logins(path):
-    """A cluster split over NATS accounts (broker write --accounts): the owner's
-    app view logs in to each, as credentials.json says."""
+def _broker_login(path, user):
+    """(the login's password, the owner's app view's logins or None) from
+    --mqtt-password-file: a file holding the password, or the credentials.json
+    broker write made (which also says when the hubs are split over NATS
+    accounts: the app view then logs in to each)."""
     from monitor import broker_cluster
     if path is None:
-        return None
+        return None, None
     with open(path) as f:
         text = f.read()
     if not text.lstrip().startswith("{"):
-        return None
-    return broker_cluster.app_logins(json.loads(text).get(broker_cluster.ACCOUNTS_KEY))
-
-
-def _mqtt_password(path, user):
-    if path is None:
-        return None
-    with open(path) as f:
-        text = f.read()
-    if text.lstrip().startswith("{"):
-        creds = json.loads(text)
-        if user not in creds:
-            raise ValueError("--mqtt-password-file: no password for %r in %s" % (user, path))
-        return creds[user]
-    return text.strip()
+        return text.strip(), None
+    creds = json.loads(text)
+    if user not in creds:
+        raise ValueError("--mqtt-password-file: no password for %r in %s" % (user, path))
+    return creds[user], broker_cluster.app_logins(creds.get(broker_cluster.ACCOUNTS_KEY))
 
 
 def cmd_account(args):

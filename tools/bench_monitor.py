@@ -32,8 +32,8 @@ from monitor import accounts
 from monitor.store import Store
 from tools import children, paths
 from tools.broker import Broker
-from tools.hubs import ROUTINE_PER_HUB_S, TEST_PER_HUB_S, Hubs
-from tools.load_fleet import LoadFleet, percentiles
+from tools.hubs import ROUTINE_PER_HUB_S, TEST_PER_HUB_S, Hubs, percentiles
+from tools.load_fleet import LoadFleet
 
 N_HUBS = 100
 N_SIGNALS = 5000

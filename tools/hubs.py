@@ -31,6 +31,14 @@ ROUTINE_PER_HUB_S = 60.0
 TEST_PER_HUB_S = 3600.0
 
 
+def percentiles(latencies, unacked):
+    """(p99, p50) of latencies (seconds) with `unacked` more counted as infinite."""
+    lat = sorted(latencies) + [float("inf")] * unacked
+    if not lat:
+        raise ValueError("no signals")
+    return lat[min(len(lat) - 1, int(len(lat) * 0.99))], lat[len(lat) // 2]
+
+
 class Hubs:
     def __init__(self, port, prefix, secrets, host="127.0.0.1", time_s=None, clock=SYSTEM,
                  fast=False, inflight=1000, nodes=None, own_topics=False):
@@ -288,9 +296,8 @@ class Hubs:
     def p99(self, keys):
         """(p99, p50) ack latency of keys in seconds (unacked count as infinite)."""
         with self.lock:
-            lat = sorted(self.acked[k] - self.sent_at[k] if k in self.acked else float("inf")
-                         for k in keys)
-        return lat[min(len(lat) - 1, int(len(lat) * 0.99))], lat[len(lat) // 2]
+            lat = [self.acked[k] - self.sent_at[k] for k in keys if k in self.acked]
+        return percentiles(lat, len(keys) - len(lat))
 
     def close(self):
         self.c.disconnect()

@@ -8,8 +8,8 @@ Each process (`python -m tools.load_fleet <port> <prefix>`) holds a disjoint
 share of the hubs (every k-th of them, in name order), its own MQTT
 connection subscribed to its own hubs' acks only, and a Hubs(fast=True). Per
 step the parent asks each for its share of the step's hubs over the same
-seconds; each answers with one JSON line: the step's ack latencies, sorted,
-and how many went unacked."""
+seconds; each answers with one JSON line: the step's ack latencies and how
+many went unacked (tools.hubs.percentiles reads them)."""
 import json
 import subprocess
 import sys
@@ -19,15 +19,6 @@ from tools import children, paths
 from tools.hubs import Hubs
 
 PROCS = 2
-
-
-def percentiles(latencies, unacked):
-    """(p99, p50) of latencies (seconds) with `unacked` more counted as
-    infinite, as Hubs.p99 counts them."""
-    lat = sorted(latencies) + [float("inf")] * unacked
-    if not lat:
-        raise ValueError("no signals")
-    return lat[min(len(lat) - 1, int(len(lat) * 0.99))], lat[len(lat) // 2]
 
 
 class LoadFleet:

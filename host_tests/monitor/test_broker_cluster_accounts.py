@@ -9,7 +9,7 @@ import queue
 import time
 
 import pytest
-from cluster_clients import Client, free_base
+from cluster_clients import Client
 from desk_helpers import add_account, query
 from waiting import until
 
@@ -17,7 +17,7 @@ from monitor import broker_cluster, cli
 from monitor.broker_access import HA_USER
 from monitor.receiver import Receiver, Settings
 from monitor.web.hubview import HubView
-from tools.nats_cluster import Cluster
+from tools.nats_cluster import Cluster, free_base
 from uplink import wire
 
 HUBS = ("hub-a", "hub-b", "hub-c", "hub-d")

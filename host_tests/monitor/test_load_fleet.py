@@ -5,7 +5,8 @@ import os
 
 from monitor.store import Store
 from tools.bench_monitor import _many_accounts
-from tools.load_fleet import LoadFleet, percentiles
+from tools.hubs import percentiles
+from tools.load_fleet import LoadFleet
 
 HUBS = 2000
 
