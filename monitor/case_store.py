@@ -251,6 +251,7 @@ def answered_call(store, case_id):
 
 def add_timer(store, due, kind, hub=None, case_id=None, call_id=None, payload=None):
     """payload: its JSON text or None."""
+    store.timer_written(due)
     store.db.execute(
         "INSERT INTO timers (due_ms, kind, hub, case_id, call_id, payload) VALUES (?,?,?,?,?,?)",
         (due, kind, hub, case_id, call_id, payload))
@@ -266,6 +267,7 @@ def drop_hold_timer(store, case_id):
 
 def move_test_timer(store, hub, due):
     """Move the hub's test-report timer; False when it has none."""
+    store.timer_written(due)
     return bool(store.x("UPDATE timers SET due_ms = ? WHERE kind = 'test_due' AND hub = ?",
                         due, hub))
 
@@ -344,66 +346,57 @@ def next_command_id(store, hub, floor):
 
 # ---- a batch's routine signals at once (PostgreSQL: one statement per table) ----
 # The rows go to the server as one JSON text (json_to_recordset): psycopg
-# dumps arrays of text element by element in Python, and a signal's body is
-# full of quotes to escape; json.dumps is C.
+# dumps arrays of text element by element in Python; json.dumps is C. A
+# signal's body goes in as a JSON value, not a string: a `json` column keeps
+# its text as written, which sort_keys makes exactly json.dumps(body,
+# sort_keys=True), the text Desk.signal stores; one encoding, not two.
 
 def _records(columns, rows):
-    return json.dumps([dict(zip(columns, row)) for row in rows])
+    return json.dumps([dict(zip(columns, row)) for row in rows], sort_keys=True)
 
 
-def signals_by_codes(store, keys):
-    """Of keys [(hub, epoch, seq, code)], those stored: (id, paths, hub, epoch, seq, code)."""
+def store_signals(store, rows, t, path):
+    """Store signals [(hub, seq, epoch, code, body dict)] received at t, each
+    under its own (hub, seq), in one round trip: the rows already under
+    their (hub, seq), each with whether it is that signal by its identity
+    (known: the same epoch, seq and code) or by its body (same), and new
+    rows (new: true, id) for those stored. Those known by identity are not
+    stored again; one whose (hub, seq, body) is taken is not stored either.
+    The signals already there are read before the insert: every part of the
+    statement sees the table as it was when the statement began."""
     return store.q_unprepared(
-        "SELECT s.id, s.paths, s.hub, s.epoch, s.seq, s.code FROM signals s "
-        "JOIN json_to_recordset(?::json) AS k (hub text, epoch bigint, seq bigint, "
-        "code text) ON s.hub = k.hub AND s.epoch = k.epoch AND s.seq = k.seq "
-        "AND s.code = k.code", _records(("hub", "epoch", "seq", "code"), keys))
+        "WITH k AS MATERIALIZED (SELECT * FROM json_to_recordset(?::json) AS k (hub text, "
+        "seq bigint, epoch bigint, code text, body json)), "
+        "pre AS MATERIALIZED (SELECT s.id, s.paths, s.hub, s.seq, s.epoch, s.body, "
+        "COALESCE(s.epoch = k.epoch AND s.code = k.code, false) AS known, "
+        "s.body = k.body::text AS same FROM signals s JOIN k ON s.hub = k.hub AND s.seq = k.seq), "
+        "ins AS (INSERT INTO signals (hub, seq, epoch, code, body, received_ms, paths) "
+        "SELECT k.hub, k.seq, k.epoch, k.code, k.body::text, ?, ? FROM k WHERE NOT EXISTS "
+        "(SELECT 1 FROM pre WHERE pre.hub = k.hub AND pre.seq = k.seq AND pre.known) "
+        "ON CONFLICT DO NOTHING RETURNING id, hub, seq) "
+        "SELECT id, paths, hub, seq, epoch, body, known, same, false AS new FROM pre "
+        "UNION ALL SELECT id, NULL, hub, seq, NULL, NULL, false, false, true FROM ins",
+        _records(("hub", "seq", "epoch", "code", "body"), rows), t, path)
 
 
-def new_signals(store, rows, t, path):
-    """Store signals [(hub, seq, epoch, code, body)] received at t: (id, hub, seq)
-    of those stored; one whose (hub, seq, body) is taken is left out."""
-    return store.q_unprepared(
-        "INSERT INTO signals (hub, seq, epoch, code, body, received_ms, paths) "
-        "SELECT k.hub, k.seq, k.epoch, k.code, k.body, ?, ? FROM json_to_recordset("
-        "?::json) AS k (hub text, seq bigint, epoch bigint, code text, body text) "
-        "ON CONFLICT DO NOTHING RETURNING id, hub, seq",
-        t, path, _records(("hub", "seq", "epoch", "code", "body"), rows))
-
-
-def signals_by_bodies(store, keys):
-    """Of keys [(hub, seq, body)], those stored: (id, paths) rows."""
-    return store.q_unprepared(
-        "SELECT s.id, s.paths FROM signals s JOIN json_to_recordset(?::json) "
-        "AS k (hub text, seq bigint, body text) ON s.hub = k.hub AND s.seq = k.seq "
-        "AND s.body = k.body", _records(("hub", "seq", "body"), keys))
-
-
-def same_seqs_others(store, keys, ids):
-    """The other signals under the (hub, seq) keys than ids: (hub, seq, epoch, body) rows."""
-    # The ids are left out here, not in SQL: `id <> ALL(array)` is a filter
-    # every row it reads goes through, one comparison per id.
-    ids = set(ids)
-    return [row for row in store.q_unprepared(
-        "SELECT s.id, s.hub, s.seq, s.epoch, s.body FROM signals s "
-        "JOIN json_to_recordset(?::json) AS k (hub text, seq bigint) "
-        "ON s.hub = k.hub AND s.seq = k.seq", _records(("hub", "seq"), keys))
-        if row["id"] not in ids]
-
-
-def tests_received(store, hubs, t):
-    """Record a test report at t from each hub: {hub: its test interval (s)}."""
-    return {r["hub"]: r["test_interval_s"] for r in store.q_unprepared(
-        "UPDATE accounts SET last_test_ms = ? WHERE hub = ANY(?::text[]) "
-        "RETURNING hub, test_interval_s", t, list(hubs))}
-
-
-def move_test_timers(store, dues):
-    """Move the hubs' test-report timers ({hub: due}): the hubs that had one."""
-    return {r["hub"] for r in store.q_unprepared(
-        "UPDATE timers SET due_ms = k.due FROM json_to_recordset(?::json) AS k (hub text, "
-        "due bigint) WHERE timers.kind = 'test_due' AND timers.hub = k.hub RETURNING timers.hub",
-        _records(("hub", "due"), dues.items()))}
+def tests_received(store, hubs, t, grace_ms):
+    """Record a test report at t from each hub and move its test-report timer
+    to t + its test interval + grace_ms, in one statement: {hub: (that due
+    time, whether it had a timer to move, whether it has an open trouble
+    case for an overdue test)}."""
+    got = {r["hub"]: (r["due"], r["moved"], r["overdue"]) for r in store.q_unprepared(
+        "WITH got AS (UPDATE accounts SET last_test_ms = ? WHERE hub = ANY(?::text[]) "
+        "RETURNING hub, ? + test_interval_s * 1000 + ? AS due), "
+        "moved AS (UPDATE timers SET due_ms = got.due FROM got WHERE timers.kind = 'test_due' "
+        "AND timers.hub = got.hub RETURNING timers.hub) "
+        "SELECT got.hub, got.due, moved.hub IS NOT NULL AS moved, EXISTS (SELECT 1 FROM cases "
+        "WHERE cases.hub = got.hub AND status = 'open' AND plan = 'trouble' "
+        "AND trouble = 'test_overdue') AS overdue FROM got LEFT JOIN moved ON moved.hub = got.hub",
+        t, list(hubs), t, grace_ms)}
+    for due, moved, _overdue in got.values():
+        if moved:
+            store.timer_written(due)
+    return got
 
 
 def open_troubles(store, hubs, trouble):

@@ -12,6 +12,7 @@ import concurrent.futures
 import logging
 import queue
 import threading
+import time
 from typing import NamedTuple
 
 from monitor import accounts, case_store, health, intake, outbox, signal_batch, timers
@@ -25,6 +26,10 @@ log = logging.getLogger("monitor")
 SECRET_CACHE_MS = 10_000
 SWEEP_MS = 5_000       # how often to look for missing test timers and undelivered steps
 SWEEP_ACCOUNTS = 5_000  # accounts looked at per sweep: all of them every SWEEP_MS * n / this
+# A read of the next timer's due time stands this long (real seconds): the
+# timers this engine sets lower it at once; other workers' (and the
+# console's) are seen within this, as an idle engine's wait always was.
+DUE_FRESH_S = 0.25
 _UNREAD = object()
 
 
@@ -76,7 +81,8 @@ class Engine(threading.Thread):
         self.store = self.desk = None
         self._swept_to = ""         # the test-timer sweep's place in the accounts (hub order)
         self._last_sweep = clock.now_ms()
-        self._due = _UNREAD         # the next timer's due time as _timers read it
+        self._due = _UNREAD         # the next timer's due time (_next_due)
+        self._due_fresh_until = 0.0
 
     def open(self):
         """The store connection, the Desk on it, and what a start catches up on.
@@ -211,13 +217,11 @@ class Engine(threading.Thread):
     def _next_timer_wait(self):
         if self.store is None:
             return 0
-        due, self._due = self._due, _UNREAD
-        if due is _UNREAD:
-            due = timers.next_due(self.store)
-        # Other workers add timers too, so look again at least every 250 ms.
+        due = self._next_due()
+        # Other workers add timers too, so look again at least every DUE_FRESH_S.
         if due is None:
-            return 0.25
-        return min(0.25, self.clock.wait_s(due))
+            return DUE_FRESH_S
+        return min(DUE_FRESH_S, self.clock.wait_s(due))
 
     # ---- one batch, one transaction ----
 
@@ -427,13 +431,23 @@ class Engine(threading.Thread):
 
     # ---- timers, test timers, undelivered steps ----
 
+    def _next_due(self):
+        """The next timer's due time, or None. Read from the store at most every
+        DUE_FRESH_S, not once a batch: at a few thousand signals a second in
+        small batches that read was a round trip in four."""
+        written, self.store.earliest_timer = self.store.earliest_timer, None
+        if self._due is _UNREAD or time.monotonic() >= self._due_fresh_until:
+            self._due = timers.next_due(self.store)
+            self._due_fresh_until = time.monotonic() + DUE_FRESH_S
+        if written is not None and (self._due is None or written < self._due):
+            self._due = written
+        return self._due
+
     def _timers(self):
-        # The next due time, kept for the wait that follows when the queue is
-        # empty (_next_timer_wait): one lookup a pass, not two.
-        self._due = timers.next_due(self.store)
-        if self._due is None or self._due > self.clock.now_ms():
+        due = self._next_due()
+        if due is None or due > self.clock.now_ms():
             return
-        self._due = _UNREAD
+        self._due = _UNREAD         # firing them changes what is next
         with self.store.tx():
             self._begin()
             timers.fire_due(self.desk)
@@ -499,6 +513,7 @@ class Engine(threading.Thread):
         if self.store is None:
             self.store = Store(self.s.db)
             self.desk.store = self.store
+            self._due = _UNREAD
 
     def _drop_store(self):
         store, self.store = self.store, None

@@ -9,7 +9,6 @@ resend, a seq used again with another body is a seq reset, a test report
 moves the hub's test timer and closes its overdue-test trouble case.
 Anything else (an alarm, a cancel, two signals of a batch under one seq) is
 left to Desk.signal, one by one."""
-import json
 
 from monitor import case_store, plans
 from monitor.plan_run import seq_reused
@@ -37,39 +36,33 @@ def store(desk, signals):
     for key, (hub, body) in signals.items():
         sig = body["signal"]
         found[(hub, _epoch(body), sig["seq"], str(sig["code"]))] = key
-    outcome = {}
-    # Known by its identity: only a signal with an epoch has one.
-    with_epoch = [k for k in found if k[1] is not None]
-    for row in case_store.signals_by_codes(db, with_epoch) if with_epoch else ():
-        key = found.pop((row["hub"], row["epoch"], row["seq"], row["code"]))
-        desk._came_by(row, "mqtt")
-        outcome[key] = False
-    if not found:
-        return outcome
-    texts = {key: json.dumps(signals[key][1], sort_keys=True) for key in found.values()}
     by_seq = {(hub, seq): key for (hub, _epoch, seq, _code), key in found.items()}
-    stored = case_store.new_signals(
-        db, [(hub, seq, epoch, code, texts[key]) for (hub, epoch, seq, code), key
-             in found.items()], t, "mqtt")
-    new = {(r["hub"], r["seq"]): r["id"] for r in stored}
-    # Its (hub, seq, body) was taken: the same body again.
-    again = [(hub, seq, texts[key]) for (hub, seq), key in by_seq.items()
-             if (hub, seq) not in new]
-    for row in case_store.signals_by_bodies(db, again) if again else ():
-        desk._came_by(row, "mqtt")
-    for hub, seq, _text in again:
-        outcome[by_seq[(hub, seq)]] = False
+    new, before = {}, {}
+    for row in case_store.store_signals(
+            db, [(hub, seq, epoch, code, signals[key][1]) for (hub, epoch, seq, code), key
+                 in found.items()], t, "mqtt"):
+        if row["new"]:
+            new[(row["hub"], row["seq"])] = row["id"]
+        else:
+            before.setdefault((row["hub"], row["seq"]), []).append(row)
+    outcome = {}
+    for hub_seq, rows in before.items():
+        if hub_seq in new:
+            continue
+        # Not stored: the same signal again, known by its identity (first, as
+        # Desk.signal looks) or by its body.
+        known = [r for r in rows if r["known"]] or [r for r in rows if r["same"]]
+        if known:
+            desk._came_by(known[0], "mqtt")
+        outcome[by_seq[hub_seq]] = False
     if not new:
         return outcome
-    others = {}
-    for row in case_store.same_seqs_others(db, list(new), list(new.values())):
-        others.setdefault((row["hub"], row["seq"]), []).append(row)
     tests = set()
     for (hub, seq), signal_id in new.items():
         key = by_seq[(hub, seq)]
         body = signals[key][1]
         sig = body["signal"]
-        if seq_reused(others.get((hub, seq), ()), sig, seq, _epoch(body)):
+        if seq_reused(before.get((hub, seq), ()), sig, seq, _epoch(body)):
             desk._seq_reset(hub, seq, _epoch(body), sig.get("code"))
         if plans.classify(sig).kind == plans.TEST_REPORT:
             tests.add(hub)
@@ -82,10 +75,9 @@ def store(desk, signals):
 def _test_reports(desk, hubs, t):
     """Desk.test_report for each hub, at once."""
     db = desk.store
-    intervals = case_store.tests_received(db, hubs, t)
-    dues = {hub: t + s * 1000 + desk.test_grace_ms for hub, s in intervals.items()}
-    moved = case_store.move_test_timers(db, dues)
-    for hub in sorted(set(dues) - moved):
-        desk.timer(dues[hub], "test_due", hub=hub)
-    for case in case_store.open_troubles(db, hubs, "test_overdue"):
+    got = case_store.tests_received(db, hubs, t, desk.test_grace_ms)
+    for hub in sorted(hub for hub, (_due, moved, _overdue) in got.items() if not moved):
+        desk.timer(got[hub][0], "test_due", hub=hub)
+    overdue = sorted(hub for hub, (_due, _moved, overdue) in got.items() if overdue)
+    for case in case_store.open_troubles(db, overdue, "test_overdue") if overdue else ():
         desk.close_trouble(case, "test_received")

@@ -37,6 +37,10 @@ class Store:
         self._counts = []           # this transaction's counter increments (see count)
         self._held = set()          # hubs this transaction holds (see lock_hubs)
         self._in_tx = False
+        # The earliest due time of the timers written on this connection since
+        # the engine last looked (timer_written): it need not read the table
+        # again to know what it set itself.
+        self.earliest_timer = None
         if create and not self.postgres:
             _private_files(db)
         self._connect()
@@ -268,6 +272,11 @@ class Store:
         when ON CONFLICT DO NOTHING left it out."""
         row = self.db.execute(sql + " RETURNING id", args).fetchone()
         return row[0] if row is not None else None
+
+    def timer_written(self, due):
+        """A timer was set or moved to due (ms) on this connection."""
+        if self.earliest_timer is None or due < self.earliest_timer:
+            self.earliest_timer = due
 
     def count(self, name, n=1):
         """Inside tx(): add to a counter. Written at commit, each counter once
