@@ -3,15 +3,17 @@ the queue: every signal stored once and acked, the hubs' test reports
 recorded, and on PostgreSQL a handful of round trips for the whole batch,
 not several per signal (each is a wait on the server, and its CPU)."""
 import contextlib
+import time
 
 import pytest
 
 from desk_helpers import SECRET, add_account, query
 from engine_rig import FakeClock, Phones
-from monitor import signing
-from monitor.engine import Engine, Hooks
+from monitor import case_store, signing
+from monitor.engine import DUE_FRESH_S, Engine, Hooks
 from monitor.items import Msg
 from monitor.receiver import Settings
+from monitor.store import Store
 
 N_HUBS = 50
 PER_HUB = 4
@@ -163,8 +165,8 @@ def test_a_batch_of_signals_is_stored_and_acked_in_a_few_round_trips(engine, db,
     assert engine.store.counters()["stored"] == N_HUBS * PER_HUB
     if sent is not None:
         # Once about six per signal (1,200 here); then one statement per table,
-        # not per signal (11); in one pipeline, 8 round trips; now 4: the
-        # signals' statement, the test reports', the commit, the next timer.
+        # not per signal (11); in one pipeline, 8 round trips; now 4 (one
+        # statement for the signals, one for the test reports).
         assert sent <= 4, "%d round trips for a batch of %d signals" % (sent, len(items))
 
     # The same batch again (every hub resending): acked again, nothing stored twice.
@@ -336,3 +338,27 @@ def test_a_batchs_statements_are_planned_for_each_batch_not_prepared(engine, db)
                 for r in engine.store.q("SELECT statement FROM pg_prepared_statements")]
     batched = [s for s in prepared if "json_to_recordset" in s or "last_test_ms" in s]
     assert not batched, batched
+
+
+def test_a_timer_another_worker_set_fires_while_this_one_is_busy(engine, db):
+    """A busy engine reads the next timer's due time at most every DUE_FRESH_S,
+    not once a batch: a timer another worker (or the console) sets is still
+    fired within about that, however busy this one is."""
+    clock, hub = engine.clock, engine.hubs[0]
+    seq = iter(range(1, 10 ** 6))
+
+    def busy_pass():
+        for h in engine.hubs[1:5]:
+            engine.queue.put(_event(clock, h, next(seq), "R401"))
+        engine.once()
+    busy_pass()
+    other = Store(db)
+    with other.tx():
+        case_store.add_timer(other, clock.t, "test_due", hub=hub)
+    other.close()
+    start = time.monotonic()
+    while not query(db, "SELECT id FROM cases WHERE hub = ? AND trouble = 'test_overdue'",
+                    hub):
+        assert time.monotonic() - start < DUE_FRESH_S + 5, "the timer never fired"
+        busy_pass()
+    assert query(db, "SELECT COUNT(*) AS n FROM timers WHERE due_ms <= ?", clock.t)[0]["n"] == 0
