@@ -344,7 +344,7 @@ def next_command_id(store, hub, floor):
     return bytes(row["secret"]), cid
 
 
-# ---- a batch's routine signals at once (PostgreSQL: one statement per table) ----
+# ---- a batch's routine signals at once (PostgreSQL: a statement for the batch) ----
 # The rows go to the server as one JSON text (json_to_recordset): psycopg
 # dumps arrays of text element by element in Python; json.dumps is C. A
 # signal's body goes in as a JSON value, not a string: a `json` column keeps

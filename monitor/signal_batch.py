@@ -1,7 +1,8 @@
 """A batch's routine signals (test reports, and what is only stored and
-acked) stored at once on PostgreSQL: one statement per table for the whole
-batch, not several round trips per signal. Most of what hubs send is
-routine, and each round trip is a wait on the server and CPU on both sides.
+acked) stored at once on PostgreSQL: one statement for the whole batch's
+signals and one for its test reports, not several round trips per signal.
+Most of what hubs send is routine, and each round trip is a wait on the
+server and CPU on both sides (about 0.1 ms of the worker's, measured).
 
 What it decides is exactly what Desk.signal decides for each of them, in
 the same transaction (the hubs already held): a signal already stored is a

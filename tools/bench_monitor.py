@@ -30,13 +30,16 @@ import time
 
 from monitor import accounts
 from monitor.store import Store
-from tools import children, paths
+from tools import bench_engine, children, paths
 from tools.broker import Broker
 from tools.hubs import ROUTINE_PER_HUB_S, TEST_PER_HUB_S, Hubs, percentiles
 from tools.load_fleet import LoadFleet
 
 N_HUBS = 100
 N_SIGNALS = 5000
+# The engine alone (tools/bench_engine.py): batches as under a steady load
+# (a few thousand signals a second come about 10-20 a batch) and a backlog's.
+ENGINE_BATCHES = (16, 256)
 N_ALARMS = 300
 # mosquitto keeps at most 1,000 QoS 1 messages queued per client and drops the
 # rest (the hub resends 30 s later): a bench must measure the service, not that.
@@ -362,6 +365,22 @@ class Backends:
             self.pg.remove()
 
 
+def _engine_figures(backend, backends, secrets, figures):
+    """The engine's own CPU per signal, no MQTT (tools/bench_engine.py), at a
+    steady load's small batches and at a backlog's full ones."""
+    each = []
+    for batch in ENGINE_BATCHES:
+        db = backends.db(backend, "%s_engine_%d" % (backend, batch))
+        _accounts(db, secrets)
+        us, acks = bench_engine.cost(db, secrets, N_SIGNALS, batch)
+        if bench_engine.stored(db) != bench_engine.WARM + N_SIGNALS or not acks:
+            raise RuntimeError("the engine bench did not store and ack every signal")
+        figures["%s_engine_us_batch_%d" % (backend, batch)] = round(us, 1)
+        each.append("%.0f µs in batches of %d" % (us, batch))
+    print("  %-10s the engine alone (no MQTT), CPU per routine signal: %s"
+          % (backend, "; ".join(each)), flush=True)
+
+
 def _fmt(rate, bare, cpu, bare_cpu):
     return ("%5.0f signals/s = %3.0f%% of a bare subscriber's %5.0f/s;  CPU s per 1,000: %.2f"
             " (bare %.2f)" % (rate, 100 * rate / bare, bare, cpu, bare_cpu))
@@ -465,6 +484,7 @@ def main(load=True, rates=True, backends_run=("sqlite", "postgresql"), power_cut
                     _fmt(rate, bare, cpu, bare_cpu),
                     "; PostgreSQL server %.2f" % server_cpu if server_cpu is not None else ""),
                     flush=True)
+            _engine_figures(backend, backends, secrets, figures)
             lat = _latency(backends.db(backend, backend + "_lat"), broker.port,
                            "bench/lat_" + backend, lat_secrets, N_ALARMS)
             figures[backend + "_open_ms"] = [round(x, 1) for x in lat["open"]]
