@@ -8,27 +8,11 @@ import threading
 import time
 
 import httpx
-import pytest
 
 from desk_helpers import SECRET, add_account
 from web_helpers import OP_PASSWORD, add_operator
 
 PER_ADDRESS = 64            # WebConfig's connections per address
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    """mosquitto queueing a busy subscriber's messages as an install's does
-    (monitor.broker_access.MAX_QUEUED): with the default 1,000 a burst of 2,000
-    lost some to the hubs' 5 s resend, and the time to the last ack measured
-    whether a resend (or two) was needed, not how fast the intake went."""
-    from monitor.broker_access import MAX_QUEUED
-    from tools.broker import Broker
-    b = Broker(str(tmp_path_factory.mktemp("mosquitto-queue")),
-               extra="max_queued_messages %d\n" % MAX_QUEUED)
-    b.start()
-    yield b
-    b.stop()
 
 
 def address(web):
