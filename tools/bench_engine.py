@@ -9,12 +9,13 @@ a steady load, up to Settings.batch in a backlog."""
 import os
 import time
 
-from monitor import calls, signing
+from monitor import calls
 from monitor.clock import SYSTEM
 from monitor.engine import Engine, Hooks
 from monitor.items import Msg
 from monitor.receiver import Settings
 from monitor.store import Store
+from uplink import wire
 
 HUBS = 100
 WARM = 500
@@ -28,10 +29,12 @@ def signals(secrets, n, prefix="bench"):
     for i in range(n):
         hub = names[i % len(names)]
         seqs[hub] += 1
-        body = {"v": 1, "type": "event", "hub": hub, "epoch": 1,
-                "signal": {"seq": seqs[hub], "code": "E602" if i % 2 else "R401", "zone": 0,
-                           "time": 1765000000 + i}}
-        out.append(Msg("%s/%s/events" % (prefix, hub), signing.sign(secrets[hub], body), 0))
+        code = "E602" if i % 2 else "R401"
+        signal = {"code": code, "event": int(code[1:]), "qualifier": code[0],
+                  "seq": seqs[hub], "zone": 0}
+        # The payload as a hub makes it (the hub's own code), byte for byte.
+        payload = wire.event(secrets[hub], hub, 1765000000 + i, signal, epoch=1)
+        out.append(Msg("%s/%s/events" % (prefix, hub), payload, 0))
     return out
 
 
