@@ -20,7 +20,7 @@ import uuid
 
 import paho.mqtt.client as mqtt
 
-from monitor import calls, commands, intake, mqtt_nodelay
+from monitor import calls, commands, intake, mqtt_batched, mqtt_nodelay
 from monitor.case_record import Refused
 from monitor.clock import SYSTEM
 from monitor.engine import Engine, Hooks  # noqa: F401 (Hooks: tools/sim/faults.py imports it here)
@@ -111,8 +111,8 @@ class Receiver:
         cid = self.s.client_id or "monitor-%d-%s" % (os.getpid(), uuid.uuid4().hex[:6])
         if self.s.nats:
             return self._start_nats(cid, timeout, need_broker)
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid,
-                                  clean_session=True, protocol=mqtt.MQTTv311)
+        self.client = mqtt_batched.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid,
+                                          clean_session=True, protocol=mqtt.MQTTv311)
         mqtt_nodelay.no_delay(self.client)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

@@ -3,8 +3,9 @@
 
 On a private mosquitto, 100 simulated hubs (tools/hubs.py) publish signed
 events as fast as the broker takes them. Reported, all from the same run, each service row beside a
-bare paho subscriber's receive rate of the same stream measured just before it
-(the ceiling: MQTT + paho in one Python process doing nothing with the messages):
+bare subscriber's receive rate of the same stream measured just before it
+(the ceiling: MQTT and the service's own paho client, monitor/mqtt_batched.py,
+in one Python process doing nothing with the messages):
   - signals/s verified, stored (committed, on disk) and acked, on SQLite and on
     PostgreSQL (a private durable server), by one and by two worker processes;
   - CPU seconds the service's processes spent per 1,000 signals;
@@ -144,10 +145,11 @@ def _server_pids(server):
 
 
 def bare_subscriber(port, prefix, n):
-    """Subprocess body: receive n events with paho and do nothing else."""
+    """Subprocess body: receive n events with the service's paho client and do
+    nothing else."""
     import paho.mqtt.client as mqtt
 
-    from monitor import mqtt_nodelay
+    from monitor import mqtt_batched, mqtt_nodelay
     got = [0]
     done = threading.Event()
     ready = threading.Event()
@@ -159,7 +161,7 @@ def bare_subscriber(port, prefix, n):
         got[0] += 1
         if got[0] >= n:
             done.set()
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bare-%d" % os.getpid())
+    c = mqtt_batched.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bare-%d" % os.getpid())
     mqtt_nodelay.no_delay(c)
     c.on_message = on_message
     c.on_subscribe = lambda *a: ready.set()

@@ -22,7 +22,7 @@ import uuid
 
 import paho.mqtt.client as mqtt
 
-from monitor import mqtt_nodelay, signing
+from monitor import mqtt_batched, mqtt_nodelay, signing
 from monitor.clock import SYSTEM
 
 from uplink import wire
@@ -67,8 +67,8 @@ class Hubs:
         self.fast = fast
         self.lock = threading.Condition()
         self.ready = threading.Event()
-        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                             client_id="hubs-" + uuid.uuid4().hex[:8], clean_session=True)
+        self.c = mqtt_batched.Client(mqtt.CallbackAPIVersion.VERSION2,
+                                     client_id="hubs-" + uuid.uuid4().hex[:8], clean_session=True)
         mqtt_nodelay.no_delay(self.c)
         self.c.max_queued_messages_set(0)
         self.c.max_inflight_messages_set(inflight)
