@@ -142,7 +142,8 @@ class Hubs:
         # the connection and dials again (a fresh session); so do these.
         if any(getattr(g, "is_failure", False) or g == 0x80 for g in granted):
             self.refused_subscriptions += 1
-            threading.Thread(target=self._redial, daemon=True).start()
+            if self.network_thread:     # else no one dials again: not subscribed, it says so
+                threading.Thread(target=self._redial, daemon=True).start()
             return
         self.ready.set()
 
