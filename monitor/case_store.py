@@ -364,6 +364,8 @@ def store_signals(store, rows, t, path):
     stored again; one whose (hub, seq, body) is taken is not stored either.
     The signals already there are read before the insert: every part of the
     statement sees the table as it was when the statement began."""
+    if not store.postgres:
+        return _store_signals_each(store, rows, t, path)
     return store.q_unprepared(
         "WITH k AS MATERIALIZED (SELECT * FROM json_to_recordset(?::json) AS k (hub text, "
         "seq bigint, epoch bigint, code text, body json)), "
@@ -379,11 +381,41 @@ def store_signals(store, rows, t, path):
         _records(("hub", "seq", "epoch", "code", "body"), rows), t, path)
 
 
+def _store_signals_each(store, rows, t, path):
+    """store_signals on SQLite: in the process, a statement costs no round
+    trip, so a signal at a time, with the same answer. The batch's signals
+    are each under their own (hub, seq), so reading one's before storing it
+    is reading all of them before the first is stored."""
+    out = []
+    for hub, seq, epoch, code, body in rows:
+        text = json.dumps(body, sort_keys=True)
+        known = False
+        for r in store.q("SELECT id, paths, hub, seq, epoch, code, body FROM signals "
+                         "WHERE hub = ? AND seq = ?", hub, seq):
+            # PostgreSQL's COALESCE(s.epoch = k.epoch AND s.code = k.code, false).
+            by_id = epoch is not None and r["epoch"] == epoch and r["code"] == code
+            known = known or by_id
+            out.append({"id": r["id"], "paths": r["paths"], "hub": hub, "seq": seq,
+                        "epoch": r["epoch"], "body": r["body"], "known": by_id,
+                        "same": r["body"] == text, "new": False})
+        if known:
+            continue
+        new = store.one("INSERT INTO signals (hub, seq, epoch, code, body, received_ms, paths) "
+                        "VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
+                        hub, seq, epoch, code, text, t, path)
+        if new is not None:
+            out.append({"id": new["id"], "paths": None, "hub": hub, "seq": seq, "epoch": None,
+                        "body": None, "known": False, "same": False, "new": True})
+    return out
+
+
 def tests_received(store, hubs, t, grace_ms):
     """Record a test report at t from each hub and move its test-report timer
     to t + its test interval + grace_ms, in one statement: {hub: (that due
     time, whether it had a timer to move, whether it has an open trouble
     case for an overdue test)}."""
+    if not store.postgres:
+        return _tests_received_each(store, hubs, t, grace_ms)
     got = {r["hub"]: (r["due"], r["moved"], r["overdue"]) for r in store.q_unprepared(
         "WITH got AS (UPDATE accounts SET last_test_ms = ? WHERE hub = ANY(?::text[]) "
         "RETURNING hub, ? + test_interval_s * 1000 + ? AS due), "
@@ -399,8 +431,33 @@ def tests_received(store, hubs, t, grace_ms):
     return got
 
 
+def _tests_received_each(store, hubs, t, grace_ms):
+    """tests_received on SQLite, a hub at a time (see _store_signals_each)."""
+    got = {}
+    for hub in hubs:
+        row = store.one("UPDATE accounts SET last_test_ms = ? WHERE hub = ? "
+                        "RETURNING test_interval_s", t, hub)
+        if row is None:
+            continue                    # no account: PostgreSQL's UPDATE returns no row
+        due = t + row["test_interval_s"] * 1000 + grace_ms
+        moved = store.x("UPDATE timers SET due_ms = ? WHERE kind = 'test_due' AND hub = ?",
+                        due, hub) > 0
+        overdue = store.one("SELECT EXISTS (SELECT 1 FROM cases WHERE hub = ? AND status = "
+                            "'open' AND plan = 'trouble' AND trouble = 'test_overdue') AS x",
+                            hub)["x"]
+        got[hub] = (due, moved, bool(overdue))
+        if moved:
+            store.timer_written(due)
+    return got
+
+
 def open_troubles(store, hubs, trouble):
     """The hubs' open trouble cases of this kind, oldest first, as dicts."""
+    hubs = list(hubs)
+    if not store.postgres:
+        return [dict(r) for r in store.q(
+            "SELECT * FROM cases WHERE hub IN (%s) AND status = 'open' AND plan = 'trouble' "
+            "AND trouble = ? ORDER BY id" % ",".join("?" * len(hubs)), *hubs, trouble)]
     return [dict(r) for r in store.q_unprepared(
         "SELECT * FROM cases WHERE hub = ANY(?::text[]) AND status = 'open' "
-        "AND plan = 'trouble' AND trouble = ? ORDER BY id", list(hubs), trouble)]
+        "AND plan = 'trouble' AND trouble = ? ORDER BY id", hubs, trouble)]

@@ -275,7 +275,7 @@ class Engine(threading.Thread):
             # in order (Store.lock_hubs): no worker waits on another in a cycle.
             self.store.lock_hubs(self._hubs_of(items))
             runs, checked, bulk = {}, {}, {}
-            if not isolate and self.store.postgres:
+            if not isolate:
                 runs, checked = self._routine(items)
             for i, item in enumerate(items):
                 if i in runs:

@@ -178,6 +178,22 @@ def test_a_batch_of_signals_is_stored_and_acked_in_a_few_round_trips(engine, db,
         assert sent <= 2, "%d round trips for a batch of %d resends" % (sent, len(items))
 
 
+def test_routine_signals_go_in_the_batchs_statements_on_either_store(engine, db, monkeypatch):
+    """Only what a plan acts on goes through Desk.signal one by one: on SQLite
+    too, where that way through the plans was a signal's main cost."""
+    one_by_one = []
+    real = engine.desk.signal
+    monkeypatch.setattr(engine.desk, "signal",
+                        lambda hub, body, *a, **k: one_by_one.append(hub) or real(hub, body, *a, **k))
+    clock = engine.clock
+    items = [_event(clock, hub, 1, "E602") for hub in engine.hubs]
+    items.append(_event(clock, engine.hubs[3], 2, "E130"))
+    _statements(engine, items)
+    assert one_by_one == [engine.hubs[3]]
+    assert _acked(engine) == dict({hub: [1] for hub in engine.hubs}, **{engine.hubs[3]: [1, 2]})
+    assert query(db, "SELECT COUNT(*) AS n FROM signals")[0]["n"] == N_HUBS + 1
+
+
 def test_alarms_in_a_batch_of_routine_signals_open_their_cases(engine, db):
     clock = engine.clock
     items = []
