@@ -174,15 +174,9 @@ def secret_of(store, hub):
 
 def secrets_of(store, hubs):
     """{hub: secret} of these hubs that have an account, in one query."""
-    hubs = list(hubs)
-    if store.postgres:
-        rows = store.q("SELECT hub, secret FROM accounts WHERE hub = ANY(?::text[])", hubs)
-    else:
-        # SQLite's limit on a statement's variables is 32,766 (since 3.32); a
-        # batch is at most Settings.batch.
-        rows = store.q("SELECT hub, secret FROM accounts WHERE hub IN (%s)"
-                       % ",".join("?" * len(hubs)), *hubs)
-    return {r["hub"]: bytes(r["secret"]) for r in rows}
+    cond, args = store.among("hub", hubs)
+    return {r["hub"]: bytes(r["secret"])
+            for r in store.q("SELECT hub, secret FROM accounts WHERE " + cond, *args)}
 
 
 def password_hash(store, hub):

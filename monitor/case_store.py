@@ -453,11 +453,7 @@ def _tests_received_each(store, hubs, t, grace_ms):
 
 def open_troubles(store, hubs, trouble):
     """The hubs' open trouble cases of this kind, oldest first, as dicts."""
-    hubs = list(hubs)
-    if not store.postgres:
-        return [dict(r) for r in store.q(
-            "SELECT * FROM cases WHERE hub IN (%s) AND status = 'open' AND plan = 'trouble' "
-            "AND trouble = ? ORDER BY id" % ",".join("?" * len(hubs)), *hubs, trouble)]
+    cond, args = store.among("hub", hubs)
     return [dict(r) for r in store.q_unprepared(
-        "SELECT * FROM cases WHERE hub = ANY(?::text[]) AND status = 'open' "
-        "AND plan = 'trouble' AND trouble = ? ORDER BY id", hubs, trouble)]
+        "SELECT * FROM cases WHERE " + cond + " AND status = 'open' "
+        "AND plan = 'trouble' AND trouble = ? ORDER BY id", *args, trouble)]

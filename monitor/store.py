@@ -260,6 +260,15 @@ class Store:
     def one(self, sql, *args):
         return self._execute(sql, args).fetchone()
 
+    def among(self, column, values):
+        """(condition, args): `column` is one of the text values, for a
+        statement's WHERE; one array on PostgreSQL, a variable each on SQLite
+        (at most 32,766 of them: a batch's hubs are at most Settings.batch)."""
+        values = list(values)
+        if self.postgres:
+            return "%s = ANY(?::text[])" % column, [values]
+        return "%s IN (%s)" % (column, ",".join("?" * len(values))), values
+
     def x(self, sql, *args):
         """A write; the number of rows it changed."""
         cur = self._execute(sql, args)

@@ -174,10 +174,19 @@ def test_over_tls_every_packet_arrives_whole(secure_broker):
 
 # ---- the buffer alone, on a socket pair ----
 
-def test_reads_come_from_one_chunk_and_say_what_is_pending(monkeypatch):
+@pytest.fixture
+def pair():
+    """(a BufferedSocket on a non-blocking end, as paho's socket is, the other end)."""
     a, b = socket.socketpair()
+    a.setblocking(False)
+    yield BufferedSocket(a), b
+    a.close()
+    b.close()
+
+
+def test_reads_come_from_one_chunk_and_say_what_is_pending(pair, monkeypatch):
+    s, b = pair
     monkeypatch.setattr(mqtt_batched, "READ_CHUNK", 8)
-    s = BufferedSocket(a)
     b.sendall(b"0123456789abc")
     assert s.recv(1) == b"0" and s.pending() == 7
     assert s.recv(20) == b"1234567"         # short at the chunk's end, as a socket may be
@@ -186,23 +195,16 @@ def test_reads_come_from_one_chunk_and_say_what_is_pending(monkeypatch):
     b.close()
     assert s.recv(5) == b"bc"
     assert s.recv(5) == b""                  # the peer closed
-    a.close()
 
 
-def test_an_empty_buffer_on_a_nonblocking_socket_raises_as_the_socket_does():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    s = BufferedSocket(a)
+def test_an_empty_buffer_raises_as_the_socket_does(pair):
+    s, _ = pair
     with pytest.raises(BlockingIOError):
         s.recv(1)
-    a.close()
-    b.close()
 
 
-def test_writes_wait_for_flush_and_a_full_kernel_buffer_keeps_the_rest():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    s = BufferedSocket(a)
+def test_writes_wait_for_flush_and_a_full_kernel_buffer_keeps_the_rest(pair):
+    s, b = pair
     data = os.urandom(4 << 20)
     assert s.send(data[:10]) == 10 and s.send(data[10:]) == len(data) - 10
     b.setblocking(False)
@@ -216,27 +218,20 @@ def test_writes_wait_for_flush_and_a_full_kernel_buffer_keeps_the_rest():
         got += b.recv(1 << 20)
         s.flush()
     assert bytes(got) == data and not s.out
-    a.close()
-    b.close()
 
 
-def test_close_sends_what_is_buffered_first():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    s = BufferedSocket(a)
+def test_close_sends_what_is_buffered_first(pair):
+    s, b = pair
     s.send(b"\xe0\x00")                     # DISCONNECT
     s.close()
     assert b.recv(10) == b"\xe0\x00"
-    b.close()
 
 
-def test_a_dead_connection_drops_the_buffer_instead_of_failing_the_loop():
-    a, b = socket.socketpair()
+def test_a_dead_connection_drops_the_buffer_instead_of_failing_the_loop(pair):
+    s, b = pair
     b.close()
-    s = BufferedSocket(a)
     s.send(b"x" * 100)
     s.flush()
     s.send(b"y" * 100)
     s.flush()                               # EPIPE the second time at the latest
     assert not s.out
-    a.close()
